@@ -1,0 +1,1 @@
+"""storestream: streaming commerce AI for storefronts over Server-Sent Events."""

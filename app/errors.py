@@ -1,0 +1,79 @@
+"""HTTP errors before a stream starts: always a JSON body naming the problem, never a stack trace.
+
+Body shape, for every 4xx/5xx the app sends: `{"status", "error", "code", ...}` (plus
+`field` when one parameter is at fault).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+log = logging.getLogger("storestream.http")
+
+
+class BadRequest(Exception):
+    """Refuse a request before any stream starts."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        status: int = 400,
+        code: str = "INVALID_PARAMETERS",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status = status
+        self.code = code
+        self.headers = headers
+
+
+def error_response(
+    status: int, message: str, code: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {"status": status, "error": message, "code": code, **extra}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def bad_request_response(exc: BadRequest) -> JSONResponse:
+    extra = {"field": exc.field} if exc.field else {}
+    return error_response(exc.status, exc.message, exc.code, exc.headers, **extra)
+
+
+async def bad_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BadRequest)
+    return bad_request_response(exc)
+
+
+_HTTP_CODES = {
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+async def http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    return error_response(exc.status_code, str(exc.detail), code, exc.headers)
+
+
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "Internal error", "INTERNAL_ERROR")
+
+
+EXCEPTION_HANDLERS = {
+    BadRequest: bad_request,
+    HTTPException: http_exception,
+    Exception: unexpected,
+}

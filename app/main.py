@@ -1,0 +1,59 @@
+"""The application factory: `create_app(settings)` wires the platform, the routes and the
+error handlers. `python -m app serve` (or `uvicorn --factory app.main:create_app`) runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Sequence
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from app.errors import EXCEPTION_HANDLERS
+from app.platform import Platform
+from app.routes import api_docs, health, metrics
+from config.settings import Settings, load_settings
+
+# Nothing downloads at run time: model weights come from installed packages.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=False
+    )
+    logging.getLogger("storestream").setLevel(level)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    extra_routes: Sequence[BaseRoute] | None = None,
+) -> Starlette:
+    """Build the app. `extra_routes` receive the same platform (used by tests to mount
+    producers of their own behind the real engine and limiter)."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    platform = Platform(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await platform.start()
+        try:
+            yield
+        finally:
+            await platform.stop()
+
+    routes: list[BaseRoute] = [
+        *health.routes(),
+        *metrics.routes(),
+        *api_docs.routes(),
+        *(extra_routes or []),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
+    app.state.platform = platform
+    return app

@@ -1,0 +1,161 @@
+"""The embedded MongoDB default: an `nx-27017` wire-protocol server (SQLite underneath) run as a
+child process on a free loopback port, its data under `DATA_DIR/mongo`.
+
+Used when `MONGODB_URL` is unset, so a fresh machine needs no database install. The app talks
+to it over the wire with PyMongo exactly as it would to a real server.
+
+A server left running by an app that was killed (`kill -9`) is adopted by the next start on
+the same `DATA_DIR` (its pid and port are in `server.json`). One app per `DATA_DIR`: the app
+holds a lock on `app.lock` while it runs (the kernel drops it if the app dies), and a second
+app on the same folder refuses to start. Several instances need a real `MONGODB_URL`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger("storestream.store")
+
+_START_TIMEOUT_S = 15.0
+_RUN_SERVER = "import sys; from nx_27017.nx_27017 import main; sys.argv[0] = 'nx-27017'; main()"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _accepts(port: int, timeout: float = 0.2) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _is_our_server(pid: int, folder: Path) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    return "nx_27017" in cmdline and str(folder) in cmdline
+
+
+def url_for(port: int) -> str:
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true"
+
+
+class EmbeddedMongo:
+    def __init__(self, data_dir: Path) -> None:
+        self.folder = (data_dir / "mongo").resolve()
+        self.state_file = self.folder / "server.json"
+        self.pid: int | None = None
+        self.port: int | None = None
+        self._lock: int | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.port is not None, "start() first"
+        return url_for(self.port)
+
+    def start(self) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
+        if self._adopt():
+            log.info("embedded MongoDB: reusing nx-27017 pid=%s port=%s", self.pid, self.port)
+            return self.url
+        port = free_port()
+        log_file = self.folder / "server.log"
+        command = [
+            sys.executable, "-c", _RUN_SERVER,
+            "--data-dir", str(self.folder / "db"),
+            "--host", "127.0.0.1",
+            "-p", str(port),
+            "--log-file", str(log_file),
+            "--pid-file", str(self.folder / "server.pid"),
+        ]
+        with open(self.folder / "server.out", "ab") as out:
+            process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,  # a Ctrl-C in the terminal reaches the app, which stops it
+            )
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not _accepts(port):
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"embedded MongoDB (nx-27017) exited with {process.returncode}; see {log_file}"
+                )
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"embedded MongoDB (nx-27017) did not start; see {log_file}")
+            time.sleep(0.05)
+        self.pid, self.port = process.pid, port
+        self.state_file.write_text(json.dumps({"pid": self.pid, "port": self.port}))
+        log.info("embedded MongoDB: started nx-27017 pid=%s port=%s data=%s", self.pid, port, self.folder)
+        return self.url
+
+    def _take_lock(self) -> None:
+        fd = os.open(self.folder / "app.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError(
+                f"another storestream app is using {self.folder}; "
+                "give this one its own DATA_DIR, or share a real server with MONGODB_URL"
+            ) from None
+        self._lock = fd
+
+    def _adopt(self) -> bool:
+        try:
+            state = json.loads(self.state_file.read_text())
+            pid, port = int(state["pid"]), int(state["port"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        if _is_our_server(pid, self.folder) and _accepts(port):
+            self.pid, self.port = pid, port
+            return True
+        return False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        try:
+            self._stop_server(timeout)
+        finally:
+            if self._lock is not None:
+                os.close(self._lock)
+                self._lock = None
+
+    def _stop_server(self, timeout: float) -> None:
+        if self.pid is None:
+            return
+        pid, self.pid = self.pid, None
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass  # adopted: not our child, cannot be reaped here
+            if not _is_our_server(pid, self.folder):
+                break
+            time.sleep(0.05)
+        else:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.state_file.unlink(missing_ok=True)
+        log.info("embedded MongoDB: stopped pid=%s", pid)

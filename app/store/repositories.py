@@ -1,0 +1,147 @@
+"""Repositories: the only code that knows collection names and document shapes.
+
+Each takes an `AsyncCollection` (PyMongo's asyncio API) and exposes the few operations the
+endpoints need. `indexes()` lists what `Store.ensure_indexes` creates at start-up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+
+Doc = dict[str, Any]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Products:
+    """Catalog products, keyed by `sku`."""
+
+    indexes = [("sku", {"unique": True}), ("category", {})]
+
+    def __init__(self, collection: AsyncCollection) -> None:
+        self.collection = collection
+
+    async def upsert_many(self, products: Iterable[Doc]) -> int:
+        ops = [UpdateOne({"sku": p["sku"]}, {"$set": p}, upsert=True) for p in products]
+        if not ops:
+            return 0
+        result = await self.collection.bulk_write(ops, ordered=False)
+        return result.upserted_count + result.modified_count
+
+    async def get(self, sku: str) -> Doc | None:
+        return await self.collection.find_one({"sku": sku}, {"_id": 0})
+
+    async def delete(self, sku: str) -> bool:
+        return (await self.collection.delete_one({"sku": sku})).deleted_count == 1
+
+    async def count(self) -> int:
+        return await self.collection.count_documents({})
+
+    async def all(self, batch_size: int = 1000) -> AsyncIterator[Doc]:
+        async for doc in self.collection.find({}, {"_id": 0}, batch_size=batch_size):
+            yield doc
+
+
+class Conversations:
+    """Conversations and their messages (one document per message, so none grows unbounded)."""
+
+    indexes = [("session_id", {})]
+
+    def __init__(self, conversations: AsyncCollection, messages: AsyncCollection) -> None:
+        self.conversations = conversations
+        self.messages = messages
+
+    async def start(self, session_id: str | None = None, **meta: Any) -> str:
+        conversation_id = new_id()
+        await self.conversations.insert_one(
+            {"_id": conversation_id, "session_id": session_id or conversation_id, "created_at": now(), **meta}
+        )
+        return conversation_id
+
+    async def get(self, conversation_id: str) -> Doc | None:
+        return await self.conversations.find_one({"_id": conversation_id})
+
+    async def add_message(self, conversation_id: str, role: str, content: str, **fields: Any) -> str:
+        message_id = new_id()
+        await self.messages.insert_one(
+            {
+                "_id": message_id,
+                "conversation_id": conversation_id,
+                "role": role,
+                "content": content,
+                "created_at": now(),
+                **fields,
+            }
+        )
+        return message_id
+
+    async def update_message(self, message_id: str, **fields: Any) -> None:
+        await self.messages.update_one({"_id": message_id}, {"$set": fields})
+
+    async def messages_of(self, conversation_id: str, limit: int = 100) -> list[Doc]:
+        cursor = self.messages.find({"conversation_id": conversation_id}).sort("created_at", ASCENDING)
+        return await cursor.to_list(limit)
+
+
+class ContextFiles:
+    """Uploaded context documents (metadata; their text lives in `Chunks`)."""
+
+    indexes = [("sha256", {"unique": True})]
+
+    def __init__(self, collection: AsyncCollection) -> None:
+        self.collection = collection
+
+    async def insert(self, doc: Doc) -> str:
+        file_id = doc.get("_id") or new_id()
+        await self.collection.insert_one({**doc, "_id": file_id, "created_at": now()})
+        return file_id
+
+    async def get(self, file_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": file_id})
+
+    async def by_hash(self, sha256: str) -> Doc | None:
+        return await self.collection.find_one({"sha256": sha256})
+
+    async def list(self, limit: int = 500) -> list[Doc]:
+        return await self.collection.find({}).sort("created_at", -1).to_list(limit)
+
+    async def delete(self, file_id: str) -> bool:
+        return (await self.collection.delete_one({"_id": file_id})).deleted_count == 1
+
+
+class Chunks:
+    """Chunks of context files with their embeddings, for retrieval."""
+
+    indexes = [("file_id", {})]
+
+    def __init__(self, collection: AsyncCollection) -> None:
+        self.collection = collection
+
+    async def insert_many(self, chunks: list[Doc]) -> int:
+        if not chunks:
+            return 0
+        result = await self.collection.insert_many(chunks, ordered=True)
+        return len(result.inserted_ids)
+
+    async def of_file(self, file_id: str, limit: int = 0) -> list[Doc]:
+        cursor = self.collection.find({"file_id": file_id}).sort("index", ASCENDING)
+        return await cursor.to_list(limit or None)
+
+    async def delete_of_file(self, file_id: str) -> int:
+        return (await self.collection.delete_many({"file_id": file_id})).deleted_count
+
+    async def all(self) -> AsyncIterator[Doc]:
+        async for doc in self.collection.find({}):
+            yield doc

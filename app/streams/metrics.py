@@ -1,0 +1,38 @@
+"""Prometheus metrics of the stream engine and the rate limiter, served at `/metrics`.
+
+One registry per app so that several apps in one process (tests, benchmarks) keep separate
+counts.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class StreamMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.open_streams = Gauge(
+            "storestream_open_streams", "Streams open now", ["stream"], registry=self.registry
+        )
+        self.duration = Histogram(
+            "storestream_stream_duration_seconds",
+            "Stream duration from connected to close",
+            ["stream", "outcome"],
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "storestream_events_sent_total", "Events written to clients", ["stream", "type"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "storestream_stream_errors_total", "Error events by code", ["stream", "code"],
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "storestream_rate_limit_rejections_total",
+            "Requests refused by the rate limiter or the concurrent-stream cap",
+            ["reason"],
+            registry=self.registry,
+        )

@@ -1,0 +1,98 @@
+"""Replay buffer behind `Last-Event-ID`: the frames a stream sent, held for a while after it ends.
+
+A client that reconnects with the id of the last event it saw gets the frames after it again,
+without the producer running a second time. The buffer is bounded three ways: events per
+stream, bytes per stream and streams held; a finished stream expires after a TTL.
+
+The interface is async so a shared store (Redis) can implement it for several instances.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    frames: list[tuple[int, bytes]]  # (seq, encoded frame) after the requested seq
+    finished: bool  # the stream has ended: nothing more will be appended
+
+
+class ReplayBuffer(Protocol):
+    async def append(self, stream_id: str, frames: list[tuple[int, bytes]]) -> None: ...
+
+    async def finish(self, stream_id: str) -> None: ...
+
+    async def read(self, stream_id: str, after_seq: int) -> Replay | None:
+        """Frames after `after_seq`, or None when the stream is unknown, expired, or the
+        frames right after `after_seq` were already dropped (a gap cannot be replayed)."""
+        ...
+
+
+@dataclass(slots=True)
+class _Held:
+    frames: deque[tuple[int, bytes]] = field(default_factory=deque)
+    size: int = 0
+    first_seq: int = 0  # lowest seq still held
+    finished_at: float | None = None
+
+
+class MemoryReplayBuffer:
+    """Per-process buffer: resume works when the reconnect reaches the same instance."""
+
+    def __init__(
+        self, *, max_events: int, max_bytes: int, max_streams: int, ttl_s: float
+    ) -> None:
+        self._streams: OrderedDict[str, _Held] = OrderedDict()
+        self._max_events = max_events
+        self._max_bytes = max_bytes
+        self._max_streams = max_streams
+        self._ttl_s = ttl_s
+
+    def __len__(self) -> int:
+        return len(self._streams)
+
+    async def append(self, stream_id: str, frames: list[tuple[int, bytes]]) -> None:
+        held = self._streams.get(stream_id)
+        if held is None:
+            self._expire()
+            held = self._streams[stream_id] = _Held(first_seq=frames[0][0] if frames else 0)
+            while len(self._streams) > self._max_streams:
+                self._streams.popitem(last=False)
+        for frame in frames:
+            held.frames.append(frame)
+            held.size += len(frame[1])
+        while held.frames and (
+            len(held.frames) > self._max_events or held.size > self._max_bytes
+        ):
+            seq, data = held.frames.popleft()
+            held.size -= len(data)
+            held.first_seq = seq + 1
+
+    async def finish(self, stream_id: str) -> None:
+        held = self._streams.get(stream_id)
+        if held is not None:
+            held.finished_at = time.monotonic()
+
+    async def read(self, stream_id: str, after_seq: int) -> Replay | None:
+        self._expire()
+        held = self._streams.get(stream_id)
+        if held is None or after_seq + 1 < held.first_seq:
+            return None
+        frames = [frame for frame in held.frames if frame[0] > after_seq]
+        return Replay(frames=frames, finished=held.finished_at is not None)
+
+    def _expire(self) -> None:
+        if not self._streams:
+            return
+        cutoff = time.monotonic() - self._ttl_s
+        expired = [
+            sid
+            for sid, held in self._streams.items()
+            if held.finished_at is not None and held.finished_at < cutoff
+        ]
+        for sid in expired:
+            del self._streams[sid]

@@ -1,0 +1,263 @@
+"""The SSE transport: an ASGI response that writes `run_stream`'s events to the socket.
+
+It owns what only a live connection has:
+- keep-alive comments at least every `STREAMING_PING_S`;
+- disconnect detection: it listens for `http.disconnect` itself (not relying on the server's
+  ASGI spec version) and cancels the producer task at once, so upstream work stops;
+- write coalescing: events that are ready together go out in one `send`;
+- recording every frame in the replay buffer, and replaying it for `Last-Event-ID`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.types import Message, Receive, Scope, Send
+
+from app.streams import events as ev
+from app.streams import wire
+from app.streams.engine import Producer, StreamContext, run_stream
+from app.streams.events import Code, Event
+from app.streams.metrics import StreamMetrics
+from app.streams.replay import Replay, ReplayBuffer
+
+log = logging.getLogger("storestream.streams")
+
+_QUEUE_SIZE = 256  # events buffered between producer and socket (back-pressure beyond)
+_REPLAY_POLL_S = 0.05
+
+
+class _Gone:
+    """Queue sentinel: the client disconnected."""
+
+
+_GONE = _Gone()
+
+
+class EventStreamResponse:
+    """Streams one producer's events as `text/event-stream`."""
+
+    def __init__(
+        self,
+        producer: Producer,
+        ctx: StreamContext,
+        *,
+        replay: ReplayBuffer,
+        metrics: StreamMetrics,
+        timeout_s: float,
+        ping_s: float,
+        retry_ms: int,
+        chunk_size: int,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        connected_context: dict[str, Any] | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self.producer = producer
+        self.ctx = ctx
+        self.replay = replay
+        self.metrics = metrics
+        self.timeout_s = timeout_s
+        self.ping_s = ping_s
+        self.retry_ms = retry_ms
+        self.chunk_size = chunk_size
+        self.headers = wire.HEADERS + (headers or [])
+        self.connected_context = connected_context
+        self.on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx = self.ctx
+        queue: asyncio.Queue[Event | _Gone] = asyncio.Queue(_QUEUE_SIZE)
+        gone = asyncio.Event()
+        seq = 0
+        counts: dict[str, int] = {}
+        outcome = "complete"
+
+        async def watch_disconnect() -> None:
+            while True:
+                message: Message = await receive()
+                if message["type"] == "http.disconnect":
+                    gone.set()
+                    pump.cancel()
+                    try:
+                        queue.put_nowait(_GONE)
+                    except asyncio.QueueFull:
+                        pass  # the writer is not waiting on the queue; it checks `gone`
+                    return
+
+        pump = asyncio.create_task(
+            run_stream(
+                self.producer,
+                ctx,
+                queue.put,
+                timeout_s=self.timeout_s,
+                chunk_size=self.chunk_size,
+                connected_context=self.connected_context,
+            ),
+            name=f"stream-{ctx.stream}-{ctx.stream_id}",
+        )
+        watcher = asyncio.create_task(watch_disconnect())
+        self.metrics.open_streams.labels(ctx.stream).inc()
+        log.info("%s start client=%s", ctx.tag, ctx.client)
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+            finished = False
+            while not finished:
+                if queue.empty() and pump.done() and not gone.is_set():
+                    outcome = _pump_outcome(pump)
+                    break
+                try:
+                    async with asyncio.timeout(self.ping_s):
+                        item = await queue.get()
+                except TimeoutError:
+                    await send({"type": "http.response.body", "body": wire.KEEPALIVE, "more_body": True})
+                    continue
+                batch: list[Event] = []
+                while True:
+                    if isinstance(item, _Gone):
+                        break
+                    batch.append(item)
+                    if item.type == "close" or queue.empty():
+                        break
+                    item = queue.get_nowait()
+                if gone.is_set():
+                    break
+                frames: list[tuple[int, bytes]] = []
+                for event in batch:
+                    seq += 1
+                    frames.append(
+                        (
+                            seq,
+                            wire.encode(
+                                event,
+                                f"{ctx.stream_id}-{seq}",
+                                retry_ms=self.retry_ms if event.type == "connected" else None,
+                            ),
+                        )
+                    )
+                    counts[event.type] = counts.get(event.type, 0) + 1
+                    if event.type == "error":
+                        self.metrics.errors.labels(ctx.stream, event.data.get("code", "")).inc()
+                    elif event.type == "close":
+                        finished = True
+                await self.replay.append(ctx.stream_id, frames)
+                body = frames[0][1] if len(frames) == 1 else b"".join(f for _, f in frames)
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+            if finished:
+                outcome = _pump_outcome(pump) if pump.done() else outcome
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            gone.set()  # the socket went away while writing
+        finally:
+            watcher.cancel()
+            if not pump.done():
+                pump.cancel()
+            try:
+                await pump
+            except BaseException:  # noqa: BLE001 - cancelled or already reported as an event
+                pass
+            if gone.is_set():
+                outcome = "disconnected"
+                seq = await self._record_interrupted(seq)
+                counts["interrupted"] = 1
+            await self.replay.finish(ctx.stream_id)
+            self._finish_metrics(counts, outcome)
+            if self.on_close is not None:
+                self.on_close()
+
+    async def _record_interrupted(self, seq: int) -> int:
+        """A resumer of a stream cut short learns that it was, instead of waiting forever."""
+        tail = [
+            ev.error(Code.STREAM_INTERRUPTED, "The stream was interrupted before it finished", retryable=True),
+            ev.close(),
+        ]
+        frames = []
+        for event in tail:
+            seq += 1
+            frames.append((seq, wire.encode(event, f"{self.ctx.stream_id}-{seq}")))
+        await self.replay.append(self.ctx.stream_id, frames)
+        return seq
+
+    def _finish_metrics(self, counts: dict[str, int], outcome: str) -> None:
+        ctx = self.ctx
+        duration = time.perf_counter() - ctx.started
+        sent = 0
+        for kind, n in counts.items():
+            if kind in ev.EVENT_TYPES:
+                self.metrics.events.labels(ctx.stream, kind).inc(n)
+                sent += n
+        self.metrics.open_streams.labels(ctx.stream).dec()
+        self.metrics.duration.labels(ctx.stream, outcome).observe(duration)
+        log.info(
+            "%s end outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, sent, duration * 1000
+        )
+
+
+def _pump_outcome(pump: asyncio.Task[str]) -> str:
+    if pump.cancelled():
+        return "cancelled"
+    if pump.exception() is not None:
+        return Code.INTERNAL_ERROR
+    return pump.result()
+
+
+class ReplayResponse:
+    """Answers a reconnect carrying `Last-Event-ID` with the frames after it, from the buffer.
+
+    A stream still running (its old connection not yet noticed as gone, or on another
+    instance) is followed until it ends. A finished stream with nothing left to send gets 204,
+    which tells `EventSource` to stop reconnecting instead of re-running the work.
+    """
+
+    def __init__(
+        self,
+        replay: ReplayBuffer,
+        stream_id: str,
+        after_seq: int,
+        held: Replay,
+        *,
+        timeout_s: float,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self.replay = replay
+        self.stream_id = stream_id
+        self.after_seq = after_seq
+        self.held = held
+        self.timeout_s = timeout_s
+        self.headers = headers or []
+        self.on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._serve(send)
+        except OSError:
+            pass
+        finally:
+            if self.on_close is not None:
+                self.on_close()
+
+    async def _serve(self, send: Send) -> None:
+        held: Replay | None = self.held
+        if held.finished and not held.frames:
+            await send({"type": "http.response.start", "status": 204, "headers": self.headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": wire.HEADERS + self.headers}
+        )
+        deadline = time.monotonic() + self.timeout_s
+        after = self.after_seq
+        while held is not None:
+            if held.frames:
+                after = held.frames[-1][0]
+                body = b"".join(frame for _, frame in held.frames)
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+            if held.finished or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(_REPLAY_POLL_S)
+            held = await self.replay.read(self.stream_id, after)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

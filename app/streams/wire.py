@@ -1,0 +1,62 @@
+"""Server-Sent Events wire format (WHATWG HTML, "server-sent events").
+
+One event is `id:`, `event:`, optionally `retry:`, then `data:` lines and a blank line, UTF-8.
+Payloads are JSON objects, so in practice one `data:` line; the splitting below keeps the
+format right for any text anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from app.streams.events import Event
+
+# Field values of `id` and `event` may not hold CR, LF (they end the field) or NUL
+# (clients ignore an id containing NUL).
+_FIELD_UNSAFE = re.compile(r"[\r\n\x00]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+KEEPALIVE = b": ping\n\n"
+
+HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache, no-transform"),
+    (b"x-accel-buffering", b"no"),
+]
+# Never compressed (a gzip layer buffers the stream) and no `Connection` header (hop-by-hop,
+# illegal in HTTP/2): the app adds no compression middleware, and tests check both.
+
+
+def clean_field(value: str) -> str:
+    return _FIELD_UNSAFE.sub("", value)
+
+
+def data_lines(payload: str) -> list[str]:
+    if "\n" in payload or "\r" in payload:
+        return _LINE_BREAK.split(payload)
+    return [payload]
+
+
+def dumps(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def encode(event: Event, event_id: str, *, retry_ms: int | None = None) -> bytes:
+    parts = [f"id: {clean_field(event_id)}\nevent: {clean_field(event.type)}\n"]
+    if retry_ms is not None:
+        parts.append(f"retry: {int(retry_ms)}\n")
+    for line in data_lines(dumps(event.data or {})):
+        parts.append(f"data: {line}\n")
+    parts.append("\n")
+    return "".join(parts).encode("utf-8")
+
+
+def parse_event_id(value: str | None) -> tuple[str, int] | None:
+    """Split a `Last-Event-ID` of the form `<stream_id>-<seq>`; None when it is not one of ours."""
+    if not value:
+        return None
+    stream_id, sep, seq = value.strip().rpartition("-")
+    if not sep or not stream_id or not seq.isdigit() or len(stream_id) > 64:
+        return None
+    return stream_id, int(seq)

@@ -1,0 +1,188 @@
+"""Settings read from the environment (and an optional `.env`), validated once at start-up.
+
+Every variable has a default that works offline on a fresh machine. A bad value stops
+start-up with one line naming the variable and what it accepts (`ConfigError`), rather than
+failing later inside a request.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(ValueError):
+    """A setting holds a value it cannot accept; the message names the variable."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("true or false")
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError("a positive integer") from None
+    if value <= 0:
+        raise ValueError("a positive integer")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError("a positive number") from None
+    if not value > 0:
+        raise ValueError("a positive number")
+    return value
+
+
+def _networks(raw: str) -> tuple[Network, ...]:
+    items = [item.strip() for item in raw.replace(";", ",").split(",") if item.strip()]
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+    except ValueError:
+        raise ValueError("a comma-separated list of IP addresses or CIDR ranges") from None
+
+
+def _storage_url(raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+        raise ValueError("memory:// or a redis:// URL")
+    return value
+
+
+def _mongodb_url(raw: str) -> str:
+    value = raw.strip()
+    if value and not value.startswith(("mongodb://", "mongodb+srv://")):
+        raise ValueError("a mongodb:// or mongodb+srv:// URL, or nothing for the embedded server")
+    return value
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+def _log_level(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("DEBUG, INFO, WARNING or ERROR")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = _positive_int(raw)
+    if value > 65535:
+        raise ValueError("a port number from 1 to 65535")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    data_dir: Path = Path("data")
+
+    streaming_enabled: bool = True
+    streaming_timeout: int = 30000  # ms, whole stream
+    streaming_chunk_size: int = 1024  # largest text payload per event
+    streaming_ping_s: float = 15.0  # keep-alive comment interval
+    streaming_retry_ms: int = 3000  # `retry:` sent with `connected`
+    streaming_rate_limit: int = 30
+    streaming_window_ms: int = 60000
+    streaming_max_concurrent_per_ip: int = 6
+
+    stream_replay_events: int = 2000  # events held per stream for Last-Event-ID
+    stream_replay_bytes: int = 1 << 20  # bytes held per stream
+    stream_replay_streams: int = 1000  # streams held at once (oldest evicted)
+    stream_replay_ttl_s: float = 300.0  # how long a finished stream stays resumable
+
+    rate_limit_storage_url: str = "memory://"
+    rate_limit_whitelist: tuple[Network, ...] = ()
+    trusted_proxies: tuple[Network, ...] = ()
+
+    mongodb_url: str = ""  # empty: start the embedded nx-27017 server
+    mongodb_db: str = "storestream"
+    mongodb_timeout_ms: int = 2000
+
+    @property
+    def embedded_db(self) -> bool:
+        return not self.mongodb_url
+
+
+# variable name -> (field, parser). The parser's ValueError text says what is accepted.
+_PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "HOST": ("host", _text),
+    "PORT": ("port", _port),
+    "LOG_LEVEL": ("log_level", _log_level),
+    "DATA_DIR": ("data_dir", lambda raw: Path(raw.strip() or "data")),
+    "STREAMING_ENABLED": ("streaming_enabled", _bool),
+    "STREAMING_TIMEOUT": ("streaming_timeout", _positive_int),
+    "STREAMING_CHUNK_SIZE": ("streaming_chunk_size", _positive_int),
+    "STREAMING_PING_S": ("streaming_ping_s", _positive_float),
+    "STREAMING_RETRY_MS": ("streaming_retry_ms", _positive_int),
+    "STREAMING_RATE_LIMIT": ("streaming_rate_limit", _positive_int),
+    "STREAMING_WINDOW_MS": ("streaming_window_ms", _positive_int),
+    "STREAMING_MAX_CONCURRENT_PER_IP": ("streaming_max_concurrent_per_ip", _positive_int),
+    "STREAM_REPLAY_EVENTS": ("stream_replay_events", _positive_int),
+    "STREAM_REPLAY_BYTES": ("stream_replay_bytes", _positive_int),
+    "STREAM_REPLAY_STREAMS": ("stream_replay_streams", _positive_int),
+    "STREAM_REPLAY_TTL_S": ("stream_replay_ttl_s", _positive_float),
+    "RATE_LIMIT_STORAGE_URL": ("rate_limit_storage_url", _storage_url),
+    "RATE_LIMIT_WHITELIST": ("rate_limit_whitelist", _networks),
+    "TRUSTED_PROXIES": ("trusted_proxies", _networks),
+    "MONGODB_URL": ("mongodb_url", _mongodb_url),
+    "MONGODB_DB": ("mongodb_db", _text),
+    "MONGODB_TIMEOUT_MS": ("mongodb_timeout_ms", _positive_int),
+}
+
+assert {field for field, _ in _PARSERS.values()} == {f.name for f in fields(Settings)}
+
+
+def variables() -> list[tuple[str, str]]:
+    """(name, default) of every variable, for the README table and `--help`."""
+    defaults = Settings()
+    out = []
+    for name, (field, _) in _PARSERS.items():
+        value = getattr(defaults, field)
+        if isinstance(value, tuple):
+            value = ",".join(str(v) for v in value)
+        out.append((name, str(value)))
+    return out
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Build `Settings` from `.env` overlaid by the real environment (the environment wins)."""
+    source: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        source.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    source.update(os.environ if environ is None else environ)
+
+    values: dict[str, Any] = {}
+    for name, (field, parse) in _PARSERS.items():
+        raw = source.get(name)
+        if raw is None:
+            continue
+        try:
+            values[field] = parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name}={raw!r} is invalid: expected {exc}") from None
+    return Settings(**values)

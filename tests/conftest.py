@@ -1,0 +1,44 @@
+"""Shared fixtures: one real wire-protocol MongoDB (nx-27017) for the session, and a factory
+for real uvicorn app servers on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from app.store.embedded import EmbeddedMongo
+from tests.support.server import AppServer
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedMongo(tmp_path_factory.mktemp("mongo"))
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def app_server(
+    mongo_url: str, tmp_path: Path
+) -> Iterator[Callable[..., AppServer]]:
+    """`app_server(VAR=value, ...)` starts an app with those settings; all stop at test end."""
+    started: list[AppServer] = []
+
+    def start(**env: str) -> AppServer:
+        merged = {"MONGODB_URL": mongo_url, "DATA_DIR": str(tmp_path / "data"), **env}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        server = AppServer(merged, log_dir=tmp_path).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

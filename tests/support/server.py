@@ -1,0 +1,92 @@
+"""Real servers for integration tests: uvicorn on a loopback port in its own process, and the
+nx-27017 wire-protocol MongoDB. Each test that needs one starts it; nothing outlives the run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from app.store.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class AppServer:
+    """`uvicorn --factory <factory>` with the given environment, on 127.0.0.1:<free port>."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        log_dir: Path,
+        factory: str = "tests.support.stream_app:build",
+        port: int | None = None,
+    ) -> None:
+        self.env = env
+        self.factory = factory
+        self.port = port or free_port()
+        self.log_path = log_dir / f"server-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready_timeout: float = 30.0) -> AppServer:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "LOG_LEVEL": "INFO", **self.env}
+        env["PYTHONPATH"] = str(ROOT)
+        command = [
+            sys.executable, "-m", "uvicorn", "--factory", self.factory,
+            "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
+        ]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"app exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=1.0)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"app did not answer within {ready_timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+    def kill(self) -> None:
+        """`kill -9`: no shutdown code runs."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+    def __enter__(self) -> AppServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

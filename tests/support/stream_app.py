@@ -1,0 +1,142 @@
+"""An app for the engine's integration tests: the real `create_app` (engine, limiter, store)
+plus producers written to exercise the engine: payloads with newlines, RTL text and emoji,
+slow streams, failures. `GET /t/probe` reports what the producers saw (did `finally` run?),
+so a test in another process can check cancellation.
+
+Started by tests/support/server.py as `uvicorn --factory tests.support.stream_app:build`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from app.errors import BadRequest
+from app.main import create_app
+from app.platform import Platform
+from app.streams import events as ev
+from app.streams.endpoint import StreamEndpoint, stream_routes
+from app.streams.engine import StreamContext
+from app.streams.events import Event, StreamError
+
+PROBE: dict[str, Any] = {"runs": Counter(), "finally": [], "cancelled": []}
+
+TRICKY = [
+    "line one\nline two\r\nline three\rline four",
+    "سلام دنیا — שלום עולם",
+    "emoji 🛍️👗✨ and 👩🏽‍💻",
+    "nul \x00 inside",
+    "data: not a field\n\nevent: close",
+]
+
+
+async def parse_echo(request: Request) -> dict[str, Any]:
+    raw = request.query_params.get("n", "3")
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise BadRequest("n must be an integer from 1 to 1000", field="n")
+    return {"n": int(raw)}
+
+
+async def echo(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+    PROBE["runs"]["echo"] += 1
+    yield ev.progress("start", "Echoing", count=params["n"])
+    full = ""
+    for i in range(params["n"]):
+        token = TRICKY[i % len(TRICKY)]
+        full += token
+        yield ev.text(token, full)
+    yield ev.results("suggestions", suggestions=TRICKY)
+    yield ev.complete(total=params["n"])
+
+
+async def parse_none(request: Request) -> dict[str, Any]:
+    return dict(request.query_params)
+
+
+async def slow(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+    """One progress event per `every` seconds for a minute, unless cancelled."""
+    PROBE["runs"]["slow"] += 1
+    every = float(params.get("every", "1"))
+    try:
+        for i in range(int(60 / every)):
+            yield ev.progress("tick", f"tick {i}", count=i)
+            await asyncio.sleep(every)
+    except asyncio.CancelledError:
+        PROBE["cancelled"].append(ctx.stream_id)
+        raise
+    finally:
+        PROBE["finally"].append(ctx.stream_id)
+
+
+async def boom(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+    yield ev.progress("start", "About to fail")
+    raise RuntimeError("secret internal detail /etc/passwd")
+
+
+async def refuse(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+    yield ev.progress("start", "Checking")
+    raise StreamError("UPSTREAM_UNAVAILABLE", "The model server is unavailable", retryable=True)
+
+
+async def soft_error(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+    yield ev.text("Hello.", "Hello.")
+    yield ev.error("TTS_UNAVAILABLE", "Speech is unavailable", fatal=False)
+    yield ev.text(" Still here.", "Hello. Still here.")
+
+
+async def db_read(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+    """Touches the database, so an unreachable one must surface as DB_UNAVAILABLE."""
+    store = PLATFORM["platform"].store
+    yield ev.progress("db", "Counting products")
+    count = await store.products.count()
+    yield ev.complete(total=count)
+
+
+PLATFORM: dict[str, Platform] = {}
+
+ENDPOINTS = [
+    (StreamEndpoint("echo", parse_echo, echo, context=lambda p: {"n": p["n"]}), "/t/echo", ["GET"]),
+    (StreamEndpoint("slow", parse_none, slow), "/t/slow", ["GET"]),
+    (StreamEndpoint("boom", parse_none, boom), "/t/boom", ["GET"]),
+    (StreamEndpoint("refuse", parse_none, refuse), "/t/refuse", ["GET"]),
+    (StreamEndpoint("soft", parse_none, soft_error), "/t/soft", ["GET"]),
+    (StreamEndpoint("db", parse_none, db_read), "/t/db", ["GET"]),
+]
+
+
+async def probe(request: Request) -> JSONResponse:
+    return JSONResponse({k: dict(v) if isinstance(v, Counter) else v for k, v in PROBE.items()})
+
+
+async def put_note(request: Request) -> JSONResponse:
+    """An acknowledged write, for the durability test (kill -9 of app and database)."""
+    body = await request.json()
+    await PLATFORM["platform"].store.products.upsert_many([{"sku": body["sku"], "title": body["title"]}])
+    return JSONResponse({"ok": True})
+
+
+async def get_note(request: Request) -> JSONResponse:
+    doc = await PLATFORM["platform"].store.products.get(request.path_params["sku"])
+    return JSONResponse(doc or {}, status_code=200 if doc else 404)
+
+
+def build():
+    app = create_app()
+    platform: Platform = app.state.platform
+    PLATFORM["platform"] = platform
+    routes: list[BaseRoute] = []
+    for spec, path, methods in ENDPOINTS:
+        routes += stream_routes(spec, platform, stream_path=f"{path}/stream", json_path=path, methods=methods)
+    routes += [
+        Route("/t/probe", probe),
+        Route("/t/notes", put_note, methods=["POST"]),
+        Route("/t/notes/{sku}", get_note),
+    ]
+    app.router.routes.extend(routes)
+    return app
