@@ -76,6 +76,12 @@ class EmbeddedMongo:
             return self.url
         port = free_port()
         log_file = self.folder / "server.log"
+        # nx-27017 refuses to start while its pid file names a live pid; a zombie of a killed
+        # server counts as live to it. We know it is not adoptable, so the file is stale.
+        (self.folder / "server.pid").unlink(missing_ok=True)
+        # It logs every command: keep one previous log, start each run with a fresh one.
+        if log_file.exists():
+            log_file.replace(self.folder / "server.log.1")
         command = [
             sys.executable, "-c", _RUN_SERVER,
             "--data-dir", str(self.folder / "db"),

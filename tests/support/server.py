@@ -45,6 +45,7 @@ class AppServer:
         command = [
             sys.executable, "-m", "uvicorn", "--factory", self.factory,
             "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
+            "--no-proxy-headers",  # the limiter, not uvicorn, decides whom to trust
         ]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(

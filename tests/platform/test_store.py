@@ -1,0 +1,67 @@
+"""Repositories against a real wire-protocol MongoDB (nx-27017), over PyMongo's async client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+from app.store.mongo import Store
+
+
+@pytest.fixture
+async def store(mongo_url: str) -> AsyncIterator[Store]:
+    store = Store.connect(mongo_url, f"test_{uuid.uuid4().hex[:8]}", 2000)
+    await store.ensure_indexes()
+    yield store
+    await store.client.drop_database(store.db.name)
+    await store.close()
+
+
+async def test_products_upsert_by_sku(store: Store) -> None:
+    await store.products.upsert_many(
+        [{"sku": "A1", "title": "Red lehenga", "price": 12000}, {"sku": "B2", "title": "Blue saree"}]
+    )
+    await store.products.upsert_many([{"sku": "A1", "title": "Crimson lehenga", "price": 11000}])
+    assert await store.products.count() == 2
+    assert await store.products.get("A1") == {"sku": "A1", "title": "Crimson lehenga", "price": 11000}
+    assert sorted([p["sku"] async for p in store.products.all()]) == ["A1", "B2"]
+    assert await store.products.delete("B2") is True
+    assert await store.products.delete("B2") is False
+    assert await store.products.get("B2") is None
+
+
+async def test_sku_is_unique(store: Store) -> None:
+    await store.products.collection.insert_one({"sku": "X", "title": "one"})
+    with pytest.raises(DuplicateKeyError):
+        await store.products.collection.insert_one({"sku": "X", "title": "two"})
+
+
+async def test_conversation_messages_in_order(store: Store) -> None:
+    conversation_id = await store.conversations.start(session_id="s-1")
+    first = await store.conversations.add_message(conversation_id, "user", "red lehenga?")
+    second = await store.conversations.add_message(conversation_id, "assistant", "", status="streaming")
+    await store.conversations.update_message(second, content="Here are three.", status="complete")
+    messages = await store.conversations.messages_of(conversation_id)
+    assert [(m["_id"], m["role"], m["content"]) for m in messages] == [
+        (first, "user", "red lehenga?"),
+        (second, "assistant", "Here are three."),
+    ]
+    assert messages[1]["status"] == "complete"
+    assert (await store.conversations.get(conversation_id))["session_id"] == "s-1"
+
+
+async def test_context_files_and_chunks(store: Store) -> None:
+    file_id = await store.context_files.insert({"name": "sizes.md", "sha256": "abc"})
+    assert (await store.context_files.by_hash("abc"))["_id"] == file_id
+    with pytest.raises(DuplicateKeyError):
+        await store.context_files.insert({"name": "copy.md", "sha256": "abc"})
+    await store.chunks.insert_many(
+        [{"file_id": file_id, "index": i, "text": f"chunk {i}"} for i in (2, 0, 1)]
+    )
+    assert [c["index"] for c in await store.chunks.of_file(file_id)] == [0, 1, 2]
+    assert await store.chunks.delete_of_file(file_id) == 3
+    assert await store.context_files.delete(file_id) is True
+    assert await store.context_files.list() == []
