@@ -24,7 +24,7 @@ from starlette.routing import Route
 from app.errors import error_response
 from app.streams import wire
 from app.streams.engine import StreamContext, new_stream_id, run_stream
-from app.streams.events import Code, Event, StreamError
+from app.streams.events import EVENT_TYPES, Code, Event, StreamError
 from app.streams.fold import fold
 from app.streams.response import EventStreamResponse, ReplayResponse
 
@@ -45,6 +45,12 @@ class StreamEndpoint(Generic[P]):
     shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Extra fields for `connected` (e.g. the echoed query), from the parsed params.
     context: Callable[[P], dict[str, Any]] | None = None
+    # For /openapi.json: a summary, OpenAPI `parameters`, a JSON `requestBody` schema and the
+    # event order the endpoint promises.
+    summary: str = ""
+    parameters: tuple[dict[str, Any], ...] = ()
+    request_body: dict[str, Any] | None = None
+    events: tuple[str, ...] = ()
 
 
 async def _expired(ctx: StreamContext) -> AsyncIterator[Event]:
@@ -93,7 +99,7 @@ def sse_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Res
                 on_close=release,
             )
 
-        ctx = StreamContext(stream=spec.name, stream_id=new_stream_id(), client=client)
+        ctx = StreamContext(stream=spec.name, stream_id=new_stream_id(), client=client, platform=platform)
         if last_event_id:
             producer = _expired
             context: dict[str, Any] = {}
@@ -122,7 +128,10 @@ def json_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Re
         settings = platform.settings
         params = await spec.parse(request)
         ctx = StreamContext(
-            stream=spec.name, stream_id=new_stream_id(), client=platform.limiter.client(request)
+            stream=spec.name,
+            stream_id=new_stream_id(),
+            client=platform.limiter.client(request),
+            platform=platform,
         )
         events: list[Event] = []
 
@@ -154,11 +163,49 @@ def stream_routes(
 ) -> list[Route]:
     """The SSE route and (optionally) its JSON twin, both drawing on the shared budget."""
     stream = _when_enabled(platform.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec)))
+    stream.__openapi__ = _describe(spec, methods, streaming=True)  # type: ignore[attr-defined]
     routes = [Route(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream")]
     if json_path is not None:
         twin = platform.limiter.guard(f"{spec.name}_json", json_endpoint(spec))
+        twin.__openapi__ = _describe(spec, methods, streaming=False)  # type: ignore[attr-defined]
         routes.append(Route(json_path, twin, methods=list(methods), name=f"{spec.name}_json"))
     return routes
+
+
+_REFUSALS = {
+    "400": {"description": "invalid parameters (JSON body names the field); no stream starts"},
+    "429": {"description": "RATE_LIMITED or TOO_MANY_STREAMS, with Retry-After"},
+}
+
+
+def _describe(spec: StreamEndpoint[Any], methods: Sequence[str], *, streaming: bool) -> dict[str, Any]:
+    if streaming:
+        events = [{"$ref": f"#/components/schemas/{name.capitalize()}Event"} for name in EVENT_TYPES]
+        ok = {
+            "description": "a Server-Sent Events stream (docs/events.md)",
+            "content": {"text/event-stream": {"schema": {"oneOf": events}}},
+        }
+        extra = {"204": {"description": "Last-Event-ID of a finished stream: nothing to replay"},
+                 "404": {"description": "STREAMING_DISABLED: use the JSON twin"}}
+    else:
+        ok = {"description": "the stream folded into one JSON document (docs/events.md)"}
+        extra = {"503": {"description": "DB_UNAVAILABLE"}, "504": {"description": "STREAM_TIMEOUT"}}
+    operation: dict[str, Any] = {
+        "summary": spec.summary + ("" if streaming else " (JSON)"),
+        "parameters": list(spec.parameters),
+        "responses": {"200": ok, **_REFUSALS, **extra},
+    }
+    if streaming:
+        operation["parameters"].append(
+            {"name": "Last-Event-ID", "in": "header", "required": False,
+             "schema": {"type": "string"}, "description": "resume after this event"}
+        )
+        operation["x-events"] = list(spec.events)
+    if spec.request_body is not None:
+        operation["requestBody"] = {
+            "required": True, "content": {"application/json": {"schema": spec.request_body}}
+        }
+    return {method.lower(): operation for method in methods}
 
 
 def _when_enabled(

@@ -36,6 +36,7 @@ class StreamContext:
     stream: str  # endpoint name, e.g. "search"
     stream_id: str
     client: str
+    platform: Any = None  # app.platform.Platform: the store, models, settings
     started: float = field(default_factory=time.perf_counter)
     state: dict[str, Any] = field(default_factory=dict)  # producer scratch space
 

@@ -92,16 +92,23 @@ async def soft_error(params: dict[str, Any], ctx: StreamContext) -> AsyncIterato
 
 async def db_read(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
     """Touches the database, so an unreachable one must surface as DB_UNAVAILABLE."""
-    store = PLATFORM["platform"].store
+    store = ctx.platform.store
     yield ev.progress("db", "Counting products")
     count = await store.products.count()
     yield ev.complete(total=count)
 
 
-PLATFORM: dict[str, Platform] = {}
-
 ENDPOINTS = [
-    (StreamEndpoint("echo", parse_echo, echo, context=lambda p: {"n": p["n"]}), "/t/echo", ["GET"]),
+    (
+        StreamEndpoint(
+            "echo", parse_echo, echo, context=lambda p: {"n": p["n"]},
+            summary="Echo tricky payloads",
+            parameters=({"name": "n", "in": "query", "schema": {"type": "integer"}},),
+            events=("connected", "progress", "text", "results", "complete", "close"),
+        ),
+        "/t/echo",
+        ["GET"],
+    ),
     (StreamEndpoint("slow", parse_none, slow), "/t/slow", ["GET"]),
     (StreamEndpoint("boom", parse_none, boom), "/t/boom", ["GET"]),
     (StreamEndpoint("refuse", parse_none, refuse), "/t/refuse", ["GET"]),
@@ -117,19 +124,18 @@ async def probe(request: Request) -> JSONResponse:
 async def put_note(request: Request) -> JSONResponse:
     """An acknowledged write, for the durability test (kill -9 of app and database)."""
     body = await request.json()
-    await PLATFORM["platform"].store.products.upsert_many([{"sku": body["sku"], "title": body["title"]}])
+    await request.app.state.platform.store.products.upsert_many([{"sku": body["sku"], "title": body["title"]}])
     return JSONResponse({"ok": True})
 
 
 async def get_note(request: Request) -> JSONResponse:
-    doc = await PLATFORM["platform"].store.products.get(request.path_params["sku"])
+    doc = await request.app.state.platform.store.products.get(request.path_params["sku"])
     return JSONResponse(doc or {}, status_code=200 if doc else 404)
 
 
 def build():
     app = create_app()
     platform: Platform = app.state.platform
-    PLATFORM["platform"] = platform
     routes: list[BaseRoute] = []
     for spec, path, methods in ENDPOINTS:
         routes += stream_routes(spec, platform, stream_path=f"{path}/stream", json_path=path, methods=methods)
