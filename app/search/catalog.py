@@ -319,7 +319,7 @@ _TITLES: dict[str, tuple[str, ...]] = {
         "{color} {detail} {fabric} {sub}",
         "{sub} in {color} {fabric}",
         "{adj} {detail} {sub} - {color}",
-        "{color} {fabric} {sub} with {detail}",
+        "{color} {fabric} {sub} with {detail} Detail",
         "{brand} {color} {sub}",
     ),
     "western": (
@@ -341,9 +341,10 @@ _TITLES: dict[str, tuple[str, ...]] = {
         "{adj} {color} {sub}",
     ),
     "jewellery": (
-        "{fabric} {sub} with {detail}",
+        "{fabric} {detail} {sub}",
         "{adj} {fabric} {detail} {sub}",
-        "{color} {fabric} {sub}",
+        "{adj} {detail} {sub}",
+        "{brand} {fabric} {sub}",
     ),
 }
 
@@ -387,12 +388,25 @@ def retail_price(value: float, low: int, high: int) -> int:
     return min(max(price, low), high)
 
 
-def _article(word: str) -> str:
-    return "An" if word[:1].lower() in "aeiou" else "A"
+_LOWER_IN_TITLES = frozenset({"with", "in", "and", "of", "by", "for"})
+_SILVER_MATERIALS = frozenset({"silver", "oxidised silver", "american diamond"})
+
+
+def _with_article(phrase: str) -> str:
+    """'A silk saree', 'An ivory kurta', but 'Black sneakers' for plural-looking names."""
+    if phrase.endswith("s") and not phrase.endswith("ss"):
+        return phrase[:1].upper() + phrase[1:]
+    return f"{'An' if phrase[:1] in 'aeiou' else 'A'} {phrase}"
 
 
 def _title_case(text: str) -> str:
-    return " ".join(w if w.isupper() else w[:1].upper() + w[1:] for w in text.split(" ") if w)
+    out = []
+    for i, word in enumerate(text.split()):
+        if i and word in _LOWER_IN_TITLES:
+            out.append(word)
+        else:
+            out.append(word if word.isupper() else word[:1].upper() + word[1:])
+    return " ".join(out)
 
 
 def generate_catalog(n: int = 5000, seed: int = 7) -> list[dict[str, Any]]:
@@ -417,7 +431,10 @@ def generate_catalog(n: int = 5000, seed: int = 7) -> list[dict[str, Any]]:
         fabric = pick(spec.fabrics)
         detail = pick(spec.details)
 
-        family = pick(spec.colors)
+        if group == "jewellery":  # the metal is the colour
+            family = "silver" if fabric in _SILVER_MATERIALS else "gold"
+        else:
+            family = pick(spec.colors)
         shade = pick(COLOR_FAMILIES[family])
         colors = [family]
         color_text = shade
@@ -455,13 +472,14 @@ def generate_catalog(n: int = 5000, seed: int = 7) -> list[dict[str, Any]]:
         )
         title = _title_case(title)
 
-        what = f"{shade} {fabric} {sub}"
         if group == "jewellery":
-            first = f"{_article(fabric)} {fabric} {sub} finished with {detail} detailing."
+            first = f"{_with_article(f'{fabric} {sub}')} finished with {detail} detailing."
         elif detail in ("solid", "printed"):
-            first = f"{_article(what)} {what} from {brand}."
+            first = f"{_with_article(f'{shade} {fabric} {sub}')} from {brand}."
+        elif group == "ethnic":
+            first = f"{_with_article(f'{shade} {fabric} {sub}')} with {detail} detailing from {brand}."
         else:
-            first = f"{_article(what)} {what} with {detail} detailing from {brand}."
+            first = f"{_with_article(f'{shade} {fabric} {sub}')} with {'an' if detail[0] in 'aeiou' else 'a'} {detail} look from {brand}."
         sentences = [first]
         if rnd() < 0.75:
             sentences.append(f"Made for {pick(_OCCASION_PHRASES[occasion])}.")

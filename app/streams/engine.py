@@ -92,6 +92,8 @@ async def run_stream(
     """Drive `producer` and emit the normalised sequence. Returns the outcome
     (`complete`, or the error code). Cancellation (a client gone) propagates unchanged."""
     await emit(ev.connected(ctx.stream_id, ctx.stream, **(connected_context or {})))
+    # Let `connected` reach the socket before the producer starts any (maybe blocking) work.
+    await asyncio.sleep(0)
     outcome = "complete"
     agen = producer(ctx)
     deadline = asyncio.timeout(timeout_s)

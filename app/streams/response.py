@@ -109,12 +109,15 @@ class EventStreamResponse:
                 if queue.empty() and pump.done() and not gone.is_set():
                     outcome = _pump_outcome(pump)
                     break
-                try:
-                    async with asyncio.timeout(self.ping_s):
-                        item = await queue.get()
-                except TimeoutError:
-                    await send({"type": "http.response.body", "body": wire.KEEPALIVE, "more_body": True})
-                    continue
+                if not queue.empty():
+                    item = queue.get_nowait()
+                else:
+                    try:
+                        async with asyncio.timeout(self.ping_s):
+                            item = await queue.get()
+                    except TimeoutError:
+                        await send({"type": "http.response.body", "body": wire.KEEPALIVE, "more_body": True})
+                        continue
                 batch: list[Event] = []
                 while True:
                     if isinstance(item, _Gone):

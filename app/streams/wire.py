@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from app.streams.events import Event
+from app.streams.events import EVENT_TYPES, Event
 
 # Field values of `id` and `event` may not hold CR, LF (they end the field) or NUL
 # (clients ignore an id containing NUL).
@@ -28,8 +28,15 @@ HEADERS: list[tuple[bytes, bytes]] = [
 # illegal in HTTP/2): the app adds no compression middleware, and tests check both.
 
 
+_KNOWN_TYPES = frozenset(EVENT_TYPES)
+# One encoder, built once: `json.dumps` with non-default options builds a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def clean_field(value: str) -> str:
-    return _FIELD_UNSAFE.sub("", value)
+    if "\r" in value or "\n" in value or "\x00" in value:
+        return _FIELD_UNSAFE.sub("", value)
+    return value
 
 
 def data_lines(payload: str) -> list[str]:
@@ -39,17 +46,18 @@ def data_lines(payload: str) -> list[str]:
 
 
 def dumps(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _JSON.encode(data)
 
 
 def encode(event: Event, event_id: str, *, retry_ms: int | None = None) -> bytes:
-    parts = [f"id: {clean_field(event_id)}\nevent: {clean_field(event.type)}\n"]
+    kind = event.type if event.type in _KNOWN_TYPES else clean_field(event.type)
+    head = f"id: {clean_field(event_id)}\nevent: {kind}\n"
     if retry_ms is not None:
-        parts.append(f"retry: {int(retry_ms)}\n")
-    for line in data_lines(dumps(event.data or {})):
-        parts.append(f"data: {line}\n")
-    parts.append("\n")
-    return "".join(parts).encode("utf-8")
+        head += f"retry: {int(retry_ms)}\n"
+    payload = _JSON.encode(event.data or {})
+    if "\n" in payload or "\r" in payload:  # never for JSON; kept for any text payload
+        return (head + "".join(f"data: {line}\n" for line in data_lines(payload)) + "\n").encode()
+    return f"{head}data: {payload}\n\n".encode()
 
 
 def parse_event_id(value: str | None) -> tuple[str, int] | None:
