@@ -10,7 +10,7 @@ The interface is async so a shared store (Redis) can implement it for several in
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -34,7 +34,7 @@ class ReplayBuffer(Protocol):
 
 @dataclass(slots=True)
 class _Held:
-    frames: deque[tuple[int, bytes]] = field(default_factory=deque)
+    frames: list[tuple[int, bytes]] = field(default_factory=list)  # a list: 0.7 KB less than a deque
     size: int = 0
     first_seq: int = 0  # lowest seq still held
     finished_at: float | None = None
@@ -62,15 +62,17 @@ class MemoryReplayBuffer:
             held = self._streams[stream_id] = _Held(first_seq=frames[0][0] if frames else 0)
             while len(self._streams) > self._max_streams:
                 self._streams.popitem(last=False)
-        for frame in frames:
-            held.frames.append(frame)
-            held.size += len(frame[1])
-        while held.frames and (
-            len(held.frames) > self._max_events or held.size > self._max_bytes
+        held.frames.extend(frames)
+        held.size += sum(len(data) for _, data in frames)
+        drop = 0
+        while drop < len(held.frames) and (
+            len(held.frames) - drop > self._max_events or held.size > self._max_bytes
         ):
-            seq, data = held.frames.popleft()
-            held.size -= len(data)
-            held.first_seq = seq + 1
+            held.size -= len(held.frames[drop][1])
+            drop += 1
+        if drop:
+            held.first_seq = held.frames[drop - 1][0] + 1
+            del held.frames[:drop]
 
     async def finish(self, stream_id: str) -> None:
         held = self._streams.get(stream_id)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from app.streams import events as ev
 from app.streams import wire
@@ -27,15 +27,59 @@ from app.streams.replay import Replay, ReplayBuffer
 
 log = logging.getLogger("storestream.streams")
 
-_QUEUE_SIZE = 256  # events buffered between producer and socket (back-pressure beyond)
+_BACKLOG = 256  # events buffered between producer and socket; the producer waits beyond
 _REPLAY_POLL_S = 0.05
 
 
-class _Gone:
-    """Queue sentinel: the client disconnected."""
+class _Channel:
+    """Producer task -> writer: a list and at most one waiting future on each side.
 
+    Lighter than `asyncio.Queue` (three deques per stream): idle streams are the common case,
+    and each one holds a channel.
+    """
 
-_GONE = _Gone()
+    __slots__ = ("items", "_reader", "_writer", "gone")
+
+    def __init__(self) -> None:
+        self.items: list[Event] = []
+        self._reader: asyncio.Future[None] | None = None
+        self._writer: asyncio.Future[None] | None = None
+        self.gone = False  # the client disconnected
+
+    async def put(self, event: Event) -> None:
+        self.items.append(event)
+        self._wake_reader()
+        if len(self.items) >= _BACKLOG:
+            self._writer = asyncio.get_running_loop().create_future()
+            await self._writer
+
+    def take(self) -> list[Event]:
+        items, self.items = self.items, []
+        if self._writer is not None and not self._writer.done():
+            self._writer.set_result(None)
+        return items
+
+    async def wait(self, timeout: float) -> bool:
+        """Until events are there or the client is gone: True; after `timeout`: False."""
+        if self.items or self.gone:
+            return True
+        loop = asyncio.get_running_loop()
+        self._reader = waiter = loop.create_future()
+        timer = loop.call_later(timeout, self._wake_reader)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._reader = None
+        return bool(self.items) or self.gone
+
+    def disconnect(self) -> None:
+        self.gone = True
+        self._wake_reader()
+
+    def _wake_reader(self) -> None:
+        if self._reader is not None and not self._reader.done():
+            self._reader.set_result(None)
 
 
 class EventStreamResponse:
@@ -70,29 +114,22 @@ class EventStreamResponse:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         ctx = self.ctx
-        queue: asyncio.Queue[Event | _Gone] = asyncio.Queue(_QUEUE_SIZE)
-        gone = asyncio.Event()
+        channel = _Channel()
         seq = 0
         counts: dict[str, int] = {}
         outcome = "complete"
 
         async def watch_disconnect() -> None:
-            while True:
-                message: Message = await receive()
-                if message["type"] == "http.disconnect":
-                    gone.set()
-                    pump.cancel()
-                    try:
-                        queue.put_nowait(_GONE)
-                    except asyncio.QueueFull:
-                        pass  # the writer is not waiting on the queue; it checks `gone`
-                    return
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            channel.disconnect()
+            pump.cancel()
 
         pump = asyncio.create_task(
             run_stream(
                 self.producer,
                 ctx,
-                queue.put,
+                channel.put,
                 timeout_s=self.timeout_s,
                 chunk_size=self.chunk_size,
                 connected_context=self.connected_context,
@@ -106,66 +143,42 @@ class EventStreamResponse:
             await send({"type": "http.response.start", "status": 200, "headers": self.headers})
             finished = False
             while not finished:
-                if queue.empty() and pump.done() and not gone.is_set():
-                    outcome = _pump_outcome(pump)
-                    break
-                if not queue.empty():
-                    item = queue.get_nowait()
-                else:
-                    try:
-                        async with asyncio.timeout(self.ping_s):
-                            item = await queue.get()
-                    except TimeoutError:
-                        await send({"type": "http.response.body", "body": wire.KEEPALIVE, "more_body": True})
-                        continue
-                batch: list[Event] = []
-                while True:
-                    if isinstance(item, _Gone):
+                if not await channel.wait(self.ping_s):
+                    if pump.done():  # ended without `close`: only an engine bug gets here
                         break
-                    batch.append(item)
-                    if item.type == "close" or queue.empty():
-                        break
-                    item = queue.get_nowait()
-                if gone.is_set():
+                    await send({"type": "http.response.body", "body": wire.KEEPALIVE, "more_body": True})
+                    continue
+                if channel.gone:
                     break
                 frames: list[tuple[int, bytes]] = []
-                for event in batch:
+                for event in channel.take():
                     seq += 1
-                    frames.append(
-                        (
-                            seq,
-                            wire.encode(
-                                event,
-                                f"{ctx.stream_id}-{seq}",
-                                retry_ms=self.retry_ms if event.type == "connected" else None,
-                            ),
-                        )
-                    )
-                    counts[event.type] = counts.get(event.type, 0) + 1
-                    if event.type == "error":
+                    kind = event.type
+                    retry = self.retry_ms if kind == "connected" else None
+                    frames.append((seq, wire.encode(event, f"{ctx.stream_id}-{seq}", retry_ms=retry)))
+                    counts[kind] = counts.get(kind, 0) + 1
+                    if kind == "error":
                         self.metrics.errors.labels(ctx.stream, event.data.get("code", "")).inc()
-                    elif event.type == "close":
+                    elif kind == "close":
                         finished = True
                 await self.replay.append(ctx.stream_id, frames)
                 body = frames[0][1] if len(frames) == 1 else b"".join(f for _, f in frames)
                 await send({"type": "http.response.body", "body": body, "more_body": True})
             if finished:
-                outcome = _pump_outcome(pump) if pump.done() else outcome
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
-            gone.set()  # the socket went away while writing
+            channel.gone = True  # the socket went away while writing
         finally:
             watcher.cancel()
             if not pump.done():
                 pump.cancel()
             try:
-                await pump
-            except BaseException:  # noqa: BLE001 - cancelled or already reported as an event
-                pass
-            if gone.is_set():
+                outcome = await pump
+            except BaseException:  # noqa: BLE001 - cancelled, or a bug already logged
+                outcome = "cancelled"
+            if channel.gone:
                 outcome = "disconnected"
                 seq = await self._record_interrupted(seq)
-                counts["interrupted"] = 1
             await self.replay.finish(ctx.stream_id)
             self._finish_metrics(counts, outcome)
             if self.on_close is not None:
@@ -197,14 +210,6 @@ class EventStreamResponse:
         log.info(
             "%s end outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, sent, duration * 1000
         )
-
-
-def _pump_outcome(pump: asyncio.Task[str]) -> str:
-    if pump.cancelled():
-        return "cancelled"
-    if pump.exception() is not None:
-        return Code.INTERNAL_ERROR
-    return pump.result()
 
 
 class ReplayResponse:
