@@ -1,0 +1,326 @@
+"""Split a shopper's query into structured filters and the words left for text ranking.
+
+"red silk lehenga under 20k size M" -> colors=("red",), fabric="silk", category="lehenga",
+max_price=20000, sizes=("M",), residual="". The vocabulary is the catalog's own
+(`app.search.catalog`), so the parser only recognises what products can actually carry.
+
+Rules worth knowing:
+- prices need a trigger word or currency mark ("under 20k", "below ₹15,000", "between 5000
+  and 8000", "from 2k to 5k", "above 3000", "around 5000" = +/-20%); a bare range such as
+  "5000-8000" counts only when both ends are at least 100, so "size 38-40" is not a price;
+- sizes follow "size"/"sizes" ("size M", "sizes s and m", "size 40", "size uk 8"; a bare number
+  up to 13 is a UK shoe size); XS/XL/XXL, "uk 8" and "free size" are recognised anywhere;
+- the first category, fabric, occasion and gender win; later ones stay in the residual;
+- words more specific than the filter they set stay in the residual too: a shade ("crimson"
+  sets colour red) or a product word ("jhumkas" sets category jewellery), so text ranking
+  still prefers the exact thing asked for;
+- filler words ("show me", "for", "in", "with", ...) are dropped from the residual.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.search.catalog import (
+    CATEGORIES,
+    CATEGORY_ALIASES,
+    CATEGORY_KEYWORDS,
+    COLOR_ALIASES,
+    COLOR_FAMILIES,
+    FABRICS,
+    GENDER_ALIASES,
+    GENDERS,
+    OCCASION_ALIASES,
+    OCCASIONS,
+)
+from app.search.text import fold, normalize, words
+
+_FILTER_FIELDS = (
+    "category", "colors", "fabric", "occasion", "gender", "sizes", "min_price", "max_price",
+)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """Filters found in a query, plus the residual words for text search."""
+
+    residual: str = ""
+    category: str | None = None
+    colors: tuple[str, ...] = ()
+    fabric: str | None = None
+    occasion: str | None = None
+    gender: str | None = None
+    sizes: tuple[str, ...] = ()
+    min_price: int | None = None
+    max_price: int | None = None
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """The filters that were set, by field name (residual excluded)."""
+        out: dict[str, Any] = {}
+        for name in _FILTER_FIELDS:
+            value = getattr(self, name)
+            if value is not None and value != ():
+                out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+FILLERS: frozenset[str] = frozenset(
+    "a an the and or for in with of show me find i want need looking some please buy get "
+    "price priced budget rs rupees inr size sizes color colour colored coloured".split()
+)
+
+# -- vocabulary: folded word tuple -> (field, canonical value, keep the words in the residual)
+
+Entry = tuple[str, str, bool]
+
+
+def _key(phrase: str) -> tuple[str, ...]:
+    return tuple(fold(w) for w in words(phrase))
+
+
+def _shade_family() -> dict[str, str]:
+    return {shade: family for family, shades in COLOR_FAMILIES.items() for shade in shades}
+
+
+def _vocabulary() -> dict[tuple[str, ...], Entry]:
+    """Every phrase the parser recognises; earlier entries win a clash."""
+    vocab: dict[tuple[str, ...], Entry] = {}
+
+    def put(phrase: str, field: str, value: str, keep: bool = False) -> None:
+        vocab.setdefault(_key(phrase), (field, value, keep))
+
+    for category in CATEGORIES:
+        put(category, "category", category)
+    for alias, category in CATEGORY_ALIASES.items():
+        put(alias, "category", category)
+    for fabric in FABRICS:
+        put(fabric, "fabric", fabric)
+    shade_family = _shade_family()
+    for family, shades in COLOR_FAMILIES.items():
+        put(family, "colors", family)
+        for shade in shades:
+            put(shade, "colors", family, keep=True)
+    for alias, target in COLOR_ALIASES.items():
+        family = target if target in COLOR_FAMILIES else shade_family[target]
+        put(alias, "colors", family, keep=target not in COLOR_FAMILIES)
+    for occasion in OCCASIONS:
+        put(occasion, "occasion", occasion)
+    for alias, occasion in OCCASION_ALIASES.items():
+        put(alias, "occasion", occasion)
+    for gender in GENDERS:
+        put(gender, "gender", gender)
+    for alias, gender in GENDER_ALIASES.items():
+        put(alias, "gender", gender)
+    for keyword, category in CATEGORY_KEYWORDS.items():
+        put(keyword, "category", category, keep=True)
+    return vocab
+
+
+VOCABULARY: dict[tuple[str, ...], Entry] = _vocabulary()
+_LONGEST = max(len(key) for key in VOCABULARY)
+
+# -- prices -------------------------------------------------------------------------------
+
+_UNITS = {"k": 1_000, "thousand": 1_000, "l": 100_000, "lakh": 100_000, "lakhs": 100_000,
+          "lac": 100_000, "lacs": 100_000}
+
+
+def _amount(name: str) -> str:
+    """Regex for one amount ("₹15,000", "20k", "1.5 lakh", "rs. 500", "999/-") as group `name`."""
+    return (
+        rf"(?:₹|\brs\.?|\binr)?\s*(?P<{name}>\d[\d,]*(?:\.\d+)?)"
+        rf"(?:(?P<{name}_u>k|l)\b|\s*(?P<{name}_w>thousand|lakhs?|lacs?)\b)?"
+        r"(?:\s*(?:rs\b|rupees\b|inr\b|/-))?"
+    )
+
+
+_A, _B = _amount("a"), _amount("b")
+_RANGE_BETWEEN = re.compile(rf"\bbetween\s+{_A}\s*(?:and|to|-|–)\s*{_B}")
+_RANGE = re.compile(rf"(?:\b(?:from|price|priced|budget|range)\s+)?{_A}\s*(?:-|–|to)\s*{_B}")
+_C = _amount("c")  # the amount when the trigger follows it ("5000 or less")
+_MAX = re.compile(
+    r"(?:\b(?:under|below|less than|lesser than|upto|up to|within|max|maximum|at most|"
+    rf"cheaper than|no more than|not more than|lower than|till)\s*|<=?\s*){_A}"
+    rf"|{_C}\s+(?:or less|or below|and below|and under|max)\b"
+)
+_MIN = re.compile(
+    r"(?:\b(?:above|over|more than|greater than|min|minimum|at least|starting at|starting from|"
+    rf"starting|from|upwards of|costlier than|higher than)\s*|>=?\s*){_A}"
+    rf"|{_C}\s*(?:\+|\band above\b|\bor more\b|\bonwards\b|\band up\b)"
+)
+_AROUND = re.compile(r"\b(?:around|about|approx|approximately|roughly|near|close to)\s*" + _A)
+
+
+def _value(match: re.Match[str], name: str) -> int:
+    number = float(match.group(name).replace(",", "") or 0)
+    unit = match.group(f"{name}_u") or match.group(f"{name}_w")
+    return int(round(number * _UNITS[unit] if unit else number))
+
+
+def _either(match: re.Match[str]) -> int:
+    return _value(match, "a" if match.group("a") is not None else "c")
+
+
+def extract_prices(text: str) -> tuple[str, int | None, int | None]:
+    """(text with price phrases blanked, min price, max price) for normalised text."""
+    low: int | None = None
+    high: int | None = None
+
+    def set_range(a: int, b: int) -> None:
+        nonlocal low, high
+        a, b = min(a, b), max(a, b)
+        low = a if low is None else max(low, a)
+        high = b if high is None else min(high, b)
+
+    def between(match: re.Match[str]) -> str:
+        set_range(_value(match, "a"), _value(match, "b"))
+        return " "
+
+    def bare_range(match: re.Match[str]) -> str:
+        a, b = _value(match, "a"), _value(match, "b")
+        if min(a, b) < 100:  # "size 38-40", not a price
+            return match.group(0)
+        set_range(a, b)
+        return " "
+
+    def at_most(match: re.Match[str]) -> str:
+        nonlocal high
+        value = _either(match)
+        high = value if high is None else min(high, value)
+        return " "
+
+    def at_least(match: re.Match[str]) -> str:
+        nonlocal low
+        value = _either(match)
+        low = value if low is None else max(low, value)
+        return " "
+
+    def around(match: re.Match[str]) -> str:
+        value = _value(match, "a")
+        set_range(int(value * 0.8), int(value * 1.2))
+        return " "
+
+    text = _RANGE_BETWEEN.sub(between, text)
+    text = _RANGE.sub(bare_range, text)
+    text = _MAX.sub(at_most, text)
+    text = _MIN.sub(at_least, text)
+    text = _AROUND.sub(around, text)
+    return text, low, high
+
+
+# -- sizes --------------------------------------------------------------------------------
+
+_LETTER_SIZES = {"xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL", "xxl": "XXL", "xxxl": "XXXL",
+                 "2xl": "XXL", "3xl": "XXXL"}
+_BARE_SIZES = {"xs", "xl", "xxl", "xxxl", "2xl", "3xl"}  # unambiguous without "size"
+_UK = re.compile(r"uk(\d{1,2})")
+
+
+def _size_at(ws: list[str], i: int) -> tuple[str | None, int]:
+    """(size starting at ws[i], words it spans); (None, 0) if there is none."""
+    word = ws[i]
+    following = ws[i + 1] if i + 1 < len(ws) else ""
+    if word in _LETTER_SIZES:
+        return _LETTER_SIZES[word], 1
+    if word == "free" and following == "size":
+        return "Free Size", 2
+    if word == "uk" and following.isdigit():
+        return f"UK {int(following)}", 2
+    if match := _UK.fullmatch(word):
+        return f"UK {int(match.group(1))}", 1
+    if word.isdigit() and len(word) <= 2:
+        number = int(word)
+        return (f"UK {number}" if number <= 13 else str(number)), 1
+    return None, 0
+
+
+def _size_run(ws: list[str], i: int) -> tuple[list[str], int]:
+    """Sizes listed from ws[i] on, as after "size" ("m and l", "uk 8"): (sizes, index after)."""
+    sizes: list[str] = []
+    while i < len(ws):
+        size, span = _size_at(ws, i)
+        if size is None and sizes and ws[i] in ("and", "or") and i + 1 < len(ws):
+            size, span = _size_at(ws, i + 1)
+            span += 1
+        if size is None:
+            break
+        sizes.append(size)
+        i += span
+    return sizes, i
+
+
+def _bare_size(ws: list[str], i: int) -> tuple[str | None, int]:
+    """A size that needs no "size" before it: XL, XXL, "uk 8", "free size"."""
+    word = ws[i]
+    if word in _BARE_SIZES or _UK.fullmatch(word) or (word in ("uk", "free") and i + 1 < len(ws)):
+        size, span = _size_at(ws, i)
+        if word != "uk" or span == 2:
+            return size, span
+    return None, 0
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Filters and residual words of a free-text shopping query."""
+    text, min_price, max_price = extract_prices(normalize(query))
+    ws = words(text)
+    found: dict[str, str] = {}
+    colors: list[str] = []
+    sizes: list[str] = []
+    residual: list[str] = []
+    i = 0
+    while i < len(ws):
+        word = ws[i]
+        if word in ("size", "sizes"):
+            run, after = _size_run(ws, i + 1)
+            if run:
+                sizes.extend(run)
+                i = after
+                continue
+        size, span = _bare_size(ws, i)
+        if size is not None:
+            sizes.append(size)
+            i += span
+            continue
+        entry, span = _lookup(ws, i)
+        if entry is not None:
+            field, value, keep = entry
+            if field == "colors":
+                if value not in colors:
+                    colors.append(value)
+            elif field not in found:
+                found[field] = value
+            else:
+                keep = True  # a second category, fabric, ...: leave it to text search
+            if keep:
+                residual.extend(ws[i : i + span])
+            i += span
+            continue
+        if word not in FILLERS:
+            residual.append(word)
+        i += 1
+    return ParsedQuery(
+        residual=" ".join(residual),
+        category=found.get("category"),
+        colors=tuple(colors),
+        fabric=found.get("fabric"),
+        occasion=found.get("occasion"),
+        gender=found.get("gender"),
+        sizes=tuple(dict.fromkeys(sizes)),
+        min_price=min_price,
+        max_price=max_price,
+    )
+
+
+def _lookup(ws: list[str], i: int) -> tuple[Entry | None, int]:
+    """The longest vocabulary phrase starting at ws[i], and how many words it spans."""
+    for span in range(min(_LONGEST, len(ws) - i), 0, -1):
+        entry = VOCABULARY.get(tuple(fold(w) for w in ws[i : i + span]))
+        if entry is not None:
+            return entry, span
+    return None, 0

@@ -1,0 +1,363 @@
+"""An in-memory inverted index ranking products with BM25, tolerant of typos and half-typed words.
+
+Scoring is BM25 (k1=1.2, b=0.75) over one weighted bag of words per product: a term's
+frequency is the sum of its per-field counts times `FIELD_WEIGHTS`, and the document length
+is the same weighted sum, so a title hit outweighs a description hit while long descriptions
+are still length-normalised. Lengths and idf are read at query time, which keeps `add`,
+`remove` and `upsert` exact without any rebuild.
+
+Each query term becomes a group of index terms, scored like one synonym set: the group's
+document frequency is the sum of its members' (capped at N), so a rare completion is not
+favoured over a common one, and a product scores only the best member of each group (never
+the sum, so three prefix completions cannot beat one exact hit). Members are:
+- the exact folded term (weight 1.0) when the index knows it;
+- otherwise its typo neighbours: 1 edit for terms of 5+ characters, 2 edits from 9+, with
+  adjacent swaps counting as one edit (weights `FUZZY_WEIGHTS`). A term the index knows is
+  never expanded, so "shirt" does not pull in "skirt";
+- for the last word of a query not ending in whitespace, also its completions ("leh" ->
+  lehenga), the `MAX_COMPLETIONS` most frequent, at `PREFIX_WEIGHT`.
+
+Typo candidates come from a deletion-neighbourhood map (SymSpell): every term of 4+ characters
+is stored under itself and each string one deletion away (two for terms of 9+), and a query
+term probes the same way, so lookup cost depends on the term's length, not the vocabulary's.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+from operator import itemgetter
+from typing import Any
+
+from app.search.text import fold, indexable, terms, tokens
+
+K1 = 1.2
+B = 0.75
+FIELD_WEIGHTS: dict[str, int] = {
+    "title": 4,
+    "brand": 3,
+    "category": 3,  # category and subcategory
+    "attributes": 2,  # attribute values and colours
+    "description": 1,
+}
+FUZZY_WEIGHTS: dict[int, float] = {1: 0.6, 2: 0.4}
+PREFIX_WEIGHT = 0.8
+PREFIX_MIN_CHARS = 2
+MAX_COMPLETIONS = 10
+MAX_TYPO_MATCHES = 8
+MIN_FUZZY_TERM = 4  # shortest index term a typo can land on (a 5-letter query minus one edit)
+
+Group = list[tuple[str, float]]
+
+
+def max_edits(term: str) -> int:
+    """Typos tolerated in a query term: none below 5 characters, 1 from 5, 2 from 9."""
+    return 2 if len(term) >= 9 else 1 if len(term) >= 5 else 0
+
+
+def _stored_depth(term: str) -> int:
+    """Deletions stored for an index term; enough for every query `max_edits` allows."""
+    return 2 if len(term) >= 9 else 1 if len(term) >= MIN_FUZZY_TERM else 0
+
+
+def deletions(term: str, depth: int) -> set[str]:
+    """`term` and every string reachable by deleting up to `depth` characters."""
+    out = {term}
+    frontier = {term}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance (an adjacent swap is one edit), capped at limit + 1."""
+    if a == b:
+        return 0
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        ca = a[i - 1]
+        cur = [i] + [0] * len(b)
+        row_min = i
+        for j in range(1, len(b) + 1):
+            cb = b[j - 1]
+            best = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb and before[j - 2] + 1 < best:
+                best = before[j - 2] + 1
+            cur[j] = best
+            row_min = min(row_min, best)
+        if row_min > limit:
+            return limit + 1
+        before, prev = prev, cur
+    return min(prev[-1], limit + 1)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            if isinstance(item, str):
+                yield item
+
+
+def product_fields(product: Mapping[str, Any]) -> dict[str, str]:
+    """The searchable text of a product, by `FIELD_WEIGHTS` field (colours count as attributes)."""
+    attributes = product.get("attributes") or {}
+    attribute_text = [s for v in attributes.values() for s in _strings(v)]
+    attribute_text.extend(_strings(product.get("colors")))
+    return {
+        "title": product.get("title") or "",
+        "brand": product.get("brand") or "",
+        "category": f"{product.get('category') or ''} {product.get('subcategory') or ''}",
+        "attributes": " ".join(attribute_text),
+        "description": product.get("description") or "",
+    }
+
+
+def weighted_terms(product: Mapping[str, Any]) -> tuple[dict[str, int], int]:
+    """(term -> weighted frequency, weighted length) for one product."""
+    counts: dict[str, int] = {}
+    length = 0
+    for field, text in product_fields(product).items():
+        weight = FIELD_WEIGHTS[field]
+        for term in terms(text):
+            counts[term] = counts.get(term, 0) + weight
+            length += weight
+    return counts, length
+
+
+def idf(df: int, n_docs: int) -> float:
+    """BM25 inverse document frequency (the always-positive Lucene form)."""
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def _matching(postings: dict[str, int], candidates: set[str] | None) -> Iterable[tuple[str, int]]:
+    """(doc id, tf) pairs of a posting list within `candidates`, walking the smaller side."""
+    if candidates is None:
+        return postings.items()
+    if len(candidates) < len(postings):
+        return [(d, postings[d]) for d in candidates if d in postings]
+    return [(d, tf) for d, tf in postings.items() if d in candidates]
+
+
+class TextIndex:
+    """Products by id, searchable as you type; mutations are visible to the next search."""
+
+    def __init__(self) -> None:
+        self._postings: dict[str, dict[str, int]] = {}  # term -> {doc id: weighted tf}
+        self._doc_terms: dict[str, tuple[str, ...]] = {}
+        self._doc_len: dict[str, int] = {}
+        self._total_len = 0
+        # Prefix ranges: a sorted term list, brought up to date on first use after changes.
+        # Dropped terms linger until the next full sort and are skipped when read.
+        self._sorted_terms: list[str] = []
+        self._unsorted_terms: list[str] = []
+        self._neighbours: dict[str, str | set[str]] = {}  # deletion variant -> term(s)
+
+    def __len__(self) -> int:
+        return len(self._doc_len)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._doc_len
+
+    @property
+    def vocabulary_size(self) -> int:
+        return len(self._postings)
+
+    # -- mutation ---------------------------------------------------------------------------
+
+    def add(self, doc_id: str, product: Mapping[str, Any]) -> None:
+        """Index a new product; an id already present is an error (use `upsert`)."""
+        if doc_id in self._doc_len:
+            raise ValueError(f"document {doc_id!r} is already indexed")
+        counts, length = weighted_terms(product)
+        postings = self._postings
+        for term, tf in counts.items():
+            bucket = postings.get(term)
+            if bucket is None:
+                bucket = postings[term] = {}
+                self._add_term(term)
+            bucket[doc_id] = tf
+        self._doc_terms[doc_id] = tuple(counts)
+        self._doc_len[doc_id] = length
+        self._total_len += length
+
+    def remove(self, doc_id: str) -> None:
+        """Forget a product; raises KeyError if it is not indexed."""
+        doc_terms = self._doc_terms.pop(doc_id)
+        self._total_len -= self._doc_len.pop(doc_id)
+        for term in doc_terms:
+            bucket = self._postings[term]
+            del bucket[doc_id]
+            if not bucket:
+                del self._postings[term]
+                self._drop_term(term)
+
+    def upsert(self, doc_id: str, product: Mapping[str, Any]) -> None:
+        """Add the product, replacing any earlier version under the same id."""
+        if doc_id in self._doc_len:
+            self.remove(doc_id)
+        self.add(doc_id, product)
+
+    def _add_term(self, term: str) -> None:
+        self._unsorted_terms.append(term)
+        depth = _stored_depth(term)
+        if depth == 0:
+            return
+        neighbours = self._neighbours
+        for variant in deletions(term, depth):
+            entry = neighbours.get(variant)
+            if entry is None:
+                neighbours[variant] = term  # most variants have one owner: skip the set
+            elif isinstance(entry, str):
+                neighbours[variant] = {entry, term}
+            else:
+                entry.add(term)
+
+    def _drop_term(self, term: str) -> None:
+        neighbours = self._neighbours
+        for variant in deletions(term, _stored_depth(term)):
+            entry = neighbours.get(variant)
+            if entry == term:
+                del neighbours[variant]
+            elif isinstance(entry, set):
+                entry.discard(term)
+                if len(entry) == 1:
+                    neighbours[variant] = entry.pop()
+
+    # -- lookup -----------------------------------------------------------------------------
+
+    def typo_matches(self, term: str) -> list[tuple[str, int]]:
+        """Index terms within `max_edits(term)` of a folded term: (term, edits), closest first."""
+        limit = max_edits(term)
+        if limit == 0:
+            return []
+        neighbours = self._neighbours
+        seen: set[str] = set()
+        found: list[tuple[int, int, str]] = []
+        for variant in deletions(term, limit):
+            entry = neighbours.get(variant)
+            if entry is None:
+                continue
+            for candidate in (entry,) if isinstance(entry, str) else entry:
+                if candidate in seen or candidate == term:
+                    continue
+                seen.add(candidate)
+                edits = edit_distance(term, candidate, limit)
+                if edits <= limit:
+                    found.append((edits, -len(self._postings[candidate]), candidate))
+        found.sort()
+        return [(candidate, edits) for edits, _, candidate in found[:MAX_TYPO_MATCHES]]
+
+    def completions(self, prefix: str) -> list[str]:
+        """The `MAX_COMPLETIONS` most frequent index terms extending `prefix` (not itself)."""
+        terms_ = self._term_list()
+        lo = bisect.bisect_left(terms_, prefix)
+        hi = bisect.bisect_left(terms_, prefix + "\U0010ffff", lo)
+        postings = self._postings
+        found = {t: None for t in terms_[lo:hi] if t != prefix and t in postings}
+        return heapq.nlargest(MAX_COMPLETIONS, found, key=lambda t: len(postings[t]))
+
+    def _term_list(self) -> list[str]:
+        """The sorted vocabulary (possibly with dropped terms); sorts only after changes."""
+        pending = self._unsorted_terms
+        if pending:
+            if len(pending) > 64 or len(self._sorted_terms) > 2 * len(self._postings):
+                self._sorted_terms = sorted(self._postings)
+            else:
+                for term in pending:
+                    at = bisect.bisect_left(self._sorted_terms, term)
+                    if at == len(self._sorted_terms) or self._sorted_terms[at] != term:
+                        self._sorted_terms.insert(at, term)
+            pending.clear()
+        return self._sorted_terms
+
+    def _exact_or_typos(self, term: str) -> Group:
+        if term in self._postings:
+            return [(term, 1.0)]
+        return [(match, FUZZY_WEIGHTS[edits]) for match, edits in self.typo_matches(term)]
+
+    def query_groups(self, query: str) -> list[Group]:
+        """One group of (index term, weight) per query term; see the module docstring."""
+        chunks = query.split()
+        if not chunks:
+            return []
+        as_you_type = not query[-1].isspace()
+        body, tail = (chunks[:-1], chunks[-1]) if as_you_type else (chunks, "")
+        groups: list[Group] = []
+        seen: set[str] = set()
+
+        def keep(group: Group) -> None:
+            group = [(t, w) for t, w in group if t not in seen]
+            seen.update(t for t, _ in group)
+            if group:
+                groups.append(group)
+
+        for term in dict.fromkeys(terms(" ".join(body))):
+            keep(self._exact_or_typos(term))
+        for raw in tokens(tail):
+            folded = fold(raw)
+            group = self._exact_or_typos(folded) if indexable(raw) else []
+            if len(raw) >= PREFIX_MIN_CHARS:
+                known = {t for t, _ in group}
+                for prefix in dict.fromkeys((raw, folded)):
+                    for term in self.completions(prefix):
+                        if term not in known:
+                            known.add(term)
+                            group.append((term, PREFIX_WEIGHT))
+            keep(group)
+        return groups
+
+    def search(
+        self, query: str, limit: int = 50, candidates: set[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Best `limit` (doc id, score) pairs for `query`, optionally only among `candidates`."""
+        n_docs = len(self._doc_len)
+        if limit <= 0 or self._total_len == 0 or (candidates is not None and not candidates):
+            return []
+        lengths = self._doc_len
+        c1 = K1 * (1.0 - B)
+        c2 = K1 * B * n_docs / self._total_len
+        postings_of = self._postings
+        sized = [(sum(len(postings_of[t]) for t, _ in g), g) for g in self.query_groups(query)]
+        sized.sort(key=itemgetter(0), reverse=True)  # the longest list builds `scores` in one pass
+        scores: dict[str, float] = {}
+        for group_df, group in sized:
+            group_factor = idf(min(group_df, n_docs), n_docs) * (K1 + 1.0)
+            if len(group) == 1:
+                term, weight = group[0]
+                factor = weight * group_factor
+                items = _matching(postings_of[term], candidates)
+                if not scores:
+                    scores = {d: factor * tf / (tf + c1 + c2 * lengths[d]) for d, tf in items}
+                else:
+                    get = scores.get
+                    for doc, tf in items:
+                        scores[doc] = get(doc, 0.0) + factor * tf / (tf + c1 + c2 * lengths[doc])
+                continue
+            best: dict[str, float] = {}  # a product scores its best member of the group
+            get = best.get
+            for term, weight in group:
+                factor = weight * group_factor
+                for doc, tf in _matching(postings_of[term], candidates):
+                    score = factor * tf / (tf + c1 + c2 * lengths[doc])
+                    if score > get(doc, 0.0):
+                        best[doc] = score
+            get = scores.get
+            for doc, score in best.items():
+                scores[doc] = get(doc, 0.0) + score
+        return heapq.nlargest(limit, scores.items(), key=itemgetter(1))
+
+
+def build_index(products: Iterable[Mapping[str, Any]], id_field: str = "sku") -> TextIndex:
+    """A `TextIndex` over `products`, each keyed by its `id_field`."""
+    index = TextIndex()
+    for product in products:
+        index.add(product[id_field], product)
+    return index

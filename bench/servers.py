@@ -1,0 +1,184 @@
+"""The three servers compared by `bench/sse_engine.py`, each an ASGI app factory for
+`uvicorn --factory bench.servers:<name>`. All three serve the same events with the same bytes
+per event (same ids, event names, JSON data, `retry:` on `connected`, `\\n` line endings):
+
+    connected -> n x text {"token":"tok","fullText":"tok"} -> complete -> close
+
+- `ours`  the engine: `stream_routes(StreamEndpoint(...), platform)` with the rate limiter,
+          the concurrent-stream cap, metrics and the replay buffer in the path (limits set
+          high enough never to refuse). No database (`platform.start()` is not called).
+- `sse`   sse-starlette's `EventSourceResponse` fed dicts (id/event/data/retry).
+- `raw`   Starlette's `StreamingResponse` yielding frames from `app.streams.wire.encode`.
+
+Query: `?n=<count>` streams that many text events as fast as possible, then ends;
+`?idle=1` sends `connected` and then nothing (an idle open stream, kept open forever).
+`GET /gc` runs `gc.collect()` (used before reading RSS); it is the same on all three.
+
+With `BENCH_PROFILE=<file>` in the environment the server runs under cProfile from start-up
+to shutdown and writes the stats to that file (for investigating, not for measuring).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import cProfile
+import gc
+import os
+import secrets
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from starlette.applications import Starlette  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import PlainTextResponse, StreamingResponse  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from app.streams import events as ev  # noqa: E402
+from app.streams import wire  # noqa: E402
+from app.streams.engine import StreamContext  # noqa: E402
+from app.streams.events import Event  # noqa: E402
+
+STREAM_PATH = "/stream"
+RETRY_MS = 3000  # the engine's default STREAMING_RETRY_MS, sent with `connected` by all three
+IDLE_SLEEP_S = 3600.0
+
+# Settings for `ours`: limits that never refuse, a deadline longer than any measurement.
+# Everything else (replay buffer sizes, ping interval, chunk size) stays at its default.
+OURS_ENV = {
+    "STREAMING_RATE_LIMIT": "100000000",
+    "STREAMING_MAX_CONCURRENT_PER_IP": "100000",
+    "STREAMING_TIMEOUT": "3600000",
+    "STREAMING_RETRY_MS": str(RETRY_MS),
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def _params(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    return {"n": int(q.get("n", "0")), "idle": q.get("idle", "0") == "1"}
+
+
+async def _gc(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(str(gc.collect()))
+
+
+def _lifespan():
+    """cProfile from start-up to shutdown when BENCH_PROFILE names an output file."""
+    out = os.environ.get("BENCH_PROFILE")
+    if not out:
+        return None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            yield
+        finally:
+            profiler.disable()
+            profiler.dump_stats(out)
+
+    return lifespan
+
+
+# --- the shared event source -------------------------------------------------------------
+
+TEXT = ev.text("tok", "tok")  # fixed fullText: a growing one would make the run O(n^2)
+
+
+async def text_events(params: dict[str, Any]) -> AsyncIterator[Event]:
+    """The producer's own events: n text events, or nothing at all for an idle stream."""
+    if params["idle"]:
+        while True:
+            await asyncio.sleep(IDLE_SLEEP_S)
+    for _ in range(params["n"]):
+        yield TEXT
+
+
+async def full_sequence(params: dict[str, Any]) -> AsyncIterator[tuple[str, Event]]:
+    """What the engine sends around `text_events`, built by hand for the two baselines:
+    (id, event) for connected -> text... -> complete -> close."""
+    stream_id = secrets.token_hex(6)
+    started = time.perf_counter()
+    seq = 1
+    yield f"{stream_id}-{seq}", ev.connected(stream_id, "bench")
+    async for event in text_events(params):
+        seq += 1
+        yield f"{stream_id}-{seq}", event
+    seq += 1
+    yield f"{stream_id}-{seq}", ev.complete(duration_ms=(time.perf_counter() - started) * 1000)
+    seq += 1
+    yield f"{stream_id}-{seq}", ev.close()
+
+
+# --- (a) ours ----------------------------------------------------------------------------
+
+
+def ours() -> Starlette:
+    from app.platform import Platform
+    from app.streams.endpoint import StreamEndpoint, stream_routes
+    from config.settings import load_settings
+
+    settings = load_settings(OURS_ENV, env_file=None)
+    platform = Platform(settings)
+
+    async def parse(request: Request) -> dict[str, Any]:
+        return _params(request)
+
+    async def produce(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+        async for event in text_events(params):
+            yield event
+
+    spec = StreamEndpoint("bench", parse, produce)
+    routes = stream_routes(spec, platform, stream_path=STREAM_PATH, json_path=None, methods=["GET"])
+    app = Starlette(routes=[*routes, Route("/gc", _gc)], lifespan=_lifespan())
+    app.state.platform = platform
+    return app
+
+
+# --- (b) sse-starlette -------------------------------------------------------------------
+
+
+def sse() -> Starlette:
+    from sse_starlette.sse import EventSourceResponse
+
+    async def dicts(params: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        async for event_id, event in full_sequence(params):
+            item: dict[str, Any] = {"id": event_id, "event": event.type, "data": wire.dumps(event.data)}
+            if event.type == "connected":
+                item["retry"] = RETRY_MS
+            yield item
+
+    async def stream(request: Request) -> EventSourceResponse:
+        return EventSourceResponse(dicts(_params(request)), sep="\n")
+
+    return Starlette(routes=[Route(STREAM_PATH, stream), Route("/gc", _gc)], lifespan=_lifespan())
+
+
+# --- (c) raw StreamingResponse -----------------------------------------------------------
+
+
+def raw() -> Starlette:
+    headers = {k.decode(): v.decode() for k, v in wire.HEADERS if k != b"content-type"}
+
+    async def frames(params: dict[str, Any]) -> AsyncIterator[bytes]:
+        async for event_id, event in full_sequence(params):
+            yield wire.encode(event, event_id, retry_ms=RETRY_MS if event.type == "connected" else None)
+
+    async def stream(request: Request) -> StreamingResponse:
+        return StreamingResponse(
+            frames(_params(request)), media_type="text/event-stream", headers=headers
+        )
+
+    return Starlette(routes=[Route(STREAM_PATH, stream), Route("/gc", _gc)], lifespan=_lifespan())
+
+
+FACTORIES = {"ours": "bench.servers:ours", "sse-starlette": "bench.servers:sse", "raw": "bench.servers:raw"}

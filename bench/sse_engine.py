@@ -1,0 +1,603 @@
+"""SSE engine benchmark: our engine against sse-starlette and a raw Starlette StreamingResponse,
+serving the same events (bench/servers.py), measured in one run on this machine.
+
+    .venv/bin/python bench/sse_engine.py            # full run (~3 minutes)
+    .venv/bin/python bench/sse_engine.py --quick    # smoke check (~1 minute)
+    .venv/bin/python bench/sse_engine.py --profile  # also: cProfile of `ours` (separate server)
+
+Each server is its own uvicorn process (one worker, h11, asyncio loop, no access log, log level
+warning) on a free 127.0.0.1 port; all are stopped (SIGTERM, then SIGKILL) whatever happens.
+The client is a raw asyncio socket client: an HTTP/1.1 GET with `Connection: close`, then it
+counts `\\nevent: ` markers in the bytes received (no SSE or HTTP parsing beyond the headers).
+
+Measurements, each repeated `--reps` times (3), the median reported:
+ 1. events/s on one stream of n=200000 text events;
+ 2. events/s in total over 100 concurrent streams of n=5000;
+ 3. time to first event (request written -> first complete event received) p50/p99 over 300
+    sequential requests (n=1) on an otherwise idle server;
+ 4. the same while 1,000 idle streams are held open on that server;
+ 5. RSS growth per idle open stream at 1,000 and 5,000 streams: a fresh server per sample
+    (freed memory would otherwise be reused by the next sample and hide the cost), warmed up,
+    RSS read after `gc.collect()` before and after opening N streams that each received their
+    first event.
+Events counted are every event on the wire (connected + n text + complete + close), the same
+bytes per event on all three servers.
+
+Results: bench/results/sse_engine.json and bench/results/sse_engine.md (also printed).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import platform as pyplatform  # noqa: E402
+import pstats  # noqa: E402
+import resource  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from importlib import metadata  # noqa: E402
+from typing import Any  # noqa: E402
+
+import psutil  # noqa: E402
+
+from bench.servers import FACTORIES, STREAM_PATH  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+HOST = "127.0.0.1"
+MARK = b"\nevent: "
+TAIL = len(MARK) - 1
+EXTRA_EVENTS = 3  # connected, complete, close around the n text events
+UVICORN_OPTS = ["--workers", "1", "--http", "h11", "--loop", "asyncio", "--no-access-log",
+                "--log-level", "warning", "--timeout-graceful-shutdown", "2"]
+
+FULL = dict(reps=3, single_n=200_000, multi_streams=100, multi_n=5000, ttfe_requests=300,
+            ttfe_idle_streams=1000, rss_sizes=(1000, 5000), rss_reps=3, open_concurrency=200)
+QUICK = dict(reps=1, single_n=20_000, multi_streams=20, multi_n=1000, ttfe_requests=50,
+             ttfe_idle_streams=200, rss_sizes=(200, 500), rss_reps=1, open_concurrency=100)
+
+TARGETS = {
+    "single_eps_vs_sse": 2.0,  # ours >= 2x sse-starlette events/s
+    "rss_kb_per_stream": 25.0,  # <= 25 KB per idle stream
+    "ttfe_idle_p50_ms": 2.0,  # <= 2 ms
+}
+
+
+def raise_nofile() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+# --- servers -----------------------------------------------------------------------------
+
+
+class Server:
+    """One uvicorn process. Inherits the raised RLIMIT_NOFILE from this process."""
+
+    def __init__(self, name: str, log_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.factory = FACTORIES[name]
+        self.log_dir = log_dir
+        self.env = env or {}
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.ps: psutil.Process | None = None
+
+    def start(self, timeout: float = 30.0) -> Server:
+        self.port = free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **self.env}
+        env.pop("WEB_CONCURRENCY", None)
+        log = open(self.log_dir / f"{self.name}-{self.port}.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", self.factory,
+             "--host", HOST, "--port", str(self.port), *UVICORN_OPTS],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        self.ps = psutil.Process(self.proc.pid)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.log_tail()}")
+            try:
+                with socket.create_connection((HOST, self.port), timeout=0.5) as sock:
+                    sock.sendall(f"GET /gc HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
+                    if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not start within {timeout}s: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        try:
+            return (self.log_dir / f"{self.name}-{self.port}.log").read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def rss(self) -> int:
+        assert self.ps is not None
+        total = self.ps.memory_info().rss
+        for child in self.ps.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def cpu_s(self) -> float:
+        assert self.ps is not None
+        t = self.ps.cpu_times()
+        return t.user + t.system
+
+    async def quiet(self, max_wait: float = 15.0) -> None:
+        """Wait until the server process is (nearly) idle: it has finished closing streams."""
+        deadline = time.monotonic() + max_wait
+        calm = 0
+        last = self.cpu_s()
+        while time.monotonic() < deadline and calm < 2:
+            await asyncio.sleep(0.1)
+            now = self.cpu_s()
+            calm = calm + 1 if now - last < 0.01 else 0
+            last = now
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(8)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+# --- the client --------------------------------------------------------------------------
+
+
+def request_bytes(port: int, path: str) -> bytes:
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAccept: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+async def read_head(reader: asyncio.StreamReader) -> None:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0]
+    if not status.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(f"unexpected status: {status!r}")
+
+
+async def read_first_event(reader: asyncio.StreamReader) -> bytes:
+    """Bytes of the body up to the end of the first complete event (its blank line)."""
+    buf = b""
+    while True:
+        end = buf.find(b"\n\n")
+        if end < 0:
+            end = buf.find(b"\r\n\r\n")
+        if end >= 0 and MARK[1:] in buf[:end]:
+            return buf
+        chunk = await reader.read(65536)
+        if not chunk:
+            raise RuntimeError("connection closed before the first event")
+        buf += chunk
+
+
+def count_events(data: bytes, tail: bytes) -> tuple[int, bytes]:
+    """Markers in `tail + data`; `tail` (shorter than a marker) carries a split marker over."""
+    joined = tail + data
+    return joined.count(MARK), joined[-TAIL:]
+
+
+async def read_to_eof(reader: asyncio.StreamReader, tail: bytes = b"\n") -> int:
+    """Count events until the server closes. The body start counts as a line start."""
+    events = 0
+    while True:
+        data = await reader.read(1 << 18)
+        if not data:
+            return events
+        n, tail = count_events(data, tail)
+        events += n
+
+
+async def stream_events(port: int, path: str) -> int:
+    reader, writer = await asyncio.open_connection(HOST, port, limit=1 << 20)
+    try:
+        writer.write(request_bytes(port, path))
+        await read_head(reader)
+        return await read_to_eof(reader)
+    finally:
+        writer.close()
+
+
+async def ttfe_once(port: int) -> float:
+    """Seconds from writing the request to holding the first complete event."""
+    reader, writer = await asyncio.open_connection(HOST, port, limit=1 << 20)
+    try:
+        req = request_bytes(port, f"{STREAM_PATH}?n=1")
+        t0 = time.perf_counter()
+        writer.write(req)
+        await read_head(reader)
+        first = await read_first_event(reader)
+        elapsed = time.perf_counter() - t0
+        seen, tail = count_events(first, b"\n")
+        seen += await read_to_eof(reader, tail)  # let the stream end normally
+        if seen != 1 + EXTRA_EVENTS:
+            raise RuntimeError(f"n=1 stream delivered {seen} events")
+        return elapsed
+    finally:
+        writer.close()
+
+
+@dataclass
+class Held:
+    writer: asyncio.StreamWriter
+    reader: asyncio.StreamReader
+
+
+async def open_idle(port: int, count: int, concurrency: int) -> list[Held]:
+    """Open `count` idle streams, each established (its `connected` event received)."""
+    gate = asyncio.Semaphore(concurrency)
+    req = request_bytes(port, f"{STREAM_PATH}?idle=1")
+
+    async def one() -> Held:
+        async with gate:
+            reader, writer = await asyncio.open_connection(HOST, port, limit=1 << 16)
+            try:
+                writer.write(req)
+                async with asyncio.timeout(30):
+                    await read_head(reader)
+                    await read_first_event(reader)
+            except BaseException:
+                writer.close()
+                raise
+            return Held(writer, reader)
+
+    results = await asyncio.gather(*(one() for _ in range(count)), return_exceptions=True)
+    held = [r for r in results if isinstance(r, Held)]
+    errors = [r for r in results if not isinstance(r, Held)]
+    if errors:
+        await close_all(held)
+        raise RuntimeError(f"{len(errors)} of {count} idle streams failed: {errors[0]!r}")
+    return held
+
+
+async def close_all(held: list[Held]) -> None:
+    for h in held:
+        h.writer.close()
+    await asyncio.gather(*(h.writer.wait_closed() for h in held), return_exceptions=True)
+
+
+async def gc_server(port: int) -> None:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        writer.write(f"GET /gc HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
+        await read_head(reader)
+        await reader.read()
+    finally:
+        writer.close()
+
+
+# --- measurements ------------------------------------------------------------------------
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+async def m_single(srv: Server, n: int) -> float:
+    await srv.quiet()
+    t0 = time.perf_counter()
+    got = await stream_events(srv.port, f"{STREAM_PATH}?n={n}")
+    elapsed = time.perf_counter() - t0
+    if got != n + EXTRA_EVENTS:
+        raise RuntimeError(f"{srv.name}: expected {n + EXTRA_EVENTS} events, got {got}")
+    return got / elapsed
+
+
+async def m_multi(srv: Server, streams: int, n: int) -> float:
+    await srv.quiet()
+    t0 = time.perf_counter()
+    got = await asyncio.gather(*(stream_events(srv.port, f"{STREAM_PATH}?n={n}") for _ in range(streams)))
+    elapsed = time.perf_counter() - t0
+    if any(g != n + EXTRA_EVENTS for g in got):
+        raise RuntimeError(f"{srv.name}: a stream ended short: {sorted(set(got))}")
+    return sum(got) / elapsed
+
+
+async def m_ttfe(srv: Server, requests: int) -> dict[str, float]:
+    await srv.quiet()
+    for _ in range(5):  # warm the path (imports, first allocations)
+        await ttfe_once(srv.port)
+    samples = [await ttfe_once(srv.port) for _ in range(requests)]
+    return {"p50_ms": statistics.median(samples) * 1000, "p99_ms": pct(samples, 99) * 1000}
+
+
+async def m_ttfe_loaded(srv: Server, requests: int, idle: int, concurrency: int) -> dict[str, float]:
+    held = await open_idle(srv.port, idle, concurrency)
+    try:
+        result = await m_ttfe(srv, requests)
+    finally:
+        await close_all(held)
+        await srv.quiet()
+    return result
+
+
+async def m_rss(name: str, count: int, concurrency: int, log_dir: Path) -> float:
+    """KB of server RSS per idle open stream, on a fresh, warmed-up server."""
+    srv = Server(name, log_dir).start()
+    try:
+        for _ in range(3):
+            await stream_events(srv.port, f"{STREAM_PATH}?n=100")
+        await close_all(await open_idle(srv.port, 50, concurrency))
+        await srv.quiet()
+        await gc_server(srv.port)
+        await srv.quiet()
+        before = srv.rss()
+        held = await open_idle(srv.port, count, concurrency)
+        try:
+            await srv.quiet()
+            await gc_server(srv.port)
+            await asyncio.sleep(0.3)
+            await srv.quiet()
+            after = srv.rss()
+        finally:
+            await close_all(held)
+        return (after - before) / count / 1024
+    finally:
+        srv.stop()
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+async def run(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, dict[str, Any]]:
+    names = list(FACTORIES)
+    raw: dict[str, dict[str, list[Any]]] = {
+        n: {"single_eps": [], "multi_eps": [], "ttfe_idle": [], "ttfe_loaded": [], **{
+            f"rss_kb_{s}": [] for s in cfg["rss_sizes"]}} for n in names
+    }
+    servers = {n: Server(n, log_dir) for n in names}
+    try:
+        for srv in servers.values():
+            srv.start()
+        for rep in range(cfg["reps"]):
+            order = names[rep % 3:] + names[: rep % 3]  # rotate who goes first
+            for name in order:
+                srv = servers[name]
+                r = raw[name]
+                r["single_eps"].append(await m_single(srv, cfg["single_n"]))
+                r["multi_eps"].append(await m_multi(srv, cfg["multi_streams"], cfg["multi_n"]))
+                r["ttfe_idle"].append(await m_ttfe(srv, cfg["ttfe_requests"]))
+                r["ttfe_loaded"].append(
+                    await m_ttfe_loaded(srv, cfg["ttfe_requests"], cfg["ttfe_idle_streams"], cfg["open_concurrency"])
+                )
+                progress(f"rep {rep + 1} {name}: {r['single_eps'][-1]:,.0f} ev/s single, "
+                         f"{r['multi_eps'][-1]:,.0f} ev/s x{cfg['multi_streams']}, "
+                         f"ttfe p50 {r['ttfe_idle'][-1]['p50_ms']:.2f} ms / loaded {r['ttfe_loaded'][-1]['p50_ms']:.2f} ms")
+    finally:
+        for srv in servers.values():
+            srv.stop()
+    for rep in range(cfg["rss_reps"]):
+        for size in cfg["rss_sizes"]:
+            for name in names:
+                kb = await m_rss(name, size, cfg["open_concurrency"], log_dir)
+                raw[name][f"rss_kb_{size}"].append(kb)
+                progress(f"rss rep {rep + 1} {name} {size} streams: {kb:.1f} KB/stream")
+
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        r = raw[name]
+        out[name] = {
+            "single_stream_events_per_s": med(r["single_eps"]),
+            "multi_stream_events_per_s": med(r["multi_eps"]),
+            "ttfe_idle_p50_ms": med([x["p50_ms"] for x in r["ttfe_idle"]]),
+            "ttfe_idle_p99_ms": med([x["p99_ms"] for x in r["ttfe_idle"]]),
+            "ttfe_loaded_p50_ms": med([x["p50_ms"] for x in r["ttfe_loaded"]]),
+            "ttfe_loaded_p99_ms": med([x["p99_ms"] for x in r["ttfe_loaded"]]),
+            **{f"rss_kb_per_stream_at_{s}": med(r[f"rss_kb_{s}"]) for s in cfg["rss_sizes"]},
+            "runs": r,
+        }
+    return out
+
+
+ROWS = [
+    ("single_stream_events_per_s", "events/s, 1 stream (n={single_n:,})", "{:,.0f}", True),
+    ("multi_stream_events_per_s", "events/s total, {multi_streams} streams (n={multi_n:,} each)", "{:,.0f}", True),
+    ("ttfe_idle_p50_ms", "TTFE p50, idle server (ms)", "{:.2f}", False),
+    ("ttfe_idle_p99_ms", "TTFE p99, idle server (ms)", "{:.2f}", False),
+    ("ttfe_loaded_p50_ms", "TTFE p50, {ttfe_idle_streams:,} idle streams open (ms)", "{:.2f}", False),
+    ("ttfe_loaded_p99_ms", "TTFE p99, {ttfe_idle_streams:,} idle streams open (ms)", "{:.2f}", False),
+]
+
+
+def table(results: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> str:
+    rows = ROWS + [
+        (f"rss_kb_per_stream_at_{s}", f"RSS per idle stream at {s:,} streams (KB)", "{:.1f}", False)
+        for s in cfg["rss_sizes"]
+    ]
+    lines = [
+        "| metric | ours | sse-starlette | raw StreamingResponse | ours/sse-starlette | ours/raw |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, label, fmt, _ in rows:
+        o, s, r = (results[n][key] for n in ("ours", "sse-starlette", "raw"))
+        lines.append(
+            f"| {label.format(**cfg)} | {fmt.format(o)} | {fmt.format(s)} | {fmt.format(r)} "
+            f"| {o / s:.2f} | {o / r:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    ours = results["ours"]
+    out: dict[str, dict[str, float]] = {"ours/sse-starlette": {}, "ours/raw": {}}
+    for key, value in ours.items():
+        if key == "runs":
+            continue
+        out["ours/sse-starlette"][key] = value / results["sse-starlette"][key]
+        out["ours/raw"][key] = value / results["raw"][key]
+    return out
+
+
+def targets(results: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    ours = results["ours"]
+    eps_ratio = ours["single_stream_events_per_s"] / results["sse-starlette"]["single_stream_events_per_s"]
+    multi_ratio = ours["multi_stream_events_per_s"] / results["sse-starlette"]["multi_stream_events_per_s"]
+    rss = max(ours[f"rss_kb_per_stream_at_{s}"] for s in cfg["rss_sizes"])
+    return {
+        "events/s >= 2x sse-starlette (1 stream)": {"value": round(eps_ratio, 2), "met": eps_ratio >= TARGETS["single_eps_vs_sse"]},
+        "events/s >= 2x sse-starlette (concurrent)": {"value": round(multi_ratio, 2), "met": multi_ratio >= TARGETS["single_eps_vs_sse"]},
+        "RSS <= 25 KB per idle stream (worst size)": {"value": round(rss, 1), "met": rss <= TARGETS["rss_kb_per_stream"]},
+        "TTFE p50 <= 2 ms (idle)": {"value": round(ours["ttfe_idle_p50_ms"], 2), "met": ours["ttfe_idle_p50_ms"] <= TARGETS["ttfe_idle_p50_ms"]},
+    }
+
+
+def machine() -> dict[str, Any]:
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "-"
+
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpu_count": os.cpu_count(),
+        "cpu_count_physical": psutil.cpu_count(logical=False),
+        "cpu_model": _cpu_model(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": sys.version.split()[0],
+        "platform": pyplatform.platform(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "versions": {d: version(d) for d in ("uvicorn", "starlette", "sse-starlette", "h11", "anyio")},
+        "server": "uvicorn " + " ".join(UVICORN_OPTS),
+        "client": "asyncio raw sockets (this process), HTTP/1.1 Connection: close",
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return pyplatform.processor()
+
+
+async def profile_ours(cfg: dict[str, Any], log_dir: Path) -> str:
+    """cProfile of `ours` serving the single-stream run and opening idle streams."""
+    out = log_dir / "ours.prof"
+    srv = Server("ours", log_dir, env={"BENCH_PROFILE": str(out)}).start()
+    try:
+        await stream_events(srv.port, f"{STREAM_PATH}?n={cfg['single_n']}")
+        await close_all(await open_idle(srv.port, cfg["ttfe_idle_streams"], cfg["open_concurrency"]))
+        await srv.quiet()
+    finally:
+        srv.stop()
+    if not out.exists():
+        return "(no profile written)"
+    import io
+
+    buf = io.StringIO()
+    stats = pstats.Stats(str(out), stream=buf)
+    stats.sort_stats("tottime").print_stats(30)
+    return buf.getvalue()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small numbers, one repetition (smoke check)")
+    parser.add_argument("--profile", action="store_true", help="also profile `ours` with cProfile (printed)")
+    parser.add_argument("--reps", type=int, help="repetitions (default 3, --quick 1)")
+    args = parser.parse_args()
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.reps:
+        cfg["reps"] = cfg["rss_reps"] = args.reps
+    nofile = raise_nofile()
+    need = max(cfg["rss_sizes"]) + 200
+    if nofile < need:
+        print(f"RLIMIT_NOFILE is {nofile}; {need} needed", file=sys.stderr)
+        return 2
+
+    started = time.perf_counter()
+
+    def progress(msg: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    info["rlimit_nofile"] = nofile
+    with tempfile.TemporaryDirectory(prefix="sse-bench-") as tmp:
+        log_dir = Path(tmp)
+        results = asyncio.run(run(cfg, log_dir, progress))
+        profile = asyncio.run(profile_ours(cfg, log_dir)) if args.profile else None
+    info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    info["duration_s"] = round(time.perf_counter() - started, 1)
+
+    md_table = table(results, cfg)
+    goals = targets(results, cfg)
+    doc = {
+        "machine": info,
+        "config": {**cfg, "rss_sizes": list(cfg["rss_sizes"]), "quick": args.quick,
+                   "statistic": "median of reps; TTFE p50/p99 are medians of per-run percentiles"},
+        "servers": results,
+        "ratios": ratios(results),
+        "targets": goals,
+    }
+    suffix = "_quick" if args.quick else ""
+    (RESULTS / f"sse_engine{suffix}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    header = (
+        f"# SSE engine benchmark{' (quick)' if args.quick else ''}\n\n"
+        f"{info['date']} - {info['cpu_count']} CPUs ({info['cpu_model']}), Python {info['python']}, "
+        f"uvicorn {info['versions']['uvicorn']} (h11, asyncio, 1 worker), starlette "
+        f"{info['versions']['starlette']}, sse-starlette {info['versions']['sse-starlette']}. "
+        f"Client and servers on the same machine; load average at start "
+        f"{info['loadavg_at_start'][0]}. Median of {cfg['reps']} runs.\n\n"
+    )
+    goal_lines = "\n".join(
+        f"- {'met' if g['met'] else 'MISSED'}: {name} (measured {g['value']})" for name, g in goals.items()
+    )
+    md = f"{header}{md_table}\n\nTargets for ours:\n{goal_lines}\n"
+    (RESULTS / f"sse_engine{suffix}.md").write_text(md)
+    print(md)
+    if profile:
+        print("cProfile of `ours` (n=%d on one stream, then %d idle streams opened):\n%s"
+              % (cfg["single_n"], cfg["ttfe_idle_streams"], profile))
+    progress("done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
