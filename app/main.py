@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute
 
 from app.errors import EXCEPTION_HANDLERS
 from app.platform import Platform
-from app.routes import api_docs, health, metrics
+from app.routes import api_docs, catalog, health, metrics, search
 from config.settings import Settings, load_settings
 
 # Nothing downloads at run time: model weights come from installed packages.
@@ -52,6 +52,8 @@ def create_app(
         *health.routes(),
         *metrics.routes(),
         *api_docs.routes(),
+        *search.routes(platform),
+        *catalog.routes(),
         *(extra_routes or []),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

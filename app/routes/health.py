@@ -23,11 +23,17 @@ async def healthz(request: Request) -> JSONResponse:
     indexes = {"ready": bool(store and store.indexes_ready)}
     if not indexes["ready"]:
         indexes["reason"] = platform.db_error or "not created yet"
-    models = {"ready": True, "loaded": sorted(platform.models)}
-    ready = db["ready"] and indexes["ready"] and models["ready"]
+    models: dict = {"ready": True, "loaded": sorted(platform.models.values())}
+    embedder = platform.embedder
+    if embedder is not None and not embedder.ready:
+        models["ready"] = False
+        models["reason"] = embedder.error or "loading the embedding model"
+    search = platform.search.health()
+    search["ready"] = platform.search.ready
+    ready = db["ready"] and indexes["ready"] and models["ready"] and search["ready"]
     body = {
         "status": "ok" if ready else "degraded",
-        "checks": {"db": db, "indexes": indexes, "models": models},
+        "checks": {"db": db, "indexes": indexes, "models": models, "search": search},
     }
     return JSONResponse(body, status_code=200 if ready else 503)
 

@@ -2,7 +2,7 @@
 
 "red silk lehenga under 20k size M" -> colors=("red",), fabric="silk", category="lehenga",
 max_price=20000, sizes=("M",), residual="". The vocabulary is the catalog's own
-(`app.search.catalog`), so the parser only recognises what products can actually carry.
+(`app.catalog.demo`), so the parser only recognises what products can actually carry.
 
 Rules worth knowing:
 - prices need a trigger word or currency mark ("under 20k", "below ₹15,000", "between 5000
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.search.catalog import (
+from app.catalog.demo import (
     CATEGORIES,
     CATEGORY_ALIASES,
     CATEGORY_KEYWORDS,

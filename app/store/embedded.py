@@ -110,6 +110,17 @@ class EmbeddedMongo:
         log.info("embedded MongoDB: started nx-27017 pid=%s port=%s data=%s", self.pid, port, self.folder)
         return self.url
 
+    def start_or_attach(self) -> tuple[str, bool]:
+        """For a command-line tool: the running app's server if there is one (not owned:
+        leave it running), else a server of our own. Returns (url, owned)."""
+        try:
+            return self.start(), True
+        except RuntimeError:
+            if self._adopt():
+                url, self.pid = self.url, None  # not ours to stop
+                return url, False
+            raise
+
     def _take_lock(self) -> None:
         fd = os.open(self.folder / "app.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:

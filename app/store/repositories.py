@@ -6,6 +6,7 @@ endpoints need. `indexes()` lists what `Store.ensure_indexes` creates at start-u
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
@@ -28,17 +29,40 @@ def new_id() -> str:
 class Products:
     """Catalog products, keyed by `sku`."""
 
-    indexes = [("sku", {"unique": True}), ("category", {})]
+    indexes = [("sku", {"unique": True}), ("category", {}), ("updated_at", {})]
 
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
 
     async def upsert_many(self, products: Iterable[Doc]) -> int:
-        ops = [UpdateOne({"sku": p["sku"]}, {"$set": p}, upsert=True) for p in products]
+        """Insert or replace by `sku`; returns how many products were written.
+
+        `updated_at` is Unix seconds, not a date: nx-27017 stores a date written by `$set`
+        on an existing document as text, and range queries on it then fail.
+        """
+        stamp = time.time()
+        ops = [
+            UpdateOne({"sku": p["sku"]}, {"$set": {**p, "updated_at": stamp}}, upsert=True)
+            for p in products
+        ]
         if not ops:
             return 0
         result = await self.collection.bulk_write(ops, ordered=False)
-        return result.upserted_count + result.modified_count
+        return result.upserted_count + result.matched_count
+
+    async def changed_since(self, since: float) -> list[Doc]:
+        """Products written after `since` (by this process or another, e.g. an import)."""
+        return await self.collection.find({"updated_at": {"$gt": since}}).to_list(None)
+
+    async def insert_many(self, products: list[Doc]) -> int:
+        """Fast path for loading into an empty catalog (no per-document upsert)."""
+        if not products:
+            return 0
+        stamp = time.time()
+        for product in products:
+            product.setdefault("updated_at", stamp)
+        result = await self.collection.insert_many(products, ordered=False)
+        return len(result.inserted_ids)
 
     async def get(self, sku: str) -> Doc | None:
         return await self.collection.find_one({"sku": sku}, {"_id": 0})

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.search.catalog import (
+from app.catalog.demo import (
     CATEGORIES,
     CATEGORY_ALIASES,
     COLOR_FAMILIES,

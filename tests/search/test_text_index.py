@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.search.catalog import generate_catalog
+from app.catalog.demo import generate_catalog
 from app.search.text import fold, normalize, terms, tokens, words
 from app.search.text_index import (
     B,

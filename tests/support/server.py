@@ -40,7 +40,11 @@ class AppServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, ready_timeout: float = 30.0) -> AppServer:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "LOG_LEVEL": "INFO", **self.env}
+        # Engine and platform tests need neither the sentence model nor the demo catalog;
+        # search tests turn them on.
+        defaults = {"HF_HUB_OFFLINE": "1", "LOG_LEVEL": "INFO", "SEARCH_EMBEDDINGS": "false",
+                    "DEMO_CATALOG_SIZE": "0"}
+        env = {**os.environ, **defaults, **self.env}
         env["PYTHONPATH"] = str(ROOT)
         command = [
             sys.executable, "-m", "uvicorn", "--factory", self.factory,

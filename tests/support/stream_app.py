@@ -130,7 +130,9 @@ async def put_note(request: Request) -> JSONResponse:
 
 async def get_note(request: Request) -> JSONResponse:
     doc = await request.app.state.platform.store.products.get(request.path_params["sku"])
-    return JSONResponse(doc or {}, status_code=200 if doc else 404)
+    if doc is None:
+        return JSONResponse({}, status_code=404)
+    return JSONResponse({"sku": doc["sku"], "title": doc["title"]})
 
 
 def build():

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.search.catalog import (
+from app.catalog.demo import (
     CATEGORIES,
     COLOR_FAMILIES,
     CURRENCY,

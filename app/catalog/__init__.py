@@ -1,0 +1,1 @@
+"""The product catalog: row validation, file import, and the generated demo catalog."""

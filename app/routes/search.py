@@ -1,0 +1,312 @@
+"""Product search and Aza semantic search: two streaming endpoints and their JSON twins.
+
+    GET  /api/products/search/stream   hybrid (BM25 + vectors, fused), with early text results
+    POST /aza/search/stream            semantic: cosine `score` on every product
+
+Filters come from parameters AND from the query text ("red silk lehenga under 20000 size M");
+a field given as a parameter wins over the same field read from the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from app.errors import BadRequest
+from app.platform import Platform
+from app.routes import params
+from app.search.products import SORTS, Filters, card, facets, sort_key
+from app.search.query_parse import ParsedQuery, parse_query
+from app.search.service import SearchService, rrf
+from app.streams import events as ev
+from app.streams.endpoint import StreamEndpoint, stream_routes
+from app.streams.engine import StreamContext
+from app.streams.events import Event
+
+MAX_QUERY = 512
+MAX_LIMIT = 50
+POOL = 200  # candidates taken from each ranker before fusion
+VECTOR_FLOOR = 0.25  # cosine below which a vector hit is not counted as a match
+_SKU_LIKE = re.compile(r"^[A-Za-z]{1,6}[-_ ]?\d{2,}[A-Za-z0-9-]*$")
+
+
+def _service(request: Request) -> SearchService:
+    platform: Platform = request.app.state.platform
+    service = platform.search
+    if service is None or not service.ready:
+        raise BadRequest(
+            "The search index is still being built; try again in a few seconds",
+            status=503,
+            code="SEARCH_NOT_READY",
+            headers={"Retry-After": "5"},
+        )
+    return service
+
+
+def _filters(source: Mapping[str, Any], prefix: str = "") -> Filters:
+    """Filters from a query string, or from a JSON `filters` object (`prefix="filters."`,
+    so an error names `filters.min_price`)."""
+
+    def name(field: str) -> str:
+        return prefix + field
+
+    view = {prefix + k: v for k, v in source.items()} if prefix else source
+    min_price = params.number(view, name("min_price"))
+    max_price = params.number(view, name("max_price"))
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise BadRequest("min_price must not be greater than max_price", field=name("min_price"))
+    colors = params.words(view, name("color")) or params.words(view, name("colors"))
+    sizes = params.words(view, name("size")) or params.words(view, name("sizes"))
+    return Filters(
+        category=params.text(view, name("category"), max_len=64, required=False) or None,
+        brand=params.text(view, name("brand"), max_len=64, required=False) or None,
+        colors=colors,
+        sizes=sizes,
+        min_price=min_price,
+        max_price=max_price,
+        in_stock=params.boolean(view, name("in_stock")),
+    )
+
+
+def _parsed_filters(parsed: ParsedQuery) -> Filters:
+    return Filters(
+        category=parsed.category,
+        colors=parsed.colors,
+        sizes=parsed.sizes,
+        fabric=parsed.fabric,
+        occasion=parsed.occasion,
+        gender=parsed.gender,
+        min_price=parsed.min_price,
+        max_price=parsed.max_price,
+    )
+
+
+def _ranking_text(parsed: ParsedQuery, original: str) -> str:
+    """Words to rank by: what the parser left, plus the words behind the filters it set
+    (they still say which products fit best). Never empty for a non-empty query."""
+    words = [parsed.residual, parsed.category or "", " ".join(parsed.colors), parsed.fabric or "",
+             parsed.occasion or ""]
+    text = " ".join(w for w in words if w).strip()
+    return text or original
+
+
+# -- GET /api/products/search/stream -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParams:
+    q: str
+    limit: int
+    sort: str
+    filters: Filters
+    service: SearchService
+
+
+async def parse_search(request: Request) -> SearchParams:
+    query = request.query_params
+    q = params.text(query, "q", max_len=MAX_QUERY)
+    limit = params.integer(query, "limit", default=20, low=1, high=MAX_LIMIT)
+    sort = params.choice(query, "sort", SORTS, "relevance")
+    filters = _filters(query)
+    return SearchParams(q, limit, sort, filters, _service(request))
+
+
+async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncIterator[Event]:
+    service = p.service
+    parsed = parse_query(p.q)
+    filters = p.filters.merged_over(service.table.known(_parsed_filters(parsed)))
+    ranking = _ranking_text(parsed, p.q)
+    candidates = service.candidates(filters)
+
+    text_hits = service.text_search(ranking, candidates, POOL)
+    yield ev.progress("text_search", f"{len(text_hits)} products match the words", count=len(text_hits))
+    if text_hits:
+        early = service.products(sku for sku, _ in text_hits[: p.limit])
+        scores = dict(text_hits)
+        yield ev.results(
+            "product_cards",
+            stage="text",
+            products=[card(prod, text_score=scores[prod["sku"]]) for prod in early],
+            total=len(text_hits),
+        )
+
+    vector_hits = await service.vector_search(ranking, candidates, POOL)
+    if vector_hits is None:
+        yield ev.progress("vector_search", "Semantic ranking unavailable; words only", count=0, available=False)
+        vector_hits = []
+    else:
+        vector_hits = [(sku, s) for sku, s in vector_hits if s >= VECTOR_FLOOR]
+        yield ev.progress("vector_search", f"{len(vector_hits)} products match the meaning", count=len(vector_hits))
+
+    hits = rrf(text_hits, vector_hits)
+    table = service.table.products
+    pool = [(table[h.sku], h) for h in hits if h.sku in table]
+    key = sort_key(p.sort)
+    pool.sort(key=lambda pair: key((pair[0], pair[1].score)))
+    yield ev.progress("filters", f"{len(pool)} products after filters", count=len(pool),
+                      filters=filters.as_dict())
+    yield ev.results(
+        "product_cards",
+        stage="final",
+        products=[
+            card(prod, score=h.score, text_score=h.text_score, vector_score=h.vector_score)
+            for prod, h in pool[: p.limit]
+        ],
+        total=len(pool),
+        facets=facets(prod for prod, _ in pool),
+        query={"q": p.q, "residual": parsed.residual, "filters": filters.as_dict(), "sort": p.sort},
+    )
+    yield ev.complete(total=len(pool))
+
+
+def _shape_search(doc: dict[str, Any]) -> dict[str, Any]:
+    """The JSON twin returns the final payload (and the fold's status/error)."""
+    final = doc["results"].get("product_cards", {})
+    out = {"status": doc["status"], **final}
+    for key in ("error", "complete", "stream_id"):
+        if key in doc:
+            out[key] = doc[key]
+    return out
+
+
+_SEARCH_PARAMETERS = (
+    {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": MAX_QUERY}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20}},
+    {"name": "category", "in": "query", "schema": {"type": "string"}},
+    {"name": "brand", "in": "query", "schema": {"type": "string"}},
+    {"name": "color", "in": "query", "schema": {"type": "string"}, "description": "comma-separated"},
+    {"name": "size", "in": "query", "schema": {"type": "string"}, "description": "comma-separated"},
+    {"name": "min_price", "in": "query", "schema": {"type": "number", "minimum": 0}},
+    {"name": "max_price", "in": "query", "schema": {"type": "number", "minimum": 0}},
+    {"name": "in_stock", "in": "query", "schema": {"type": "boolean"}},
+    {"name": "sort", "in": "query", "schema": {"enum": list(SORTS), "default": "relevance"}},
+)
+
+SEARCH = StreamEndpoint(
+    "search",
+    parse_search,
+    search_events,
+    shape=_shape_search,
+    context=lambda p: {"query": p.q},
+    summary="Hybrid product search with early results",
+    parameters=_SEARCH_PARAMETERS,
+    events=("connected", "progress:text_search", "results:product_cards(stage=text)",
+            "progress:vector_search", "progress:filters", "results:product_cards(stage=final)",
+            "complete", "close"),
+)
+
+
+# -- POST /aza/search/stream ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AzaParams:
+    query: str
+    limit: int
+    min_score: float
+    filters: Filters
+    service: SearchService
+
+
+async def parse_aza(request: Request) -> AzaParams:
+    body = await params.json_object(request)
+    query = params.text(body, "query", max_len=MAX_QUERY)
+    limit = params.integer(body, "limit", default=10, low=1, high=MAX_LIMIT)
+    min_score = params.number(body, "min_score", low=-1.0, high=1.0)
+    raw_filters = body.get("filters") or {}
+    if not isinstance(raw_filters, dict):
+        raise BadRequest("filters must be an object", field="filters")
+    filters = _filters(raw_filters, prefix="filters.") if raw_filters else Filters()
+    return AzaParams(query, limit, 0.0 if min_score is None else min_score, filters, _service(request))
+
+
+def _text_path_reason(p: AzaParams) -> str | None:
+    q = p.query.strip()
+    if _SKU_LIKE.match(q):
+        return "the query looks like a SKU"
+    if len(q) < 3:
+        return "the query is too short for semantic search"
+    if not p.service.vectors_ready:
+        return "the embedding model is unavailable"
+    return None
+
+
+async def aza_events(p: AzaParams, ctx: StreamContext) -> AsyncIterator[Event]:
+    service = p.service
+    candidates = service.candidates(p.filters)
+    reason = _text_path_reason(p)
+    scored: list[tuple[str, float]]
+    if reason is None:
+        yield ev.progress("semantic_search", "Embedding the query", path="semantic")
+        hits = await service.vector_search(p.query, candidates, max(p.limit * 5, 50)) or []
+        scored = [(sku, s) for sku, s in hits if s >= p.min_score]
+        yield ev.progress("vector_search", f"{len(scored)} products at or above min_score",
+                          count=len(scored), path="semantic")
+    else:
+        yield ev.progress("text_fallback", f"Text search: {reason}", path="text", reason=reason)
+        exact = service.table.get(p.query.strip().upper()) or service.table.get(p.query.strip())
+        if exact is not None and (candidates is None or exact["sku"] in candidates):
+            text_hits = [(exact["sku"], 1.0)]
+        else:
+            raw = service.text_search(p.query, candidates, max(p.limit * 5, 50))
+            top = raw[0][1] if raw else 1.0
+            text_hits = [(sku, s / top) for sku, s in raw]  # normalised to 0..1
+        scored = [(sku, s) for sku, s in text_hits if s >= p.min_score]
+        yield ev.progress("text_search", f"{len(scored)} products match", count=len(scored), path="text")
+    scored.sort(key=lambda pair: pair[1], reverse=True)
+    products = service.products(sku for sku, _ in scored[: p.limit])
+    scores = dict(scored)
+    yield ev.results(
+        "product_cards",
+        stage="final",
+        path="semantic" if reason is None else "text",
+        score_type="cosine" if reason is None else "text",
+        products=[card(prod, score=scores[prod["sku"]]) for prod in products],
+        total=len(scored),
+    )
+    yield ev.complete(total=len(scored))
+
+
+AZA = StreamEndpoint(
+    "aza",
+    parse_aza,
+    aza_events,
+    shape=_shape_search,
+    context=lambda p: {"query": p.query},
+    summary="Aza semantic search: cosine similarity score on every product",
+    request_body={
+        "type": "object",
+        "required": ["query"],
+        "properties": {
+            "query": {"type": "string", "maxLength": MAX_QUERY},
+            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
+            "min_score": {"type": "number", "minimum": -1, "maximum": 1, "default": 0},
+            "filters": {
+                "type": "object",
+                "properties": {
+                    "category": {"type": "string"}, "brand": {"type": "string"},
+                    "colors": {"type": "array", "items": {"type": "string"}},
+                    "sizes": {"type": "array", "items": {"type": "string"}},
+                    "min_price": {"type": "number"}, "max_price": {"type": "number"},
+                    "in_stock": {"type": "boolean"},
+                },
+            },
+        },
+    },
+    events=("connected", "progress:semantic_search|text_fallback", "progress:vector_search|text_search",
+            "results:product_cards", "complete", "close"),
+)
+
+
+def routes(platform: Platform) -> list[Route]:
+    return [
+        *stream_routes(SEARCH, platform, stream_path="/api/products/search/stream",
+                       json_path="/api/products/search", methods=["GET"]),
+        *stream_routes(AZA, platform, stream_path="/aza/search/stream",
+                       json_path="/aza/search", methods=["POST"]),
+    ]

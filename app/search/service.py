@@ -1,0 +1,232 @@
+"""Product search: the product table, the BM25 text index and the vector index, kept in step,
+and the ranking steps the streaming endpoints run one by one.
+
+Built from the store at start-up (in the background: the text index is usable within
+seconds, vectors once the model is loaded and every product has an embedding) and kept
+current by `upsert` and `delete` without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from bson import Binary
+
+from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
+from app.search.products import Filters, Product, ProductTable
+from app.search.text_index import TextIndex
+from app.search.vector_index import VectorIndex
+
+if TYPE_CHECKING:
+    from app.store.repositories import Products
+
+log = logging.getLogger("storestream.search")
+
+RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+EMBED_BATCH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    sku: str
+    score: float  # fused
+    text_score: float | None
+    vector_score: float | None
+
+
+def rrf(
+    text: list[tuple[str, float]], vector: list[tuple[str, float]], k: int = RRF_K
+) -> list[Hit]:
+    """Reciprocal rank fusion: each list votes 1/(k + rank); raw scores are kept to explain."""
+    fused: dict[str, float] = {}
+    text_scores = dict(text)
+    vector_scores = dict(vector)
+    for ranked in (text, vector):
+        for rank, (sku, _) in enumerate(ranked, start=1):
+            fused[sku] = fused.get(sku, 0.0) + 1.0 / (k + rank)
+    order = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+    return [Hit(sku, score, text_scores.get(sku), vector_scores.get(sku)) for sku, score in order]
+
+
+def embedding_of(doc: Product) -> np.ndarray | None:
+    raw = doc.get("embedding")
+    if doc.get("embedding_model") != MODEL_ID or not isinstance(raw, (bytes, Binary)):
+        return None
+    vector = np.frombuffer(bytes(raw), dtype=np.float32)
+    return vector if vector.shape == (DIM,) else None
+
+
+def with_embedding(product: Product, vector: np.ndarray) -> Product:
+    return {**product, "embedding": Binary(vector.astype(np.float32).tobytes()), "embedding_model": MODEL_ID}
+
+
+def _public(doc: Product) -> Product:
+    return {k: v for k, v in doc.items() if k not in ("embedding", "embedding_model", "_id")}
+
+
+class SearchService:
+    def __init__(self, embedder: Embedder | None, *, exact_max: int) -> None:
+        self.embedder = embedder
+        self.table = ProductTable()
+        self.text = TextIndex()
+        self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
+        self.state = "empty"  # empty -> building -> ready
+        self.progress = (0, 0)
+        self.watermark: float | None = None  # newest `updated_at` (Unix seconds) indexed
+
+    @property
+    def ready(self) -> bool:
+        """Text search works once the table is built."""
+        return self.state == "ready"
+
+    @property
+    def vectors_ready(self) -> bool:
+        return self.embedder is not None and self.embedder.ready and len(self.vectors) > 0
+
+    # -- building and keeping current ------------------------------------------------------
+
+    async def build(self, products: Products) -> None:
+        """Index every stored product; embed those without a current embedding and store it."""
+        self.state = "building"
+        self.watermark = 0.0
+        started = time.perf_counter()
+        total = await products.count()
+        self.progress = (0, total)
+        missing: list[Product] = []
+        ids: list[str] = []
+        vectors: list[np.ndarray] = []
+        async for doc in products.all(batch_size=2000):
+            self._advance(doc)
+            self._index_product(_public(doc))
+            vector = embedding_of(doc)
+            if vector is None:
+                missing.append(_public(doc))
+            else:
+                ids.append(doc["sku"])
+                vectors.append(vector)
+            done = self.progress[0] + 1
+            self.progress = (done, total)
+            if done % 50000 == 0:
+                log.info("search index: %d/%d products", done, total)
+        if ids:
+            self.vectors.add(ids, np.vstack(vectors))
+        self.state = "ready"
+        log.info(
+            "search index: %d products, text ready in %.1f s (%d stored embeddings, %d to compute)",
+            len(self.table), time.perf_counter() - started, len(ids), len(missing),
+        )
+        if missing and self.embedder is not None and self.embedder.ready:
+            await self._embed_and_store(products, missing)
+
+    async def _embed_and_store(self, products: Products, missing: list[Product]) -> None:
+        assert self.embedder is not None
+        started = time.perf_counter()
+        for start in range(0, len(missing), EMBED_BATCH):
+            batch = missing[start : start + EMBED_BATCH]
+            matrix = await self.embedder.aencode([product_text(p) for p in batch])
+            await products.upsert_many(with_embedding(p, v) for p, v in zip(batch, matrix))
+            self.vectors.add([p["sku"] for p in batch], matrix)
+            done = min(start + EMBED_BATCH, len(missing))
+            if done == len(missing) or (start // EMBED_BATCH) % 20 == 0:
+                log.info("search index: embedded %d/%d products", done, len(missing))
+        log.info("search index: %d embeddings computed in %.1f s", len(missing), time.perf_counter() - started)
+
+    async def embed(self, items: list[Product]) -> list[Product]:
+        """Products with embeddings attached (when the model is available)."""
+        if self.embedder is None or not self.embedder.ready or not items:
+            return items
+        out: list[Product] = []
+        for start in range(0, len(items), EMBED_BATCH):
+            batch = items[start : start + EMBED_BATCH]
+            matrix = await self.embedder.aencode([product_text(p) for p in batch])
+            out += [with_embedding(p, v) for p, v in zip(batch, matrix)]
+        return out
+
+    async def follow(self, products: Products, interval_s: float) -> None:
+        """Index what other writers (an import) stored since the last look; runs forever."""
+        while True:
+            await asyncio.sleep(interval_s)
+            if self.watermark is None:
+                continue
+            try:
+                docs = await products.changed_since(self.watermark)
+            except Exception as exc:  # noqa: BLE001 - the database may be down for a while
+                log.warning("search sync skipped: %s", type(exc).__name__)
+                continue
+            if not docs:
+                continue
+            missing = [_public(d) for d in docs if embedding_of(d) is None]
+            self.index(docs)
+            log.info("search sync: %d changed products indexed", len(docs))
+            if missing and self.embedder is not None and self.embedder.ready:
+                await self._embed_and_store(products, missing)
+
+    def _advance(self, doc: Product) -> None:
+        stamp = doc.get("updated_at")
+        if isinstance(stamp, (int, float)) and (self.watermark is None or stamp > self.watermark):
+            self.watermark = stamp
+
+    def index(self, docs: Iterable[Product]) -> None:
+        """Make stored documents searchable (after the store acknowledged them)."""
+        ids: list[str] = []
+        vectors: list[np.ndarray] = []
+        for doc in docs:
+            self._advance(doc)
+            self._index_product(_public(doc))
+            vector = embedding_of(doc)
+            if vector is not None:
+                ids.append(doc["sku"])
+                vectors.append(vector)
+            elif doc["sku"] in self.vectors:
+                self.vectors.remove(doc["sku"])
+        if ids:
+            self.vectors.add(ids, np.vstack(vectors))
+
+    def unindex(self, sku: str) -> bool:
+        found = self.table.remove(sku)
+        if sku in self.text:
+            self.text.remove(sku)
+        if sku in self.vectors:
+            self.vectors.remove(sku)
+        return found
+
+    def _index_product(self, product: Product) -> None:
+        self.table.upsert(product)
+        self.text.upsert(product["sku"], product)
+
+    # -- ranking steps ---------------------------------------------------------------------
+
+    def candidates(self, filters: Filters) -> set[str] | None:
+        return self.table.candidates(filters)
+
+    def text_search(self, query: str, candidates: set[str] | None, k: int) -> list[tuple[str, float]]:
+        if not query.strip():
+            return []
+        return self.text.search(query, limit=k, candidates=candidates)
+
+    async def vector_search(
+        self, query: str, candidates: set[str] | None, k: int
+    ) -> list[tuple[str, float]] | None:
+        """Cosine-ranked SKUs, or None when vector search is unavailable."""
+        if not self.vectors_ready or not query.strip():
+            return None
+        assert self.embedder is not None
+        vector = await self.embedder.query(query)
+        return self.vectors.search(vector, k, candidates=candidates)
+
+    def products(self, skus: Iterable[str]) -> list[Product]:
+        table = self.table.products
+        return [table[sku] for sku in skus if sku in table]
+
+    def health(self) -> dict[str, Any]:
+        done, total = self.progress
+        out: dict[str, Any] = {"state": self.state, "products": len(self.table), "vectors": len(self.vectors)}
+        if self.state == "building":
+            out["progress"] = f"{done}/{total}"
+        return out

@@ -1,0 +1,90 @@
+"""The product table's filters, facets and sorting, and rank fusion."""
+
+from __future__ import annotations
+
+from app.search.products import Filters, ProductTable, card, facets, sort_key
+from app.search.service import rrf
+
+PRODUCTS = [
+    {"sku": "a", "title": "Red silk lehenga", "category": "lehenga", "brand": "Ritu", "price": 18000,
+     "colors": ["red"], "sizes": ["S", "M"], "in_stock": True, "rating": 4.6, "attributes": {"fabric": "silk"}},
+    {"sku": "b", "title": "Red velvet lehenga", "category": "lehenga", "brand": "Ritu", "price": 42000,
+     "colors": ["red", "gold"], "sizes": ["M"], "in_stock": False, "rating": 4.1, "attributes": {"fabric": "velvet"}},
+    {"sku": "c", "title": "Blue cotton kurta", "category": "kurta", "brand": "Fabindia-ish", "price": 900,
+     "colors": ["blue"], "sizes": ["L"], "in_stock": True, "rating": 3.9, "attributes": {"fabric": "cotton"}},
+]
+
+
+def table() -> ProductTable:
+    t = ProductTable()
+    for product in PRODUCTS:
+        t.upsert(dict(product))
+    return t
+
+
+def test_no_filters_means_no_restriction() -> None:
+    assert table().candidates(Filters()) is None
+
+
+def test_filters_and_across_fields_or_within() -> None:
+    t = table()
+    assert t.candidates(Filters(category="Lehenga", sizes=("m",))) == {"a", "b"}
+    assert t.candidates(Filters(colors=("gold", "blue"))) == {"b", "c"}
+    assert t.candidates(Filters(category="lehenga", max_price=20000)) == {"a"}
+    assert t.candidates(Filters(min_price=900, max_price=900)) == {"c"}
+    assert t.candidates(Filters(in_stock=False)) == {"b"}
+    assert t.candidates(Filters(fabric="silk")) == {"a"}
+    assert t.candidates(Filters(category="saree")) == set()
+
+
+def test_upsert_replaces_and_remove_forgets() -> None:
+    t = table()
+    t.upsert({**PRODUCTS[2], "category": "lehenga", "price": 19000})
+    assert t.candidates(Filters(category="kurta")) == set()
+    assert t.candidates(Filters(category="lehenga", max_price=20000)) == {"a", "c"}
+    assert t.remove("a") and not t.remove("a")
+    assert t.candidates(Filters(max_price=20000)) == {"c"}
+    assert len(t) == 2
+
+
+def test_explicit_parameters_win_over_parsed_text() -> None:
+    merged = Filters(category="saree").merged_over(Filters(category="lehenga", colors=("red",)))
+    assert merged == Filters(category="saree", colors=("red",))
+
+
+def test_facets_count_each_product_once() -> None:
+    counts = facets(PRODUCTS)
+    assert counts["category"] == [{"value": "lehenga", "count": 2}, {"value": "kurta", "count": 1}]
+    assert {"value": "red", "count": 2} in counts["color"]
+    assert [band["count"] for band in counts["price"]] == [1, 1, 1]
+
+
+def test_sorts() -> None:
+    pairs = [(p, i / 10) for i, p in enumerate(PRODUCTS)]
+    assert [p["sku"] for p, _ in sorted(pairs, key=sort_key("price_asc"))] == ["c", "a", "b"]
+    assert [p["sku"] for p, _ in sorted(pairs, key=sort_key("price_desc"))] == ["b", "a", "c"]
+    assert [p["sku"] for p, _ in sorted(pairs, key=sort_key("rating"))] == ["a", "b", "c"]
+    assert [p["sku"] for p, _ in sorted(pairs, key=sort_key("relevance"))] == ["c", "b", "a"]
+
+
+def test_card_hides_internals_and_rounds_scores() -> None:
+    shown = card({**PRODUCTS[0], "embedding": b"x", "_id": 1}, score=0.123456, vector_score=None)
+    assert "embedding" not in shown and "_id" not in shown
+    assert shown["score"] == 0.1235 and shown["vector_score"] is None
+
+
+def test_rrf_rewards_agreement_and_keeps_raw_scores() -> None:
+    hits = rrf([("a", 9.0), ("b", 5.0)], [("b", 0.8), ("c", 0.7)])
+    assert [h.sku for h in hits] == ["b", "a", "c"]
+    b = hits[0]
+    assert (b.text_score, b.vector_score) == (5.0, 0.8)
+    assert b.score == 1 / 62 + 1 / 61
+    assert hits[2].text_score is None
+
+
+def test_hints_the_catalog_cannot_satisfy_are_dropped() -> None:
+    hint = Filters(category="saree", colors=("red", "purple"), fabric="silk", max_price=5000)
+    assert table().known(hint) == Filters(colors=("red",), fabric="silk", max_price=5000)
+    bare = ProductTable()
+    bare.upsert({"sku": "x", "title": "lamp"})
+    assert bare.known(hint) == Filters()

@@ -1,0 +1,235 @@
+"""Product search and Aza semantic search over real HTTP, with the real MiniLM model and a
+generated demo catalog in a real wire-protocol MongoDB."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.server import AppServer
+from tests.support.sse import read_stream
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+
+
+@pytest.fixture(scope="module")
+def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    log_dir = tmp_path_factory.mktemp("search")
+    env = {
+        "MONGODB_URL": mongo_url,
+        "MONGODB_DB": f"search_{uuid.uuid4().hex[:8]}",
+        "DATA_DIR": str(log_dir / "data"),
+        "SEARCH_EMBEDDINGS": "true",
+        "DEMO_CATALOG_SIZE": "800",
+        "STREAMING_RATE_LIMIT": "100000",
+        "SEARCH_SYNC_S": "0.5",
+        "ADMIN_TOKEN": "test-admin-token",
+    }
+    with AppServer(env, log_dir=log_dir) as app:
+        with httpx.Client(timeout=5) as client:
+            for _ in range(1200):  # model load + 800 embeddings: well under two minutes
+                checks = client.get(f"{app.url}/healthz").json()["checks"]
+                if checks["search"]["ready"] and checks["search"]["vectors"] > 0:
+                    break
+                time.sleep(0.1)
+            else:
+                pytest.fail(f"search never became ready: {checks}\n{app.log()}")
+        yield app
+
+
+async def test_search_stream_order_and_early_results(server: AppServer) -> None:
+    got = await read_stream(f"{server.url}/api/products/search/stream?q=silk+saree&limit=5")
+    assert got.status == 200
+    steps = [(kind, data.get("step") or data.get("stage")) for _, kind, data in got.events]
+    assert steps == [
+        ("connected", None),
+        ("progress", "text_search"),
+        ("results", "text"),
+        ("progress", "vector_search"),
+        ("progress", "filters"),
+        ("results", "final"),
+        ("complete", None),
+        ("close", None),
+    ]
+    early, final = got.of("results")
+    assert 0 < len(early["products"]) <= 5 and 0 < len(final["products"]) <= 5
+    assert all(p["category"] == "saree" for p in final["products"][:3])
+    top = final["products"][0]
+    assert {"score", "text_score", "vector_score"} <= set(top)
+    assert final["total"] == got.of("complete")[0]["total"] >= len(final["products"])
+    assert {"category", "brand", "color", "size", "price"} <= set(final["facets"])
+    assert "embedding" not in top
+
+
+async def test_filters_parsed_from_the_query_text(server: AppServer) -> None:
+    got = await read_stream(
+        f"{server.url}/api/products/search/stream",
+        params={"q": "red lehenga under 200000 size M", "limit": 50},
+    )
+    final = got.of("results")[-1]
+    assert final["query"]["filters"] == {"category": "lehenga", "colors": ["red"], "sizes": ["M"],
+                                         "max_price": 200000}
+    assert final["products"], "the demo catalog has red lehengas in size M"
+    for product in final["products"]:
+        assert product["category"] == "lehenga"
+        assert "red" in product["colors"] and "M" in product["sizes"]
+        assert product["price"] <= 200000
+
+
+async def test_parameters_sort_and_override_text(server: AppServer) -> None:
+    async with httpx.AsyncClient(timeout=20) as client:
+        response = await client.get(
+            f"{server.url}/api/products/search",
+            params={"q": "red kurta", "category": "saree", "sort": "price_asc", "in_stock": "true"},
+        )
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "ok"
+    prices = [p["price"] for p in body["products"]]
+    assert prices == sorted(prices) and prices
+    assert all(p["category"] == "saree" and p["in_stock"] for p in body["products"])
+
+
+async def test_json_twin_matches_the_stream(server: AppServer) -> None:
+    url = f"{server.url}/api/products/search"
+    query = {"q": "wedding sherwani", "limit": 8}
+    got = await read_stream(url + "/stream", params=query)
+    async with httpx.AsyncClient(timeout=20) as client:
+        twin = (await client.get(url, params=query)).json()
+    final = got.of("results")[-1]
+    assert [p["sku"] for p in twin["products"]] == [p["sku"] for p in final["products"]]
+    assert twin["total"] == final["total"] and twin["facets"] == final["facets"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"q": ""}, "q"),
+        ({"q": "   "}, "q"),
+        ({}, "q"),
+        ({"q": "x" * 513}, "q"),
+        ({"q": "saree", "limit": "0"}, "limit"),
+        ({"q": "saree", "limit": "51"}, "limit"),
+        ({"q": "saree", "limit": "ten"}, "limit"),
+        ({"q": "saree", "min_price": "-5"}, "min_price"),
+        ({"q": "saree", "max_price": "cheap"}, "max_price"),
+        ({"q": "saree", "min_price": "900", "max_price": "100"}, "min_price"),
+        ({"q": "saree", "sort": "popularity"}, "sort"),
+        ({"q": "saree", "in_stock": "perhaps"}, "in_stock"),
+    ],
+)
+async def test_bad_search_input_is_refused_before_the_stream(
+    server: AppServer, query: dict, field: str
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        for path in ("/api/products/search/stream", "/api/products/search"):
+            response = await client.get(server.url + path, params=query)
+            assert response.status_code == 400, response.text
+            body = response.json()
+            assert body["field"] == field and body["code"] == "INVALID_PARAMETERS"
+
+
+async def test_nothing_a_shopper_types_causes_a_500(server: AppServer) -> None:
+    weird = ["%00", "\u202e\u202d", "🛍️" * 100, "' OR 1=1 --", "<script>", "saree" * 100,
+             "लहंगा", "under under under", "size size", "between 5 and", "₹₹₹", "\\", "a" * 512]
+    async with httpx.AsyncClient(timeout=20) as client:
+        for q in weird:
+            response = await client.get(f"{server.url}/api/products/search", params={"q": q})
+            assert response.status_code in (200, 400), (q, response.status_code)
+
+
+async def test_aza_scores_are_cosine_sorted_and_min_score_holds(server: AppServer) -> None:
+    body = {"query": "elegant outfit for a wedding reception", "limit": 10, "min_score": 0.3}
+    got = await read_stream(f"{server.url}/aza/search/stream", method="POST", json=body)
+    paths = [d.get("path") for d in got.of("progress")]
+    assert paths[0] == "semantic"
+    final = got.of("results")[-1]
+    scores = [p["score"] for p in final["products"]]
+    assert scores and scores == sorted(scores, reverse=True)
+    assert all(0.3 <= s <= 1.0 for s in scores)
+    assert final["score_type"] == "cosine"
+
+
+async def test_aza_falls_back_to_text_for_skus_and_short_queries(server: AppServer) -> None:
+    async with httpx.AsyncClient(timeout=20) as client:
+        by_sku = (await client.post(f"{server.url}/aza/search", json={"query": "SS-000042"})).json()
+        short = (await client.post(f"{server.url}/aza/search", json={"query": "ka"})).json()
+    assert by_sku["path"] == "text" and by_sku["products"][0]["sku"] == "SS-000042"
+    assert by_sku["products"][0]["score"] == 1.0
+    assert short["path"] == "text"
+
+
+async def test_aza_filters(server: AppServer) -> None:
+    body = {"query": "festive wear", "limit": 20, "filters": {"category": "kurta", "max_price": 5000}}
+    async with httpx.AsyncClient(timeout=20) as client:
+        result = (await client.post(f"{server.url}/aza/search", json=body)).json()
+    assert result["products"]
+    assert all(p["category"] == "kurta" and p["price"] <= 5000 for p in result["products"])
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        (b"{not json", "body"),
+        (b"[1, 2]", "body"),
+        (b'{"query": 42}', "query"),
+        (b'{"query": "saree", "limit": 100}', "limit"),
+        (b'{"query": "saree", "filters": "red"}', "filters"),
+        (b'{"query": "saree", "filters": {"min_price": -1}}', "filters.min_price"),
+        (b'{"query": "saree", "min_score": 2}', "min_score"),
+    ],
+)
+async def test_bad_aza_input(server: AppServer, content: bytes, field: str) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.post(
+            f"{server.url}/aza/search/stream", content=content, headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 400 and response.json()["field"] == field
+
+
+async def test_upsert_and_delete_keep_the_index_current(server: AppServer) -> None:
+    product = {"sku": "NEW-1", "title": "Zaffre Quokka Embroidered Potli Bag", "brand": "Testhaus",
+               "category": "bags", "price": 1499, "colors": ["blue"], "sizes": ["Free Size"]}
+    async with httpx.AsyncClient(timeout=30) as client:
+        refused = await client.put(f"{server.url}/api/catalog/products", json={"products": [product]})
+        assert refused.status_code == 401
+        wrong = await client.put(f"{server.url}/api/catalog/products", json={"products": [product]},
+                                 headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 403
+        put = await client.put(
+            f"{server.url}/api/catalog/products",
+            json={"products": [product, {"sku": "", "title": "no sku"}]},
+            headers=ADMIN,
+        )
+        assert put.status_code == 200
+        assert put.json() == {"upserted": 1, "errors": [{"index": 1, "error": "sku is required"}]}
+        found = (await client.get(f"{server.url}/api/products/search", params={"q": "quokka potli"})).json()
+        assert found["products"][0]["sku"] == "NEW-1"
+        assert found["products"][0]["vector_score"] is not None
+        deleted = await client.delete(f"{server.url}/api/catalog/products/NEW-1", headers=ADMIN)
+        assert deleted.status_code == 204
+        gone = (await client.get(f"{server.url}/api/products/search", params={"q": "quokka potli"})).json()
+        assert "NEW-1" not in [p["sku"] for p in gone["products"]]
+
+
+async def test_products_written_by_another_process_are_picked_up(server: AppServer, mongo_url: str) -> None:
+    """An import (another process) writes to the store; the running app indexes it."""
+    from app.store.mongo import Store
+
+    store = Store.connect(mongo_url, server.env["MONGODB_DB"], 2000)
+    try:
+        await store.products.upsert_many([{"sku": "EXT-9", "title": "Vermilion Axolotl Clutch",
+                                           "category": "bags", "price": 999}])
+    finally:
+        await store.close()
+    async with httpx.AsyncClient(timeout=10) as client:
+        for _ in range(100):
+            result = (await client.get(f"{server.url}/api/products/search", params={"q": "axolotl"})).json()
+            if result["products"] and result["products"][0]["sku"] == "EXT-9":
+                break
+            await asyncio.sleep(0.1)
+    assert result["products"][0]["sku"] == "EXT-9"
