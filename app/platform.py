@@ -40,7 +40,11 @@ class Platform:
         self.db_error: str | None = "not started"
         self.models: dict[str, str] = {}  # name -> what it is; filled as models load
         self.embedder: Embedder | None = (
-            Embedder(threads=settings.torch_threads, model_path=settings.embedding_model_path)
+            Embedder(
+                threads=settings.torch_threads,
+                model_path=settings.embedding_model_path,
+                cache_size=settings.embedding_cache_size,
+            )
             if settings.search_embeddings
             else None
         )

@@ -70,7 +70,10 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from app.search.catalog import BRANDS, CATEGORIES, COLOR_FAMILIES, OCCASIONS, generate_catalog  # noqa: E402
+try:  # the demo catalog moved from app.search.catalog to app.catalog.demo
+    from app.catalog.demo import BRANDS, CATEGORIES, COLOR_FAMILIES, OCCASIONS, generate_catalog
+except ImportError:  # pragma: no cover - older layout
+    from app.search.catalog import BRANDS, CATEGORIES, COLOR_FAMILIES, OCCASIONS, generate_catalog
 from app.search.vector_index import (  # noqa: E402
     DEFAULT_EXACT_MAX,
     HNSW_EF_CONSTRUCTION,

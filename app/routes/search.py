@@ -21,8 +21,7 @@ from app.errors import BadRequest
 from app.platform import Platform
 from app.routes import params
 from app.search.products import SORTS, Filters, card, facets, sort_key
-from app.search.query_parse import ParsedQuery, parse_query
-from app.search.service import SearchService, rrf
+from app.search.service import POOL, VECTOR_FLOOR, SearchService, rrf
 from app.streams import events as ev
 from app.streams.endpoint import StreamEndpoint, stream_routes
 from app.streams.engine import StreamContext
@@ -30,8 +29,6 @@ from app.streams.events import Event
 
 MAX_QUERY = 512
 MAX_LIMIT = 50
-POOL = 200  # candidates taken from each ranker before fusion
-VECTOR_FLOOR = 0.25  # cosine below which a vector hit is not counted as a match
 _SKU_LIKE = re.compile(r"^[A-Za-z]{1,6}[-_ ]?\d{2,}[A-Za-z0-9-]*$")
 
 
@@ -73,28 +70,6 @@ def _filters(source: Mapping[str, Any], prefix: str = "") -> Filters:
     )
 
 
-def _parsed_filters(parsed: ParsedQuery) -> Filters:
-    return Filters(
-        category=parsed.category,
-        colors=parsed.colors,
-        sizes=parsed.sizes,
-        fabric=parsed.fabric,
-        occasion=parsed.occasion,
-        gender=parsed.gender,
-        min_price=parsed.min_price,
-        max_price=parsed.max_price,
-    )
-
-
-def _ranking_text(parsed: ParsedQuery, original: str) -> str:
-    """Words to rank by: what the parser left, plus the words behind the filters it set
-    (they still say which products fit best). Never empty for a non-empty query."""
-    words = [parsed.residual, parsed.category or "", " ".join(parsed.colors), parsed.fabric or "",
-             parsed.occasion or ""]
-    text = " ".join(w for w in words if w).strip()
-    return text or original
-
-
 # -- GET /api/products/search/stream -------------------------------------------------------
 
 
@@ -118,10 +93,8 @@ async def parse_search(request: Request) -> SearchParams:
 
 async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncIterator[Event]:
     service = p.service
-    parsed = parse_query(p.q)
-    filters = p.filters.merged_over(service.table.known(_parsed_filters(parsed)))
-    ranking = _ranking_text(parsed, p.q)
-    candidates = service.candidates(filters)
+    plan = service.plan(p.q, p.filters)
+    parsed, filters, ranking, candidates = plan.parsed, plan.filters, plan.ranking, plan.candidates
 
     text_hits = service.text_search(ranking, candidates, POOL)
     yield ev.progress("text_search", f"{len(text_hits)} products match the words", count=len(text_hits))

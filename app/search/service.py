@@ -20,6 +20,7 @@ from bson import Binary
 
 from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
 from app.search.products import Filters, Product, ProductTable
+from app.search.query_parse import ParsedQuery, parse_query
 from app.search.text_index import TextIndex
 from app.search.vector_index import VectorIndex
 
@@ -30,6 +31,36 @@ log = logging.getLogger("storestream.search")
 
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 EMBED_BATCH = 256
+POOL = 200  # candidates taken from each ranker before fusion
+VECTOR_FLOOR = 0.25  # cosine below which a vector hit does not count as a match
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a query means before ranking: filters (explicit, plus those read from the text
+    that the catalog can satisfy), the words to rank by, and the candidate set."""
+
+    parsed: ParsedQuery
+    filters: Filters
+    ranking: str
+    candidates: set[str] | None
+
+
+def _filters_in(parsed: ParsedQuery) -> Filters:
+    return Filters(
+        category=parsed.category, colors=parsed.colors, sizes=parsed.sizes, fabric=parsed.fabric,
+        occasion=parsed.occasion, gender=parsed.gender, min_price=parsed.min_price,
+        max_price=parsed.max_price,
+    )
+
+
+def ranking_text(parsed: ParsedQuery, original: str) -> str:
+    """Words to rank by: what the parser left, plus the words behind the filters it set
+    (they still say which products fit best). Never empty for a non-empty query."""
+    words = [parsed.residual, parsed.category or "", " ".join(parsed.colors), parsed.fabric or "",
+             parsed.occasion or ""]
+    text = " ".join(w for w in words if w).strip()
+    return text or original
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +233,20 @@ class SearchService:
 
     # -- ranking steps ---------------------------------------------------------------------
 
+    def plan(self, query: str, explicit: Filters) -> Plan:
+        parsed = parse_query(query)
+        filters = explicit.merged_over(self.table.known(_filters_in(parsed)))
+        return Plan(parsed, filters, ranking_text(parsed, query), self.table.candidates(filters))
+
     def candidates(self, filters: Filters) -> set[str] | None:
         return self.table.candidates(filters)
+
+    async def hybrid(self, plan: Plan, k: int = POOL) -> list[Hit]:
+        """The whole ranking in one call (for benchmarks and tools; the stream runs the steps
+        itself to report progress between them)."""
+        text_hits = self.text_search(plan.ranking, plan.candidates, k)
+        vector_hits = await self.vector_search(plan.ranking, plan.candidates, k) or []
+        return rrf(text_hits, [(sku, s) for sku, s in vector_hits if s >= VECTOR_FLOOR])
 
     def text_search(self, query: str, candidates: set[str] | None, k: int) -> list[tuple[str, float]]:
         if not query.strip():

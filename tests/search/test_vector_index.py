@@ -81,6 +81,7 @@ def test_exact_top_k_order_and_scores_equal_brute_force() -> None:
     assert len(index) == 2000 and not index.uses_ann
     for query in unit(20, seed=2):
         assert_same_hits(index.search(query, k=10), brute_force(ids, vectors, query, 10))
+        assert_same_hits(index.search(query, k=300), brute_force(ids, vectors, query, 300))
 
 
 def test_k_larger_than_index_returns_everything_sorted() -> None:
