@@ -88,20 +88,21 @@ class Platform:
         self._search_task = asyncio.create_task(self._prepare_search())
 
     async def _prepare_search(self) -> None:
-        """In the background, so the app answers at once: load the model, load the demo
-        catalog into an empty store, then build the search indexes from the store."""
+        """In the background, so the app answers at once: load the demo catalog into an empty
+        store, build the text index (search works within seconds), then load the model and
+        embed what has no embedding yet (semantic ranking joins in)."""
         assert self.store is not None
         try:
+            size = self.settings.demo_catalog_size
+            if size and await self.store.products.count() == 0:
+                log.info("empty catalog: loading %d demo products", size)
+                await self.store.products.insert_many(generate_catalog(size))
+            await self.search.build(self.store.products)
             if self.embedder is not None:
                 await self.embedder.aload()
                 if self.embedder.ready:
                     self.models["embeddings"] = MODEL_ID
-            size = self.settings.demo_catalog_size
-            if size and await self.store.products.count() == 0:
-                log.info("empty catalog: loading %d demo products", size)
-                products = await self.search.embed(generate_catalog(size))
-                await self.store.products.insert_many(products)
-            await self.search.build(self.store.products)
+                await self.search.embed_missing(self.store.products)
             await self.search.follow(self.store.products, self.settings.search_sync_s)
         except Exception:  # noqa: BLE001 - search stays unavailable; health says so
             log.exception("search index build failed")

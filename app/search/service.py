@@ -110,6 +110,7 @@ class SearchService:
         self.state = "empty"  # empty -> building -> ready
         self.progress = (0, 0)
         self.watermark: float | None = None  # newest `updated_at` (Unix seconds) indexed
+        self._missing: list[Product] = []  # built without an embedding
 
     @property
     def ready(self) -> bool:
@@ -123,7 +124,8 @@ class SearchService:
     # -- building and keeping current ------------------------------------------------------
 
     async def build(self, products: Products) -> None:
-        """Index every stored product; embed those without a current embedding and store it."""
+        """Index every stored product (text at once; vectors from stored embeddings). Products
+        without a current embedding are kept for `embed_missing`."""
         self.state = "building"
         self.watermark = 0.0
         started = time.perf_counter()
@@ -152,6 +154,11 @@ class SearchService:
             "search index: %d products, text ready in %.1f s (%d stored embeddings, %d to compute)",
             len(self.table), time.perf_counter() - started, len(ids), len(missing),
         )
+        self._missing = missing
+
+    async def embed_missing(self, products: Products) -> None:
+        """Compute and store the embeddings `build` found missing (once the model is loaded)."""
+        missing, self._missing = self._missing, []
         if missing and self.embedder is not None and self.embedder.ready:
             await self._embed_and_store(products, missing)
 
@@ -186,17 +193,14 @@ class SearchService:
             if self.watermark is None:
                 continue
             try:
-                docs = await products.changed_since(self.watermark)
+                while docs := await products.changed_since(self.watermark):
+                    missing = [_public(d) for d in docs if embedding_of(d) is None]
+                    self.index(docs)
+                    log.info("search sync: %d changed products indexed", len(docs))
+                    if missing and self.embedder is not None and self.embedder.ready:
+                        await self._embed_and_store(products, missing)
             except Exception as exc:  # noqa: BLE001 - the database may be down for a while
                 log.warning("search sync skipped: %s", type(exc).__name__)
-                continue
-            if not docs:
-                continue
-            missing = [_public(d) for d in docs if embedding_of(d) is None]
-            self.index(docs)
-            log.info("search sync: %d changed products indexed", len(docs))
-            if missing and self.embedder is not None and self.embedder.ready:
-                await self._embed_and_store(products, missing)
 
     def _advance(self, doc: Product) -> None:
         stamp = doc.get("updated_at")

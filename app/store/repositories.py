@@ -41,26 +41,29 @@ class Products:
         on an existing document as text, and range queries on it then fail.
         """
         stamp = time.time()
+        # A distinct stamp per document, so a reader paging by `updated_at` never splits a tie.
         ops = [
-            UpdateOne({"sku": p["sku"]}, {"$set": {**p, "updated_at": stamp}}, upsert=True)
-            for p in products
+            UpdateOne({"sku": p["sku"]}, {"$set": {**p, "updated_at": stamp + i * 1e-6}}, upsert=True)
+            for i, p in enumerate(products)
         ]
         if not ops:
             return 0
         result = await self.collection.bulk_write(ops, ordered=False)
         return result.upserted_count + result.matched_count
 
-    async def changed_since(self, since: float) -> list[Doc]:
-        """Products written after `since` (by this process or another, e.g. an import)."""
-        return await self.collection.find({"updated_at": {"$gt": since}}).to_list(None)
+    async def changed_since(self, since: float, limit: int = 5000) -> list[Doc]:
+        """Products written after `since` (by this process or another, e.g. an import),
+        oldest first, at most `limit`: call again from the last one's `updated_at`."""
+        cursor = self.collection.find({"updated_at": {"$gt": since}}).sort("updated_at", ASCENDING)
+        return await cursor.to_list(limit)
 
     async def insert_many(self, products: list[Doc]) -> int:
         """Fast path for loading into an empty catalog (no per-document upsert)."""
         if not products:
             return 0
         stamp = time.time()
-        for product in products:
-            product.setdefault("updated_at", stamp)
+        for i, product in enumerate(products):
+            product.setdefault("updated_at", stamp + i * 1e-6)
         result = await self.collection.insert_many(products, ordered=False)
         return len(result.inserted_ids)
 
