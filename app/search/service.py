@@ -111,6 +111,7 @@ class SearchService:
         self.progress = (0, 0)
         self.watermark: float | None = None  # newest `updated_at` (Unix seconds) indexed
         self._missing: list[Product] = []  # built without an embedding
+        self.embedding = (0, 0)  # (embedded, to embed) while embeddings are computed
 
     @property
     def ready(self) -> bool:
@@ -171,6 +172,7 @@ class SearchService:
             await products.upsert_many(with_embedding(p, v) for p, v in zip(batch, matrix))
             self.vectors.add([p["sku"] for p in batch], matrix)
             done = min(start + EMBED_BATCH, len(missing))
+            self.embedding = (done, len(missing))
             if done == len(missing) or (start // EMBED_BATCH) % 20 == 0:
                 log.info("search index: embedded %d/%d products", done, len(missing))
         log.info("search index: %d embeddings computed in %.1f s", len(missing), time.perf_counter() - started)
@@ -276,4 +278,7 @@ class SearchService:
         out: dict[str, Any] = {"state": self.state, "products": len(self.table), "vectors": len(self.vectors)}
         if self.state == "building":
             out["progress"] = f"{done}/{total}"
+        embedded, to_embed = self.embedding
+        if embedded < to_embed:
+            out["embedding"] = f"{embedded}/{to_embed}"
         return out
