@@ -30,6 +30,7 @@ from app.streams.response import EventStreamResponse, ReplayResponse
 
 if TYPE_CHECKING:
     from app.platform import Platform
+    from config.settings import Settings
 
 log = logging.getLogger("storestream.streams")
 
@@ -51,6 +52,12 @@ class StreamEndpoint(Generic[P]):
     parameters: tuple[dict[str, Any], ...] = ()
     request_body: dict[str, Any] | None = None
     events: tuple[str, ...] = ()
+    # Seconds this endpoint's streams may run; None: STREAMING_TIMEOUT. (An upload that
+    # embeds thousands of chunks needs minutes; a search needs milliseconds.)
+    timeout_s: Callable[[Settings], float] | None = None
+
+    def deadline(self, settings: Settings) -> float:
+        return self.timeout_s(settings) if self.timeout_s else settings.streaming_timeout / 1000
 
 
 async def _expired(ctx: StreamContext) -> AsyncIterator[Event]:
@@ -95,7 +102,7 @@ def sse_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Res
                 resume[0],
                 resume[1],
                 held,
-                timeout_s=settings.streaming_timeout / 1000,
+                timeout_s=spec.deadline(settings),
                 on_close=release,
             )
 
@@ -111,7 +118,7 @@ def sse_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Res
             ctx,
             replay=platform.replay,
             metrics=platform.metrics,
-            timeout_s=settings.streaming_timeout / 1000,
+            timeout_s=spec.deadline(settings),
             ping_s=settings.streaming_ping_s,
             retry_ms=settings.streaming_retry_ms,
             chunk_size=settings.streaming_chunk_size,
@@ -142,7 +149,7 @@ def json_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Re
             lambda c: spec.produce(params, c),
             ctx,
             collect,
-            timeout_s=settings.streaming_timeout / 1000,
+            timeout_s=spec.deadline(settings),
             chunk_size=settings.streaming_chunk_size,
             connected_context=spec.context(params) if spec.context else None,
         )
