@@ -15,16 +15,30 @@ TORCH  := 2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test bench bench-search clean
+.PHONY: install system run test bench clean
 
-install: $(STAMP)
+# Debian packages some features and tests need (espeak-ng: offline speech). Installed when
+# running as root with apt-get; elsewhere the tests that need them skip and say why.
+SYSTEM_PACKAGES := espeak-ng
+
+install: system $(STAMP)
+
+system:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  fi; \
+	fi
 
 # torch first and pinned: 2.13.0 is the CPU build; left to a dependency's range, pip would
 # pull a multi-GB CUDA build.
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install torch==$(TORCH)
 	$(PIP) install -r requirements-dev.txt torch==$(TORCH)
+	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
 run: install
