@@ -12,7 +12,11 @@ import logging
 from app.ratelimit.limiter import StreamLimiter
 from app.catalog.demo import generate_catalog
 from app.search.embedder import MODEL_ID, Embedder
+from app.llm.base import LanguageModel
+from app.llm.grounded import GroundedProvider
 from app.search.service import SearchService
+from app.tts.auto import build_engine
+from app.tts.engine import TTSEngine
 from app.store.embedded import EmbeddedMongo
 from app.store.mongo import Store
 from app.streams.metrics import StreamMetrics
@@ -49,6 +53,8 @@ class Platform:
             else None
         )
         self.search = SearchService(self.embedder, exact_max=settings.vector_exact_max)
+        self.llm: LanguageModel = _language_model(settings)
+        self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)
         self._index_task: asyncio.Task[None] | None = None
         self._search_task: asyncio.Task[None] | None = None
 
@@ -109,6 +115,9 @@ class Platform:
             self.search.state = "failed"
 
     async def stop(self) -> None:
+        close = getattr(self.llm, "aclose", None)
+        if close is not None:
+            await close()
         for task in (self._index_task, self._search_task):
             if task is not None:
                 task.cancel()
@@ -118,3 +127,17 @@ class Platform:
             await self.store.close()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
+
+
+def _language_model(settings: Settings) -> LanguageModel:
+    if settings.llm_provider == "openai":
+        from app.llm.openai import OpenAIProvider
+
+        return OpenAIProvider(
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key,
+            model=settings.llm_model,
+            connect_timeout_s=settings.llm_connect_timeout_s,
+            read_timeout_s=settings.llm_read_timeout_s,
+        )
+    return GroundedProvider()

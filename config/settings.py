@@ -70,6 +70,16 @@ def _networks(raw: str) -> tuple[Network, ...]:
         raise ValueError("a comma-separated list of IP addresses or CIDR ranges") from None
 
 
+def _one_of(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise ValueError(" or ".join(options))
+        return value
+
+    return parse
+
+
 def _storage_url(raw: str) -> str:
     value = raw.strip()
     if not value.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
@@ -137,6 +147,16 @@ class Settings:
 
     admin_token: str = ""  # empty: admin routes refuse
 
+    llm_provider: str = "grounded"  # grounded (offline) | openai (any compatible server)
+    llm_base_url: str = ""  # e.g. http://127.0.0.1:8080/v1
+    llm_api_key: str = ""
+    llm_model: str = ""
+    llm_connect_timeout_s: float = 5.0
+    llm_read_timeout_s: float = 30.0
+
+    tts_engine: str = "auto"  # auto (gTTS, else espeak-ng) | gtts | espeak | off
+    tts_retry_s: float = 300.0  # after gTTS fails, use the offline engine this long
+
     mongodb_url: str = ""  # empty: start the embedded nx-27017 server
     mongodb_db: str = "storestream"
     mongodb_timeout_ms: int = 2000
@@ -175,6 +195,14 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DEMO_CATALOG_SIZE": ("demo_catalog_size", _non_negative_int),
     "SEARCH_SYNC_S": ("search_sync_s", _positive_float),
     "ADMIN_TOKEN": ("admin_token", _text),
+    "LLM_PROVIDER": ("llm_provider", _one_of("grounded", "openai")),
+    "LLM_BASE_URL": ("llm_base_url", _text),
+    "LLM_API_KEY": ("llm_api_key", _text),
+    "LLM_MODEL": ("llm_model", _text),
+    "LLM_CONNECT_TIMEOUT_S": ("llm_connect_timeout_s", _positive_float),
+    "LLM_READ_TIMEOUT_S": ("llm_read_timeout_s", _positive_float),
+    "TTS_ENGINE": ("tts_engine", _one_of("auto", "gtts", "espeak", "off")),
+    "TTS_RETRY_S": ("tts_retry_s", _positive_float),
     "MONGODB_URL": ("mongodb_url", _mongodb_url),
     "MONGODB_DB": ("mongodb_db", _text),
     "MONGODB_TIMEOUT_MS": ("mongodb_timeout_ms", _positive_int),

@@ -100,6 +100,9 @@ class Conversations:
     async def get(self, conversation_id: str) -> Doc | None:
         return await self.conversations.find_one({"_id": conversation_id})
 
+    async def by_session(self, session_id: str) -> Doc | None:
+        return await self.conversations.find_one({"session_id": session_id})
+
     async def add_message(self, conversation_id: str, role: str, content: str, **fields: Any) -> str:
         message_id = new_id()
         await self.messages.insert_one(

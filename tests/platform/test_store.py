@@ -25,12 +25,13 @@ async def test_products_upsert_by_sku(store: Store) -> None:
         [{"sku": "A1", "title": "Red lehenga", "price": 12000}, {"sku": "B2", "title": "Blue saree"}]
     )
     before = await store.products.get("A1")
+    other = await store.products.get("B2")
     await store.products.upsert_many([{"sku": "A1", "title": "Crimson lehenga", "price": 11000}])
     assert await store.products.count() == 2
     after = await store.products.get("A1")
     assert after.pop("updated_at") > before["updated_at"]
     assert after == {"sku": "A1", "title": "Crimson lehenga", "price": 11000}
-    changed = await store.products.changed_since(before["updated_at"])
+    changed = await store.products.changed_since(max(before["updated_at"], other["updated_at"]))
     assert [doc["sku"] for doc in changed] == ["A1"]
     assert sorted([p["sku"] async for p in store.products.all()]) == ["A1", "B2"]
     assert await store.products.delete("B2") is True

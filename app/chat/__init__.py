@@ -1,0 +1,1 @@
+"""The chat answer: conversation memory, retrieval, a language model, speech, suggestions."""

@@ -1,0 +1,198 @@
+"""One chat answer as a stream of events:
+
+    progress{retrieval} -> results{sources} -> results{product_cards}? -> text... ->
+    audio... (when asked) -> results{suggestions} -> complete{message_id, conversation_id, metadata}
+
+Nothing is lost: the shopper's message is stored before the stream starts (in `parse`, see
+app/routes/chat.py); the answer is stored when it completes, and if it does not (the client
+left, the deadline passed, the model failed) whatever was said so far is stored with
+`status: "interrupted"` or `"failed"`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from app.chat.followup import contextual_query
+from app.chat.suggestions import suggest
+from app.llm.base import Grounding, Message, ProviderError
+from app.search.products import Filters, card
+from app.streams import events as ev
+from app.streams.engine import StreamContext
+from app.streams.events import Code, Event, StreamError
+from app.tts.speaker import Speaker
+
+if TYPE_CHECKING:
+    from app.platform import Platform
+
+log = logging.getLogger("storestream.chat")
+
+HISTORY_TURNS = 6
+SOURCES = 4
+PRODUCTS = 4
+SOURCE_FLOOR = 0.3  # cosine below which a context chunk is not used
+PRODUCT_WORD_FLOOR = 3.0  # BM25 score that makes products relevant to a question without filters
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    query: str
+    conversation_id: str
+    user_message_id: str
+    language: str
+    enable_tts: bool
+    chatbot_id: str | None
+
+
+async def _history(platform: Platform, request: ChatRequest) -> list[Message]:
+    assert platform.store is not None
+    stored = await platform.store.conversations.messages_of(request.conversation_id, limit=200)
+    turns = [m for m in stored if m["_id"] != request.user_message_id and m.get("content")]
+    return [Message(m["role"], m["content"]) for m in turns[-HISTORY_TURNS:]]
+
+
+def _sources(platform: Platform, query: str) -> list[dict[str, Any]]:
+    context = getattr(platform, "context", None)
+    if context is None:
+        return []
+    out = []
+    for chunk, score in context.search(query, SOURCES):
+        if score < SOURCE_FLOOR:
+            continue
+        out.append(
+            {
+                "file_id": chunk.get("file_id"),
+                "file_name": chunk.get("file_name") or chunk.get("title"),
+                "chunk_index": chunk.get("index"),
+                "page": chunk.get("page"),
+                "start": chunk.get("start"),
+                "end": chunk.get("end"),
+                "score": round(float(score), 4),
+                "text": chunk.get("text", ""),
+            }
+        )
+    return out
+
+
+async def _products(platform: Platform, query: str) -> tuple[list[dict[str, Any]], dict[str, Any], list[str]]:
+    """(cards, filters asked for, other colours of the same kind) — cards only when the
+    question is about products: it sets a product filter, or its words match products well."""
+    search = platform.search
+    if not search.ready:
+        return [], {}, []
+    plan = search.plan(query, Filters())
+    hits = await search.hybrid(plan, k=50)
+    for relaxed in _relaxations(plan.filters):
+        if hits:
+            break
+        # Nothing fits every detail: the closest items, dropping the least telling first.
+        plan = replace(plan, filters=relaxed, candidates=search.candidates(relaxed))
+        hits = await search.hybrid(plan, k=50)
+    asks_for_products = bool(plan.filters.as_dict()) or any(
+        (h.text_score or 0) >= PRODUCT_WORD_FLOOR for h in hits[:3]
+    )
+    if not asks_for_products:
+        return [], {}, []
+    products = search.products(h.sku for h in hits[:PRODUCTS])
+    scores = {h.sku: h for h in hits}
+    cards = [card(p, score=scores[p["sku"]].score) for p in products]
+    shown = {c for p in products for c in p.get("colors") or []}
+    others: list[str] = []
+    for hit in hits:
+        product = search.table.get(hit.sku)
+        for color in (product or {}).get("colors") or []:
+            if color not in shown and color not in others:
+                others.append(color)
+    return cards, plan.filters.as_dict(), others
+
+
+_RELAX_ORDER = ("occasion", "fabric", "sizes", "gender", "min_price", "colors")
+
+
+def _relaxations(filters: Filters) -> Iterator[Filters]:
+    for name in _RELAX_ORDER:
+        if getattr(filters, name) not in (None, ()):
+            filters = replace(filters, **{name: () if name in ("sizes", "colors") else None})
+            yield filters
+
+
+async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterator[Event]:
+    platform: Platform = ctx.platform
+    store = platform.store
+    assert store is not None
+    started = time.perf_counter()
+
+    history = await _history(platform, request)
+    previous_questions = [m.content for m in history if m.role == "user"]
+    query = contextual_query(previous_questions, request.query)
+    yield ev.progress("retrieval", "Looking through the catalog and store documents", query=query)
+    sources = _sources(platform, query)
+    yield ev.results("sources", sources=sources)
+    products, filters, other_colors = await _products(platform, query)
+    if products:
+        yield ev.results("product_cards", products=products, total=len(products))
+
+    grounding = Grounding(query=query, language=request.language, products=products,
+                          sources=sources, filters=filters)
+    model = platform.llm
+    speaker = Speaker(platform.tts, request.language) if request.enable_tts and platform.tts else None
+    assistant_id = await store.conversations.add_message(
+        request.conversation_id, "assistant", "", status="streaming", model=model.name,
+    )
+    full = ""
+    pieces = 0
+    status = "interrupted"
+    try:
+        async for piece in model.stream([*history, Message("user", request.query)], grounding):
+            full += piece
+            pieces += 1
+            yield ev.text(piece, full)
+            if speaker is not None:
+                speaker.feed(piece)
+                for audio in speaker.ready():
+                    yield audio
+        if speaker is not None:
+            speaker.finish()
+            for audio in speaker.ready() + await speaker.drain():
+                yield audio
+        yield ev.results("suggestions", suggestions=suggest(request.language, products, sources, other_colors))
+        metadata = {
+            "tokens": pieces,
+            "processing_time_ms": round((time.perf_counter() - started) * 1000, 1),
+            "model_used": model.name,
+            "cached": False,
+            "language": request.language,
+        }
+        await store.conversations.update_message(
+            assistant_id, content=full, status="complete", metadata=metadata,
+            sources=[{k: s[k] for k in ("file_id", "file_name", "page", "score")} for s in sources],
+            products=[p["sku"] for p in products],
+        )
+        status = "complete"
+        yield ev.complete(message_id=assistant_id, conversation_id=request.conversation_id, metadata=metadata)
+    except ProviderError as exc:
+        status = "failed"
+        raise StreamError(Code.UPSTREAM_UNAVAILABLE, exc.message, retryable=exc.retryable) from None
+    except Exception:
+        status = "failed"
+        raise
+    finally:
+        if speaker is not None:
+            speaker.cancel()
+        if status != "complete":
+            await _keep_partial(store, assistant_id, full, status)
+            log.info("%s answer %s after %d characters", ctx.tag, status, len(full))
+
+
+async def _keep_partial(store: Any, message_id: str, text: str, status: str) -> None:
+    """Store what was said so far. Shielded: it runs to the end even while this task is being
+    cancelled (the client left or the deadline passed)."""
+    try:
+        await asyncio.shield(store.conversations.update_message(message_id, content=text, status=status))
+    except Exception as exc:  # noqa: BLE001 - the database itself may be what failed
+        log.warning("could not store the partial answer %s: %s", message_id, type(exc).__name__)

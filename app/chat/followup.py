@@ -1,0 +1,61 @@
+"""Follow-ups: "and in blue?" after "red silk lehenga" means "blue silk lehenga".
+
+A message that names no product kind and has fewer than two words of its own refines the
+previous product question: the fields it sets (colour, size, budget, fabric...) replace
+those of the previous one, the rest is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.search.query_parse import ParsedQuery, parse_query
+
+_FILLER = frozenset(
+    "and or in it them those these ones one what about show me any do you have got with a the "
+    "also same but please how is are there".split()
+)
+
+
+def _own_words(parsed: ParsedQuery) -> list[str]:
+    return [w for w in parsed.residual.lower().split() if w not in _FILLER and len(w) > 1]
+
+
+def is_refinement(message: str) -> bool:
+    parsed = parse_query(message)
+    return parsed.category is None and len(_own_words(parsed)) < 2 and bool(parsed.filters)
+
+
+def render(parsed: ParsedQuery) -> str:
+    """A query string that parses back to the same filters."""
+    parts = [parsed.residual, " ".join(parsed.colors), parsed.fabric or "", parsed.occasion or "",
+             parsed.category or ""]
+    if parsed.sizes:
+        parts.append("size " + " ".join(parsed.sizes))
+    if parsed.min_price is not None:
+        parts.append(f"above {int(parsed.min_price)}")
+    if parsed.max_price is not None:
+        parts.append(f"under {int(parsed.max_price)}")
+    return " ".join(p for p in parts if p).strip()
+
+
+def contextual_query(previous_questions: list[str], message: str) -> str:
+    """The query to retrieve with, given the shopper's earlier questions (oldest first)."""
+    if not previous_questions or not is_refinement(message):
+        return message
+    new = parse_query(message)
+    for earlier in reversed(previous_questions):
+        before = parse_query(earlier)
+        if before.category or before.filters:
+            merged = replace(
+                before,
+                colors=new.colors or before.colors,
+                sizes=new.sizes or before.sizes,
+                fabric=new.fabric or before.fabric,
+                occasion=new.occasion or before.occasion,
+                gender=new.gender or before.gender,
+                min_price=new.min_price if new.min_price is not None else before.min_price,
+                max_price=new.max_price if new.max_price is not None else before.max_price,
+            )
+            return render(merged)
+    return message

@@ -1,0 +1,3 @@
+"""Language models behind one interface (`base.py`): `grounded` (default, offline,
+deterministic: composes answers only from retrieved facts) and `openai` (any
+OpenAI-compatible chat-completions server)."""

@@ -1,0 +1,46 @@
+"""The one interface every answer provider implements.
+
+A provider receives the conversation and what retrieval found (`Grounding`) and yields the
+answer as text pieces. It raises `ProviderError` when its upstream fails; the chat stream
+turns that into an `error` event and keeps the partial answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Grounding:
+    """Facts an answer may use, and nothing else."""
+
+    query: str  # the shopper's message as asked
+    language: str  # ISO 639-1 code the answer must be in
+    products: list[dict[str, Any]] = field(default_factory=list)  # product cards, best first
+    sources: list[dict[str, Any]] = field(default_factory=list)  # context chunks: text, file_name, page, score
+    filters: dict[str, Any] = field(default_factory=dict)  # what the query asked for (category, colors, max_price...)
+
+
+class ProviderError(Exception):
+    """The model's upstream failed. `retryable`: worth asking again later."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+
+
+class LanguageModel(Protocol):
+    name: str
+
+    def stream(self, history: list[Message], grounding: Grounding) -> AsyncIterator[str]:
+        """The answer to the last user message in `history`, piece by piece."""
+        ...

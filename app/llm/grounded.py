@@ -1,0 +1,105 @@
+"""The default provider: offline and deterministic. It composes the answer from what retrieval
+found and nothing else: the most relevant sentences of uploaded context (with their source),
+product recommendations with their catalog prices, or a clarifying question when nothing
+matches. Every fact it states is copied from a product or a document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from app.llm.base import Grounding, Message
+from app.llm.phrases import inr, phrase
+
+MAX_PRODUCTS = 4
+MAX_SENTENCES = 3
+_SENTENCE = re.compile(r"(?<=[.!?।؟])\s+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_PIECE = re.compile(r"\S+\s*|\s+")
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower().rstrip("s") for w in _WORD.findall(text) if len(w) > 2}
+
+
+def best_sentences(query: str, sources: list[dict[str, Any]], limit: int = MAX_SENTENCES) -> list[tuple[str, dict[str, Any]]]:
+    """The sentences of the retrieved chunks that share the most words with the question,
+    best first, each with the chunk it came from."""
+    asked = _words(query)
+    scored: list[tuple[float, int, str, dict[str, Any]]] = []
+    for rank, source in enumerate(sources):
+        for sentence in _SENTENCE.split(source.get("text", "")):
+            sentence = " ".join(sentence.split())
+            if len(sentence) < 12:
+                continue
+            overlap = len(asked & _words(sentence))
+            if overlap:
+                scored.append((overlap + float(source.get("score", 0)), -rank, sentence, source))
+    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    seen: set[str] = set()
+    out: list[tuple[str, dict[str, Any]]] = []
+    for _, _, sentence, source in scored:
+        if sentence not in seen:
+            seen.add(sentence)
+            out.append((sentence, source))
+        if len(out) == limit:
+            break
+    return out
+
+
+def source_label(source: dict[str, Any], language: str) -> str:
+    name = source.get("file_name") or source.get("title") or "our store documents"
+    page = source.get("page")
+    return f"{name}, {phrase(language, 'page', page=page)}" if page else str(name)
+
+
+def product_line(product: dict[str, Any], language: str) -> str:
+    parts = [f"**{product['title']}**"]
+    if product.get("brand"):
+        parts.append(f"{phrase(language, 'by')} {product['brand']}")
+    line = " ".join(parts)
+    details = []
+    if isinstance(product.get("price"), (int, float)):
+        details.append(inr(product["price"]))
+    if product.get("sizes"):
+        details.append(f"{phrase(language, 'sizes')} {', '.join(product['sizes'][:6])}")
+    if isinstance(product.get("rating"), (int, float)):
+        details.append(phrase(language, "rated", rating=product["rating"]))
+    details.append(phrase(language, "in_stock" if product.get("in_stock", True) else "out_of_stock"))
+    return f"- {line}: {'; '.join(details)}"
+
+
+def compose(grounding: Grounding) -> str:
+    """The whole answer, as Markdown."""
+    lang = grounding.language
+    blocks: list[str] = []
+    for sentence, source in best_sentences(grounding.query, grounding.sources):
+        blocks.append(f"{phrase(lang, 'from_docs', source=source_label(source, lang))} {sentence}")
+    products = grounding.products[:MAX_PRODUCTS]
+    if products:
+        lines = [phrase(lang, "found", n=len(products))]
+        lines += [product_line(p, lang) for p in products]
+        budget = grounding.filters.get("max_price")
+        if budget and all(isinstance(p.get("price"), (int, float)) and p["price"] <= budget for p in products):
+            lines.append(phrase(lang, "within_budget", budget=inr(budget)))
+        rated = [p for p in products if isinstance(p.get("rating"), (int, float))]
+        if len(rated) > 1:
+            best = max(rated, key=lambda p: p["rating"])
+            lines.append(phrase(lang, "best_rated", title=best["title"], rating=best["rating"]))
+        blocks.append("\n".join(lines))
+    if not blocks:
+        blocks.append(phrase(lang, "nothing"))
+    return "\n\n".join(blocks)
+
+
+class GroundedProvider:
+    name = "grounded"
+
+    async def stream(self, history: list[Message], grounding: Grounding) -> AsyncIterator[str]:
+        for i, piece in enumerate(_PIECE.findall(compose(grounding))):
+            yield piece
+            if i % 8 == 7:
+                await asyncio.sleep(0)  # let the engine flush what is ready
