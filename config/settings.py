@@ -241,4 +241,7 @@ def load_settings(
             values[field] = parse(raw)
         except ValueError as exc:
             raise ConfigError(f"{name}={raw!r} is invalid: expected {exc}") from None
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.llm_provider == "openai" and not (settings.llm_base_url and settings.llm_model):
+        raise ConfigError("LLM_PROVIDER=openai needs LLM_BASE_URL and LLM_MODEL")
+    return settings

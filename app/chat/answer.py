@@ -140,9 +140,10 @@ async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterat
     grounding = Grounding(query=query, language=request.language, products=products,
                           sources=sources, filters=filters)
     model = platform.llm
+    model_used = model.name + (f":{model.model}" if getattr(model, "model", "") else "")
     speaker = Speaker(platform.tts, request.language) if request.enable_tts and platform.tts else None
     assistant_id = await store.conversations.add_message(
-        request.conversation_id, "assistant", "", status="streaming", model=model.name,
+        request.conversation_id, "assistant", "", status="streaming", model=model_used,
     )
     full = ""
     pieces = 0
@@ -164,7 +165,7 @@ async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterat
         metadata = {
             "tokens": pieces,
             "processing_time_ms": round((time.perf_counter() - started) * 1000, 1),
-            "model_used": model.name,
+            "model_used": model_used,
             "cached": False,
             "language": request.language,
         }
