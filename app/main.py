@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from app.errors import EXCEPTION_HANDLERS
 from app.platform import Platform
 from app.routes import api_docs, catalog, chat, health, metrics, search
+from app.routes import context
 from config.settings import Settings, load_settings
 
 # Nothing downloads at run time: model weights come from installed packages.
@@ -53,6 +54,7 @@ def create_app(
         *metrics.routes(),
         *api_docs.routes(),
         *search.routes(platform),
+        *context.routes(platform),
         *catalog.routes(),
         *chat.routes(platform),
         *(extra_routes or []),

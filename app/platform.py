@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
+from app import ingest
+from app.ingest import upload
+from app.ingest.context_index import ContextIndex
 from app.ratelimit.limiter import StreamLimiter
 from app.catalog.demo import generate_catalog
 from app.search.embedder import MODEL_ID, Embedder
@@ -53,6 +57,8 @@ class Platform:
             else None
         )
         self.search = SearchService(self.embedder, exact_max=settings.vector_exact_max)
+        # Uploaded context files (app/ingest/): chunk vectors for retrieval.
+        self.context = ContextIndex(self.embedder, exact_max=settings.vector_exact_max)
         self.llm: LanguageModel = _language_model(settings)
         self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)
         self._index_task: asyncio.Task[None] | None = None
@@ -68,6 +74,7 @@ class Platform:
             self.embedded = EmbeddedMongo(self.settings.data_dir)
             url = await asyncio.to_thread(self.embedded.start)
         self.store = Store.connect(url, self.settings.mongodb_db, self.settings.mongodb_timeout_ms)
+        self.context.store = self.store  # uploads index into it even before the build runs
         if await self._prepare_db():
             self._search_task = asyncio.create_task(self._prepare_search())
         else:
@@ -109,10 +116,27 @@ class Platform:
                 if self.embedder.ready:
                     self.models["embeddings"] = MODEL_ID
                 await self.search.embed_missing(self.store.products)
+            await self._prepare_context()
             await self.search.follow(self.store.products, self.settings.search_sync_s)
         except Exception:  # noqa: BLE001 - search stays unavailable; health says so
             log.exception("search index build failed")
             self.search.state = "failed"
+
+    async def _prepare_context(self) -> None:
+        """After the products index: the context-chunk index, the tokenizer, stale spools."""
+        assert self.store is not None
+        try:
+            await asyncio.to_thread(ingest.preload)
+            await asyncio.to_thread(upload.sweep, self.upload_dir, self.settings.upload_timeout_s + 3600)
+            await self.context.build(self.store)
+        except Exception:  # noqa: BLE001 - context search stays unavailable; products go on
+            log.exception("context index build failed")
+            self.context.state = "failed"
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where uploads are spooled while they are validated and processed."""
+        return self.settings.data_dir / "uploads"
 
     async def stop(self) -> None:
         close = getattr(self.llm, "aclose", None)

@@ -145,6 +145,11 @@ class Settings:
     demo_catalog_size: int = 5000  # products generated into an empty store at start; 0: none
     search_sync_s: float = 5.0  # how often the index picks up products other processes wrote
 
+    upload_max_bytes: int = 20 * 1024 * 1024  # largest context file accepted
+    upload_timeout_s: float = 600.0  # an upload stream's deadline (embedding takes minutes)
+    chunk_tokens: int = 512  # cl100k tokens per context chunk, at most
+    chunk_overlap: int = 64  # tokens a chunk repeats from the end of the one before
+
     admin_token: str = ""  # empty: admin routes refuse
 
     llm_provider: str = "grounded"  # grounded (offline) | openai (any compatible server)
@@ -160,6 +165,12 @@ class Settings:
     mongodb_url: str = ""  # empty: start the embedded nx-27017 server
     mongodb_db: str = "storestream"
     mongodb_timeout_ms: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ConfigError(
+                f"CHUNK_OVERLAP={self.chunk_overlap} is invalid: expected fewer than CHUNK_TOKENS={self.chunk_tokens}"
+            )
 
     @property
     def embedded_db(self) -> bool:
@@ -194,6 +205,10 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "VECTOR_EXACT_MAX": ("vector_exact_max", _positive_int),
     "DEMO_CATALOG_SIZE": ("demo_catalog_size", _non_negative_int),
     "SEARCH_SYNC_S": ("search_sync_s", _positive_float),
+    "UPLOAD_MAX_BYTES": ("upload_max_bytes", _positive_int),
+    "UPLOAD_TIMEOUT_S": ("upload_timeout_s", _positive_float),
+    "CHUNK_TOKENS": ("chunk_tokens", _positive_int),
+    "CHUNK_OVERLAP": ("chunk_overlap", _non_negative_int),
     "ADMIN_TOKEN": ("admin_token", _text),
     "LLM_PROVIDER": ("llm_provider", _one_of("grounded", "openai")),
     "LLM_BASE_URL": ("llm_base_url", _text),

@@ -56,12 +56,12 @@ async def _history(platform: Platform, request: ChatRequest) -> list[Message]:
     return [Message(m["role"], m["content"]) for m in turns[-HISTORY_TURNS:]]
 
 
-def _sources(platform: Platform, query: str) -> list[dict[str, Any]]:
+async def _sources(platform: Platform, query: str) -> list[dict[str, Any]]:
     context = getattr(platform, "context", None)
     if context is None:
         return []
     out = []
-    for chunk, score in context.search(query, SOURCES):
+    for chunk, score in await context.asearch(query, SOURCES):
         if score < SOURCE_FLOOR:
             continue
         out.append(
@@ -131,7 +131,7 @@ async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterat
     previous_questions = [m.content for m in history if m.role == "user"]
     query = contextual_query(previous_questions, request.query)
     yield ev.progress("retrieval", "Looking through the catalog and store documents", query=query)
-    sources = _sources(platform, query)
+    sources = await _sources(platform, query)
     yield ev.results("sources", sources=sources)
     products, filters, other_colors = await _products(platform, query)
     if products:

@@ -147,6 +147,10 @@ class ContextFiles:
     async def list(self, limit: int = 500) -> list[Doc]:
         return await self.collection.find({}).sort("created_at", -1).to_list(limit)
 
+    async def all(self) -> AsyncIterator[Doc]:
+        async for doc in self.collection.find({}):
+            yield doc
+
     async def delete(self, file_id: str) -> bool:
         return (await self.collection.delete_one({"_id": file_id})).deleted_count == 1
 
@@ -165,13 +169,25 @@ class Chunks:
         result = await self.collection.insert_many(chunks, ordered=True)
         return len(result.inserted_ids)
 
-    async def of_file(self, file_id: str, limit: int = 0) -> list[Doc]:
-        cursor = self.collection.find({"file_id": file_id}).sort("index", ASCENDING)
+    async def of_file(self, file_id: str, limit: int = 0, skip: int = 0, *, vectors: bool = True) -> list[Doc]:
+        projection = None if vectors else {"embedding": 0}
+        cursor = self.collection.find({"file_id": file_id}, projection).sort("index", ASCENDING).skip(skip)
         return await cursor.to_list(limit or None)
+
+    async def by_ids(self, ids: list[str]) -> list[Doc]:
+        """Chunks by `_id` (without their embeddings), in no particular order."""
+        return await self.collection.find({"_id": {"$in": ids}}, {"embedding": 0}).to_list(None)
 
     async def delete_of_file(self, file_id: str) -> int:
         return (await self.collection.delete_many({"file_id": file_id})).deleted_count
 
-    async def all(self) -> AsyncIterator[Doc]:
-        async for doc in self.collection.find({}):
+    async def set_embeddings(self, vectors: dict[str, Any], model: str) -> None:
+        """Store computed embeddings (bson Binary float32) on existing chunks."""
+        ops = [UpdateOne({"_id": cid}, {"$set": {"embedding": v, "embedding_model": model}})
+               for cid, v in vectors.items()]
+        if ops:
+            await self.collection.bulk_write(ops, ordered=False)
+
+    async def all(self, projection: Doc | None = None, batch_size: int = 1000) -> AsyncIterator[Doc]:
+        async for doc in self.collection.find({}, projection, batch_size=batch_size):
             yield doc

@@ -32,6 +32,7 @@ def env(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, s
         "DEMO_CATALOG_SIZE": "600",
         "STREAMING_RATE_LIMIT": "100000",
         "TTS_ENGINE": "auto",
+        "ADMIN_TOKEN": "chat-admin",
     }
 
 
@@ -202,3 +203,24 @@ async def test_users_message_survives_kill_9_mid_stream(env: dict[str, str], tmp
         assert history["messages"][0]["content"] == "gold jhumkas for a party"
     finally:
         second.stop()
+
+
+POLICY = (
+    "Returns and exchanges. Unworn items can be returned within 14 days of delivery for a full "
+    "refund to the original payment method. Bridal lehengas that were altered cannot be returned.\n\n"
+    "Shipping. Orders above 2,999 rupees ship free anywhere in India and arrive in 3 to 5 working days."
+).encode()
+
+
+async def test_uploaded_documents_ground_the_answer_at_once(server: AppServer) -> None:
+    upload = await read_stream(
+        f"{server.url}/api/context/upload-file/stream", method="POST",
+        headers={"Authorization": "Bearer chat-admin"},
+        files={"file": ("returns-policy.md", POLICY, "text/markdown")}, timeout=60,
+    )
+    assert upload.types()[-2:] == ["complete", "close"], upload.events[-3:]
+    got = await ask(server, "Can I return an unworn item, and within how many days?")
+    sources = got.of("results")[0]["sources"]
+    assert sources and sources[0]["file_name"] == "returns-policy.md"
+    text = got.of("text")[-1]["fullText"]
+    assert "within 14 days of delivery" in text and "returns-policy.md" in text

@@ -1,0 +1,372 @@
+"""Context files: upload (streamed progress), list, inspect, delete. Admin only.
+
+    POST   /api/context/upload-file/stream   multipart: file, chatbotId?, title?  (SSE)
+    POST   /api/context/upload-file          the same, folded into one JSON document
+    GET    /api/context/files                list (?chatbotId=)
+    GET    /api/context/files/{id}           metadata and chunk previews (?limit=&offset=)
+    DELETE /api/context/files/{id}           the file, its chunks and their vectors
+
+Everything that can be wrong with an upload is refused in `parse_upload`, before a stream
+starts, as a 4xx JSON body (mapping in README, "Context files"). The one exception is a
+file that is valid but has no text at all, which only extraction can tell (a scanned PDF):
+its stream ends with `error{code: INVALID_PARAMETERS}` (400 for the JSON twin).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pymongo.errors import DuplicateKeyError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app.auth import require_admin
+from app.errors import BadRequest
+from app.ingest import upload
+from app.ingest.chunking import Chunker
+from app.ingest.context_index import FileEntry, Record, as_binary, chunk_id, public_chunk, record_of
+from app.ingest.detect import ACCEPTED, Detected, detect, kind_of
+from app.ingest.embed import embed_chunks
+from app.ingest.pipeline import Prepared, in_thread, prepare, preview
+from app.ingest.spool import ChunkSpool
+from app.platform import Platform
+from app.routes import params
+from app.search.embedder import DIM, MODEL_ID
+from app.store.repositories import new_id
+from app.streams import events as ev
+from app.streams.endpoint import StreamEndpoint, stream_routes
+from app.streams.engine import StreamContext
+from app.streams.events import Code, Event, StreamError
+
+log = logging.getLogger("storestream.ingest")
+
+VALIDATE_TIMEOUT_S = 60.0  # pypdf on a hostile file must not hold a request forever
+EMBED_BATCH = 32  # chunks per embedding call (and per progress step)
+STORE_BATCH = 256  # chunks per insert when there is no model
+PROGRESS_EVERY_S = 1.0
+_CHATBOT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_FILE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    if platform.store is None or platform.db_error is not None:
+        raise BadRequest("The database is not ready", status=503, code="DB_UNAVAILABLE")
+    return platform
+
+
+# -- upload: validation ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UploadParams:
+    upload: upload.SpooledUpload
+    detected: Detected
+    chatbot_id: str | None
+    title: str
+
+
+def _fields(fields: dict[str, str], filename: str) -> tuple[str | None, str]:
+    chatbot_id = fields.get("chatbotId", "").strip() or None
+    if chatbot_id is not None and not _CHATBOT_ID.match(chatbot_id):
+        raise BadRequest("chatbotId takes 1-128 letters, digits, '_', '.', ':' or '-'",
+                         field="chatbotId", code="BAD_MULTIPART")
+    title = params.text(fields, "title", max_len=200, required=False) if "title" in fields else ""
+    if any(ord(ch) < 32 for ch in title):
+        raise BadRequest("title must not contain control characters", field="title", code="BAD_MULTIPART")
+    return chatbot_id, title or filename
+
+
+async def parse_upload(request: Request) -> UploadParams:
+    """Admin check, then the body (limits, multipart, name), then the content (type, text,
+    PDF, DOCX). Any refusal removes what was spooled."""
+    require_admin(request)
+    platform = _platform(request)
+    spooled = await upload.receive(
+        request, directory=platform.upload_dir, max_bytes=platform.settings.upload_max_bytes, check_name=kind_of
+    )
+    try:
+        chatbot_id, title = _fields(spooled.fields, spooled.filename)
+        detected = await asyncio.wait_for(
+            asyncio.to_thread(detect, spooled.path, spooled.filename), VALIDATE_TIMEOUT_S
+        )
+    except TimeoutError:
+        spooled.remove()
+        raise BadRequest(f"{spooled.filename} could not be validated in {VALIDATE_TIMEOUT_S:.0f} s",
+                         status=422, code="UNPROCESSABLE_FILE", field="file") from None
+    except BaseException:
+        spooled.remove()
+        raise
+    return UploadParams(spooled, detected, chatbot_id, title)
+
+
+# -- upload: processing ----------------------------------------------------------------------
+
+
+class _Throttle:
+    """Progress at most every few percent or second, so a 10,000-chunk upload sends tens of
+    events, not thousands (they all go through the replay buffer)."""
+
+    def __init__(self, step: float) -> None:
+        self.step = step
+        self.last_percent = -1e9
+        self.last_time = 0.0
+
+    def due(self, percent: float) -> bool:
+        now = time.monotonic()
+        if percent >= 100 or percent - self.last_percent >= self.step or now - self.last_time >= PROGRESS_EVERY_S:
+            self.last_percent, self.last_time = percent, now
+            return True
+        return False
+
+
+def _results(doc: dict[str, Any], previews: list[dict[str, Any]], *, duplicate: bool) -> Event:
+    extra = {k: doc[k] for k in ("pages", "skipped_pages") if doc.get(k)}
+    return ev.results(
+        "chunks", file_id=doc["_id"], file_name=doc["name"], count=doc["chunks"], tokens=doc["tokens"],
+        preview=previews, duplicate=duplicate, embedded=doc.get("embedded", False), **extra,
+    )
+
+
+async def _stored_previews(platform: Platform, file_id: str) -> list[dict[str, Any]]:
+    assert platform.store is not None
+    docs = await platform.store.chunks.of_file(file_id, limit=3, vectors=False)
+    return [{"index": d["index"], "page": d.get("page"), "tokens": d["tokens"], "text": preview(d["text"])}
+            for d in docs]
+
+
+async def _model(platform: Platform) -> Any:
+    """The embedder once loaded (waiting out start-up), or None: no model configured or it
+    failed to load; chunks are then stored without vectors and embedded at a later start."""
+    embedder = platform.embedder
+    if embedder is None:
+        return None
+    while not embedder.ready and embedder.error is None:
+        await asyncio.sleep(0.2)
+    return embedder if embedder.ready else None
+
+
+async def _store_chunks(
+    platform: Platform, p: UploadParams, file_id: str, spool: ChunkSpool, total: int,
+    matrix: np.ndarray | None, records: list[Record],
+) -> AsyncIterator[float]:
+    """Pass two: read the spool back a batch at a time, embed, insert. Yields percent done.
+    With vectors, fills `matrix` and `records` for the index (added only on commit)."""
+    assert platform.store is not None
+    embedder = await _model(platform) if matrix is not None else None
+    done = 0
+    for batch in spool.batches(EMBED_BATCH if embedder is not None else STORE_BATCH):
+        vectors = await embed_chunks(embedder, batch) if embedder is not None else None
+        docs = []
+        for row, record in enumerate(batch):
+            doc = {"_id": chunk_id(file_id, record["index"]), "file_id": file_id, "chatbot_id": p.chatbot_id,
+                   **record}
+            if vectors is not None:
+                doc["embedding"] = as_binary(vectors[row])
+                doc["embedding_model"] = MODEL_ID
+            docs.append(doc)
+        await platform.store.chunks.insert_many(docs)
+        if vectors is not None and matrix is not None:
+            matrix[done : done + len(docs)] = vectors
+            records.extend(record_of(doc) for doc in docs)
+        done += len(docs)
+        yield 100.0 * done / total
+
+
+async def upload_events(p: UploadParams, ctx: StreamContext) -> AsyncIterator[Event]:
+    platform: Platform = ctx.platform
+    store = platform.store
+    assert store is not None
+    settings = platform.settings
+    spooled = p.upload
+    file_id = new_id()
+    spool = ChunkSpool(spooled.path.with_suffix(".chunks"))
+    wrote = committed = False
+    platform.context.pending.add(file_id)
+    try:
+        yield ev.progress("validation", f"{spooled.filename} is a valid {p.detected.kind} file",
+                          file_name=spooled.filename, type=p.detected.kind, size=spooled.size)
+        existing = await store.context_files.by_hash(spooled.sha256)
+        if existing is not None:
+            yield _results(existing, await _stored_previews(platform, existing["_id"]), duplicate=True)
+            yield ev.complete(total=existing["chunks"])
+            return
+
+        prepared = Prepared()
+        chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
+        throttle = _Throttle(10.0)
+        async for done in in_thread(prepare(spooled.path, p.detected, chunker, spool, prepared)):
+            if throttle.due(done * 100):
+                pages = {"pages": prepared.pages} if prepared.pages else {}
+                yield ev.progress("extraction", "Extracting text", percent=done * 100, **pages)
+        if prepared.chunks == 0:
+            raise StreamError(Code.INVALID_PARAMETERS,
+                              f"{spooled.filename} has no extractable text (a scanned PDF needs OCR first)")
+        yield ev.progress("chunking", f"{prepared.chunks} chunks of at most {settings.chunk_tokens} tokens",
+                          count=prepared.chunks)
+        yield ev.progress("token_counting", f"{prepared.tokens} tokens", tokens=prepared.tokens)
+
+        matrix = np.empty((prepared.chunks, DIM), dtype=np.float32) if platform.embedder is not None else None
+        embedded = matrix is not None and await _model(platform) is not None
+        if not embedded:
+            matrix = None
+            yield ev.progress("embedding", "No embedding model: chunks are stored for later embedding",
+                              percent=0, skipped=True)
+        throttle = _Throttle(2.0)
+        records: list[Record] = []
+        async for percent in _store_chunks(platform, p, file_id, spool, prepared.chunks, matrix, records):
+            wrote = True
+            if embedded and throttle.due(percent):
+                yield ev.progress("embedding", "Embedding chunks", percent=percent)
+
+        yield ev.progress("storing", "Saving the file record and indexing its chunks")
+        doc = {
+            "_id": file_id, "name": spooled.filename, "title": p.title, "chatbot_id": p.chatbot_id,
+            "type": p.detected.kind, "size": spooled.size, "sha256": spooled.sha256,
+            "pages": prepared.pages, "skipped_pages": prepared.skipped_pages, "chunks": prepared.chunks,
+            "tokens": prepared.tokens, "characters": prepared.chars, "embedded": embedded,
+            "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
+        }
+        try:
+            await store.context_files.insert(doc)
+        except DuplicateKeyError:  # the same content, uploaded concurrently, committed first
+            existing = await store.context_files.by_hash(spooled.sha256)
+            if existing is None:
+                raise
+            yield _results(existing, await _stored_previews(platform, existing["_id"]), duplicate=True)
+            yield ev.complete(total=existing["chunks"])
+            return
+        committed = True
+        platform.context.add_file(
+            file_id, FileEntry(spooled.filename, p.title, p.chatbot_id, prepared.chunks), records, matrix,
+        )
+        yield _results(doc, prepared.previews, duplicate=False)
+        yield ev.complete(total=prepared.chunks)
+    finally:
+        spool.remove()
+        spooled.remove()
+        if wrote and not committed:
+            await asyncio.shield(_forget_chunks(platform, file_id))
+        platform.context.pending.discard(file_id)
+
+
+async def _forget_chunks(platform: Platform, file_id: str) -> None:
+    """Chunks of an upload that did not commit (failed, timed out, client gone)."""
+    try:
+        assert platform.store is not None
+        await platform.store.chunks.delete_of_file(file_id)
+    except Exception:  # noqa: BLE001 - the start-up build removes orphans it finds
+        log.warning("could not remove the chunks of unfinished upload %s", file_id)
+
+
+def _shape_upload(doc: dict[str, Any]) -> dict[str, Any]:
+    """The JSON twin returns the `chunks` results (and the fold's status/error)."""
+    out = {"status": doc["status"], **doc["results"].get("chunks", {})}
+    for key in ("error", "complete", "stream_id"):
+        if key in doc:
+            out[key] = doc[key]
+    return out
+
+
+UPLOAD = StreamEndpoint(
+    "context_upload",
+    parse_upload,
+    upload_events,
+    shape=_shape_upload,
+    context=lambda p: {"file_name": p.upload.filename, "size": p.upload.size},
+    summary=(f"Upload a context file (admin; multipart/form-data: file, chatbotId?, title?; accepted: {ACCEPTED}). "
+             "413 too large, 415 unsupported type, 422 unprocessable content, 400 malformed request"),
+    timeout_s=lambda settings: settings.upload_timeout_s,
+    events=("connected", "progress:validation", "progress:extraction", "progress:chunking",
+            "progress:token_counting", "progress:embedding", "progress:storing", "results:chunks",
+            "complete", "close"),
+)
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def public_file(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in ("_id", "created_at")}}
+    created = doc.get("created_at")
+    out["created_at"] = created.isoformat() if hasattr(created, "isoformat") else created
+    return out
+
+
+async def list_files(request: Request) -> JSONResponse:
+    require_admin(request)
+    platform = _platform(request)
+    assert platform.store is not None
+    chatbot_id = request.query_params.get("chatbotId") or None
+    docs = await platform.store.context_files.list(limit=1000)
+    files = [public_file(d) for d in docs if chatbot_id is None or d.get("chatbot_id") == chatbot_id]
+    return JSONResponse({"files": files, "total": len(files)})
+
+
+async def _file(request: Request) -> tuple[Platform, str, dict[str, Any] | None]:
+    require_admin(request)
+    platform = _platform(request)
+    assert platform.store is not None
+    file_id = request.path_params["file_id"]
+    doc = await platform.store.context_files.get(file_id) if _FILE_ID.match(file_id) else None
+    return platform, file_id, doc
+
+
+def _not_found(file_id: str) -> BadRequest:
+    return BadRequest(f"no context file {file_id!r}", status=404, code="NOT_FOUND", field="id")
+
+
+async def get_file(request: Request) -> JSONResponse:
+    platform, file_id, doc = await _file(request)
+    if doc is None:
+        raise _not_found(file_id)
+    limit = params.integer(request.query_params, "limit", default=50, low=1, high=500)
+    offset = params.integer(request.query_params, "offset", default=0, low=0, high=10_000_000)
+    assert platform.store is not None
+    chunks = await platform.store.chunks.of_file(file_id, limit=limit, skip=offset, vectors=False)
+    previews = [{**{k: v for k, v in public_chunk(c).items() if k != "text"}, "preview": preview(c["text"])}
+                for c in chunks]
+    return JSONResponse({**public_file(doc), "chunk_previews": previews, "offset": offset, "limit": limit})
+
+
+async def delete_file(request: Request) -> JSONResponse:
+    """Out of the index first (searches stop returning it), then chunks, then the record."""
+    platform, file_id, doc = await _file(request)
+    assert platform.store is not None
+    platform.context.remove_file(file_id)
+    removed = await platform.store.chunks.delete_of_file(file_id) if _FILE_ID.match(file_id) else 0
+    if doc is None:
+        raise _not_found(file_id)
+    await platform.store.context_files.delete(file_id)
+    return JSONResponse({"id": file_id, "deleted": True, "chunks_deleted": removed})
+
+
+list_files.__openapi__ = {  # type: ignore[attr-defined]
+    "get": {"summary": "List context files (admin)", "responses": {"200": {"description": "files"}}}
+}
+get_file.__openapi__ = {  # type: ignore[attr-defined]
+    "get": {"summary": "A context file with chunk previews (admin)",
+            "responses": {"200": {"description": "metadata and chunks"}, "404": {"description": "no such file"}}}
+}
+delete_file.__openapi__ = {  # type: ignore[attr-defined]
+    "delete": {"summary": "Delete a context file, its chunks and their vectors (admin)",
+               "responses": {"200": {"description": "deleted"}, "404": {"description": "no such file"}}}
+}
+
+
+def routes(platform: Platform) -> list[Route]:
+    return [
+        *stream_routes(UPLOAD, platform, stream_path="/api/context/upload-file/stream",
+                       json_path="/api/context/upload-file", methods=["POST"]),
+        Route("/api/context/files", list_files, methods=["GET"]),
+        Route("/api/context/files/{file_id}", get_file, methods=["GET"]),
+        Route("/api/context/files/{file_id}", delete_file, methods=["DELETE"]),
+    ]
