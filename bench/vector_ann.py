@@ -1,7 +1,7 @@
 """Vector search benchmark: exact numpy against hnswlib, usearch and faiss HNSW, on real MiniLM
 embeddings, to choose the ANN library, its parameters and `VectorIndex`'s default `exact_max`.
 
-    .venv/bin/python bench/vector_ann.py            # full run (~10 minutes with warm caches)
+    .venv/bin/python bench/vector_ann.py            # full run (~11 min on an idle machine, warm caches)
     .venv/bin/python bench/vector_ann.py --quick    # smoke check (~1-2 minutes)
 
 Data (all embedded with all-MiniLM-L6-v2, normalised; cached in /tmp/storestream-bench, never
@@ -30,13 +30,14 @@ build, query latency p50/p99 (ms, 500 queries after 20 warm-up ones), recall@10 
 search. Recall counts an ANN hit as correct when its exact score is >= the 10th exact score
 (minus 1e-5), so exact ties (duplicate titles) do not count as misses.
 
-Rows: the three libraries are compared on one graph shape (M=16, ef_construction=200), each
+Rows: the three libraries are compared on one graph shape (M=16, ef_construction=100), each
 swept over ef_search; the table shows the smallest ef reaching recall 0.95 (or the best one).
 Then hnswlib with the parameters `VectorIndex` ships (`HNSW_M`, `HNSW_EF_CONSTRUCTION`,
 `HNSW_EF_SEARCH`), and at N=50k `VectorIndex` itself in ANN mode (graph built at its threshold,
 then single-threaded incremental adds; results rescored from its matrix).
 
-Results: bench/results/vector_ann.json and bench/results/vector_ann.md (also printed).
+Results: bench/results/vector_ann.json (with the Markdown report inside; also printed). A --quick
+run writes /tmp/storestream-bench/vector_ann_quick.json instead.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ TIE_EPS = 1e-5
 WARMUP = 20
 EF_SWEEP = (32, 48, 64, 96, 128, 192, 256, 384)
 LIBRARIES = ("hnswlib", "usearch", "faiss")
-COMPARE = (16, 200)  # (M, ef_construction): one graph shape for the library comparison
+COMPARE = (16, 100)  # (M, ef_construction): one graph shape for the library comparison
 SHIPPED = (HNSW_M, HNSW_EF_CONSTRUCTION)  # what VectorIndex uses
 
 
@@ -244,7 +245,10 @@ def recall(truth: Truth, results: list[np.ndarray]) -> float:
     return hits / (K * len(results))
 
 
-def latencies(search: Callable[[np.ndarray], np.ndarray], queries: np.ndarray) -> tuple[list[float], list[Any]]:
+def latencies(
+    search: Callable[[np.ndarray], Any], queries: np.ndarray
+) -> tuple[list[float], list[Any]]:
+    """Per-query wall time of `search` (after a warm-up) and its results."""
     for q in queries[:WARMUP]:
         search(q)
     times: list[float] = []
@@ -379,7 +383,8 @@ def bench_vector_index_ann(data: np.ndarray, queries: np.ndarray, truth: Truth) 
     params = {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": HNSW_EF_SEARCH,
               "exact_max": DEFAULT_EXACT_MAX, "build_threads": 1}
     row = Row("VectorIndex (hnswlib, shipped defaults)", len(data), params, build,
-              graph_bytes + len(data) * DIM * 4, growth, note="incremental 5k-row adds, 1 thread; memory = graph + matrix")
+              graph_bytes + len(data) * DIM * 4, growth,
+              note="incremental 5k-row adds, 1 thread; memory = graph + matrix")
     row.sweep.append(point(times, results, truth, HNSW_EF_SEARCH))
     return row
 
@@ -415,79 +420,123 @@ def markdown(rows: list[Row], meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class Plan:
+    """What one run measures: --quick shrinks every size and the query set."""
+
+    real_n: int
+    ann_sizes: tuple[int, ...]
+    exact_sizes: tuple[int, ...]
+    queries: int
+
+    @classmethod
+    def of(cls, quick: bool) -> Plan:
+        if quick:
+            return cls(20_000, (20_000, 100_000), (5_000, 20_000), 200)
+        return cls(50_000, (50_000, 500_000), (5_000, 20_000, 50_000, 500_000), 500)
+
+
+def run_sizes(plan: Plan, data: np.ndarray, queries: np.ndarray, args: argparse.Namespace) -> list[Row]:
+    """Every method at every size of the plan, against one exact ground truth per size."""
+    rows: list[Row] = []
+
+    def record(row: Row, ef: int | None = None) -> None:
+        rows.append(row)
+        print(fmt_row(row, ef), flush=True)
+
+    for n in sorted(set(plan.exact_sizes) | set(plan.ann_sizes)):
+        subset = data[:n]
+        truth = ground_truth(subset, queries)
+        if n in plan.exact_sizes:
+            record(bench_exact(subset, queries, truth))
+        if n in plan.ann_sizes:
+            for name in args.libraries.split(","):
+                record(bench_library(name, subset, queries, truth, COMPARE, args.build_threads))
+            shipped = bench_library("hnswlib", subset, queries, truth, SHIPPED, args.build_threads)
+            shipped.method = "hnswlib, shipped params"
+            record(shipped, HNSW_EF_SEARCH)
+            if DEFAULT_EXACT_MAX <= n <= plan.real_n:
+                record(bench_vector_index_ann(subset, queries, truth))
+        del truth
+        gc.collect()
+    return rows
+
+
+def run_meta(
+    plan: Plan, args: argparse.Namespace, query_texts: list[str], extra: dict[str, Any]
+) -> dict[str, Any]:
+    """How, where and on what the numbers were taken, including a one-paragraph summary."""
+    versions = ("numpy", "hnswlib", "usearch", "faiss-cpu", "sentence-transformers", "torch")
+    meta: dict[str, Any] = {
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+                   f"Python {platform.python_version()}",
+        "versions": {p: md.version(p) for p in versions},
+        "threads": THREADS_NOTE + "; torch.set_num_threads(1); queries single-threaded in every library; "
+                   f"graph builds with {args.build_threads} threads in every library",
+        "data": f"{plan.real_n:,} real MiniLM embeddings of generate_catalog({plan.real_n}, seed=7) "
+                f"('title | brand | category'); N > {plan.real_n:,} is SYNTHETIC: the real vectors "
+                f"plus noisy copies (gaussian noise of expected norm {NOISE_NORM}, re-normalised), "
+                "not real products",
+        "queries": f"{len(query_texts)} shopper queries from catalog vocabulary, e.g. {query_texts[:3]}",
+        "recall": f"recall@{K} vs exact; a hit counts if its exact score >= the {K}th exact score "
+                  f"- {TIE_EPS}",
+        **extra,
+    }
+    load = meta["load_average_1m"]
+    meta["summary"] = (
+        f"{meta['when']} - {meta['machine']}; 1-minute load average {load['start']:.2f} at start, "
+        f"{load['end']:.2f} at end (above 1 = other work shared the 2 cores). Threads: {meta['threads']}. "
+        f"Data: {meta['data']}. Queries: {meta['queries']}. {meta['recall']}. Library rows show the "
+        f"smallest ef_search reaching recall {RECALL_TARGET} (or the best); 'shipped' rows show "
+        f"ef={HNSW_EF_SEARCH}. For scale: embedding one query with MiniLM (1 thread) takes p50 "
+        f"{meta['query_embedding_ms']['p50_ms']} ms. Took {meta['elapsed_s']:.0f}s."
+    )
+    return meta
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="20k real + 100k synthetic, 200 queries")
     parser.add_argument("--build-threads", type=int, default=2)
     parser.add_argument("--libraries", default=",".join(LIBRARIES))
     args = parser.parse_args()
-    real_n, ann_sizes, exact_sizes = (20_000, (20_000, 100_000), (5_000, 20_000)) if args.quick else \
-        (50_000, (50_000, 500_000), (5_000, 20_000, 50_000, 500_000))
+    plan = Plan.of(args.quick)
     started = time.perf_counter()
-    query_texts = shopper_queries(200 if args.quick else 500)
+    load_at_start = os.getloadavg()[0]
+    query_texts = shopper_queries(plan.queries)
     queries = embed_cached(query_texts, "queries")
-    real = catalog_embeddings(real_n)
-    data = synthetic(real, max(ann_sizes))
+    real = catalog_embeddings(plan.real_n)
+    data = synthetic(real, max(plan.ann_sizes))
     print(f"data ready in {time.perf_counter() - started:.0f}s: {len(real):,} real + "
           f"{len(data) - len(real):,} synthetic (noisy copies) vectors; {len(queries)} queries", flush=True)
 
-    rows: list[Row] = []
-    for n in sorted(set(exact_sizes) | set(ann_sizes)):
-        subset = data[:n]
-        truth = ground_truth(subset, queries)
-        if n in exact_sizes:
-            rows.append(bench_exact(subset, queries, truth))
-            print(fmt_row(rows[-1]), flush=True)
-        if n in ann_sizes:
-            for name in args.libraries.split(","):
-                rows.append(bench_library(name, subset, queries, truth, COMPARE, args.build_threads))
-                print(fmt_row(rows[-1]), flush=True)
-            rows.append(bench_library("hnswlib", subset, queries, truth, SHIPPED, args.build_threads))
-            rows[-1].method = "hnswlib, shipped params"
-            print(fmt_row(rows[-1], HNSW_EF_SEARCH), flush=True)
-            if n >= DEFAULT_EXACT_MAX and n <= real_n:
-                rows.append(bench_vector_index_ann(subset, queries, truth))
-                print(fmt_row(rows[-1]), flush=True)
-        del truth
-        gc.collect()
-
+    rows = run_sizes(plan, data, queries, args)
     embed_cost = query_embedding_latency(query_texts[:100])
     print(f"embedding one query: p50 {embed_cost['p50_ms']} ms, p99 {embed_cost['p99_ms']} ms", flush=True)
     if not args.quick:
         rows += real_data_check(args)
 
-    elapsed = time.perf_counter() - started
-    meta = {
-        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), Python {platform.python_version()}",
-        "versions": {p: md.version(p) for p in ("numpy", "hnswlib", "usearch", "faiss-cpu", "sentence-transformers", "torch")},
-        "threads": THREADS_NOTE + "; torch.set_num_threads(1); queries single-threaded in every library; "
-                   f"graph builds with {args.build_threads} threads in every library",
-        "data": f"{len(real):,} real MiniLM embeddings of generate_catalog({real_n}, seed=7) "
-                f"('title | brand | category'); N > {len(real):,} is SYNTHETIC: the real vectors plus noisy "
-                f"copies (gaussian noise of expected norm {NOISE_NORM}, re-normalised), not real products",
-        "queries": f"{len(queries)} shopper queries from catalog vocabulary, e.g. {query_texts[:3]}",
-        "recall": f"recall@{K} vs exact, a hit counts if its exact score >= the {K}th exact score - {TIE_EPS}",
+    extra = {
+        "load_average_1m": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},
         "query_embedding_ms": embed_cost,
-        "elapsed_s": round(elapsed, 1),
-        "table_sizes": sorted(set(exact_sizes) | set(ann_sizes)),
+        "elapsed_s": round(time.perf_counter() - started, 1),
     }
-    meta["summary"] = (f"{meta['when']} - {meta['machine']}. Threads: {meta['threads']}. Data: {meta['data']}. "
-                       f"Queries: {meta['queries']}. {meta['recall']}. ANN rows show the smallest ef_search "
-                       f"reaching recall {RECALL_TARGET} (or the best). For scale: embedding one query with MiniLM "
-                       f"(1 thread) takes p50 {embed_cost['p50_ms']} ms. Took {elapsed:.0f}s.")
+    meta = run_meta(plan, args, query_texts, extra)
     meta["notes"] = [
-        f"- {r.method} (N={r.n:,}): recall@{K} {r.chosen(HNSW_EF_SEARCH)['recall']:.3f} at ef={HNSW_EF_SEARCH}, "
-        f"p50 {r.chosen(HNSW_EF_SEARCH)['p50_ms']:.3f} ms. {r.note}"
+        f"- {r.method} (N={r.n:,}): recall@{K} {r.chosen(HNSW_EF_SEARCH)['recall']:.3f} at "
+        f"ef={HNSW_EF_SEARCH}, p50 {r.chosen(HNSW_EF_SEARCH)['p50_ms']:.3f} ms. {r.note}"
         for r in rows if r.method.startswith("real")
     ]
     report = markdown(rows, meta)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = "vector_ann_quick" if args.quick else "vector_ann"
-    (RESULTS / f"{out}.json").write_text(json.dumps({"meta": meta, "rows": [asdict(r) for r in rows]}, indent=1))
-    (RESULTS / f"{out}.md").write_text(report + "\n")
+    # A quick run is a smoke check: it must not overwrite the full run's results in the repo.
+    out = CACHE_DIR / "vector_ann_quick.json" if args.quick else RESULTS / "vector_ann.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"meta": meta, "report_markdown": report, "rows": [asdict(r) for r in rows]}
+    out.write_text(json.dumps(payload, indent=1))
     print()
     print(report)
+    print(f"\nwritten: {out}")
 
 
 def query_embedding_latency(texts: list[str]) -> dict[str, float]:
@@ -500,19 +549,22 @@ def query_embedding_latency(texts: list[str]) -> dict[str, float]:
         model.encode([text], batch_size=1, normalize_embeddings=True, convert_to_numpy=True)
         times.append(time.perf_counter() - started)
     ms = np.array(times) * 1e3
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3)}
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 3),
+            "p99_ms": round(float(np.percentile(ms, 99)), 3)}
 
 
 def real_data_check(args: argparse.Namespace) -> list[Row]:
     """Shipped HNSW parameters on real product data (Myntra + WANDS), real product queries."""
     texts, wands_queries = real_products()
     data = embed_cached(texts, "realdata")
-    queries = np.concatenate([embed_cached(wands_queries, "wandsq"), embed_cached(shopper_queries(500), "queries")])
+    shopper = embed_cached(shopper_queries(500), "queries")
+    queries = np.concatenate([embed_cached(wands_queries, "wandsq"), shopper])
     truth = ground_truth(data, queries)
     row = bench_library("hnswlib", data, queries, truth, SHIPPED, args.build_threads)
     row.method = "real data: hnswlib, shipped params"
-    row.note = (f"{len(texts):,} Myntra + WANDS products, {len(queries)} queries ({len(wands_queries)} WANDS + "
-                "500 shopper); sweep " + "  ".join(f"ef{p['ef']}: {p['recall']:.3f}" for p in row.sweep))
+    sweep = "  ".join(f"ef{p['ef']}: {p['recall']:.3f}" for p in row.sweep)
+    row.note = (f"{len(texts):,} Myntra + WANDS products, {len(queries)} queries "
+                f"({len(wands_queries)} WANDS + 500 shopper); sweep {sweep}")
     print(f"real data check: {row.note}", flush=True)
     return [row]
 

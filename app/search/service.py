@@ -148,13 +148,18 @@ class SearchService:
             self.progress = (done, total)
             if done % 50000 == 0:
                 log.info("search index: %d/%d products", done, total)
-        if ids:
-            self.vectors.add(ids, np.vstack(vectors))
-        self.state = "ready"
+        self.state = "ready"  # text search works from here; vectors join below
         log.info(
             "search index: %d products, text ready in %.1f s (%d stored embeddings, %d to compute)",
             len(self.table), time.perf_counter() - started, len(ids), len(missing),
         )
+        if ids:
+            # A graph over many vectors takes seconds to minutes to build: build it in a
+            # worker thread into a new index and swap it in, so the event loop keeps serving.
+            fresh = VectorIndex(dim=DIM, exact_max=self.vectors.exact_max)
+            await asyncio.to_thread(fresh.add, ids, np.vstack(vectors))
+            self.vectors = fresh
+            log.info("search index: %d vectors ready in %.1f s", len(fresh), time.perf_counter() - started)
         self._missing = missing
 
     async def embed_missing(self, products: Products) -> None:

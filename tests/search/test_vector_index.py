@@ -244,7 +244,8 @@ def test_ann_candidates_small_and_large(ann_data: tuple[list[str], np.ndarray, V
     queries = clustered(50, seed=25)
     hits_in_large = 0
     for query in queries:
-        assert_same_hits(index.search(query, k=10, candidates=small), brute_force(ids, vectors, query, 10, small))
+        want_small = brute_force(ids, vectors, query, 10, small)
+        assert_same_hits(index.search(query, k=10, candidates=small), want_small)
         got = index.search(query, k=10, candidates=large)
         assert len(got) == 10 and {doc_id for doc_id, _ in got} <= large
         want = {doc_id for doc_id, _ in brute_force(ids, vectors, query, 10, large)}
@@ -259,7 +260,8 @@ def test_ann_filter_falls_back_to_exact_when_too_few_survive(
     # A big set that is almost all unknown ids: the graph's over-fetch finds too few allowed ids.
     allowed = set(ids[-12:]) | {f"gone{i}" for i in range(5000)}
     for query in clustered(5, seed=26):
-        assert_same_hits(index.search(query, k=10, candidates=allowed), brute_force(ids, vectors, query, 10, allowed))
+        want = brute_force(ids, vectors, query, 10, allowed)
+        assert_same_hits(index.search(query, k=10, candidates=allowed), want)
 
 
 def test_graph_dropped_well_below_threshold() -> None:
