@@ -146,7 +146,8 @@ class Settings:
     search_sync_s: float = 5.0  # how often the index picks up products other processes wrote
 
     upload_max_bytes: int = 20 * 1024 * 1024  # largest context file accepted
-    upload_timeout_s: float = 600.0  # an upload stream's deadline (embedding takes minutes)
+    # An upload stream's deadline: 20 MB of text is ~10,000 chunks at ~10 chunks/s to embed.
+    upload_timeout_s: float = 1800.0
     chunk_tokens: int = 512  # cl100k tokens per context chunk, at most
     chunk_overlap: int = 64  # tokens a chunk repeats from the end of the one before
 
