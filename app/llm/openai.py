@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from app.llm.base import Grounding, Message, ProviderError
+from app.llm.phrases import inr
 
 # Prompt budget: small enough for a 2k-token context window.
 MAX_PRODUCTS = 8
@@ -56,22 +57,6 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code or "English")
 
 
-def _inr(value: float) -> str:
-    """₹ with Indian digit grouping: 124999 -> ₹1,24,999."""
-    whole, paise = divmod(round(float(value) * 100), 100)
-    digits = str(int(whole))
-    if len(digits) > 3:
-        head, tail = digits[:-3], digits[-3:]
-        groups = []
-        while len(head) > 2:
-            groups.insert(0, head[-2:])
-            head = head[:-2]
-        if head:
-            groups.insert(0, head)
-        digits = ",".join(groups) + "," + tail
-    return f"₹{digits}" + (f".{paise:02d}" if paise else "")
-
-
 def _one_line(text: Any, limit: int) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
@@ -86,7 +71,7 @@ def _product_line(i: int, product: dict[str, Any]) -> str:
     if product.get("category"):
         parts.append(f"category {product['category']}")
     if isinstance(product.get("price"), (int, float)):
-        parts.append(f"price {_inr(product['price'])} (INR)")
+        parts.append(f"price {inr(product['price'])} (INR)")
     if product.get("colors"):
         parts.append("colours " + ", ".join(map(str, product["colors"][:8])))
     if product.get("sizes"):

@@ -140,9 +140,9 @@ def phrase(language: str, key: str, **values: object) -> str:
 
 
 def inr(amount: float) -> str:
-    """₹ with Indian digit grouping: 129999 -> ₹1,29,999."""
-    whole = int(round(amount))
-    digits = str(abs(whole))
+    """₹ with Indian digit grouping: 129999 -> ₹1,29,999; paise only when there are any."""
+    whole, paise = divmod(round(abs(float(amount)) * 100), 100)
+    digits = str(int(whole))
     if len(digits) > 3:
         head, tail = digits[:-3], digits[-3:]
         groups = []
@@ -152,4 +152,5 @@ def inr(amount: float) -> str:
         if head:
             groups.insert(0, head)
         digits = ",".join(groups) + "," + tail
-    return ("-" if whole < 0 else "") + "₹" + digits
+    sign = "-" if amount < 0 else ""
+    return f"{sign}₹{digits}" + (f".{paise:02d}" if paise else "")
