@@ -118,9 +118,11 @@ class Platform:
                 await self.search.embed_missing(self.store.products)
             await self._prepare_context()
             await self.search.follow(self.store.products, self.settings.search_sync_s)
-        except Exception:  # noqa: BLE001 - search stays unavailable; health says so
-            log.exception("search index build failed")
+        except Exception:  # noqa: BLE001 - health says so, and the build is tried again
+            log.exception("search index build failed; trying again in %.0f s", _INDEX_RETRY_S)
             self.search.state = "failed"
+            await asyncio.sleep(_INDEX_RETRY_S)
+            self._search_task = asyncio.create_task(self._prepare_search())
 
     async def _prepare_context(self) -> None:
         """After the products index: the context-chunk index, the tokenizer, stale spools."""

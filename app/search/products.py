@@ -88,6 +88,7 @@ class ProductTable:
         default_factory=lambda: {name: {} for name in _FIELDS}
     )
     _by_price: list[tuple[float, str]] = field(default_factory=list)
+    _price_sorted: bool = True  # bulk loads append and sort once, on the next read
 
     def __len__(self) -> int:
         return len(self.products)
@@ -98,7 +99,9 @@ class ProductTable:
     def get(self, sku: str) -> Product | None:
         return self.products.get(sku)
 
-    def upsert(self, product: Product) -> None:
+    def upsert(self, product: Product, *, bulk: bool = False) -> None:
+        """Add or replace a product. `bulk`: many are coming (a start-up build), so keep the
+        price list unsorted until it is next read (one sort instead of n insertions)."""
         sku = product["sku"]
         if sku in self.products:
             self.remove(sku)
@@ -107,7 +110,17 @@ class ProductTable:
             for value in _values(product, name):
                 self._postings[name].setdefault(value, set()).add(sku)
         if isinstance(product.get("price"), (int, float)):
-            bisect.insort(self._by_price, (float(product["price"]), sku))
+            if bulk:
+                self._by_price.append((float(product["price"]), sku))
+                self._price_sorted = False
+            else:
+                bisect.insort(self._prices(), (float(product["price"]), sku))
+
+    def _prices(self) -> list[tuple[float, str]]:
+        if not self._price_sorted:
+            self._by_price.sort()
+            self._price_sorted = True
+        return self._by_price
 
     def remove(self, sku: str) -> bool:
         product = self.products.pop(sku, None)
@@ -122,9 +135,10 @@ class ProductTable:
                         del self._postings[name][value]
         if isinstance(product.get("price"), (int, float)):
             key = (float(product["price"]), sku)
-            i = bisect.bisect_left(self._by_price, key)
-            if i < len(self._by_price) and self._by_price[i] == key:
-                del self._by_price[i]
+            prices = self._prices()
+            i = bisect.bisect_left(prices, key)
+            if i < len(prices) and prices[i] == key:
+                del prices[i]
         return True
 
     def candidates(self, filters: Filters) -> set[str] | None:
@@ -144,13 +158,14 @@ class ProductTable:
         if filters.in_stock is not None:
             sets.append(self._postings["in_stock"].get("true" if filters.in_stock else "false", set()))
         if filters.min_price is not None or filters.max_price is not None:
-            low = bisect.bisect_left(self._by_price, (filters.min_price or 0.0, ""))
+            prices = self._prices()
+            low = bisect.bisect_left(prices, (filters.min_price or 0.0, ""))
             high = (
-                bisect.bisect_right(self._by_price, (filters.max_price, "\uffff"))
+                bisect.bisect_right(prices, (filters.max_price, "\uffff"))
                 if filters.max_price is not None
-                else len(self._by_price)
+                else len(prices)
             )
-            sets.append({sku for _, sku in self._by_price[low:high]})
+            sets.append({sku for _, sku in prices[low:high]})
         if not sets:
             return None
         sets.sort(key=len)

@@ -130,14 +130,14 @@ class SearchService:
         self.state = "building"
         self.watermark = 0.0
         started = time.perf_counter()
-        total = await products.count()
+        total = await products.estimated_count()
         self.progress = (0, total)
         missing: list[Product] = []
         ids: list[str] = []
         vectors: list[np.ndarray] = []
         async for doc in products.all(batch_size=2000):
             self._advance(doc)
-            self._index_product(_public(doc))
+            self._index_product(_public(doc), bulk=True)
             vector = embedding_of(doc)
             if vector is None:
                 missing.append(_public(doc))
@@ -238,8 +238,8 @@ class SearchService:
             self.vectors.remove(sku)
         return found
 
-    def _index_product(self, product: Product) -> None:
-        self.table.upsert(product)
+    def _index_product(self, product: Product, *, bulk: bool = False) -> None:
+        self.table.upsert(product, bulk=bulk)
         self.text.upsert(product["sku"], product)
 
     # -- ranking steps ---------------------------------------------------------------------

@@ -33,7 +33,9 @@ class Store:
             url,
             serverSelectionTimeoutMS=timeout_ms,
             connectTimeoutMS=timeout_ms,
-            socketTimeoutMS=max(timeout_ms * 5, 10000),
+            # An unreachable server is caught by server selection (MONGODB_TIMEOUT_MS); this
+            # bounds one slow reply (reading 500k products from nx-27017 takes ~45 s a batch).
+            socketTimeoutMS=max(timeout_ms * 5, 120_000),
             tz_aware=True,
             appname="storestream",
         )

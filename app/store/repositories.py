@@ -76,6 +76,10 @@ class Products:
     async def count(self) -> int:
         return await self.collection.count_documents({})
 
+    async def estimated_count(self) -> int:
+        """From collection metadata: instant where an exact count scans (progress logs)."""
+        return await self.collection.estimated_document_count()
+
     async def all(self, batch_size: int = 1000) -> AsyncIterator[Doc]:
         async for doc in self.collection.find({}, {"_id": 0}, batch_size=batch_size):
             yield doc

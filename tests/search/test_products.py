@@ -88,3 +88,13 @@ def test_hints_the_catalog_cannot_satisfy_are_dropped() -> None:
     bare = ProductTable()
     bare.upsert({"sku": "x", "title": "lamp"})
     assert bare.known(hint) == Filters()
+
+
+def test_bulk_load_sorts_prices_once_and_stays_correct() -> None:
+    t = ProductTable()
+    for product in reversed(PRODUCTS):
+        t.upsert(dict(product), bulk=True)
+    assert t.candidates(Filters(max_price=20000)) == {"a", "c"}
+    t.upsert({**PRODUCTS[0], "price": 50000})  # a single update after the bulk load
+    assert t.candidates(Filters(min_price=40000)) == {"a", "b"}
+    assert t.remove("b") and t.candidates(Filters(min_price=40000)) == {"a"}
