@@ -134,7 +134,7 @@ def test_chunk_settings_are_validated_at_load() -> None:
         256, 32, 1000, 30.0)
     defaults = load_settings({}, env_file=None)
     assert (defaults.chunk_tokens, defaults.chunk_overlap, defaults.upload_max_bytes, defaults.upload_timeout_s) == (
-        512, 64, 20 * 1024 * 1024, 600.0)
+        512, 64, 20 * 1024 * 1024, 1800.0)
     with pytest.raises(ConfigError, match="CHUNK_OVERLAP=64 is invalid: expected fewer than CHUNK_TOKENS=64"):
         load_settings({"CHUNK_TOKENS": "64"}, env_file=None)
     with pytest.raises(ConfigError, match="UPLOAD_MAX_BYTES"):
