@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,32 +17,20 @@ import pytest
 from app.llm.phrases import inr
 from app.tts import espeak
 from tests.support.mp3 import frames
-from tests.support.server import AppServer
+from tests.support.server import AppServer, isolated_env, wait_for_search
 from tests.support.sse import read_stream
 
 
 @pytest.fixture(scope="module")
 def env(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return {
-        "MONGODB_URL": mongo_url,
-        "MONGODB_DB": f"chat_{uuid.uuid4().hex[:8]}",
-        "DATA_DIR": str(tmp_path_factory.mktemp("chatdata")),
-        "SEARCH_EMBEDDINGS": "true",
-        "DEMO_CATALOG_SIZE": "600",
-        "STREAMING_RATE_LIMIT": "100000",
-        "TTS_ENGINE": "auto",
-        "ADMIN_TOKEN": "chat-admin",
-    }
+    return isolated_env(
+        mongo_url, tmp_path_factory.mktemp("chatdata"), "chat", SEARCH_EMBEDDINGS="true",
+        DEMO_CATALOG_SIZE="600", STREAMING_RATE_LIMIT="100000", TTS_ENGINE="auto", ADMIN_TOKEN="chat-admin",
+    )
 
 
 def wait_ready(app: AppServer) -> None:
-    with httpx.Client(timeout=5) as client:
-        for _ in range(1200):
-            checks = client.get(f"{app.url}/healthz").json()["checks"]
-            if checks["search"]["ready"] and checks["search"]["vectors"] >= 600:
-                return
-            time.sleep(0.1)
-    pytest.fail(f"search never became ready: {checks}")
+    wait_for_search(app, min_vectors=600)
 
 
 @pytest.fixture(scope="module")

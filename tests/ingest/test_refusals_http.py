@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 
 from tests.ingest import documents as d
 from tests.ingest.documents import ADMIN
-from tests.support.server import AppServer
+from tests.support.server import AppServer, isolated_env
 from tests.support.sse import read_stream
 
 LIMIT = 1_000_000
@@ -26,14 +25,8 @@ ACCEPTED = ".txt, .md, .html, .csv, .json, .pdf, .docx"
 @pytest.fixture(scope="module")
 def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     log_dir = tmp_path_factory.mktemp("refusals")
-    env = {
-        "MONGODB_URL": mongo_url,
-        "MONGODB_DB": f"refusals_{uuid.uuid4().hex[:8]}",
-        "DATA_DIR": str(log_dir / "data"),
-        "ADMIN_TOKEN": d.ADMIN_TOKEN,
-        "UPLOAD_MAX_BYTES": str(LIMIT),
-        "STREAMING_RATE_LIMIT": "100000",
-    }
+    env = isolated_env(mongo_url, log_dir, "refusals", ADMIN_TOKEN=d.ADMIN_TOKEN,
+                       UPLOAD_MAX_BYTES=str(LIMIT), STREAMING_RATE_LIMIT="100000")
     with AppServer(env, log_dir=log_dir) as app:
         app.uploads = log_dir / "data" / "uploads"  # type: ignore[attr-defined]
         yield app

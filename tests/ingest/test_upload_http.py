@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import pytest
 from app.ingest import tokens
 from tests.ingest import documents as d
 from tests.ingest.documents import ADMIN
-from tests.support.server import AppServer
+from tests.support.server import AppServer, isolated_env
 from tests.support.sse import read_stream
 
 STEPS = ["validation", "extraction", "chunking", "token_counting", "embedding", "storing"]
@@ -27,17 +26,10 @@ STEPS = ["validation", "extraction", "chunking", "token_counting", "embedding", 
 @pytest.fixture(scope="module")
 def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     log_dir = tmp_path_factory.mktemp("uploads")
-    env = {
-        "MONGODB_URL": mongo_url,
-        "MONGODB_DB": f"uploads_{uuid.uuid4().hex[:8]}",
-        "DATA_DIR": str(log_dir / "data"),
-        "ADMIN_TOKEN": d.ADMIN_TOKEN,
-        "SEARCH_EMBEDDINGS": "true",
-        "DEMO_CATALOG_SIZE": "0",
-        "STREAMING_RATE_LIMIT": "100000",
-        "CHUNK_TOKENS": "128",
-        "CHUNK_OVERLAP": "16",
-    }
+    env = isolated_env(
+        mongo_url, log_dir, "uploads", ADMIN_TOKEN=d.ADMIN_TOKEN, SEARCH_EMBEDDINGS="true",
+        DEMO_CATALOG_SIZE="0", STREAMING_RATE_LIMIT="100000", CHUNK_TOKENS="128", CHUNK_OVERLAP="16",
+    )
     with AppServer(env, log_dir=log_dir, factory="tests.support.context_app:build") as app:
         app.uploads = log_dir / "data" / "uploads"  # type: ignore[attr-defined]
         with httpx.Client(timeout=5) as client:

@@ -4,14 +4,12 @@ generated demo catalog in a real wire-protocol MongoDB."""
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.support.server import AppServer
+from tests.support.server import AppServer, isolated_env, wait_for_search
 from tests.support.sse import read_stream
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -20,25 +18,12 @@ ADMIN = {"Authorization": "Bearer test-admin-token"}
 @pytest.fixture(scope="module")
 def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     log_dir = tmp_path_factory.mktemp("search")
-    env = {
-        "MONGODB_URL": mongo_url,
-        "MONGODB_DB": f"search_{uuid.uuid4().hex[:8]}",
-        "DATA_DIR": str(log_dir / "data"),
-        "SEARCH_EMBEDDINGS": "true",
-        "DEMO_CATALOG_SIZE": "800",
-        "STREAMING_RATE_LIMIT": "100000",
-        "SEARCH_SYNC_S": "0.5",
-        "ADMIN_TOKEN": "test-admin-token",
-    }
+    env = isolated_env(
+        mongo_url, log_dir, "search", SEARCH_EMBEDDINGS="true", DEMO_CATALOG_SIZE="800",
+        STREAMING_RATE_LIMIT="100000", SEARCH_SYNC_S="0.5", ADMIN_TOKEN="test-admin-token",
+    )
     with AppServer(env, log_dir=log_dir) as app:
-        with httpx.Client(timeout=5) as client:
-            for _ in range(1200):  # model load + 800 embeddings: well under two minutes
-                checks = client.get(f"{app.url}/healthz").json()["checks"]
-                if checks["search"]["ready"] and checks["search"]["vectors"] > 0:
-                    break
-                time.sleep(0.1)
-            else:
-                pytest.fail(f"search never became ready: {checks}\n{app.log()}")
+        wait_for_search(app, min_vectors=800)
         yield app
 
 

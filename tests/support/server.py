@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -95,3 +96,27 @@ class AppServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def isolated_env(mongo_url: str, folder: Path, name: str, **settings: str) -> dict[str, str]:
+    """Settings for an app of its own: the session's MongoDB server, but a database and a data
+    folder no other test uses."""
+    return {
+        "MONGODB_URL": mongo_url,
+        "MONGODB_DB": f"{name}_{uuid.uuid4().hex[:8]}",
+        "DATA_DIR": str(folder / "data"),
+        **settings,
+    }
+
+
+def wait_for_search(app: AppServer, min_vectors: int = 1, timeout: float = 180.0) -> None:
+    """Until the app's search index is built and holds `min_vectors` embeddings."""
+    deadline = time.monotonic() + timeout
+    checks: dict = {}
+    with httpx.Client(timeout=5) as client:
+        while time.monotonic() < deadline:
+            checks = client.get(f"{app.url}/healthz").json()["checks"]
+            if checks["search"]["ready"] and checks["search"]["vectors"] >= min_vectors:
+                return
+            time.sleep(0.1)
+    raise RuntimeError(f"search never became ready: {checks}\n{app.log()}")
