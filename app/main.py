@@ -10,8 +10,10 @@ import os
 from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from app.cors import PublicCORS
 from app.errors import EXCEPTION_HANDLERS
 from app.platform import Platform
 from app.routes import api_docs, catalog, chat, health, metrics, search
@@ -59,6 +61,13 @@ def create_app(
         *chat.routes(platform),
         *(extra_routes or []),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
+    middleware = (
+        [Middleware(PublicCORS, origins=settings.cors_allowed_origins)]
+        if settings.cors_allowed_origins
+        else []
+    )
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS, middleware=middleware
+    )
     app.state.platform = platform
     return app

@@ -8,6 +8,7 @@ failing later inside a request.
 from __future__ import annotations
 
 import ipaddress
+import re
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -68,6 +69,14 @@ def _networks(raw: str) -> tuple[Network, ...]:
         return tuple(ipaddress.ip_network(item, strict=False) for item in items)
     except ValueError:
         raise ValueError("a comma-separated list of IP addresses or CIDR ranges") from None
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    items = tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
+    for item in items:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", item):
+            raise ValueError("a comma-separated list of origins such as https://shop.example")
+    return items
 
 
 def _one_of(*options: str) -> Callable[[str], str]:
@@ -152,6 +161,7 @@ class Settings:
     chunk_overlap: int = 64  # tokens a chunk repeats from the end of the one before
 
     admin_token: str = ""  # empty: admin routes refuse
+    cors_allowed_origins: tuple[str, ...] = ()  # storefront origins that may embed the widgets
 
     llm_provider: str = "grounded"  # grounded (offline) | openai (any compatible server)
     llm_base_url: str = ""  # e.g. http://127.0.0.1:8080/v1
@@ -211,6 +221,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CHUNK_TOKENS": ("chunk_tokens", _positive_int),
     "CHUNK_OVERLAP": ("chunk_overlap", _non_negative_int),
     "ADMIN_TOKEN": ("admin_token", _text),
+    "CORS_ALLOWED_ORIGINS": ("cors_allowed_origins", _origins),
     "LLM_PROVIDER": ("llm_provider", _one_of("grounded", "openai")),
     "LLM_BASE_URL": ("llm_base_url", _text),
     "LLM_API_KEY": ("llm_api_key", _text),
