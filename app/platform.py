@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import threading
 from pathlib import Path
 
 from app import ingest
@@ -24,6 +26,7 @@ from app.tts.engine import TTSEngine
 from app.store.embedded import EmbeddedMongo
 from app.store.mongo import Store
 from app.streams.metrics import StreamMetrics
+from app.streams.response import OpenStreams
 from app.streams.replay import MemoryReplayBuffer, ReplayBuffer
 from config.settings import Settings
 
@@ -36,6 +39,7 @@ class Platform:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = StreamMetrics()
+        self.open_streams = OpenStreams()
         self.limiter = StreamLimiter(settings, self.metrics)
         self.replay: ReplayBuffer = MemoryReplayBuffer(
             max_events=settings.stream_replay_events,
@@ -68,7 +72,33 @@ class Platform:
     def db_backend(self) -> str:
         return "embedded nx-27017" if self.settings.embedded_db else "mongodb"
 
+    def hook_sigterm(self) -> None:
+        """On SIGTERM: refuse new streams (503 SERVER_SHUTTING_DOWN), end every open one with
+        `error{SERVER_SHUTTING_DOWN, retryable}` + `close` within SHUTDOWN_GRACE_S, then hand
+        the signal to the server's own handler (uvicorn then drains and exits)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def pass_on(_: object = None) -> None:
+            if callable(previous):
+                previous(signal.SIGTERM, None)
+            else:
+                signal.signal(signal.SIGTERM, previous)
+                signal.raise_signal(signal.SIGTERM)
+
+        def drain() -> None:
+            if self.open_streams.closing:
+                return
+            log.info("SIGTERM: closing %d open streams", len(self.open_streams))
+            task = loop.create_task(self.open_streams.close_all(self.settings.shutdown_grace_s))
+            task.add_done_callback(pass_on)
+
+        signal.signal(signal.SIGTERM, lambda signum, frame: loop.call_soon_threadsafe(drain))
+
     async def start(self) -> None:
+        self.hook_sigterm()
         url = self.settings.mongodb_url
         if not url:
             self.embedded = EmbeddedMongo(self.settings.data_dir)

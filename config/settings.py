@@ -162,6 +162,7 @@ class Settings:
 
     admin_token: str = ""  # empty: admin routes refuse
     cors_allowed_origins: tuple[str, ...] = ()  # storefront origins that may embed the widgets
+    shutdown_grace_s: float = 5.0  # on SIGTERM, open streams get this long to end cleanly
 
     llm_provider: str = "grounded"  # grounded (offline) | openai (any compatible server)
     llm_base_url: str = ""  # e.g. http://127.0.0.1:8080/v1
@@ -222,6 +223,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CHUNK_OVERLAP": ("chunk_overlap", _non_negative_int),
     "ADMIN_TOKEN": ("admin_token", _text),
     "CORS_ALLOWED_ORIGINS": ("cors_allowed_origins", _origins),
+    "SHUTDOWN_GRACE_S": ("shutdown_grace_s", _positive_float),
     "LLM_PROVIDER": ("llm_provider", _one_of("grounded", "openai")),
     "LLM_BASE_URL": ("llm_base_url", _text),
     "LLM_API_KEY": ("llm_api_key", _text),

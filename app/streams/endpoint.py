@@ -82,6 +82,9 @@ def sse_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Res
 
         if request.method == "HEAD":  # headers only; never opens a stream
             return Response(headers={k.decode(): v.decode() for k, v in wire.HEADERS})
+        if platform.open_streams.closing:
+            return error_response(503, "The server is shutting down; reconnect shortly",
+                                  Code.SERVER_SHUTTING_DOWN, headers={"Retry-After": "2"})
 
         last_event_id = request.headers.get("last-event-id", "").strip()
         resume = wire.parse_event_id(last_event_id) if last_event_id else None
@@ -124,6 +127,7 @@ def sse_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Res
             chunk_size=settings.streaming_chunk_size,
             connected_context=context,
             on_close=release,
+            open_streams=platform.open_streams,
         )
 
     return endpoint

@@ -36,6 +36,7 @@ class Code:
     TOO_MANY_STREAMS: Final = "TOO_MANY_STREAMS"
     RATE_LIMITED: Final = "RATE_LIMITED"
     STREAMING_DISABLED: Final = "STREAMING_DISABLED"
+    SERVER_SHUTTING_DOWN: Final = "SERVER_SHUTTING_DOWN"
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,13 +38,14 @@ class _Channel:
     and each one holds a channel.
     """
 
-    __slots__ = ("items", "_reader", "_writer", "gone")
+    __slots__ = ("items", "_reader", "_writer", "gone", "closing")
 
     def __init__(self) -> None:
         self.items: list[Event] = []
         self._reader: asyncio.Future[None] | None = None
         self._writer: asyncio.Future[None] | None = None
         self.gone = False  # the client disconnected
+        self.closing = False  # the server is shutting down
 
     async def put(self, event: Event) -> None:
         self.items.append(event)
@@ -60,8 +61,9 @@ class _Channel:
         return items
 
     async def wait(self, timeout: float) -> bool:
-        """Until events are there or the client is gone: True; after `timeout`: False."""
-        if self.items or self.gone:
+        """Until events are there, the client is gone or the server closes: True; after
+        `timeout`: False."""
+        if self.items or self.gone or self.closing:
             return True
         loop = asyncio.get_running_loop()
         self._reader = waiter = loop.create_future()
@@ -71,15 +73,50 @@ class _Channel:
         finally:
             timer.cancel()
             self._reader = None
-        return bool(self.items) or self.gone
+        return bool(self.items) or self.gone or self.closing
 
     def disconnect(self) -> None:
         self.gone = True
         self._wake_reader()
 
+    def shut_down(self) -> None:
+        self.closing = True
+        self._wake_reader()
+
     def _wake_reader(self) -> None:
         if self._reader is not None and not self._reader.done():
             self._reader.set_result(None)
+
+
+class OpenStreams:
+    """The streams this instance is serving, so that a shutdown can end each one cleanly:
+    `error{code: "SERVER_SHUTTING_DOWN", retryable: true}` then `close`."""
+
+    def __init__(self) -> None:
+        self._channels: set[_Channel] = set()
+        self.closing = False
+
+    def __len__(self) -> int:
+        return len(self._channels)
+
+    def add(self, channel: _Channel) -> None:
+        self._channels.add(channel)
+        if self.closing:
+            channel.shut_down()
+
+    def discard(self, channel: _Channel) -> None:
+        self._channels.discard(channel)
+
+    async def close_all(self, grace_s: float) -> int:
+        """Ask every open stream to end; wait up to `grace_s` for them. Returns how many were
+        still open when the grace ran out."""
+        self.closing = True
+        for channel in list(self._channels):
+            channel.shut_down()
+        deadline = time.monotonic() + grace_s
+        while self._channels and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return len(self._channels)
 
 
 class EventStreamResponse:
@@ -99,7 +136,9 @@ class EventStreamResponse:
         headers: list[tuple[bytes, bytes]] | None = None,
         connected_context: dict[str, Any] | None = None,
         on_close: Callable[[], None] | None = None,
+        open_streams: OpenStreams | None = None,
     ) -> None:
+        self.open_streams = open_streams
         self.producer = producer
         self.ctx = ctx
         self.replay = replay
@@ -137,6 +176,8 @@ class EventStreamResponse:
             name=f"stream-{ctx.stream}-{ctx.stream_id}",
         )
         watcher = asyncio.create_task(watch_disconnect())
+        if self.open_streams is not None:
+            self.open_streams.add(channel)
         self.metrics.open_streams.labels(ctx.stream).inc()
         log.info("%s start client=%s", ctx.tag, ctx.client)
         try:
@@ -150,8 +191,16 @@ class EventStreamResponse:
                     continue
                 if channel.gone:
                     break
+                batch = channel.take()
+                if channel.closing and not any(e.type == "close" for e in batch):
+                    pump.cancel()  # the producer's `finally` runs (partial answers are kept)
+                    batch += [
+                        ev.error(Code.SERVER_SHUTTING_DOWN, "The server is restarting; reconnect shortly",
+                                 retryable=True),
+                        ev.close(),
+                    ]
                 frames: list[tuple[int, bytes]] = []
-                for event in channel.take():
+                for event in batch:
                     seq += 1
                     kind = event.type
                     retry = self.retry_ms if kind == "connected" else None
@@ -170,12 +219,16 @@ class EventStreamResponse:
             channel.gone = True  # the socket went away while writing
         finally:
             watcher.cancel()
+            if self.open_streams is not None:
+                self.open_streams.discard(channel)
             if not pump.done():
                 pump.cancel()
             try:
                 outcome = await pump
             except BaseException:  # noqa: BLE001 - cancelled, or a bug already logged
                 outcome = "cancelled"
+            if channel.closing and not channel.gone:
+                outcome = "shutdown"
             if channel.gone:
                 outcome = "disconnected"
                 seq = await self._record_interrupted(seq)
