@@ -80,6 +80,7 @@ from app.search.embedder import Embedder, product_text  # noqa: E402
 from app.search.service import with_embedding  # noqa: E402
 from app.store.embedded import EmbeddedMongo  # noqa: E402
 from app.store.mongo import Store  # noqa: E402
+from bench.common import package_version  # noqa: E402
 from bench.search_relevance import embed_cached, machine, pct, shopper_queries  # noqa: E402
 from tests.support.server import AppServer  # noqa: E402
 
@@ -580,7 +581,7 @@ def main() -> int:
         print(f"[{time.perf_counter() - started:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
     info = machine()
-    info["versions"].update({d: _version(d) for d in ("uvicorn", "starlette", "httpx", "pymongo", "nx-27017")})
+    info["versions"].update({d: package_version(d) for d in ("uvicorn", "starlette", "httpx", "pymongo", "nx-27017")})
     queries = shopper_queries(cfg["queries"], QUERY_SEED, filters=True)
     warmup = [q for q in shopper_queries(cfg["queries"] + cfg["warmup"] * 3, WARMUP_SEED, filters=True)
               if q not in set(queries)][: cfg["warmup"]]
@@ -635,15 +636,6 @@ def main() -> int:
     print(md)
     progress("done")
     return 0
-
-
-def _version(dist: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "-"
 
 
 if __name__ == "__main__":

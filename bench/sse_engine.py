@@ -51,11 +51,11 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from importlib import metadata  # noqa: E402
 from typing import Any  # noqa: E402
 
 import psutil  # noqa: E402
 
+from bench.common import cpu_model, package_version  # noqa: E402
 from bench.servers import FACTORIES, STREAM_PATH  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -485,35 +485,19 @@ def targets(results: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> dict[str
 
 
 def machine() -> dict[str, Any]:
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "-"
-
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
         "cpu_count_physical": psutil.cpu_count(logical=False),
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu_model(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "python": sys.version.split()[0],
         "platform": pyplatform.platform(),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "versions": {d: version(d) for d in ("uvicorn", "starlette", "sse-starlette", "h11", "anyio")},
+        "versions": {d: package_version(d) for d in ("uvicorn", "starlette", "sse-starlette", "h11", "anyio")},
         "server": "uvicorn " + " ".join(UVICORN_OPTS),
         "client": "asyncio raw sockets (this process), HTTP/1.1 Connection: close",
     }
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return pyplatform.processor()
 
 
 async def profile_ours(cfg: dict[str, Any], log_dir: Path) -> str:
