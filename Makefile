@@ -17,9 +17,10 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: install system run test bench clean
 
-# Debian packages some features and tests need (espeak-ng: offline speech). Installed when
-# running as root with apt-get; elsewhere the tests that need them skip and say why.
-SYSTEM_PACKAGES := espeak-ng
+# Debian packages some features and tests need (espeak-ng: offline speech; chromium: the
+# browser tests; redis-server: the multi-instance tests). Installed when running as root with
+# apt-get; elsewhere the tests that need them skip and say why.
+SYSTEM_PACKAGES := espeak-ng chromium redis-server
 
 install: system $(STAMP)
 
@@ -28,7 +29,7 @@ system:
 	  missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing Debian packages:" $$missing; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  fi; \
 	fi
 
