@@ -17,7 +17,7 @@ from app.cors import PublicCORS
 from app.errors import EXCEPTION_HANDLERS
 from app.platform import Platform
 from app.routes import api_docs, catalog, chat, health, metrics, search
-from app.routes import context
+from app.routes import context, troika
 from config.settings import Settings, load_settings
 
 # Nothing downloads at run time: model weights come from installed packages.
@@ -59,6 +59,7 @@ def create_app(
         *context.routes(platform),
         *catalog.routes(),
         *chat.routes(platform),
+        *troika.routes(platform),
         *(extra_routes or []),
     ]
     middleware = (

@@ -16,6 +16,7 @@ from app import ingest
 from app.ingest import upload
 from app.ingest.context_index import ContextIndex
 from app.ratelimit.limiter import StreamLimiter
+from app.agent.intents import IntentClassifier
 from app.catalog.demo import generate_catalog
 from app.search.embedder import MODEL_ID, Embedder
 from app.llm.base import LanguageModel
@@ -63,6 +64,9 @@ class Platform:
         self.search = SearchService(self.embedder, exact_max=settings.vector_exact_max)
         # Uploaded context files (app/ingest/): chunk vectors for retrieval.
         self.context = ContextIndex(self.embedder, exact_max=settings.vector_exact_max)
+        # The sales agent's intent classifier (config/intents.toml); rules and n-grams until
+        # the sentence model is loaded, embeddings too after.
+        self.intents = IntentClassifier(embedder=self.embedder)
         self.llm: LanguageModel = _language_model(settings)
         self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)
         self._index_task: asyncio.Task[None] | None = None
@@ -145,6 +149,7 @@ class Platform:
                 await self.embedder.aload()
                 if self.embedder.ready:
                     self.models["embeddings"] = MODEL_ID
+                    await self.intents.warm()  # the agent's prototype vectors, before its first message
                 await self.search.embed_missing(self.store.products)
             await self._prepare_context()
             await self.search.follow(self.store.products, self.settings.search_sync_s)

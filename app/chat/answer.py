@@ -49,19 +49,20 @@ class ChatRequest:
     chatbot_id: str | None
 
 
-async def _history(platform: Platform, request: ChatRequest) -> list[Message]:
-    assert platform.store is not None
-    stored = await platform.store.conversations.messages_of(request.conversation_id, limit=200)
-    turns = [m for m in stored if m["_id"] != request.user_message_id and m.get("content")]
+async def recent_history(store: Any, conversation_id: str, current_message_id: str) -> list[Message]:
+    """The last turns of a conversation before the message being answered."""
+    stored = await store.conversations.messages_of(conversation_id, limit=200)
+    turns = [m for m in stored if m["_id"] != current_message_id and m.get("content")]
     return [Message(m["role"], m["content"]) for m in turns[-HISTORY_TURNS:]]
 
 
-async def _sources(platform: Platform, query: str) -> list[dict[str, Any]]:
+async def document_sources(platform: Platform, query: str, limit: int = SOURCES) -> list[dict[str, Any]]:
+    """The uploaded-document chunks closest to the query (cosine >= SOURCE_FLOOR), best first."""
     context = getattr(platform, "context", None)
     if context is None:
         return []
     out = []
-    for chunk, score in await context.asearch(query, SOURCES):
+    for chunk, score in await context.asearch(query, limit):
         if score < SOURCE_FLOOR:
             continue
         out.append(
@@ -127,11 +128,11 @@ async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterat
     assert store is not None
     started = time.perf_counter()
 
-    history = await _history(platform, request)
+    history = await recent_history(store, request.conversation_id, request.user_message_id)
     previous_questions = [m.content for m in history if m.role == "user"]
     query = contextual_query(previous_questions, request.query)
     yield ev.progress("retrieval", "Looking through the catalog and store documents", query=query)
-    sources = await _sources(platform, query)
+    sources = await document_sources(platform, query)
     yield ev.results("sources", sources=sources)
     products, filters, other_colors = await _products(platform, query)
     if products:
@@ -186,11 +187,11 @@ async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterat
         if speaker is not None:
             speaker.cancel()
         if status != "complete":
-            await _keep_partial(store, assistant_id, full, status)
+            await keep_partial(store, assistant_id, full, status)
             log.info("%s answer %s after %d characters", ctx.tag, status, len(full))
 
 
-async def _keep_partial(store: Any, message_id: str, text: str, status: str) -> None:
+async def keep_partial(store: Any, message_id: str, text: str, status: str) -> None:
     """Store what was said so far. Shielded: it runs to the end even while this task is being
     cancelled (the client left or the deadline passed)."""
     try:

@@ -99,6 +99,11 @@ class ProductTable:
     def get(self, sku: str) -> Product | None:
         return self.products.get(sku)
 
+    def values(self, name: str) -> list[str]:
+        """Every value of a field some product carries (normalised: lower case), e.g. the
+        brands, so a parser can recognise them."""
+        return sorted(self._postings[name])
+
     def upsert(self, product: Product, *, bulk: bool = False) -> None:
         """Add or replace a product. `bulk`: many are coming (a start-up build), so keep the
         price list unsorted until it is next read (one sort instead of n insertions)."""

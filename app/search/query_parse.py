@@ -14,7 +14,11 @@ Rules worth knowing:
 - words more specific than the filter they set stay in the residual too: a shade ("crimson"
   sets colour red) or a product word ("jhumkas" sets category jewellery), so text ranking
   still prefers the exact thing asked for;
-- filler words ("show me", "for", "in", "with", ...) are dropped from the residual.
+- filler words ("show me", "for", "in", "with", ...) are dropped from the residual;
+- romanised Hindi (Hinglish) is understood too: colour, occasion and gender words come from the
+  catalog's alias tables ("laal", "shaadi", "ladkiyon"), prices from "20k tak", "5000 se kam",
+  "3000 se upar", "5000 se 8000 tak", "20 hazaar", and its filler words ("ke liye", "dikhao")
+  are dropped; "budget 15000" / "15k budget" is a maximum; "M size" is a size like "size M".
 """
 
 from __future__ import annotations
@@ -70,6 +74,9 @@ class ParsedQuery:
 FILLERS: frozenset[str] = frozenset(
     "a an the and or for in with of show me find i want need looking some please buy get "
     "price priced budget rs rupees inr size sizes color colour colored coloured".split()
+) | frozenset(  # romanised Hindi
+    "ke liye ka ki ko mein mai chahiye chaiye dikhao dikhaiye dikha batao wala wali wale koi kuch "
+    "hai tak se beech bich rang range mujhe mera meri mere".split()
 )
 
 # -- vocabulary: folded word tuple -> (field, canonical value, keep the words in the residual)
@@ -125,31 +132,35 @@ _LONGEST = max(len(key) for key in VOCABULARY)
 # -- prices -------------------------------------------------------------------------------
 
 _UNITS = {"k": 1_000, "thousand": 1_000, "l": 100_000, "lakh": 100_000, "lakhs": 100_000,
-          "lac": 100_000, "lacs": 100_000}
+          "lac": 100_000, "lacs": 100_000, "hazar": 1_000, "hazaar": 1_000, "hajar": 1_000}
 
 
 def _amount(name: str) -> str:
     """Regex for one amount ("₹15,000", "20k", "1.5 lakh", "rs. 500", "999/-") as group `name`."""
     return (
         rf"(?:₹|\brs\.?|\binr)?\s*(?P<{name}>\d[\d,]*(?:\.\d+)?)"
-        rf"(?:(?P<{name}_u>k|l)\b|\s*(?P<{name}_w>thousand|lakhs?|lacs?)\b)?"
+        rf"(?:(?P<{name}_u>k|l)\b|\s*(?P<{name}_w>thousand|lakhs?|lacs?|hazaa?r|hajar)\b)?"
         r"(?:\s*(?:rs\b|rupees\b|inr\b|/-))?"
     )
 
 
 _A, _B = _amount("a"), _amount("b")
 _RANGE_BETWEEN = re.compile(rf"\bbetween\s+{_A}\s*(?:and|to|-|–)\s*{_B}")
-_RANGE = re.compile(rf"(?:\b(?:from|price|priced|budget|range)\s+)?{_A}\s*(?:-|–|to)\s*{_B}")
+_RANGE_KE_BEECH = re.compile(rf"{_A}\s+(?:aur|and|se)\s+{_B}\s+ke\s+(?:beech|bich)\b")  # Hinglish
+_RANGE = re.compile(rf"(?:\b(?:from|price|priced|budget|range)\s+)?{_A}\s*(?:-|–|to|\bse\b)\s*{_B}")
 _C = _amount("c")  # the amount when the trigger follows it ("5000 or less")
 _MAX = re.compile(
     r"(?:\b(?:under|below|less than|lesser than|upto|up to|within|max|maximum|at most|"
-    rf"cheaper than|no more than|not more than|lower than|till)\s*|<=?\s*){_A}"
-    rf"|{_C}\s+(?:or less|or below|and below|and under|max)\b"
+    r"cheaper than|no more than|not more than|lower than|till|zyada se zyada|"
+    rf"budget(?:\s+(?:is|of|hai))?)\s*|<=?\s*){_A}"
+    rf"|{_C}\s+(?:or less|or below|and below|and under|max|budget|ka budget|tak|se kam|se kum|"
+    r"ke andar|ke under|ke neeche|ke niche|se neeche|se niche|ke bhitar)\b"
 )
 _MIN = re.compile(
     r"(?:\b(?:above|over|more than|greater than|min|minimum|at least|starting at|starting from|"
-    rf"starting|from|upwards of|costlier than|higher than)\s*|>=?\s*){_A}"
-    rf"|{_C}\s*(?:\+|\band above\b|\bor more\b|\bonwards\b|\band up\b)"
+    rf"starting|from|upwards of|costlier than|higher than|kam se kam)\s*|>=?\s*){_A}"
+    rf"|{_C}\s*(?:\+|\band above\b|\bor more\b|\bonwards\b|\band up\b"
+    r"|\b(?:se|ke) (?:upar|uper|above)\b|\bse (?:zyada|jyada|adhik)\b)"
 )
 _AROUND = re.compile(r"\b(?:around|about|approx|approximately|roughly|near|close to)\s*" + _A)
 
@@ -204,6 +215,7 @@ def extract_prices(text: str) -> tuple[str, int | None, int | None]:
         return " "
 
     text = _RANGE_BETWEEN.sub(between, text)
+    text = _RANGE_KE_BEECH.sub(between, text)
     text = _RANGE.sub(bare_range, text)
     text = _MAX.sub(at_most, text)
     text = _MIN.sub(at_least, text)
@@ -242,7 +254,7 @@ def _size_run(ws: list[str], i: int) -> tuple[list[str], int]:
     sizes: list[str] = []
     while i < len(ws):
         size, span = _size_at(ws, i)
-        if size is None and sizes and ws[i] in ("and", "or") and i + 1 < len(ws):
+        if size is None and sizes and ws[i] in ("and", "or", "aur", "ya") and i + 1 < len(ws):
             size, span = _size_at(ws, i + 1)
             span += 1
         if size is None:
@@ -283,6 +295,9 @@ def parse_query(query: str) -> ParsedQuery:
                 i = after
                 continue
         size, span = _bare_size(ws, i)
+        if size is None and i + 1 < len(ws) and ws[i + 1] in ("size", "sizes"):
+            size, span = _size_at(ws, i)  # "M size", "38 size" (Indian English, Hinglish)
+            span += 1 if size is not None else 0
         if size is not None:
             sizes.append(size)
             i += span

@@ -12,7 +12,7 @@ import logging
 
 from pymongo import AsyncMongoClient
 
-from app.store.repositories import Chunks, ContextFiles, Conversations, Products
+from app.store.repositories import AgentSessions, Chunks, ContextFiles, Conversations, Products
 
 log = logging.getLogger("storestream.store")
 
@@ -25,6 +25,7 @@ class Store:
         self.conversations = Conversations(self.db["conversations"], self.db["messages"])
         self.context_files = ContextFiles(self.db["context_files"])
         self.chunks = Chunks(self.db["chunks"])
+        self.agent_sessions = AgentSessions(self.db["agent_sessions"])
         self.indexes_ready = False
 
     @classmethod

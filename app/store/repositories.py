@@ -129,6 +129,30 @@ class Conversations:
         return await cursor.to_list(limit)
 
 
+class AgentSessions:
+    """The sales agent's memory per shopper session: what they prefer (size, colours, budget,
+    occasion...), the products already shown (in order, so "the first two" resolves), the
+    last intent. The messages themselves live in `Conversations` under `conversation_id`."""
+
+    indexes: list[tuple[str, dict[str, Any]]] = []
+
+    def __init__(self, collection: AsyncCollection) -> None:
+        self.collection = collection
+
+    async def get(self, session_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": session_id})
+
+    async def create(self, session_id: str, conversation_id: str, customer: Doc | None) -> Doc:
+        doc = {"_id": session_id, "conversation_id": conversation_id, "customer": customer or {},
+               "memory": {}, "created_at": time.time(), "updated_at": time.time()}
+        await self.collection.insert_one(doc)
+        return doc
+
+    async def save(self, session_id: str, **fields: Any) -> None:
+        """`$set` the given top-level fields (memory, customer) and the update time."""
+        await self.collection.update_one({"_id": session_id}, {"$set": {**fields, "updated_at": time.time()}})
+
+
 class ContextFiles:
     """Uploaded context documents (metadata; their text lives in `Chunks`)."""
 

@@ -18,7 +18,7 @@ EVENT_TYPES: Final = (
     "connected", "progress", "results", "text", "audio", "complete", "error", "close"
 )
 RESULT_TYPES: Final = frozenset(
-    {"product_cards", "suggestions", "sources", "intent", "market_intelligence", "chunks"}
+    {"product_cards", "suggestions", "sources", "intent", "market_intelligence", "comparison", "stock", "chunks"}
 )
 
 

@@ -29,7 +29,7 @@ EVENT_SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["type"],
         "properties": {
             "type": {
-                "enum": ["product_cards", "suggestions", "sources", "intent", "market_intelligence", "chunks"]
+                "enum": ["product_cards", "suggestions", "sources", "intent", "market_intelligence", "comparison", "stock", "chunks"]
             }
         },
         "additionalProperties": True,

@@ -1,0 +1,1 @@
+"""Troika, the storefront sales agent: intent analysis, slot extraction, tools and memory."""

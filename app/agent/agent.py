@@ -1,0 +1,410 @@
+"""The Troika sales agent's turn as a stream of events:
+
+    results{intent} -> progress{step: "tool", tool, args}... -> results{market_intelligence}? ->
+    results{product_cards}? -> results{comparison | stock}? -> text... -> audio... (when asked) ->
+    results{suggestions} -> complete{session_id, conversation_id, message_id, intent, tools, metadata}
+
+Reading the message: the intent classifier (app/agent/intents.py) and the slot extractor
+(app/agent/slots.py), then the session's memory (app/agent/memory.py) turns follow-ups into a
+full request. Acting: the tools of app/agent/tools.py, chosen by intent, each announced by a
+`progress` event before it runs. Answering: the default `grounded` provider composes from the
+tool results (app/agent/reply.py); another provider (LLM_PROVIDER=openai) words the answer from
+the same results passed as its grounding.
+
+Nothing is lost: the shopper's message is stored before the stream starts (app/routes/troika.py);
+memory and the answer are stored when the turn completes, and a partial answer is stored as
+`interrupted` or `failed` otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from app.agent import reply, tools
+from app.agent.intents import IntentResult
+from app.agent.memory import Memory, filters_from, merge, points_at_shown, references
+from app.agent.slots import extract_slots, price_direction
+from app.agent.turn import Outcome, Turn
+from app.chat.answer import keep_partial, recent_history
+from app.llm.base import Grounding, Message, ProviderError
+from app.search.products import Filters
+from app.search.query_parse import parse_query
+from app.streams import events as ev
+from app.streams.engine import StreamContext
+from app.streams.events import Code, Event, StreamError
+from app.tts.speaker import Speaker
+
+if TYPE_CHECKING:
+    from app.platform import Platform
+
+log = logging.getLogger("storestream.agent")
+
+_PIECE = re.compile(r"\S+\s*|\s+")
+_COMPARE_WORDS = re.compile(r"\b(?:compare|comparison|vs\.?|versus|difference|better|behtar|farak|fark)\b", re.I)
+_FOLLOW_UP_FILLER = frozenset(
+    "and or in it them those these ones one what about show me any do you have got with a the also same "
+    "but please how is are there cheaper cheapest less expensive lower price priced more affordable "
+    "budget friendly too costly pricey options something else other some kuch aur dikhao wale wala "
+    "sasta saste sasti".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRequest:
+    message: str
+    session_id: str
+    conversation_id: str
+    user_message_id: str
+    customer: dict[str, Any]
+    memory: Memory
+    enable_tts: bool
+
+
+def brands(platform: Platform) -> list[str]:
+    return platform.search.table.values("brand")
+
+
+# -- reading the message ------------------------------------------------------------------
+
+
+def customer_filters(customer: dict[str, Any]) -> Filters:
+    """The customer's stated preferences and budget, as the base every search starts from."""
+    prefs = dict(customer.get("preferences") or {})
+    if customer.get("budget") is not None:
+        prefs.setdefault("max_price", customer["budget"])
+    return filters_from(prefs)
+
+
+def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any], platform: Platform,
+              *, confident: bool) -> Turn:
+    memory = request.memory
+    message = request.message
+    current = merge(customer_filters(request.customer), memory.preferences)
+    asked = filters_from(slots)
+    filters = merge(current, asked)
+    intent = result.intent
+    refs = references(message, memory.shown)
+    cheaper_than: float | None = None
+    pricier_than: float | None = None
+    direction = price_direction(message)
+    shown_prices = [p["price"] for p in platform.search.products(memory.shown)
+                    if isinstance(p.get("price"), (int, float))]
+    if direction == "lower" and shown_prices:
+        cheaper_than = min(shown_prices)
+        ceiling = math.ceil(cheaper_than) - 1
+        filters = replace(filters, max_price=min(ceiling, filters.max_price or ceiling))
+        if filters.min_price is not None and filters.min_price > ceiling:
+            filters = replace(filters, min_price=None)
+        intent, confident = "price_discount", True
+    elif direction == "higher" and shown_prices:
+        pricier_than = max(shown_prices)
+        floor = math.floor(pricier_than) + 1
+        filters = replace(filters, min_price=max(floor, filters.min_price or floor))
+        if filters.max_price is not None and filters.max_price < floor:
+            filters = replace(filters, max_price=None)
+        intent, confident = "browse_search", True
+    if len(refs) >= 2 and _COMPARE_WORDS.search(message):
+        intent, confident = "compare", True
+    elif len(refs) == 1 and intent == "compare":
+        intent = "product_question"  # "is the second one pure cotton?": one product, a question
+    if not confident and asked.category is not None:
+        # Naming a kind of product is a search, whatever else the message is unclear about.
+        intent, confident = "browse_search", True
+    parsed = parse_query(message)
+    own = " ".join(w for w in parsed.residual.split() if w not in _FOLLOW_UP_FILLER)
+    if asked.category is not None or not memory.preferences.category:
+        query = own
+    else:
+        query = " ".join(dict.fromkeys(f"{memory.query} {own}".split()))
+    return Turn(
+        message=message,
+        intent=intent,
+        confidence=result.confidence,
+        confident=confident,
+        slots=slots,
+        filters=filters,
+        query=query,
+        references=tuple(refs),
+        cheaper_than=cheaper_than,
+        pricier_than=pricier_than,
+        size=asked.sizes[0] if asked.sizes else None,
+        customer_name=request.customer.get("name"),
+        returning=memory.turns > 0,
+    )
+
+
+def ranking_text(turn: Turn) -> str:
+    f = turn.filters
+    words = [turn.query, f.category or "", " ".join(f.colors), f.fabric or "", f.occasion or "", f.brand or ""]
+    return " ".join(w for w in words if w).strip()
+
+
+# -- acting -------------------------------------------------------------------------------
+
+
+def _tool(name: str, message: str, **args: Any) -> Event:
+    return ev.progress("tool", message, tool=name, args=args)
+
+
+def _targets(turn: Turn, memory: Memory) -> list[str]:
+    """The shown products a question is about: those it points at, else the first shown one
+    when it says "this"/"it" or names no other kind of product."""
+    if turn.references:
+        return list(turn.references)
+    if memory.shown and (points_at_shown(turn.message) or turn.slots.get("category") is None):
+        return [memory.shown[0]]
+    return []
+
+
+async def _search(platform: Platform, turn: Turn, outcome: Outcome, *, market: bool) -> AsyncIterator[Event]:
+    query = ranking_text(turn)
+    args = {"query": query, "filters": turn.filters.as_dict()}
+    yield _tool("search_catalog", "Searching the catalog", **args)
+    outcome.tools.append("search_catalog")
+    outcome.found = await tools.search_catalog(platform, query, turn.filters, asked=frozenset(turn.slots))
+    if market:
+        yield _tool("market_snapshot", "Reading prices and stock of the matching items", **args)
+        outcome.tools.append("market_snapshot")
+        outcome.market = tools.market_snapshot(platform, query, turn.filters)
+        if not outcome.found.cards and outcome.market.get("closest"):
+            # Nothing fits the budget: the nearest items over it are the honest next best.
+            outcome.focus = platform.search.products(c["sku"] for c in outcome.market["closest"])
+
+
+async def _documents(platform: Platform, turn: Turn, outcome: Outcome) -> AsyncIterator[Event]:
+    if getattr(platform, "context", None) is None or not platform.context.searchable:
+        return
+    yield _tool("search_documents", "Looking through the store's documents", query=turn.message)
+    outcome.tools.append("search_documents")
+    outcome.documents = await tools.search_documents(platform, turn.message)
+
+
+async def _stock(platform: Platform, turn: Turn, outcome: Outcome, skus: list[str]) -> AsyncIterator[Event]:
+    yield _tool("check_stock", "Checking stock and sizes", skus=skus, size=turn.size)
+    outcome.tools.append("check_stock")
+    outcome.stock = tools.check_stock(platform, skus, turn.size)
+
+
+async def act(platform: Platform, turn: Turn, memory: Memory, outcome: Outcome) -> AsyncIterator[Event]:
+    """Run the tools the intent needs, announcing each before it runs."""
+    if not turn.confident:
+        return
+    intent = turn.intent
+    searchable = platform.search.ready
+    if intent == "browse_search" or (intent == "price_discount" and turn.cheaper_than is not None):
+        if searchable:
+            async for event in _search(platform, turn, outcome, market=True):
+                yield event
+    elif intent == "price_discount":
+        targets = _targets(turn, memory)
+        if targets:
+            outcome.focus = platform.search.products(targets)
+        elif searchable:
+            async for event in _search(platform, turn, outcome, market=True):
+                yield event
+    elif intent == "compare":
+        skus = list(turn.references)
+        if len(skus) < 2 and memory.shown and turn.slots.get("category") is None:
+            skus = list(memory.shown[:2])
+        if len(skus) < 2 and searchable:
+            async for event in _search(platform, turn, outcome, market=False):
+                yield event
+            skus = [c["sku"] for c in outcome.cards[:2]]
+            outcome.found = None
+        if len(skus) >= 2:
+            yield _tool("compare_products", "Comparing the products", skus=skus)
+            outcome.tools.append("compare_products")
+            outcome.comparison = tools.compare_products(platform, skus)
+            outcome.focus = platform.search.products(skus)
+    elif intent in ("size_fit", "availability"):
+        targets = _targets(turn, memory)
+        if not targets and searchable:
+            async for event in _search(platform, turn, outcome, market=False):
+                yield event
+            targets = [c["sku"] for c in outcome.cards]
+        else:
+            outcome.focus = platform.search.products(targets)
+        if targets:
+            async for event in _stock(platform, turn, outcome, targets):
+                yield event
+        if intent == "size_fit":
+            async for event in _documents(platform, turn, outcome):
+                yield event
+    elif intent == "product_question":
+        targets = _targets(turn, memory)
+        if targets:
+            outcome.focus = platform.search.products(targets)
+        elif searchable and (turn.filters.category or turn.query):
+            async for event in _search(platform, turn, outcome, market=False):
+                yield event
+        async for event in _documents(platform, turn, outcome):
+            yield event
+    elif intent in ("order_status", "returns_policy"):
+        async for event in _documents(platform, turn, outcome):
+            yield event
+
+
+# -- suggestions --------------------------------------------------------------------------
+
+
+def suggestions(turn: Turn, outcome: Outcome, platform: Platform) -> list[str]:
+    if not turn.confident:
+        return ["Show me wedding lehengas under 20k", "Compare the first two", "What is your returns policy?"]
+    cards = outcome.cards
+    out: list[str] = []
+    if cards and turn.intent not in ("compare",):
+        out.append("Show me cheaper ones")
+        if len(cards) >= 2:
+            out.append("Compare the first two")
+        others = _other_colors(platform, turn, cards)
+        if others:
+            out.append(f"In {others[0]}")
+        sizes = cards[0].get("sizes") or []
+        if sizes and turn.intent != "size_fit":
+            out.append(f"Is the first one available in size {sizes[len(sizes) // 2]}?")
+    elif turn.intent == "compare" and cards:
+        out += ["Which one is in stock?", "Show me cheaper ones"]
+    if len(out) < 2:
+        out += ["Show me party wear dresses", "Red silk sarees under 10k", "Talk to a person"]
+    return list(dict.fromkeys(out))[:4]
+
+
+def _other_colors(platform: Platform, turn: Turn, cards: list[dict[str, Any]]) -> list[str]:
+    shown = {c for card in cards for c in card.get("colors") or []}
+    unpriced = replace(turn.filters, colors=())
+    counts: dict[str, int] = {}
+    for product in tools.matching(platform, ranking_text(turn), unpriced)[:2000]:
+        for color in product.get("colors") or []:
+            if color not in shown:
+                counts[color] = counts.get(color, 0) + 1
+    return sorted(counts, key=lambda c: -counts[c])
+
+
+# -- the stream ---------------------------------------------------------------------------
+
+
+async def agent_events(request: AgentRequest, ctx: StreamContext) -> AsyncIterator[Event]:
+    platform: Platform = ctx.platform
+    store = platform.store
+    assert store is not None
+    started = time.perf_counter()
+
+    result = await platform.intents.classify(request.message)
+    slots = extract_slots(request.message, brands(platform)).as_dict()
+    turn = read_turn(request, result, slots, platform, confident=result.confident)
+    yield ev.results(
+        "intent", intent=turn.intent, confidence=round(result.confidence, 4), slots=slots,
+        classified_as=result.intent, source=result.source, clarify=not turn.confident,
+        filters=turn.filters.as_dict(),
+    )
+    outcome = Outcome()
+    async for event in act(platform, turn, request.memory, outcome):
+        yield event
+    if outcome.market is not None:
+        yield ev.results("market_intelligence", **outcome.market)
+    cards = outcome.cards
+    if cards:
+        found = outcome.found
+        yield ev.results("product_cards", products=cards, total=found.total if found else len(cards),
+                         relaxed=list(found.relaxed) if found else [])
+    if outcome.comparison is not None:
+        yield ev.results("comparison", **outcome.comparison)
+    if outcome.stock is not None:
+        yield ev.results("stock", products=outcome.stock)
+
+    model = platform.llm
+    model_used = model.name + (f":{model.model}" if getattr(model, "model", "") else "")
+    speaker = Speaker(platform.tts, "en") if request.enable_tts and platform.tts else None
+    assistant_id = await store.conversations.add_message(
+        request.conversation_id, "assistant", "", status="streaming", model=model_used, intent=turn.intent,
+    )
+    full = ""
+    pieces = 0
+    status = "interrupted"
+    try:
+        async for piece in _answer(platform, request, turn, outcome):
+            full += piece
+            pieces += 1
+            yield ev.text(piece, full)
+            if speaker is not None:
+                speaker.feed(piece)
+                for audio in speaker.ready():
+                    yield audio
+        if speaker is not None:
+            speaker.finish()
+            for audio in speaker.ready() + await speaker.drain():
+                yield audio
+        yield ev.results("suggestions", suggestions=suggestions(turn, outcome, platform))
+        memory = _remember(request.memory, turn, outcome)
+        await store.agent_sessions.save(request.session_id, memory=memory.to_doc())
+        metadata = {
+            "tokens": pieces,
+            "processing_time_ms": round((time.perf_counter() - started) * 1000, 1),
+            "model_used": model_used,
+            "intent_source": result.source,
+        }
+        await store.conversations.update_message(
+            assistant_id, content=full, status="complete", metadata=metadata,
+            products=[c["sku"] for c in cards], tools=outcome.tools,
+        )
+        status = "complete"
+        yield ev.complete(
+            session_id=request.session_id, conversation_id=request.conversation_id, message_id=assistant_id,
+            intent=turn.intent, tools=outcome.tools, metadata=metadata,
+        )
+    except ProviderError as exc:
+        status = "failed"
+        raise StreamError(Code.UPSTREAM_UNAVAILABLE, exc.message, retryable=exc.retryable) from None
+    except Exception:
+        status = "failed"
+        raise
+    finally:
+        if speaker is not None:
+            speaker.cancel()
+        if status != "complete":
+            await keep_partial(store, assistant_id, full, status)
+            log.info("%s agent answer %s after %d characters", ctx.tag, status, len(full))
+
+
+def _remember(memory: Memory, turn: Turn, outcome: Outcome) -> Memory:
+    """The session after this turn: the search as asked (not as relaxed), what was shown."""
+    updated = replace(memory, last_intent=turn.intent, turns=memory.turns + 1)
+    if not turn.confident:
+        return updated
+    if turn.intent in ("browse_search", "price_discount"):
+        # Only a search changes the search; "is the second one cotton?" asks about a product.
+        updated = replace(updated, preferences=turn.filters, query=turn.query)
+    if outcome.found is not None and outcome.found.cards:
+        updated = updated.showing([c["sku"] for c in outcome.found.cards])
+    return updated
+
+
+async def _answer(platform: Platform, request: AgentRequest, turn: Turn, outcome: Outcome) -> AsyncIterator[str]:
+    """The answer piece by piece: composed offline by default, or worded by the configured
+    model from the same tool results."""
+    model = platform.llm
+    if model.name == "grounded":
+        for i, piece in enumerate(_PIECE.findall(reply.compose(turn, outcome))):
+            yield piece
+            if i % 8 == 7:
+                await asyncio.sleep(0)  # let the engine flush what is ready
+        return
+    facts = reply.compose(turn, outcome)
+    grounding = Grounding(
+        query=request.message, language="en", products=outcome.cards,
+        sources=[{"file_name": "the agent's tool results", "text": facts, "score": 1.0}, *outcome.documents],
+        filters=turn.filters.as_dict(),
+    )
+    assert platform.store is not None
+    history = await recent_history(platform.store, request.conversation_id, request.user_message_id)
+    async for piece in model.stream([*history, Message("user", request.message)], grounding):
+        yield piece
+
+

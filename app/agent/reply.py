@@ -1,0 +1,373 @@
+"""The agent's answer, composed from the turn and the tools' results (the default, offline way).
+
+Sales-like but honest: it recommends from the results and says why (fit to budget, rating,
+occasion), answers a price objection with cheaper items and their figures, and says plainly
+what it cannot see (discounts, per-size stock, orders, a person to hand over to). Every title,
+price, rating, count and stock state is copied from a tool result. English only: romanised
+Hindi is understood but answered in English.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from app.agent.turn import Outcome, Turn
+from app.llm.grounded import best_sentences, product_line, source_label
+from app.llm.phrases import inr
+from app.search.products import Filters
+
+CAPABILITIES = (
+    "I can find products by kind, colour, size, occasion and budget, compare them side by side, "
+    "and tell you the sizes they are listed in and whether they are in stock."
+)
+
+
+def compose(turn: Turn, outcome: Outcome) -> str:
+    """The whole answer as Markdown."""
+    if not turn.confident:
+        return _clarify(turn)
+    writer = _WRITERS.get(turn.intent, _browse)
+    blocks = [b for b in writer(turn, outcome) if b]
+    return "\n\n".join(blocks)
+
+
+# -- shared pieces -----------------------------------------------------------------------
+
+
+def _plural(category: str) -> str:
+    if category.endswith(("s", "wear")):
+        return category
+    if category.endswith(("ch", "sh", "x")):
+        return category + "es"
+    return category + "s"
+
+
+def describe(filters: Filters, *, count: int | None = None) -> str:
+    """"red wedding lehengas in size M between ₹5,000 and ₹20,000" from the filters."""
+    words: list[str] = []
+    if filters.colors:
+        words.append("/".join(filters.colors))
+    for name in ("fabric", "occasion"):
+        if value := getattr(filters, name):
+            words.append(value)
+    if filters.brand:
+        words.append(filters.brand)
+    kind = filters.category or "item"
+    words.append(kind if count == 1 else _plural(kind))
+    if filters.gender and filters.gender != "unisex":
+        words.append(f"for {filters.gender}")
+    if filters.sizes:
+        words.append("in size " + " or ".join(filters.sizes))
+    if filters.min_price is not None and filters.max_price is not None:
+        words.append(f"between {inr(filters.min_price)} and {inr(filters.max_price)}")
+    elif filters.max_price is not None:
+        words.append(f"up to {inr(filters.max_price)}")
+    elif filters.min_price is not None:
+        words.append(f"from {inr(filters.min_price)}")
+    return " ".join(words)
+
+
+def _market_line(market: dict[str, Any] | None, asked: Filters) -> str:
+    """One sentence of market figures for what was asked (before any relaxing)."""
+    if not market or not market.get("matching") or not market.get("price"):
+        return ""
+    price = market["price"]
+    kind = describe(replace(asked, sizes=(), min_price=None, max_price=None), count=market["matching"])
+    spread = (f"prices run {inr(price['min'])} to {inr(price['max'])}, median {inr(price['median'])}"
+              if price["min"] != price["max"] else f"priced {inr(price['min'])}")
+    budget = market.get("budget")
+    if budget and budget["within"] == 0:
+        return f"We have {market['matching']} {kind}, none of them within your budget — {spread}."
+    if budget:
+        verb = "fits" if budget["within"] == 1 else "fit"
+        return (f"We have {market['matching']} {kind}; {budget['within']} of them {verb} your budget "
+                f"({budget['in_stock_within']} in stock) — {spread}.")
+    return f"We have {market['matching']} {kind} ({market['in_stock']} in stock); {spread}."
+
+
+def _pick(cards: list[dict[str, Any]], filters: Filters, *, budget_is_theirs: bool = True) -> str:
+    """One recommendation with its reasons, all from the card."""
+    in_stock = [c for c in cards if c.get("in_stock", True)]
+    if not in_stock:
+        return ""
+    best = max(in_stock, key=lambda c: (c.get("rating") or 0, -(c.get("price") or 0)))
+    reasons = []
+    if isinstance(best.get("rating"), (int, float)):
+        reasons.append(f"rated {best['rating']}/5")
+    if budget_is_theirs and filters.max_price is not None and isinstance(best.get("price"), (int, float)):
+        left = filters.max_price - best["price"]
+        if left > 0:
+            reasons.append(f"{inr(left)} under your budget")
+        elif left == 0:
+            reasons.append("right at your budget")
+    occasion = (best.get("attributes") or {}).get("occasion")
+    if filters.occasion and occasion == filters.occasion:
+        reasons.append(f"made for {occasion} wear" if occasion in ("party", "festive", "office", "casual")
+                       else f"made for a {occasion}")
+    if not reasons:
+        return ""
+    return f"My pick: **{best['title']}** — {', '.join(reasons)}."
+
+
+def _cards_block(cards: list[dict[str, Any]]) -> str:
+    return "\n".join(product_line(c, "en") for c in cards)
+
+
+def _discount_note(cards: list[dict[str, Any]]) -> str:
+    """Only discounts the data holds: an `mrp` above the price."""
+    lines = []
+    for c in cards:
+        mrp = (c.get("attributes") or {}).get("mrp") or c.get("mrp")
+        if isinstance(mrp, (int, float)) and isinstance(c.get("price"), (int, float)) and mrp > c["price"]:
+            lines.append(f"**{c['title']}** is {inr(mrp - c['price'])} below its MRP of {inr(mrp)}.")
+    if lines:
+        return " ".join(lines)
+    return ("I can't see any discount, sale or coupon in our catalog data, so I won't promise one: "
+            "the prices here are the current prices.")
+
+
+def _documents(turn: Turn, outcome: Outcome, limit: int = 2) -> str:
+    picked = best_sentences(turn.message, outcome.documents, limit=limit)
+    return "\n".join(f"From {source_label(source, 'en')}: {sentence}" for sentence, source in picked)
+
+
+# -- per intent --------------------------------------------------------------------------
+
+
+def _browse(turn: Turn, outcome: Outcome) -> list[str]:
+    found = outcome.found
+    if found is None or not found.cards:
+        return _nothing(turn, outcome)
+    cards = found.cards
+    filters = found.filters
+    widened = _and([_FIELD_NAMES.get(r, r) for r in found.relaxed])
+    blocks: list[str] = []
+    if turn.cheaper_than is not None:
+        blocks.append(f"Here are cheaper options, all under the {inr(turn.cheaper_than)} I showed you before"
+                      + (f" (I widened the {widened} to find them):" if widened else ":"))
+    elif turn.pricier_than is not None:
+        blocks.append(f"Here are more premium options, all above the {inr(turn.pricier_than)} I showed you before"
+                      + (f" (I widened the {widened} to find them):" if widened else ":"))
+    elif found.relaxed:
+        blocks.append(f"Nothing matches all of \"{describe(turn.filters)}\", so I widened the {widened}. "
+                      "The closest:")
+    else:
+        lead = "Here is" if len(cards) == 1 else "Here are"
+        blocks.append(f"{lead} {len(cards)} {describe(filters, count=len(cards))}:")
+    blocks.append(_cards_block(cards))
+    if turn.cheaper_than is None:  # after "cheaper", the ceiling is ours, not their budget
+        blocks.append(_market_line(outcome.market, turn.filters))
+    blocks.append(_pick(cards, filters, budget_is_theirs=turn.cheaper_than is None))
+    if turn.cheaper_than is None:
+        blocks.append(_closest_line(outcome.market, turn.filters, found.relaxed))
+    return blocks
+
+
+def _and(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return " and ".join(items) if len(items) <= 2 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _closest_line(market: dict[str, Any] | None, asked: Filters, relaxed: tuple[str, ...] = ()) -> str:
+    """When nothing asked for fits the budget: the nearest item over it, with the gap."""
+    closest = (market or {}).get("closest")
+    if not closest or asked.max_price is None:
+        return ""
+    first = closest[0]
+    kind = describe(replace(asked, sizes=(), min_price=None, max_price=None), count=1)
+    lead = "Nothing in stock" if not relaxed else f"No {kind} in stock"
+    return (f"{lead} fits {inr(asked.max_price)}; the closest {kind} is **{first['title']}** at "
+            f"{inr(first['price'])}, {inr(first['over_budget_by'])} over.")
+
+
+_FIELD_NAMES = {"min_price": "minimum price", "sizes": "size", "colors": "colour"}
+
+
+def _nothing(turn: Turn, outcome: Outcome) -> list[str]:
+    """Nothing fits even after relaxing: say so, and show the nearest items over the budget
+    (the agent puts them in `outcome.focus`) with their figures."""
+    if turn.cheaper_than is not None:
+        blocks = [f"Those were already our lowest-priced {describe(replace(turn.filters, max_price=None))}: "
+                  f"nothing under {inr(turn.cheaper_than)} matches."]
+    else:
+        blocks = [f"I couldn't find {describe(turn.filters)} in our catalog."]
+    if outcome.focus:
+        blocks.append(_closest_line(outcome.market, turn.filters))
+        blocks.append(_cards_block(outcome.focus))
+    else:
+        blocks.append("Could you tell me a bit more — the kind of product, a colour or a budget?")
+    return blocks
+
+
+def _price(turn: Turn, outcome: Outcome) -> list[str]:
+    if outcome.found is None and outcome.focus:  # "any discount on this?"
+        return [_cards_block(outcome.focus), _discount_note(outcome.focus)]
+    blocks = _browse(turn, outcome)
+    if turn.cheaper_than is None:
+        blocks.append(_discount_note(outcome.cards))
+    return blocks
+
+
+def _compare(turn: Turn, outcome: Outcome) -> list[str]:
+    rows = (outcome.comparison or {}).get("products") or []
+    if len(rows) < 2:
+        return ["Which two should I compare? Ask me for some products first, then say "
+                "\"compare the first two\" or \"compare 1 and 3\"."]
+    a, b = rows[0], rows[1]
+    lines = [f"Comparing **{a['title']}** and **{b['title']}**:"]
+    if isinstance(a["price"], (int, float)) and isinstance(b["price"], (int, float)):
+        line = f"- Price: {inr(a['price'])} vs {inr(b['price'])}"
+        if a["price"] != b["price"]:
+            cheap = a if a["price"] < b["price"] else b
+            line += f" — the {_which(rows, cheap['sku'])} is {inr(abs(a['price'] - b['price']))} cheaper"
+        lines.append(line)
+    if a.get("rating") is not None and b.get("rating") is not None:
+        lines.append(f"- Rating: {a['rating']}/5 vs {b['rating']}/5")
+    for field, label in (("brand", "Brand"), ("fabric", "Fabric"), ("occasion", "Occasion")):
+        if a.get(field) or b.get(field):
+            lines.append(f"- {label}: {a.get(field) or '—'} vs {b.get(field) or '—'}")
+    lines.append(f"- Sizes: {', '.join(a['sizes']) or '—'} vs {', '.join(b['sizes']) or '—'}")
+    lines.append(f"- Stock: {_stock(a)} vs {_stock(b)}")
+    blocks = ["\n".join(lines)]
+    verdict = []
+    comparison = outcome.comparison or {}
+    if cheaper := comparison.get("cheaper"):
+        verdict.append(f"on price the {_which(rows, cheaper['sku'])} wins")
+    if rated := comparison.get("higher_rated"):
+        verdict.append(f"on ratings the {_which(rows, rated)} does")
+    if verdict:
+        blocks.append("In short: " + "; ".join(verdict) + ".")
+    return blocks
+
+
+def _which(rows: list[dict[str, Any]], sku: str) -> str:
+    index = next(i for i, r in enumerate(rows) if r["sku"] == sku)
+    return ("first", "second", "third", "fourth")[index] if index < 4 else rows[index]["title"]
+
+
+def _stock(row: dict[str, Any]) -> str:
+    return "in stock" if row.get("in_stock", True) else "out of stock"
+
+
+def _size(turn: Turn, outcome: Outcome) -> list[str]:
+    rows = outcome.stock or []
+    if not rows:
+        blocks = _browse(turn, outcome) if outcome.cards else [
+            "Which product do you mean? Ask me for something first and I'll tell you the sizes it comes in."]
+    else:
+        blocks = [_size_line(row, turn.size) for row in rows]
+        blocks.append("I can see the sizes each product is listed in and whether it is in stock, "
+                      "not how many pieces are left in each size.")
+    if docs := _documents(turn, outcome):
+        blocks.append(docs)
+    elif rows:
+        blocks.append("I don't have a size chart for these in my documents.")
+    return blocks
+
+
+def _size_line(row: dict[str, Any], size: str | None) -> str:
+    sizes = ", ".join(row["sizes"]) or "no sizes listed"
+    stock = "in stock" if row["in_stock"] else "currently out of stock"
+    if size is None:
+        return f"**{row['title']}** comes in {sizes}, and it is {stock}."
+    if row.get("size_listed"):
+        return f"Yes — **{row['title']}** is listed in size {size}, and it is {stock}."
+    return f"**{row['title']}** is not listed in size {size}; it comes in {sizes}."
+
+
+def _availability(turn: Turn, outcome: Outcome) -> list[str]:
+    rows = outcome.stock or []
+    if not rows:
+        return _browse(turn, outcome)
+    if turn.size is not None:
+        return [_size_line(row, turn.size) for row in rows] + [
+            "I see an in-stock flag and the sizes a product is listed in — not quantities per size."]
+    lines = []
+    for row in rows:
+        state = "is in stock" if row["in_stock"] else "is currently out of stock"
+        lines.append(f"**{row['title']}** {state}" + (f" (sizes {', '.join(row['sizes'])})" if row["sizes"] else "") + ".")
+    lines.append("I see an in-stock flag only — not quantities or delivery dates.")
+    return ["\n".join(lines)]
+
+
+def _question(turn: Turn, outcome: Outcome) -> list[str]:
+    blocks: list[str] = []
+    for product in outcome.focus[:2]:
+        attributes = product.get("attributes") or {}
+        facts = [f"{k}: {v}" for k, v in attributes.items() if k in ("fabric", "occasion", "work", "pattern") and v]
+        line = f"**{product['title']}**" + (f" by {product['brand']}" if product.get("brand") else "")
+        details = []
+        if isinstance(product.get("price"), (int, float)):
+            details.append(inr(product["price"]))
+        details += facts
+        if product.get("colors"):
+            details.append("colours " + ", ".join(product["colors"]))
+        if product.get("sizes"):
+            details.append("sizes " + ", ".join(product["sizes"]))
+        details.append("in stock" if product.get("in_stock", True) else "out of stock")
+        blocks.append(f"{line}: {'; '.join(details)}.")
+        if product.get("description"):
+            blocks.append(str(product["description"]))
+    if docs := _documents(turn, outcome):
+        blocks.append(docs)
+    if not blocks:
+        return _browse(turn, outcome)
+    return blocks
+
+
+def _order(turn: Turn, outcome: Outcome) -> list[str]:
+    blocks = ["I can't look up orders: this assistant has no access to order, payment or delivery data. "
+              "Your order confirmation email or the Orders page of your account shows the tracking status, "
+              "and the store's support team can help with anything else."]
+    if docs := _documents(turn, outcome):
+        blocks.append(docs)
+    blocks.append(CAPABILITIES)
+    return blocks
+
+
+def _returns(turn: Turn, outcome: Outcome) -> list[str]:
+    if docs := _documents(turn, outcome, limit=3):
+        return [docs]
+    return ["I don't have the store's returns or exchange policy in my documents, so I can't quote it. "
+            "Please check the Returns page on the site or ask the support team."]
+
+
+def _handoff(turn: Turn, outcome: Outcome) -> list[str]:
+    return ["I can't connect you to a person from this chat: there is no live-agent queue behind it. "
+            "The store's support team can be reached through the Contact page of the site.",
+            "Meanwhile, " + CAPABILITIES[0].lower() + CAPABILITIES[1:]]
+
+
+def _greeting(turn: Turn, outcome: Outcome) -> list[str]:
+    hello = f"Hi {turn.customer_name}!" if turn.customer_name else "Hi!"
+    blocks = [f"{hello} I'm the store's shopping assistant. {CAPABILITIES}"]
+    if turn.returning and (turn.filters.category or turn.filters.max_price):
+        blocks.append(f"Shall I carry on with {describe(turn.filters)}?")
+    else:
+        blocks.append("What are you shopping for?")
+    return blocks
+
+
+def _out_of_scope(turn: Turn, outcome: Outcome) -> list[str]:
+    return ["That's outside what I can help with here — I'm the store's shopping assistant. " + CAPABILITIES]
+
+
+def _clarify(turn: Turn) -> str:
+    return ("I'm not sure what you're after. Are you looking for a product (tell me the kind, a colour, "
+            "a size or a budget), comparing items, or asking about an order or returns?")
+
+
+_WRITERS = {
+    "browse_search": _browse,
+    "price_discount": _price,
+    "compare": _compare,
+    "size_fit": _size,
+    "availability": _availability,
+    "product_question": _question,
+    "order_status": _order,
+    "returns_policy": _returns,
+    "human_handoff": _handoff,
+    "greeting_smalltalk": _greeting,
+    "out_of_scope": _out_of_scope,
+}

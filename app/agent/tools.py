@@ -1,0 +1,161 @@
+"""The agent's tools: small functions over the catalog and the store documents.
+
+Each tool takes plain arguments (the same ones the agent shows in `progress{step: "tool",
+tool, args}`) and returns plain data. The grounded composer and a function-calling model
+read the same results, so an answer can only say what a tool returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from app.agent import market
+from app.chat.answer import document_sources
+from app.search.products import Filters, card
+
+if TYPE_CHECKING:
+    from app.platform import Platform
+
+Product = dict[str, Any]
+
+CARDS = 4
+POOL = 60
+TEXT_MATCH_FLOOR = 3.0  # BM25 score that makes a text-only match count as "matching"
+
+# Filters dropped one by one, least telling first, when nothing matches them all.
+RELAX_ORDER = ("fabric", "occasion", "brand", "sizes", "gender", "colors", "min_price")
+
+DESCRIPTIONS: dict[str, str] = {
+    "search_catalog": "Find products matching the shopper's words and filters, best first.",
+    "market_snapshot": "Price distribution, stock, top brands and best-rated picks of the matching items.",
+    "compare_products": "Compare products side by side on price, rating, sizes, colours and stock.",
+    "check_stock": "Stock state and listed sizes of given products.",
+    "search_documents": "Passages of the store's uploaded documents (policies, size guides) about a question.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What `search_catalog` returns: cards best first, the filters applied in the end, and
+    the filters that had to be dropped to find anything."""
+
+    cards: list[dict[str, Any]]
+    filters: Filters
+    relaxed: tuple[str, ...] = ()
+    total: int = 0
+    products: list[Product] = field(default_factory=list)
+
+
+def _known(platform: Platform, filters: Filters) -> Filters:
+    """Only filter values some product carries (a colour the catalog has no item in must not
+    empty the results); prices and stock pass through."""
+    return platform.search.table.known(filters)
+
+
+async def search_catalog(
+    platform: Platform, query: str, filters: Filters, *, asked: frozenset[str] = frozenset(),
+    exclude: frozenset[str] = frozenset(), k: int = CARDS,
+) -> Found:
+    """Best matches for the query within the filters. When nothing fits, the closest items
+    within the budget: filters are dropped one by one in RELAX_ORDER, those the shopper did
+    not name in this message (`asked`) first. The budget is never dropped."""
+    search = platform.search
+    filters = _known(platform, filters)
+    plan = search.plan(query, Filters())
+    plan = replace(plan, filters=filters, candidates=search.candidates(filters))
+    relaxed: list[str] = []
+    hits = [h for h in await search.hybrid(plan, k=POOL) if h.sku not in exclude]
+    if not hits and plan.candidates:
+        # The words matched nothing inside the filters: rank the filtered items by rating.
+        hits_skus = _best_first(search.products(plan.candidates), exclude)
+        products = hits_skus[:k]
+        return Found([card(p) for p in products], filters, (), len(hits_skus), products)
+    order = [n for n in RELAX_ORDER if n not in asked] + [n for n in RELAX_ORDER if n in asked]
+    for name in order:
+        if hits:
+            break
+        if getattr(filters, name) in (None, ()):
+            continue
+        filters = replace(filters, **{name: () if name in ("sizes", "colors") else None})
+        relaxed.append(name)
+        plan = replace(plan, filters=filters, candidates=search.candidates(filters))
+        hits = [h for h in await search.hybrid(plan, k=POOL) if h.sku not in exclude]
+    products = search.products(h.sku for h in hits[:k])
+    scores = {h.sku: h.score for h in hits}
+    return Found([card(p, score=scores[p["sku"]]) for p in products], filters, tuple(relaxed),
+                 len(hits), products)
+
+
+def _best_first(products: list[Product], exclude: frozenset[str]) -> list[Product]:
+    kept = [p for p in products if p["sku"] not in exclude]
+    return sorted(kept, key=lambda p: (not p.get("in_stock", True), -(p.get("rating") or 0), p.get("price") or 0))
+
+
+def matching(platform: Platform, query: str, filters: Filters) -> list[Product]:
+    """The items a market snapshot describes: those passing every filter but the budget;
+    with no filter at all, those whose words match the query well."""
+    search = platform.search
+    unpriced = replace(_known(platform, filters), min_price=None, max_price=None, in_stock=None)
+    candidates = search.candidates(unpriced)
+    if candidates is not None:
+        return search.products(candidates)
+    if not query.strip():
+        return []
+    hits = search.text_search(query, None, 500)
+    return search.products(sku for sku, score in hits if score >= TEXT_MATCH_FLOOR)
+
+
+def market_snapshot(platform: Platform, query: str, filters: Filters) -> dict[str, Any]:
+    items = matching(platform, query, filters)
+    figures = market.snapshot(items, max_price=filters.max_price, min_price=filters.min_price)
+    asked = replace(filters, min_price=None, max_price=None).as_dict()
+    return {"filters": asked, **figures}
+
+
+def compare_products(platform: Platform, skus: list[str]) -> dict[str, Any]:
+    products = platform.search.products(skus)
+    rows = [
+        {
+            "sku": p["sku"],
+            "title": p.get("title"),
+            "brand": p.get("brand"),
+            "price": p.get("price"),
+            "rating": p.get("rating"),
+            "in_stock": p.get("in_stock", True),
+            "sizes": list(p.get("sizes") or []),
+            "colors": list(p.get("colors") or []),
+            "fabric": (p.get("attributes") or {}).get("fabric"),
+            "occasion": (p.get("attributes") or {}).get("occasion"),
+        }
+        for p in products
+    ]
+    out: dict[str, Any] = {"products": rows}
+    priced = [r for r in rows if isinstance(r["price"], (int, float))]
+    if len(priced) >= 2:
+        cheap = min(priced, key=lambda r: r["price"])
+        dear = max(priced, key=lambda r: r["price"])
+        out["cheaper"] = {"sku": cheap["sku"], "by": dear["price"] - cheap["price"]}
+    rated = [r for r in rows if isinstance(r["rating"], (int, float))]
+    if len(rated) >= 2 and len({r["rating"] for r in rated}) > 1:
+        out["higher_rated"] = max(rated, key=lambda r: r["rating"])["sku"]
+    return out
+
+
+def check_stock(platform: Platform, skus: list[str], size: str | None = None) -> list[dict[str, Any]]:
+    """What the catalog holds: an in-stock flag per product and the sizes it is listed in.
+    There is no per-size stock count, and the answer says so."""
+    out = []
+    for p in platform.search.products(skus):
+        sizes = list(p.get("sizes") or [])
+        row: dict[str, Any] = {"sku": p["sku"], "title": p.get("title"), "in_stock": p.get("in_stock", True),
+                               "sizes": sizes}
+        if size is not None:
+            row["size"] = size
+            row["size_listed"] = size.lower() in {s.lower() for s in sizes}
+        out.append(row)
+    return out
+
+
+async def search_documents(platform: Platform, query: str, limit: int = 4) -> list[dict[str, Any]]:
+    return await document_sources(platform, query, limit)
