@@ -18,6 +18,7 @@ from app.errors import EXCEPTION_HANDLERS
 from app.platform import Platform
 from app.routes import api_docs, catalog, chat, health, metrics, search
 from app.routes import context, troika
+from app.routes import web
 from config.settings import Settings, load_settings
 
 # Nothing downloads at run time: model weights come from installed packages.
@@ -60,6 +61,7 @@ def create_app(
         *catalog.routes(),
         *chat.routes(platform),
         *troika.routes(platform),
+        *web.routes(),
         *(extra_routes or []),
     ]
     middleware = (

@@ -1,0 +1,124 @@
+"""The web front ends: the demo storefront (`/`), the context-file uploader (`/admin/context`)
+and the static files behind them (`/static/...`: the web components, their stylesheet and the
+product placeholder images).
+
+No build step and no CDN: the pages are plain HTML files in `app/web/pages/`, and everything
+they load comes from `/static` on this app.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+WEB = Path(__file__).resolve().parents[1] / "web"
+STATIC = WEB / "static"
+PAGES = WEB / "pages"
+
+CHAT_ENDPOINT = "/api/chat/query/stream"
+TROIKA_ENDPOINT = "/api/troika/intelligent-chat/stream"
+
+# Explicit types: what `mimetypes` guesses depends on the Python version (3.11's own table
+# says application/javascript for .js, 3.12's text/javascript) and on the machine's
+# /etc/mime.types; and text types get their charset here.
+_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".html": "text/html; charset=utf-8",
+}
+# The script and stylesheet are not fingerprinted, so a short max-age: a deploy reaches
+# shoppers within minutes, and revalidation (ETag / Last-Modified) is cheap after that.
+# Product placeholders change almost never.
+_CACHE_ASSETS = "public, max-age=300"
+_CACHE_IMAGES = "public, max-age=86400"
+
+# The pages run and call only this app's code; images may also come from https (a real
+# catalog's image CDN); `media-src blob:` for the answer audio the chat widget plays from
+# decoded chunks. With it, even a markup bug could not run injected script.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class WebStatic(StaticFiles):
+    """StaticFiles with explicit content types, `Cache-Control` and `nosniff`."""
+
+    def file_response(
+        self, full_path: os.PathLike[str] | str, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        suffix = Path(full_path).suffix.lower()
+        if suffix in _TYPES and response.status_code != 304:
+            response.headers["content-type"] = _TYPES[suffix]
+        response.headers["cache-control"] = _CACHE_IMAGES if suffix == ".svg" else _CACHE_ASSETS
+        response.headers["x-content-type-options"] = "nosniff"
+        return response
+
+
+def _page(name: str) -> str:
+    """Read on each request: two small files, and an edit shows without a restart."""
+    return (PAGES / name).read_text(encoding="utf-8")
+
+
+def _headers(cache: str) -> dict[str, str]:
+    return {
+        "Cache-Control": cache,
+        "Content-Security-Policy": _CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+
+
+def chat_endpoint(request: Request) -> str:
+    """The Troika agent when this app serves it, else the plain chat: the demo page works
+    whichever parts are deployed."""
+    for route in request.app.routes:
+        if getattr(route, "path", None) == TROIKA_ENDPOINT:
+            return TROIKA_ENDPOINT
+    return CHAT_ENDPOINT
+
+
+async def index(request: Request) -> HTMLResponse:
+    """The demo storefront. `/?q=lehenga` opens with that search running: the query goes
+    into the search element's `query` attribute, HTML-escaped (it is the shopper's text)."""
+    query = request.query_params.get("q", "")[:512]
+    body = (
+        _page("index.html")
+        .replace("{{query}}", html.escape(query, quote=True))
+        .replace("{{chat_endpoint}}", html.escape(chat_endpoint(request), quote=True))
+    )
+    return HTMLResponse(body, headers=_headers("no-cache"))
+
+
+async def admin_context(request: Request) -> HTMLResponse:
+    """The uploader. The page itself holds no secret (the token is asked for in the browser
+    and sent only to this origin), but it is never cached anywhere."""
+    return HTMLResponse(_page("admin_context.html"), headers=_headers("no-store"))
+
+
+index.__openapi__ = {  # type: ignore[attr-defined]
+    "get": {"summary": "Demo storefront: search widget and chat embed (?q= starts a search)",
+            "responses": {"200": {"description": "HTML page"}}}
+}
+admin_context.__openapi__ = {  # type: ignore[attr-defined]
+    "get": {"summary": "Context-file uploader (admin token asked in the page)",
+            "responses": {"200": {"description": "HTML page"}}}
+}
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", index, methods=["GET"]),
+        Route("/admin/context", admin_context, methods=["GET"]),
+        Mount("/static", app=WebStatic(directory=STATIC), name="static"),
+    ]

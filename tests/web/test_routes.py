@@ -1,0 +1,50 @@
+"""The web routes over HTTP (no browser): pages, static files with their types and caching,
+a placeholder image for every demo category, and the query escaped into the page."""
+
+from __future__ import annotations
+
+import httpx
+
+from app.catalog.demo import CATEGORIES
+from tests.support.server import AppServer
+
+
+def test_pages_and_static_files_have_types_and_caching(web_app: AppServer) -> None:
+    with httpx.Client(base_url=web_app.url, timeout=15) as client:
+        index = client.get("/")
+        admin = client.get("/admin/context")
+        script = client.get("/static/storestream.js")
+        style = client.get("/static/storestream.css")
+        missing = client.get("/static/nothing-here.js")
+        revalidated = client.get("/static/storestream.js", headers={"If-None-Match": script.headers["etag"]})
+    assert index.status_code == 200 and index.headers["content-type"] == "text/html; charset=utf-8"
+    assert index.headers["cache-control"] == "no-cache"
+    assert "script-src 'self'" in index.headers["content-security-policy"]
+    assert '<storestream-search query=""' in index.text and "{{" not in index.text
+    assert admin.status_code == 200 and admin.headers["cache-control"] == "no-store"
+    assert "<storestream-context-admin>" in admin.text
+    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert style.headers["content-type"] == "text/css; charset=utf-8"
+    assert script.headers["cache-control"] == "public, max-age=300"
+    assert script.headers["x-content-type-options"] == "nosniff"
+    assert revalidated.status_code == 304
+    assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
+
+
+def test_every_demo_category_has_a_placeholder_image(web_app: AppServer) -> None:
+    names = [*(name.replace(" ", "-") for name in CATEGORIES), "generic"]
+    with httpx.Client(base_url=web_app.url, timeout=15) as client:
+        for name in names:
+            response = client.get(f"/static/products/{name}.svg")
+            assert response.status_code == 200, name
+            assert response.headers["content-type"] == "image/svg+xml"
+            assert response.text.startswith("<svg") and len(response.content) < 4096
+        # And every image_url the demo catalog actually carries resolves.
+        products = client.get("/api/products/search", params={"q": "a", "limit": 50}).json()["products"]
+    assert {p["image_url"].rsplit("/", 1)[-1][:-4] for p in products} <= set(names)
+
+
+def test_query_goes_into_the_page_escaped(web_app: AppServer) -> None:
+    response = httpx.get(f"{web_app.url}/", params={"q": '"><script>alert(1)</script>'}, timeout=15)
+    assert '<storestream-search query="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in response.text
+    assert "<script>alert(1)" not in response.text
