@@ -31,6 +31,9 @@ from app.agent.intents import (
 from app.search.embedder import Embedder
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "intents.jsonl"
+# Written blind after the config was tuned on DATA; for measuring only (bench/intent_accuracy.py
+# --data), so no accuracy is asserted on it and it must never be used to revise the config.
+HELDOUT = DATA.with_name("intents_heldout.jsonl")
 
 # Floors asserted below (measured values when written: full 0.94, lexical + rules 0.80).
 FULL_OVERALL, FULL_PER_INTENT, FULL_HINGLISH = 0.90, 0.75, 0.85
@@ -111,6 +114,21 @@ def test_dataset_is_disjoint_from_prototypes() -> None:
     prototypes = {squash(text) for examples in load_intent_config().examples.values() for text in examples}
     overlap = [row["text"] for row in load_dataset() if squash(row["text"]) in prototypes]
     assert overlap == []
+
+
+def test_heldout_dataset_has_every_intent_and_no_copied_text() -> None:
+    rows = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert {row["intent"] for row in rows} == set(INTENTS)
+    assert {row["lang"] for row in rows} == {"en", "hinglish"}
+
+    def key(text: str) -> str:  # stricter than squash: punctuation does not make a message new
+        return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
+
+    prototypes = {key(text) for examples in load_intent_config().examples.values() for text in examples}
+    tuning = {key(row["text"]) for row in load_dataset()}
+    assert [row["text"] for row in rows if key(row["text"]) in prototypes] == []
+    assert [row["text"] for row in rows if key(row["text"]) in tuning] == []
+    assert len({key(row["text"]) for row in rows}) == len(rows), "duplicate held-out messages"
 
 
 def test_gloss_translates_only_listed_words() -> None:
