@@ -27,6 +27,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         proxy_headers=False,  # the limiter decides whom to trust (TRUSTED_PROXIES)
         access_log=False,
+        # JSON logs: uvicorn's lines go through the root handler too (app/logs.py).
+        **({"log_config": None} if settings.log_format == "json" else {}),
     )
     return 0
 

@@ -5,7 +5,6 @@ error handlers. `python -m app serve` (or `uvicorn --factory app.main:create_app
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import AsyncIterator, Sequence
 
@@ -14,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from app.cors import PublicCORS
+from app import logs
 from app.errors import EXCEPTION_HANDLERS
 from app.platform import Platform
 from app.routes import api_docs, catalog, chat, health, metrics, search
@@ -26,11 +26,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=False
-    )
-    logging.getLogger("storestream").setLevel(level)
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """Text (default) or one JSON object per line (`LOG_FORMAT=json`): app/logs.py."""
+    logs.configure(level, fmt)
 
 
 def create_app(
@@ -41,7 +39,7 @@ def create_app(
     """Build the app. `extra_routes` receive the same platform (used by tests to mount
     producers of their own behind the real engine and limiter)."""
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     platform = Platform(settings)
 
     @contextlib.asynccontextmanager

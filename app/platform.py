@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 import threading
 from pathlib import Path
@@ -16,6 +17,7 @@ from app import ingest
 from app.ingest import upload
 from app.ingest.context_index import ContextIndex
 from app.ratelimit.limiter import StreamLimiter
+from app.redis_link import RedisLinks
 from app.agent.intents import IntentClassifier
 from app.catalog.demo import generate_catalog
 from app.search.embedder import MODEL_ID, Embedder
@@ -41,13 +43,14 @@ class Platform:
         self.settings = settings
         self.metrics = StreamMetrics()
         self.open_streams = OpenStreams()
-        self.limiter = StreamLimiter(settings, self.metrics)
-        self.replay: ReplayBuffer = MemoryReplayBuffer(
-            max_events=settings.stream_replay_events,
-            max_bytes=settings.stream_replay_bytes,
-            max_streams=settings.stream_replay_streams,
-            ttl_s=settings.stream_replay_ttl_s,
+        # Redis servers shared with other instances (limiter, stream leases, replay), if any.
+        self.instance_id = secrets.token_hex(6)
+        self.redis = RedisLinks(
+            timeout_ms=settings.redis_timeout_ms, lease_s=settings.redis_lease_s,
+            instance_id=self.instance_id,
         )
+        self.limiter = StreamLimiter(settings, self.metrics, self.redis)
+        self.replay: ReplayBuffer = _replay_buffer(settings, self.redis)
         self.embedded: EmbeddedMongo | None = None
         self.store: Store | None = None
         self.db_error: str | None = "not started"
@@ -188,6 +191,24 @@ class Platform:
             await self.store.close()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
+        flush = getattr(self.replay, "aclose", None)  # the Redis buffer writes behind
+        if flush is not None:
+            await flush()
+        await self.redis.close()
+
+
+def _replay_buffer(settings: Settings, redis: RedisLinks) -> ReplayBuffer:
+    bounds = dict(
+        max_events=settings.stream_replay_events,
+        max_bytes=settings.stream_replay_bytes,
+        max_streams=settings.stream_replay_streams,
+        ttl_s=settings.stream_replay_ttl_s,
+    )
+    if settings.stream_replay_url:
+        from app.streams.replay_redis import RedisReplayBuffer
+
+        return RedisReplayBuffer(redis.get(settings.stream_replay_url), **bounds)
+    return MemoryReplayBuffer(**bounds)
 
 
 def _language_model(settings: Settings) -> LanguageModel:

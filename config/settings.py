@@ -96,6 +96,20 @@ def _storage_url(raw: str) -> str:
     return value
 
 
+def _redis_url_or_empty(raw: str) -> str:
+    value = raw.strip()
+    if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
+        raise ValueError("a redis:// URL, or nothing for the in-process buffer")
+    return value
+
+
+def _lease_s(raw: str) -> float:
+    value = _positive_float(raw)
+    if value < 1:
+        raise ValueError("a number of seconds, 1 or more")
+    return value
+
+
 def _mongodb_url(raw: str) -> str:
     value = raw.strip()
     if value and not value.startswith(("mongodb://", "mongodb+srv://")):
@@ -126,6 +140,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one JSON object per line)
     data_dir: Path = Path("data")
 
     streaming_enabled: bool = True
@@ -141,8 +156,12 @@ class Settings:
     stream_replay_bytes: int = 1 << 20  # bytes held per stream
     stream_replay_streams: int = 1000  # streams held at once (oldest evicted)
     stream_replay_ttl_s: float = 300.0  # how long a finished stream stays resumable
+    stream_replay_url: str = ""  # empty: in-process buffer; redis://: shared by every instance
 
     rate_limit_storage_url: str = "memory://"
+    rate_limit_fail_open: bool = False  # Redis unreachable: let requests through (else 503)
+    redis_timeout_ms: int = 500  # connect and reply timeout of every Redis call; no retries
+    redis_lease_s: float = 15.0  # a crashed instance's streams count this long at most
     rate_limit_whitelist: tuple[Network, ...] = ()
     trusted_proxies: tuple[Network, ...] = ()
 
@@ -194,6 +213,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "HOST": ("host", _text),
     "PORT": ("port", _port),
     "LOG_LEVEL": ("log_level", _log_level),
+    "LOG_FORMAT": ("log_format", _one_of("text", "json")),
     "DATA_DIR": ("data_dir", lambda raw: Path(raw.strip() or "data")),
     "STREAMING_ENABLED": ("streaming_enabled", _bool),
     "STREAMING_TIMEOUT": ("streaming_timeout", _positive_int),
@@ -207,7 +227,11 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "STREAM_REPLAY_BYTES": ("stream_replay_bytes", _positive_int),
     "STREAM_REPLAY_STREAMS": ("stream_replay_streams", _positive_int),
     "STREAM_REPLAY_TTL_S": ("stream_replay_ttl_s", _positive_float),
+    "STREAM_REPLAY_URL": ("stream_replay_url", _redis_url_or_empty),
     "RATE_LIMIT_STORAGE_URL": ("rate_limit_storage_url", _storage_url),
+    "RATE_LIMIT_FAIL_OPEN": ("rate_limit_fail_open", _bool),
+    "REDIS_TIMEOUT_MS": ("redis_timeout_ms", _positive_int),
+    "REDIS_LEASE_S": ("redis_lease_s", _lease_s),
     "RATE_LIMIT_WHITELIST": ("rate_limit_whitelist", _networks),
     "TRUSTED_PROXIES": ("trusted_proxies", _networks),
     "SEARCH_EMBEDDINGS": ("search_embeddings", _bool),

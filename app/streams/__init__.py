@@ -4,7 +4,7 @@
 - `wire.py`     SSE framing
 - `engine.py`   the normalised sequence: deadline, errors, complete/close
 - `response.py` the SSE transport: keep-alives, disconnects, coalescing, replay
-- `replay.py`   the `Last-Event-ID` buffer
+- `replay.py`   the `Last-Event-ID` buffer (`replay_redis.py`: the same, shared by instances)
 - `fold.py`     the JSON twin
 - `endpoint.py` glue: validation, rate limit and stream cap, both routes of an endpoint
 - `metrics.py`  Prometheus metrics

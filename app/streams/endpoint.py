@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.errors import error_response
+from app.redis_link import Unavailable
 from app.streams import wire
 from app.streams.engine import StreamContext, new_stream_id, run_stream
 from app.streams.events import EVENT_TYPES, Code, Event, StreamError
@@ -93,11 +94,12 @@ def sse_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Res
         if not last_event_id:
             params = await spec.parse(request)
 
-        if not limiter.slots.acquire(client):
+        try:
+            release = await limiter.take_slot(client)
+        except Unavailable:  # the cap lives in Redis, which is unreachable: fail closed
+            return limiter.unavailable()
+        if release is None:
             return limiter.too_many_streams(request)
-
-        def release() -> None:
-            limiter.slots.release(client)
 
         if held is not None and resume is not None:
             return ReplayResponse(
@@ -158,7 +160,13 @@ def json_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Re
             connected_context=spec.context(params) if spec.context else None,
         )
         status, doc = fold(events)
-        log.info("%s json outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, len(events), ctx.elapsed_ms())
+        duration_ms = ctx.elapsed_ms()
+        log.info(
+            "%s json outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, len(events), duration_ms,
+            extra={"event": "stream_end", "transport": "json", "stream": ctx.stream,
+                   "stream_id": ctx.stream_id, "route": request.url.path, "client": ctx.client,
+                   "outcome": outcome, "events": len(events), "duration_ms": round(duration_ms, 1)},
+        )
         return JSONResponse(spec.shape(doc) if spec.shape else doc, status_code=status)
 
     return endpoint

@@ -179,7 +179,10 @@ class EventStreamResponse:
         if self.open_streams is not None:
             self.open_streams.add(channel)
         self.metrics.open_streams.labels(ctx.stream).inc()
-        log.info("%s start client=%s", ctx.tag, ctx.client)
+        self.route = scope.get("path", "")
+        log.info("%s start client=%s", ctx.tag, ctx.client,
+                 extra={"event": "stream_start", "stream": ctx.stream, "stream_id": ctx.stream_id,
+                        "route": self.route, "client": ctx.client})
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.headers})
             finished = False
@@ -261,7 +264,11 @@ class EventStreamResponse:
         self.metrics.open_streams.labels(ctx.stream).dec()
         self.metrics.duration.labels(ctx.stream, outcome).observe(duration)
         log.info(
-            "%s end outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, sent, duration * 1000
+            "%s end outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, sent, duration * 1000,
+            extra={"event": "stream_end", "transport": "sse", "stream": ctx.stream,
+                   "stream_id": ctx.stream_id, "route": getattr(self, "route", ""),
+                   "client": ctx.client, "outcome": outcome, "events": sent,
+                   "duration_ms": round(duration * 1000, 1)},
         )
 
 
