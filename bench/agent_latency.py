@@ -32,7 +32,7 @@ import time  # noqa: E402
 
 import httpx  # noqa: E402
 
-from bench.common import cpu_model  # noqa: E402
+from bench.common import machine  # noqa: E402
 from tests.support.server import AppServer  # noqa: E402
 
 COLORS = ["red", "blue", "green", "black", "pink", "maroon", "yellow", "white"]
@@ -133,7 +133,7 @@ def main() -> int:
     result = {
         "command": "python bench/agent_latency.py" + (" --quick" if args.quick else ""),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "cpu": cpu_model(), "load_average": round(os.getloadavg()[0], 2)},
+        "machine": machine(("uvicorn", "starlette", "sentence-transformers"), loadavg_at_end=round(os.getloadavg()[0], 2)),
         "turns": len(rows["agent"]),
         "agent": {k: summary("agent", k) for k in keys},
         "chat": {k: summary("chat", k) for k in keys},
@@ -149,7 +149,7 @@ def main() -> int:
     lines = ["| after `connected` (ms, p50 / p99) | Troika agent | chat stream (peer) |", "|---|---:|---:|"]
     lines += [f"| {labels[k]} | {cell('agent', k)} | {cell('chat', k)} |" for k in keys]
     lines += ["", f"{result['turns']} turns each ({len(script)} scripted sessions of 4 turns), "
-              f"{result['date']}, load average at end {result['machine'].get('load_average', '?')}."]
+              f"{result['date']}, load average at end {result['machine']['loadavg_at_end']}."]
     table = "\n".join(lines)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)

@@ -41,10 +41,8 @@ if str(ROOT) not in sys.path:
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import platform as pyplatform  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import statistics  # noqa: E402
@@ -55,7 +53,8 @@ from typing import Any  # noqa: E402
 
 import psutil  # noqa: E402
 
-from bench.common import cpu_model, package_version  # noqa: E402
+from bench.common import machine as common_machine  # noqa: E402
+from bench.common import wait_until_serving  # noqa: E402
 from bench.sse_engine import count_events, pct, raise_nofile, read_first_event  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -184,19 +183,8 @@ class Instance(Proc):
     def start(self, timeout: float = 60.0) -> Instance:
         super().start()
         assert self.proc is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log_tail()}")
-            try:
-                with socket.create_connection((HOST, self.port), timeout=0.5) as sock:
-                    sock.sendall(f"GET /gc HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
-                    if sock.recv(64).startswith(b"HTTP/1.1 200"):
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not start: {self.log_tail()}")
+        wait_until_serving(self.proc, HOST, self.port, timeout=timeout, log_tail=self.log_tail)
+        return self
 
 
 # --- the client ----------------------------------------------------------------------------
@@ -474,19 +462,11 @@ _names = iter(range(10**6))
 
 
 def machine() -> dict[str, Any]:
-    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "python": sys.version.split()[0],
-        "platform": pyplatform.platform(),
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "versions": {d: package_version(d) for d in ("uvicorn", "starlette", "slowapi", "limits", "redis")},
-        "redis_server": redis_version,
-        "server": "uvicorn " + " ".join(UVICORN_OPTS),
-        "client": "asyncio raw sockets (this process), HTTP/1.1 Connection: close",
-    }
+    return common_machine(("uvicorn", "starlette", "slowapi", "limits", "redis"),
+        redis_server=subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip(),
+        server="uvicorn " + " ".join(UVICORN_OPTS),
+        client="asyncio raw sockets (this process), HTTP/1.1 Connection: close",
+    )
 
 
 def markdown(doc: dict[str, Any]) -> str:

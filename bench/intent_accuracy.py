@@ -55,9 +55,7 @@ if str(ROOT) not in sys.path:
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
-import platform as pyplatform  # noqa: E402
 import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from typing import Any  # noqa: E402
@@ -66,7 +64,7 @@ import numpy as np  # noqa: E402
 
 from app.agent.intents import INTENTS, IntentClassifier, IntentConfig, load_intent_config  # noqa: E402
 from app.search.embedder import MODEL_ID, Embedder  # noqa: E402
-from bench.common import cpu_model, package_version  # noqa: E402
+from bench.common import machine as common_machine  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "intents.jsonl"
 RESULTS = ROOT / "bench" / "results"
@@ -155,16 +153,7 @@ async def latency(classifier: IntentClassifier, texts: list[str], rounds: int) -
 
 
 def machine() -> dict[str, Any]:
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "python": sys.version.split()[0],
-        "platform": pyplatform.platform(),
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "versions": {d: package_version(d) for d in ("numpy", "torch", "sentence-transformers")},
-        "threads": "OPENBLAS/OMP/MKL_NUM_THREADS=1, torch threads=1",
-    }
+    return common_machine(("numpy", "torch", "sentence-transformers"), threads="OPENBLAS/OMP/MKL_NUM_THREADS=1, torch threads=1")
 
 
 async def run(quick: bool, progress: Any, data: Path = DATA) -> dict[str, Any]:

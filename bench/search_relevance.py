@@ -51,12 +51,10 @@ if str(ROOT) not in sys.path:
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import csv  # noqa: E402
-import datetime as dt  # noqa: E402
 import hashlib  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import platform as pyplatform  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
@@ -64,10 +62,9 @@ import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
-import psutil  # noqa: E402
 from rank_bm25 import BM25Okapi  # noqa: E402
 
-from bench.common import cpu_model, package_version  # noqa: E402
+from bench.common import machine as common_machine  # noqa: E402
 from app.catalog.demo import BRANDS, CATEGORIES, COLOR_FAMILIES, OCCASIONS, generate_catalog  # noqa: E402
 from app.catalog.validate import RowError, validate_product  # noqa: E402
 from app.search import service as service_mod  # noqa: E402
@@ -491,17 +488,7 @@ def speed(rel: dict[str, Any], cfg: dict[str, Any], progress) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": sys.version.split()[0],
-        "platform": pyplatform.platform(),
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "versions": {d: package_version(d) for d in ("rank-bm25", "numpy", "torch", "sentence-transformers", "hnswlib")},
-        "threads": "OPENBLAS/OMP/MKL_NUM_THREADS=1, torch threads=1",
-    }
+    return common_machine(("rank-bm25", "numpy", "torch", "sentence-transformers", "hnswlib"), threads="OPENBLAS/OMP/MKL_NUM_THREADS=1, torch threads=1")
 
 
 def command(argv: list[str]) -> str:

@@ -37,11 +37,9 @@ if str(ROOT) not in sys.path:
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
-import platform as pyplatform  # noqa: E402
 import pstats  # noqa: E402
 import resource  # noqa: E402
 import signal  # noqa: E402
@@ -55,7 +53,8 @@ from typing import Any  # noqa: E402
 
 import psutil  # noqa: E402
 
-from bench.common import cpu_model, package_version  # noqa: E402
+from bench.common import machine as common_machine  # noqa: E402
+from bench.common import wait_until_serving  # noqa: E402
 from bench.servers import FACTORIES, STREAM_PATH  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -120,19 +119,8 @@ class Server:
         )
         log.close()
         self.ps = psutil.Process(self.proc.pid)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.log_tail()}")
-            try:
-                with socket.create_connection((HOST, self.port), timeout=0.5) as sock:
-                    sock.sendall(f"GET /gc HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
-                    if sock.recv(64).startswith(b"HTTP/1.1 200"):
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not start within {timeout}s: {self.log_tail()}")
+        wait_until_serving(self.proc, HOST, self.port, timeout=timeout, log_tail=self.log_tail)
+        return self
 
     def log_tail(self) -> str:
         try:
@@ -485,19 +473,11 @@ def targets(results: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> dict[str
 
 
 def machine() -> dict[str, Any]:
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "cpu_count_physical": psutil.cpu_count(logical=False),
-        "cpu_model": cpu_model(),
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": sys.version.split()[0],
-        "platform": pyplatform.platform(),
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "versions": {d: package_version(d) for d in ("uvicorn", "starlette", "sse-starlette", "h11", "anyio")},
-        "server": "uvicorn " + " ".join(UVICORN_OPTS),
-        "client": "asyncio raw sockets (this process), HTTP/1.1 Connection: close",
-    }
+    return common_machine(("uvicorn", "starlette", "sse-starlette", "h11", "anyio"),
+        cpu_count_physical=psutil.cpu_count(logical=False),
+        server="uvicorn " + " ".join(UVICORN_OPTS),
+        client="asyncio raw sockets (this process), HTTP/1.1 Connection: close",
+    )
 
 
 async def profile_ours(cfg: dict[str, Any], log_dir: Path) -> str:

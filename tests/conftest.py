@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.store.embedded import EmbeddedMongo
+from tests.support.llama_server import llama_server, unavailable_reason
 from tests.support.server import AppServer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -42,3 +43,12 @@ def app_server(
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def llama_url() -> Iterator[str]:
+    """A real OpenAI-compatible model server (llama.cpp's, SmolLM2-135M), started once."""
+    if reason := unavailable_reason():
+        pytest.skip(reason)
+    with llama_server() as server:
+        yield server.base_url

@@ -8,22 +8,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
-import pytest
 
-from tests.support.llama_server import MODEL, llama_server, unavailable_reason
+from tests.support.llama_server import MODEL
 from tests.support.server import AppServer
 from tests.support.sse import read_stream
-
-
-@pytest.fixture(scope="module")
-def llama_url() -> Iterator[str]:
-    if reason := unavailable_reason():
-        pytest.skip(reason)
-    with llama_server() as server:
-        yield server.base_url
 
 
 def _env(llama_url: str) -> dict[str, str]:
