@@ -6,6 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app.redis_link import Unavailable, is_redis
+
 
 async def healthz(request: Request) -> JSONResponse:
     """Readiness of the database, its indexes and the models, with reasons (503 when not ready)."""
@@ -31,11 +33,33 @@ async def healthz(request: Request) -> JSONResponse:
     search = platform.search.health()
     search["ready"] = platform.search.ready
     ready = db["ready"] and indexes["ready"] and models["ready"] and search["ready"]
-    body = {
-        "status": "ok" if ready else "degraded",
-        "checks": {"db": db, "indexes": indexes, "models": models, "search": search},
-    }
+    checks = {"db": db, "indexes": indexes, "models": models, "search": search}
+    if redis := await _redis(platform):
+        checks["redis"] = redis
+        ready = ready and (redis["ready"] or not redis["required"])
+    body = {"status": "ok" if ready else "degraded", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def _redis(platform) -> dict | None:
+    """The Redis servers this instance shares with others (None when it uses none): each
+    pinged within REDIS_TIMEOUT_MS. Required for readiness only when the rate limiter lives
+    there and fails closed: then a Redis outage means this instance refuses every stream."""
+    links = list(platform.redis)
+    if not links:
+        return None
+    settings = platform.settings
+    servers = []
+    for link in links:
+        entry: dict = {"url": link.outage.url, "ready": True}
+        try:
+            await link.call("health check", "/healthz reports it", lambda client: client.ping())
+        except Unavailable:
+            entry["ready"] = False
+            entry["reason"] = "unreachable"
+        servers.append(entry)
+    required = is_redis(settings.rate_limit_storage_url) and not settings.rate_limit_fail_open
+    return {"ready": all(s["ready"] for s in servers), "required": required, "servers": servers}
 
 
 healthz.__openapi__ = {  # type: ignore[attr-defined]

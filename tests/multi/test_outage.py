@@ -158,3 +158,30 @@ async def test_json_logs_carry_the_stream_fields(
     assert twin["route"] == "/t/echo" and twin["outcome"] == "complete" and twin["stream"] == "echo"
     start = next(r for r in parsed if r.get("event") == "stream_start" and r.get("stream_id") == stream_id)
     assert start["client"] == "127.0.0.1"
+
+
+async def test_healthz_reports_redis_and_needs_it_only_when_failing_closed(
+    redis_server: RedisServer, app_server: Callable[..., AppServer]
+) -> None:
+    closed = app_server(**redis_env(redis_server))
+    open_ = app_server(**redis_env(redis_server, RATE_LIMIT_FAIL_OPEN="true"))
+    async with asyncio.timeout(30), httpx.AsyncClient(timeout=10) as client:
+        before = {}
+        for server in (closed, open_):
+            response = await client.get(f"{server.url}/healthz")
+            health = response.json()
+            assert health["checks"]["redis"]["ready"] is True
+            assert health["checks"]["redis"]["servers"][0]["url"] == redis_server.url
+            before[server.url] = response.status_code
+        assert before[closed.url] == 200
+        redis_server.stop()
+        down = await client.get(f"{closed.url}/healthz")
+        assert down.status_code == 503
+        assert down.json()["checks"]["redis"] == {
+            "ready": False, "required": True,
+            "servers": [{"url": redis_server.url, "ready": False, "reason": "unreachable"}],
+        }
+        tolerated = await client.get(f"{open_.url}/healthz")
+        assert tolerated.json()["checks"]["redis"]["ready"] is False
+        assert tolerated.json()["checks"]["redis"]["required"] is False
+        assert tolerated.status_code == before[open_.url] == 200  # it still serves streams
