@@ -18,7 +18,6 @@ memory and the answer are stored when the turn completes, and a partial answer i
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import re
@@ -34,6 +33,7 @@ from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
 from app.chat.answer import keep_partial, recent_history
 from app.llm.base import Grounding, Message, ProviderError
+from app.llm.grounded import pieces
 from app.search.products import Filters
 from app.search.query_parse import parse_query
 from app.streams import events as ev
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("storestream.agent")
 
-_PIECE = re.compile(r"\S+\s*|\s+")
 _COMPARE_WORDS = re.compile(r"\b(?:compare|comparison|vs\.?|versus|difference|better|behtar|farak|fark)\b", re.I)
 _FOLLOW_UP_FILLER = frozenset(
     "and or in it them those these ones one what about show me any do you have got with a the also same "
@@ -391,10 +390,8 @@ async def _answer(platform: Platform, request: AgentRequest, turn: Turn, outcome
     model from the same tool results."""
     model = platform.llm
     if model.name == "grounded":
-        for i, piece in enumerate(_PIECE.findall(reply.compose(turn, outcome))):
+        async for piece in pieces(reply.compose(turn, outcome)):
             yield piece
-            if i % 8 == 7:
-                await asyncio.sleep(0)  # let the engine flush what is ready
         return
     facts = reply.compose(turn, outcome)
     grounding = Grounding(

@@ -95,11 +95,17 @@ def compose(grounding: Grounding) -> str:
     return "\n\n".join(blocks)
 
 
+async def pieces(text: str) -> AsyncIterator[str]:
+    """A composed answer as a model would stream it: word by word (with the spaces after)."""
+    for i, piece in enumerate(_PIECE.findall(text)):
+        yield piece
+        if i % 8 == 7:
+            await asyncio.sleep(0)  # let the engine flush what is ready
+
+
 class GroundedProvider:
     name = "grounded"
 
     async def stream(self, history: list[Message], grounding: Grounding) -> AsyncIterator[str]:
-        for i, piece in enumerate(_PIECE.findall(compose(grounding))):
+        async for piece in pieces(compose(grounding)):
             yield piece
-            if i % 8 == 7:
-                await asyncio.sleep(0)  # let the engine flush what is ready
