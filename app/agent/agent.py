@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from app.agent import reply, tools
+from app.agent import calling, reply, tools
 from app.agent.intents import IntentResult
 from app.agent.memory import Memory, filters_from, merge, points_at_shown, references
 from app.agent.slots import extract_slots, price_direction
@@ -148,6 +148,15 @@ def ranking_text(turn: Turn) -> str:
 # -- acting -------------------------------------------------------------------------------
 
 
+_MESSAGES = {
+    "search_catalog": "Searching the catalog",
+    "market_snapshot": "Reading prices and stock of the matching items",
+    "compare_products": "Comparing the products",
+    "check_stock": "Checking stock and sizes",
+    "search_documents": "Looking through the store's documents",
+}
+
+
 def _tool(name: str, message: str, **args: Any) -> Event:
     return ev.progress("tool", message, tool=name, args=args)
 
@@ -165,11 +174,11 @@ def _targets(turn: Turn, memory: Memory) -> list[str]:
 async def _search(platform: Platform, turn: Turn, outcome: Outcome, *, market: bool) -> AsyncIterator[Event]:
     query = ranking_text(turn)
     args = {"query": query, "filters": turn.filters.as_dict()}
-    yield _tool("search_catalog", "Searching the catalog", **args)
+    yield _tool("search_catalog", _MESSAGES["search_catalog"], **args)
     outcome.tools.append("search_catalog")
     outcome.found = await tools.search_catalog(platform, query, turn.filters, asked=frozenset(turn.slots))
     if market:
-        yield _tool("market_snapshot", "Reading prices and stock of the matching items", **args)
+        yield _tool("market_snapshot", _MESSAGES["market_snapshot"], **args)
         outcome.tools.append("market_snapshot")
         outcome.market = tools.market_snapshot(platform, query, turn.filters)
         if not outcome.found.cards and outcome.market.get("closest"):
@@ -180,20 +189,26 @@ async def _search(platform: Platform, turn: Turn, outcome: Outcome, *, market: b
 async def _documents(platform: Platform, turn: Turn, outcome: Outcome) -> AsyncIterator[Event]:
     if getattr(platform, "context", None) is None or not platform.context.searchable:
         return
-    yield _tool("search_documents", "Looking through the store's documents", query=turn.message)
+    yield _tool("search_documents", _MESSAGES["search_documents"], query=turn.message)
     outcome.tools.append("search_documents")
     outcome.documents = await tools.search_documents(platform, turn.message)
 
 
 async def _stock(platform: Platform, turn: Turn, outcome: Outcome, skus: list[str]) -> AsyncIterator[Event]:
-    yield _tool("check_stock", "Checking stock and sizes", skus=skus, size=turn.size)
+    yield _tool("check_stock", _MESSAGES["check_stock"], skus=skus, size=turn.size)
     outcome.tools.append("check_stock")
     outcome.stock = tools.check_stock(platform, skus, turn.size)
 
 
 async def act(platform: Platform, turn: Turn, memory: Memory, outcome: Outcome) -> AsyncIterator[Event]:
-    """Run the tools the intent needs, announcing each before it runs."""
+    """Run the tools the turn needs, announcing each before it runs: those the model chooses
+    (function calling, when configured and it chooses any), else those of the intent."""
     if not turn.confident:
+        return
+    calls = await _model_calls(platform, turn, memory)
+    if calls:
+        async for event in _run_calls(platform, calls, outcome):
+            yield event
         return
     intent = turn.intent
     searchable = platform.search.ready
@@ -218,7 +233,7 @@ async def act(platform: Platform, turn: Turn, memory: Memory, outcome: Outcome) 
             skus = [c["sku"] for c in outcome.cards[:2]]
             outcome.found = None
         if len(skus) >= 2:
-            yield _tool("compare_products", "Comparing the products", skus=skus)
+            yield _tool("compare_products", _MESSAGES["compare_products"], skus=skus)
             outcome.tools.append("compare_products")
             outcome.comparison = tools.compare_products(platform, skus)
             outcome.focus = platform.search.products(skus)
@@ -248,6 +263,40 @@ async def act(platform: Platform, turn: Turn, memory: Memory, outcome: Outcome) 
     elif intent in ("order_status", "returns_policy"):
         async for event in _documents(platform, turn, outcome):
             yield event
+
+
+async def _model_calls(platform: Platform, turn: Turn, memory: Memory) -> list[calling.Call]:
+    choose = getattr(platform.llm, "choose_tools", None)
+    if choose is None or not platform.settings.llm_tool_calling:
+        return []
+    shown = platform.search.products(memory.shown)
+    try:
+        raw = await choose(calling.messages(turn, memory, shown), calling.SCHEMAS)
+    except ProviderError as exc:
+        log.warning("the model could not choose tools (%s); choosing by intent", exc.message)
+        return []
+    return calling.checked(raw, known_skus=set(platform.search.table.products))
+
+
+async def _run_calls(platform: Platform, calls: list[calling.Call], outcome: Outcome) -> AsyncIterator[Event]:
+    for call in calls:
+        yield _tool(call.name, _MESSAGES[call.name], **call.args())
+        outcome.tools.append(call.name)
+        ranking = " ".join(w for w in (call.query, call.filters.category or "", " ".join(call.filters.colors)) if w)
+        if call.name == "search_catalog":
+            outcome.found = await tools.search_catalog(platform, ranking, call.filters)
+            outcome.asked = call.filters
+        elif call.name == "market_snapshot":
+            outcome.market = tools.market_snapshot(platform, ranking, call.filters)
+        elif call.name == "compare_products":
+            outcome.comparison = tools.compare_products(platform, list(call.skus))
+            outcome.focus = platform.search.products(call.skus)
+        elif call.name == "check_stock":
+            outcome.stock = tools.check_stock(platform, list(call.skus), call.size)
+            outcome.focus = platform.search.products(call.skus)
+        elif call.name == "search_documents":
+            outcome.documents = await tools.search_documents(platform, call.query)
+
 
 
 # -- suggestions --------------------------------------------------------------------------
@@ -306,6 +355,8 @@ async def agent_events(request: AgentRequest, ctx: StreamContext) -> AsyncIterat
     outcome = Outcome()
     async for event in act(platform, turn, request.memory, outcome):
         yield event
+    if outcome.asked is not None:  # the model chose the search: the turn is about what it searched
+        turn = replace(turn, filters=outcome.asked)
     if outcome.market is not None:
         yield ev.results("market_intelligence", **outcome.market)
     cards = outcome.cards

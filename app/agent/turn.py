@@ -37,6 +37,7 @@ class Outcome:
     stock: list[dict[str, Any]] | None = None
     documents: list[dict[str, Any]] = field(default_factory=list)
     focus: list[dict[str, Any]] = field(default_factory=list)  # products a question is about
+    asked: Filters | None = None  # the search a model chose (function calling), if it chose one
     tools: list[str] = field(default_factory=list)
 
     @property

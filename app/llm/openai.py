@@ -248,6 +248,28 @@ class OpenAIProvider:
             retryable=True,
         )
 
+    async def choose_tools(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, max_tokens: int = 300
+    ) -> list[dict[str, Any]]:
+        """Function calling, not streamed: the `tool_calls` the model asks for (each
+        `{"name", "arguments"}` with the arguments parsed from their JSON text; a call whose
+        arguments are not a JSON object is dropped). Empty when it calls none. Transient
+        failures are retried like `stream`'s; raises `ProviderError` in the end."""
+        payload = {"model": self.model, "messages": messages, "tools": tools, "tool_choice": "auto",
+                   "stream": False, "max_tokens": max_tokens, "temperature": 0}
+        reason = "no attempt made"
+        for attempt in range(self.retries + 1):
+            try:
+                response = await self._client.post(self.url, json=payload, headers={"Accept": "application/json"})
+                if response.status_code != 200:
+                    await self._fail_status(response)
+                return _tool_calls(response)
+            except (_Transient, httpx.RequestError) as exc:
+                reason = exc.reason if isinstance(exc, _Transient) else _transport_reason(exc)
+                if attempt < self.retries:
+                    await asyncio.sleep(min(self.backoff_s * (2**attempt), MAX_BACKOFF_S))
+        raise ProviderError(f"The language model is unavailable ({reason}).", retryable=True)
+
     async def _attempt(self, payload: dict[str, Any]) -> AsyncIterator[str]:
         async with self._client.stream("POST", self.url, json=payload) as response:
             if response.status_code != 200:
@@ -319,6 +341,27 @@ class OpenAIProvider:
             text = text.replace(self._api_key, "[redacted]")
         text = _SECRETISH.sub("[redacted]", text)
         return _one_line(text, _EXCERPT_CHARS)
+
+
+def _tool_calls(response: httpx.Response) -> list[dict[str, Any]]:
+    try:
+        body = response.json()
+        message = body["choices"][0]["message"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise _Transient("a malformed reply") from None
+    calls = []
+    for call in (message or {}).get("tool_calls") or []:
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            continue
+        raw = function.get("arguments") or "{}"
+        try:
+            arguments = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            continue
+        if isinstance(arguments, dict):
+            calls.append({"name": function["name"], "arguments": arguments})
+    return calls
 
 
 async def _sse_data(response: httpx.Response) -> AsyncIterator[str]:
