@@ -88,6 +88,12 @@ def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any]
     current = merge(customer_filters(request.customer), memory.preferences)
     asked = filters_from(slots)
     filters = merge(current, asked)
+    if current.sizes and not filters.sizes and filters.category != current.category:
+        # A size is the shopper's, not the product's: it carries to a new kind of product
+        # when that kind comes in it (size M from lehengas to kurtas; not to shoes).
+        table = platform.search.table
+        kept = tuple(s for s in current.sizes if table.candidates(Filters(category=filters.category, sizes=(s,))))
+        filters = replace(filters, sizes=kept)
     intent = result.intent
     refs = references(message, memory.shown)
     cheaper_than: float | None = None

@@ -15,7 +15,8 @@ Follow-ups refine instead of restarting:
   from `app.agent.slots.price_direction`);
 - "compare the first two", "the second one": ordinals point into `shown`.
 A message that names a new kind of product starts a new search that keeps only the budget,
-occasion and gender (sizes, colours, fabric and brand belong to the old kind).
+occasion and gender (colours, fabric and brand belong to the old kind; the agent carries the
+size over too when the new kind comes in it).
 """
 
 from __future__ import annotations

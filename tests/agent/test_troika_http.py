@@ -175,6 +175,17 @@ async def test_follow_ups_refine_from_memory(server: AppServer) -> None:
     assert roles == [("user", "complete"), ("assistant", "complete")] * 4
 
 
+async def test_a_size_carries_to_a_new_kind_that_comes_in_it(server: AppServer) -> None:
+    first = await say(server, "lehenga in size M")
+    session = first.events[0][2]["session_id"]
+    kurtas = await say(server, "now show me kurtas", sessionId=session)
+    assert result(kurtas, "intent")["filters"]["sizes"] == ["M"]
+    cards = result(kurtas, "product_cards")["products"]
+    assert cards and all(c["category"] == "kurta" and "M" in c["sizes"] for c in cards)
+    shoes = await say(server, "and some juttis", sessionId=session)
+    assert "sizes" not in result(shoes, "intent")["filters"]  # shoes come in UK sizes, not M
+
+
 async def test_customer_budget_bounds_every_card(server: AppServer) -> None:
     got = await say(server, "show me sarees", customer={"name": "Asha", "budget": 5000})
     cards = result(got, "product_cards")["products"]
