@@ -12,8 +12,11 @@ first-run figure is kept in the report for that reason.
 
 Held-out data: tests/data/intents_heldout.jsonl (132 messages, 12 per intent) was written blind
 after the config was tuned, without reading the config, the data set above or the classifier,
-and it must never be used to revise the config. Measure on it with `--data PATH`; any
-non-default path writes bench/results/intent_accuracy_heldout.json and .md instead.
+and it must never be used to revise the config. tests/data/intents_heldout2.jsonl (132 messages,
+12 per intent) was written the same way, also without reading intents_heldout.jsonl. Measure on
+either with `--data PATH`; a non-default path writes bench/results/intent_accuracy_<name>.json and
+.md, <name> being the data file's stem without its "intents_" prefix (intents_heldout.jsonl ->
+intent_accuracy_heldout.*, intents_heldout2.jsonl -> intent_accuracy_heldout2.*).
 
 Peers, all built from the same config/intents.toml in this process (app.agent.intents):
   full             rules, then kNN over MiniLM embeddings (glossed) blended with char n-gram TF-IDF
@@ -33,8 +36,8 @@ BLAS on one thread, after the prototypes are embedded and 20 warm-up messages; t
 query cache is off (cache_size=0) so every message is embedded. Three rounds over the data set
 (one with --quick), p50/p99 in milliseconds.
 
-Results: bench/results/intent_accuracy.json and .md (``_heldout`` with a non-default --data,
-``_quick`` suffix for --quick), also printed.
+Results: bench/results/intent_accuracy.json and .md (``_<name>`` with a non-default --data, see
+above, ``_quick`` suffix for --quick), also printed.
 """
 
 from __future__ import annotations
@@ -89,6 +92,13 @@ CALIBRATED = ("full", "rules+lexical")
 
 def load_rows(path: Path = DATA) -> list[dict[str, str]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def data_suffix(path: Path) -> str:
+    """Result-file suffix for a data set: "" for the default, else "_" + its stem minus "intents_"."""
+    if path == DATA:
+        return ""
+    return "_" + path.stem.removeprefix("intents_")
 
 
 def display_path(path: Path) -> str:
@@ -272,7 +282,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one timing round instead of three")
     parser.add_argument("--data", type=Path, default=DATA,
                         help=f"labelled JSONL data set (default {display_path(DATA)}); any other path "
-                             "writes intent_accuracy_heldout.json/.md")
+                             "writes intent_accuracy_<stem>.json/.md (stem without 'intents_')")
     args = parser.parse_args()
     data = args.data if args.data.is_absolute() else (Path.cwd() / args.data)
     data = data.resolve()
@@ -292,7 +302,7 @@ def main() -> int:
                + (f" --data {display_path(data)}" if held_out else "")
                + (" --quick" if args.quick else ""))
     doc = {"machine": info, "command": command, **body}
-    suffix = ("_heldout" if held_out else "") + ("_quick" if args.quick else "")
+    suffix = data_suffix(data) + ("_quick" if args.quick else "")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"intent_accuracy{suffix}.json").write_text(json.dumps(doc, indent=2) + "\n")
     md = markdown(doc)
