@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("storestream.agent")
 
 _COMPARE_WORDS = re.compile(r"\b(?:compare|comparison|vs\.?|versus|difference|better|behtar|farak|fark)\b", re.I)
+_YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|ok|okay|please do|go on|carry on|haan|haa|ha|ji|ji haan|theek hai|chalo)\W*$", re.I)
 _FOLLOW_UP_FILLER = frozenset(
     "and or in it them those these ones one what about show me any do you have got with a the also same "
     "but please how is are there cheaper cheapest less expensive lower price priced more affordable "
@@ -121,6 +122,9 @@ def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any]
         intent = "product_question"  # "is the second one pure cotton?": one product, a question
     if not confident and asked.category is not None:
         # Naming a kind of product is a search, whatever else the message is unclear about.
+        intent, confident = "browse_search", True
+    elif not confident and _YES.match(message) and memory.preferences.category:
+        # "yes" to "Shall I carry on with red lehengas?": the search in memory.
         intent, confident = "browse_search", True
     parsed = parse_query(message)
     own = " ".join(w for w in parsed.residual.split() if w not in _FOLLOW_UP_FILLER)

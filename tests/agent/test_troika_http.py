@@ -186,6 +186,20 @@ async def test_a_size_carries_to_a_new_kind_that_comes_in_it(server: AppServer) 
     assert "sizes" not in result(shoes, "intent")["filters"]  # shoes come in UK sizes, not M
 
 
+async def test_yes_carries_on_with_the_remembered_search(server: AppServer) -> None:
+    first = await say(server, "red lehenga")
+    session = first.events[0][2]["session_id"]
+    hello = await say(server, "hello again", sessionId=session)
+    assert result(hello, "intent")["intent"] == "greeting_smalltalk"
+    assert "Shall I carry on with red lehengas?" in answer(hello)
+    yes = await say(server, "yes", sessionId=session)
+    assert result(yes, "intent")["intent"] == "browse_search"
+    cards = result(yes, "product_cards")["products"]
+    assert cards and all(c["category"] == "lehenga" and "red" in c["colors"] for c in cards)
+    fresh = await say(server, "yes")  # nothing remembered: a question back, no tools
+    assert tools(fresh) == [] and result(fresh, "intent")["clarify"] is True
+
+
 async def test_customer_budget_bounds_every_card(server: AppServer) -> None:
     got = await say(server, "show me sarees", customer={"name": "Asha", "budget": 5000})
     cards = result(got, "product_cards")["products"]
