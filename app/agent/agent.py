@@ -23,6 +23,7 @@ import math
 import re
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,15 +32,15 @@ from app.agent.intents import IntentResult
 from app.agent.memory import Memory, filters_from, merge, points_at_shown, references
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
-from app.chat.answer import keep_partial, recent_history
+from app.chat.answer import recent_history
+from app.chat.stored import StoredAnswer, spoken
 from app.llm.base import Grounding, Message, ProviderError
 from app.llm.grounded import pieces
 from app.search.products import Filters
 from app.search.query_parse import parse_query
 from app.streams import events as ev
 from app.streams.engine import StreamContext
-from app.streams.events import Code, Event, StreamError
-from app.tts.speaker import Speaker
+from app.streams.events import Event
 
 if TYPE_CHECKING:
     from app.platform import Platform
@@ -381,56 +382,26 @@ async def agent_events(request: AgentRequest, ctx: StreamContext) -> AsyncIterat
 
     model = platform.llm
     model_used = model.name + (f":{model.model}" if getattr(model, "model", "") else "")
-    speaker = Speaker(platform.tts, "en") if request.enable_tts and platform.tts else None
-    assistant_id = await store.conversations.add_message(
-        request.conversation_id, "assistant", "", status="streaming", model=model_used, intent=turn.intent,
-    )
-    full = ""
-    pieces = 0
-    status = "interrupted"
-    try:
-        async for piece in _answer(platform, request, turn, outcome):
-            full += piece
-            pieces += 1
-            yield ev.text(piece, full)
-            if speaker is not None:
-                speaker.feed(piece)
-                for audio in speaker.ready():
-                    yield audio
-        if speaker is not None:
-            speaker.finish()
-            for audio in speaker.ready() + await speaker.drain():
-                yield audio
+    answer = await StoredAnswer.start(store, request.conversation_id, model=model_used, intent=turn.intent)
+    async with answer.kept(ctx.tag):
+        pieces = _answer(platform, request, turn, outcome)
+        async with aclosing(spoken(answer, pieces, platform.tts, "en", speak=request.enable_tts)) as out:
+            async for event in out:
+                yield event
         yield ev.results("suggestions", suggestions=suggestions(turn, outcome, platform))
         memory = _remember(request.memory, turn, outcome)
         await store.agent_sessions.save(request.session_id, memory=memory.to_doc())
         metadata = {
-            "tokens": pieces,
+            "tokens": answer.pieces,
             "processing_time_ms": round((time.perf_counter() - started) * 1000, 1),
             "model_used": model_used,
             "intent_source": result.source,
         }
-        await store.conversations.update_message(
-            assistant_id, content=full, status="complete", metadata=metadata,
-            products=[c["sku"] for c in cards], tools=outcome.tools,
-        )
-        status = "complete"
+        await answer.complete(metadata=metadata, products=[c["sku"] for c in cards], tools=outcome.tools)
         yield ev.complete(
-            session_id=request.session_id, conversation_id=request.conversation_id, message_id=assistant_id,
+            session_id=request.session_id, conversation_id=request.conversation_id, message_id=answer.id,
             intent=turn.intent, tools=outcome.tools, metadata=metadata,
         )
-    except ProviderError as exc:
-        status = "failed"
-        raise StreamError(Code.UPSTREAM_UNAVAILABLE, exc.message, retryable=exc.retryable) from None
-    except Exception:
-        status = "failed"
-        raise
-    finally:
-        if speaker is not None:
-            speaker.cancel()
-        if status != "complete":
-            await keep_partial(store, assistant_id, full, status)
-            log.info("%s agent answer %s after %d characters", ctx.tag, status, len(full))
 
 
 def _remember(memory: Memory, turn: Turn, outcome: Outcome) -> Memory:

@@ -22,7 +22,7 @@ size over too when the new kind comes in it).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.search.products import Filters

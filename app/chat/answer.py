@@ -11,26 +11,23 @@ left, the deadline passed, the model failed) whatever was said so far is stored 
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from app.chat.followup import contextual_query
+from app.chat.stored import StoredAnswer, spoken
 from app.chat.suggestions import suggest
-from app.llm.base import Grounding, Message, ProviderError
+from app.llm.base import Grounding, Message
 from app.search.products import Filters, card
 from app.streams import events as ev
 from app.streams.engine import StreamContext
-from app.streams.events import Code, Event, StreamError
-from app.tts.speaker import Speaker
+from app.streams.events import Event
 
 if TYPE_CHECKING:
     from app.platform import Platform
-
-log = logging.getLogger("storestream.chat")
 
 HISTORY_TURNS = 6
 SOURCES = 4
@@ -142,59 +139,23 @@ async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterat
                           sources=sources, filters=filters)
     model = platform.llm
     model_used = model.name + (f":{model.model}" if getattr(model, "model", "") else "")
-    speaker = Speaker(platform.tts, request.language) if request.enable_tts and platform.tts else None
-    assistant_id = await store.conversations.add_message(
-        request.conversation_id, "assistant", "", status="streaming", model=model_used,
-    )
-    full = ""
-    pieces = 0
-    status = "interrupted"
-    try:
-        async for piece in model.stream([*history, Message("user", request.query)], grounding):
-            full += piece
-            pieces += 1
-            yield ev.text(piece, full)
-            if speaker is not None:
-                speaker.feed(piece)
-                for audio in speaker.ready():
-                    yield audio
-        if speaker is not None:
-            speaker.finish()
-            for audio in speaker.ready() + await speaker.drain():
-                yield audio
+    answer = await StoredAnswer.start(store, request.conversation_id, model=model_used)
+    async with answer.kept(ctx.tag):
+        pieces = model.stream([*history, Message("user", request.query)], grounding)
+        async with aclosing(spoken(answer, pieces, platform.tts, request.language, speak=request.enable_tts)) as out:
+            async for event in out:
+                yield event
         yield ev.results("suggestions", suggestions=suggest(request.language, products, sources, other_colors))
         metadata = {
-            "tokens": pieces,
+            "tokens": answer.pieces,
             "processing_time_ms": round((time.perf_counter() - started) * 1000, 1),
             "model_used": model_used,
             "cached": False,
             "language": request.language,
         }
-        await store.conversations.update_message(
-            assistant_id, content=full, status="complete", metadata=metadata,
+        await answer.complete(
+            metadata=metadata,
             sources=[{k: s[k] for k in ("file_id", "file_name", "page", "score")} for s in sources],
             products=[p["sku"] for p in products],
         )
-        status = "complete"
-        yield ev.complete(message_id=assistant_id, conversation_id=request.conversation_id, metadata=metadata)
-    except ProviderError as exc:
-        status = "failed"
-        raise StreamError(Code.UPSTREAM_UNAVAILABLE, exc.message, retryable=exc.retryable) from None
-    except Exception:
-        status = "failed"
-        raise
-    finally:
-        if speaker is not None:
-            speaker.cancel()
-        if status != "complete":
-            await keep_partial(store, assistant_id, full, status)
-            log.info("%s answer %s after %d characters", ctx.tag, status, len(full))
-
-
-async def keep_partial(store: Any, message_id: str, text: str, status: str) -> None:
-    """Store what was said so far. Shielded: it runs to the end even while this task is being
-    cancelled (the client left or the deadline passed)."""
-    try:
-        await asyncio.shield(store.conversations.update_message(message_id, content=text, status=status))
-    except Exception as exc:  # noqa: BLE001 - the database itself may be what failed
-        log.warning("could not store the partial answer %s: %s", message_id, type(exc).__name__)
+        yield ev.complete(message_id=answer.id, conversation_id=request.conversation_id, metadata=metadata)
