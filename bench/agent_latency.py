@@ -32,8 +32,9 @@ import time  # noqa: E402
 
 import httpx  # noqa: E402
 
+from bench.chat_latency import pct  # noqa: E402  (the same percentiles as its peer)
 from bench.common import machine  # noqa: E402
-from tests.support.server import AppServer  # noqa: E402
+from tests.support.server import AppServer, wait_for_search  # noqa: E402
 
 COLORS = ["red", "blue", "green", "black", "pink", "maroon", "yellow", "white"]
 OPENERS = ["{c} lehenga for a wedding under 30k", "{c} silk saree", "shaadi ke liye {c} sherwani",
@@ -47,11 +48,6 @@ def sessions(n: int) -> list[list[str]]:
         opener = OPENERS[i % len(OPENERS)].format(c=color)
         out.append([opener, "show me cheaper ones", f"in {other}", "compare the first two"])
     return out
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 async def turn(client: httpx.AsyncClient, url: str, body: dict) -> tuple[dict[str, float], str | None]:
@@ -111,14 +107,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         env = {"MONGODB_URL": "", "DATA_DIR": tmp, "DEMO_CATALOG_SIZE": "2000", "SEARCH_EMBEDDINGS": "true",
                "TTS_ENGINE": "off", "STREAMING_RATE_LIMIT": "100000000", "LOG_LEVEL": "WARNING"}
-        server = AppServer(env, log_dir=Path(tmp), ).start(ready_timeout=120)
+        server = AppServer(env, log_dir=Path(tmp)).start(ready_timeout=120)
         try:
-            with httpx.Client(timeout=5) as client:
-                while True:
-                    search = client.get(f"{server.url}/healthz").json()["checks"]["search"]
-                    if search["ready"] and search["vectors"] >= 2000:
-                        break
-                    time.sleep(0.5)
+            wait_for_search(server, min_vectors=2000)
             rows = asyncio.run(measure(server, script))
         finally:
             server.stop()

@@ -32,7 +32,7 @@ import time  # noqa: E402
 
 import httpx  # noqa: E402
 
-from tests.support.server import AppServer  # noqa: E402
+from tests.support.server import AppServer, wait_for_search  # noqa: E402
 
 COLORS = ["red", "blue", "green", "black", "white", "pink", "gold", "maroon", "yellow", "grey"]
 KINDS = ["lehenga", "saree", "kurta", "sherwani", "anarkali", "dress", "jeans", "shoes", "bag", "jacket"]
@@ -104,12 +104,7 @@ def main() -> int:
         }
         server = AppServer(env, log_dir=Path(tmp)).start(ready_timeout=120)
         try:
-            with httpx.Client(timeout=5) as client:
-                while True:
-                    search = client.get(f"{server.url}/healthz").json()["checks"]["search"]
-                    if search["ready"] and search["vectors"] >= 2000:
-                        break
-                    time.sleep(0.5)
+            wait_for_search(server, min_vectors=2000)
             rows = asyncio.run(measure(server, qs))
         finally:
             server.stop()

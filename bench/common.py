@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import platform
 import socket
@@ -71,3 +72,9 @@ def wait_until_serving(
             pass
         time.sleep(0.05)
     raise RuntimeError(f"server on port {port} did not start within {timeout}s: {log_tail()}")
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile, `p` in percent (99 -> p99)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]

@@ -65,6 +65,7 @@ import numpy as np  # noqa: E402
 from rank_bm25 import BM25Okapi  # noqa: E402
 
 from bench.common import machine as common_machine  # noqa: E402
+from bench.common import pct  # noqa: E402
 from app.catalog.demo import BRANDS, CATEGORIES, COLOR_FAMILIES, OCCASIONS, generate_catalog  # noqa: E402
 from app.catalog.validate import RowError, validate_product  # noqa: E402
 from app.search import service as service_mod  # noqa: E402
@@ -209,11 +210,6 @@ def ndcg_at(ranked: list[str], grades: dict[str, int], k: int = K_EVAL) -> float
     ideal = sorted(grades.values(), reverse=True)[:k]
     idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / idcg if idcg > 0 else 0.0
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def weighted_rrf(text: list[tuple[str, float]], vector: list[tuple[str, float]], *, k: float,

@@ -38,7 +38,6 @@ if str(ROOT) not in sys.path:
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402
 import os  # noqa: E402
 import pstats  # noqa: E402
 import resource  # noqa: E402
@@ -54,6 +53,7 @@ from typing import Any  # noqa: E402
 import psutil  # noqa: E402
 
 from bench.common import machine as common_machine  # noqa: E402
+from bench.common import pct  # noqa: E402
 from bench.common import wait_until_serving  # noqa: E402
 from bench.servers import FACTORIES, STREAM_PATH  # noqa: E402
 
@@ -293,11 +293,6 @@ async def gc_server(port: int) -> None:
 
 
 # --- measurements ------------------------------------------------------------------------
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 async def m_single(srv: Server, n: int) -> float:
