@@ -33,6 +33,7 @@ from app.agent.memory import Memory, filters_from, merge, points_at_shown, refer
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
 from app.chat.answer import recent_history
+from app.chat.followup import FILLER
 from app.chat.stored import StoredAnswer, spoken
 from app.llm.base import Grounding, Message, ProviderError
 from app.llm.grounded import pieces
@@ -49,11 +50,9 @@ log = logging.getLogger("storestream.agent")
 
 _COMPARE_WORDS = re.compile(r"\b(?:compare|comparison|vs\.?|versus|difference|better|behtar|farak|fark)\b", re.I)
 _YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|ok|okay|please do|go on|carry on|haan|haa|ha|ji|ji haan|theek hai|chalo)\W*$", re.I)
-_FOLLOW_UP_FILLER = frozenset(
-    "and or in it them those these ones one what about show me any do you have got with a the also same "
-    "but please how is are there cheaper cheapest less expensive lower price priced more affordable "
-    "budget friendly too costly pricey options something else other some kuch aur dikhao wale wala "
-    "sasta saste sasti".split()
+_FOLLOW_UP_FILLER = FILLER | frozenset(  # and the words of a price follow-up
+    "cheaper cheapest less expensive lower price priced more affordable budget friendly too costly pricey "
+    "options something else other some kuch aur dikhao wale wala sasta saste sasti".split()
 )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.agent import market
 from app.chat.answer import document_sources
-from app.search.products import Filters, card
+from app.search.products import Filters, card, relaxations
 
 if TYPE_CHECKING:
     from app.platform import Platform
@@ -47,56 +47,46 @@ class Found:
     products: list[Product] = field(default_factory=list)
 
 
-def _known(platform: Platform, filters: Filters) -> Filters:
-    """Only filter values some product carries (a colour the catalog has no item in must not
-    empty the results); prices and stock pass through."""
-    return platform.search.table.known(filters)
-
-
 async def search_catalog(
-    platform: Platform, query: str, filters: Filters, *, asked: frozenset[str] = frozenset(),
-    exclude: frozenset[str] = frozenset(), k: int = CARDS,
+    platform: Platform, query: str, filters: Filters, *, asked: frozenset[str] = frozenset(), k: int = CARDS,
 ) -> Found:
     """Best matches for the query within the filters. When nothing fits, the closest items
     within the budget: filters are dropped one by one in RELAX_ORDER, those the shopper did
     not name in this message (`asked`) first. The budget is never dropped."""
     search = platform.search
-    filters = _known(platform, filters)
+    filters = search.table.known(filters)  # a value no product carries must not empty the results
     plan = search.plan(query, Filters())
     plan = replace(plan, filters=filters, candidates=search.candidates(filters))
     relaxed: list[str] = []
-    hits = [h for h in await search.hybrid(plan, k=POOL) if h.sku not in exclude]
+    hits = await search.hybrid(plan, k=POOL)
     if not hits and plan.candidates:
         # The words matched nothing inside the filters: rank the filtered items by rating.
-        hits_skus = _best_first(search.products(plan.candidates), exclude)
-        products = hits_skus[:k]
-        return Found([card(p) for p in products], filters, (), len(hits_skus), products)
+        ranked = _best_first(search.products(plan.candidates))
+        products = ranked[:k]
+        return Found([card(p) for p in products], filters, (), len(ranked), products)
     order = [n for n in RELAX_ORDER if n not in asked] + [n for n in RELAX_ORDER if n in asked]
-    for name in order:
+    for name, narrower in relaxations(filters, order):
         if hits:
             break
-        if getattr(filters, name) in (None, ()):
-            continue
-        filters = replace(filters, **{name: () if name in ("sizes", "colors") else None})
+        filters = narrower
         relaxed.append(name)
         plan = replace(plan, filters=filters, candidates=search.candidates(filters))
-        hits = [h for h in await search.hybrid(plan, k=POOL) if h.sku not in exclude]
+        hits = await search.hybrid(plan, k=POOL)
     products = search.products(h.sku for h in hits[:k])
     scores = {h.sku: h.score for h in hits}
     return Found([card(p, score=scores[p["sku"]]) for p in products], filters, tuple(relaxed),
                  len(hits), products)
 
 
-def _best_first(products: list[Product], exclude: frozenset[str]) -> list[Product]:
-    kept = [p for p in products if p["sku"] not in exclude]
-    return sorted(kept, key=lambda p: (not p.get("in_stock", True), -(p.get("rating") or 0), p.get("price") or 0))
+def _best_first(products: list[Product]) -> list[Product]:
+    return sorted(products, key=lambda p: (not p.get("in_stock", True), -(p.get("rating") or 0), p.get("price") or 0))
 
 
 def matching(platform: Platform, query: str, filters: Filters) -> list[Product]:
     """The items a market snapshot describes: those passing every filter but the budget;
     with no filter at all, those whose words match the query well."""
     search = platform.search
-    unpriced = replace(_known(platform, filters), min_price=None, max_price=None, in_stock=None)
+    unpriced = replace(search.table.known(filters), min_price=None, max_price=None, in_stock=None)
     candidates = search.candidates(unpriced)
     if candidates is not None:
         return search.products(candidates)

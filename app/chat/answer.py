@@ -12,7 +12,7 @@ left, the deadline passed, the model failed) whatever was said so far is stored 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from app.chat.followup import contextual_query
 from app.chat.stored import StoredAnswer, spoken
 from app.chat.suggestions import suggest
 from app.llm.base import Grounding, Message
-from app.search.products import Filters, card
+from app.search.products import Filters, card, relaxations
 from app.streams import events as ev
 from app.streams.engine import StreamContext
 from app.streams.events import Event
@@ -85,7 +85,7 @@ async def _products(platform: Platform, query: str) -> tuple[list[dict[str, Any]
         return [], {}, []
     plan = search.plan(query, Filters())
     hits = await search.hybrid(plan, k=50)
-    for relaxed in _relaxations(plan.filters):
+    for _, relaxed in relaxations(plan.filters, _RELAX_ORDER):
         if hits:
             break
         # Nothing fits every detail: the closest items, dropping the least telling first.
@@ -110,13 +110,6 @@ async def _products(platform: Platform, query: str) -> tuple[list[dict[str, Any]
 
 
 _RELAX_ORDER = ("occasion", "fabric", "sizes", "gender", "min_price", "colors")
-
-
-def _relaxations(filters: Filters) -> Iterator[Filters]:
-    for name in _RELAX_ORDER:
-        if getattr(filters, name) not in (None, ()):
-            filters = replace(filters, **{name: () if name in ("sizes", "colors") else None})
-            yield filters
 
 
 async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterator[Event]:

@@ -11,14 +11,14 @@ from dataclasses import replace
 
 from app.search.query_parse import ParsedQuery, parse_query
 
-_FILLER = frozenset(
+FILLER = frozenset(
     "and or in it them those these ones one what about show me any do you have got with a the "
     "also same but please how is are there".split()
 )
 
 
 def _own_words(parsed: ParsedQuery) -> list[str]:
-    return [w for w in parsed.residual.lower().split() if w not in _FILLER and len(w) > 1]
+    return [w for w in parsed.residual.lower().split() if w not in FILLER and len(w) > 1]
 
 
 def is_refinement(message: str) -> bool:

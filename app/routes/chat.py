@@ -94,6 +94,19 @@ CHAT_GET = StreamEndpoint(
 )
 
 
+def message_json(message: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A stored message as the history routes show it, with the `extra` fields it has."""
+    created = message.get("created_at")
+    return {
+        "id": message["_id"],
+        "role": message["role"],
+        "content": message.get("content", ""),
+        "status": message.get("status", "complete"),
+        "created_at": created.isoformat() if hasattr(created, "isoformat") else created,
+        **{k: message[k] for k in extra if k in message},
+    }
+
+
 async def conversation(request: Request) -> JSONResponse:
     platform: Platform = request.app.state.platform
     if platform.store is None:
@@ -108,15 +121,7 @@ async def conversation(request: Request) -> JSONResponse:
             "conversation_id": conversation_id,
             "session_id": found.get("session_id"),
             "messages": [
-                {
-                    "id": m["_id"],
-                    "role": m["role"],
-                    "content": m.get("content", ""),
-                    "status": m.get("status", "complete"),
-                    "created_at": m["created_at"].isoformat() if hasattr(m.get("created_at"), "isoformat") else m.get("created_at"),
-                    **{k: m[k] for k in ("metadata", "sources", "products", "language") if k in m},
-                }
-                for m in messages
+                message_json(m, ("metadata", "sources", "products", "language")) for m in messages
             ],
         }
     )

@@ -26,6 +26,7 @@ from app.agent.memory import Memory
 from app.errors import BadRequest
 from app.platform import Platform
 from app.routes import params
+from app.routes.chat import message_json
 from app.store.repositories import new_id
 from app.streams.endpoint import StreamEndpoint, stream_routes
 
@@ -186,11 +187,7 @@ async def session(request: Request) -> JSONResponse:
         "conversation_id": found["conversation_id"],
         "customer": found.get("customer") or {},
         "memory": Memory.from_doc(found.get("memory")).to_doc(),
-        "messages": [
-            {"id": m["_id"], "role": m["role"], "content": m.get("content", ""),
-             "status": m.get("status", "complete"), **{k: m[k] for k in ("intent", "products", "tools") if k in m}}
-            for m in messages
-        ],
+        "messages": [message_json(m, ("intent", "products", "tools", "metadata")) for m in messages],
     })
 
 

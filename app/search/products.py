@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -52,12 +52,25 @@ class Filters:
             values[name] = mine if mine not in (None, ()) else getattr(parsed, name)
         return replace(self, **values)
 
+    def without(self, name: str) -> Filters:
+        """These filters with field `name` unset."""
+        return replace(self, **{name: () if name in ("colors", "sizes") else None})
+
     def as_dict(self) -> dict[str, Any]:
         return {
             name: list(value) if isinstance(value, tuple) else value
             for name in self.__dataclass_fields__
             if (value := getattr(self, name)) not in (None, ())
         }
+
+
+def relaxations(filters: Filters, order: Iterable[str]) -> Iterator[tuple[str, Filters]]:
+    """What to try when nothing matches every filter: the fields of `order` that are set,
+    dropped one by one and cumulatively, least telling first. Yields (field dropped, filters)."""
+    for name in order:
+        if getattr(filters, name) not in (None, ()):
+            filters = filters.without(name)
+            yield name, filters
 
 
 _FIELDS = ("category", "brand", "colors", "sizes", "fabric", "occasion", "gender", "in_stock")
