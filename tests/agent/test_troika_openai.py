@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 
 from tests.support.llama_server import MODEL
-from tests.support.server import AppServer
+from tests.support.server import AppServer, wait_for_search
 from tests.support.sse import read_stream
 
 
@@ -18,6 +18,7 @@ async def test_agent_answer_streams_from_the_model(app_server: Callable[..., App
         STREAMING_TIMEOUT="120000", TTS_ENGINE="off", DEMO_CATALOG_SIZE="200",
         MONGODB_DB=f"troika_llm_{uuid.uuid4().hex[:8]}",
     )
+    wait_for_search(server, min_vectors=0)
     got = await read_stream(f"{server.url}/api/troika/intelligent-chat/stream", method="POST",
                             json={"message": "show me a red saree"}, timeout=120)
     assert got.types()[-2:] == ["complete", "close"], got.events[-3:]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.server import AppServer
+from tests.support.server import AppServer, wait_for_search
 from tests.support.sse import read_stream
 
 RED_SAREES = [
@@ -56,6 +56,7 @@ async def test_the_models_tool_calls_run_after_checking(
 ) -> None:
     url, log = scripted_llm(calls={"something nice": RED_SAREES}, answer=ANSWER)
     server = app_server(**agent_env(url))
+    wait_for_search(server, min_vectors=0)
     got = await read_stream(f"{server.url}/api/troika/intelligent-chat/stream", method="POST",
                             json={"message": "show me something nice for diwali"}, timeout=60)
     assert got.types()[-2:] == ["complete", "close"], got.events[-3:]
@@ -86,6 +87,7 @@ async def test_products_shown_reach_the_model_by_position(
     compare = [{"name": "compare_products", "arguments": {"skus": ["$shown:1", "$shown:2"]}}]
     url, log = scripted_llm(calls={"compare the first two": compare})
     server = app_server(**agent_env(url))
+    wait_for_search(server, min_vectors=0)
     stream = f"{server.url}/api/troika/intelligent-chat/stream"
     first = await read_stream(stream, method="POST", json={"message": "red lehenga for a wedding"}, timeout=60)
     # No call for this message: the intent's tools ran.
@@ -107,6 +109,7 @@ async def test_a_model_that_cannot_call_tools_leaves_the_choice_to_the_intent(
 ) -> None:
     url, log = scripted_llm(fail_tools=True)
     server = app_server(**agent_env(url))
+    wait_for_search(server, min_vectors=0)
     got = await read_stream(f"{server.url}/api/troika/intelligent-chat/stream", method="POST",
                             json={"message": "red lehenga for a wedding"}, timeout=60)
     assert got.types()[-2:] == ["complete", "close"], got.events[-3:]
@@ -115,6 +118,7 @@ async def test_a_model_that_cannot_call_tools_leaves_the_choice_to_the_intent(
     asked = sum(bool(r.get("tools")) for r in requests(log))
     assert asked == 1
     off = app_server(**agent_env(url), LLM_TOOL_CALLING="false")
+    wait_for_search(off, min_vectors=0)
     again = await read_stream(f"{off.url}/api/troika/intelligent-chat/stream", method="POST",
                               json={"message": "red lehenga for a wedding"}, timeout=60)
     assert [p["tool"] for p in again.of("progress")] == ["search_catalog", "market_snapshot"]
