@@ -17,10 +17,17 @@ from app.streams.events import EVENT_TYPES, Event
 _FIELD_UNSAFE = re.compile(r"[\r\n\x00]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-KEEPALIVE = b": ping\n\n"
+# A comment line WITHOUT the blank line that would end an event: every client ignores it
+# (browsers' EventSource, @microsoft/fetch-event-source, httpx-sse). `: ping\n\n` is seen as
+# an empty event by the last two (an empty `message` with the previous id repeated, or
+# `onmessage` with empty data), which crashes a consumer that parses every event's data.
+# Frames always end with their own blank line, so the comment never joins a real event.
+KEEPALIVE = b": ping\n"
 
 HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-type", b"text/event-stream; charset=utf-8"),
+    # No parameters: SSE is UTF-8 by definition, and fetch-event-source's documented `onopen`
+    # compares the type with === (with "; charset=utf-8" it reopens forever).
+    (b"content-type", b"text/event-stream"),
     (b"cache-control", b"no-cache, no-transform"),
     (b"x-accel-buffering", b"no"),
 ]

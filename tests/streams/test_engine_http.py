@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from httpx_sse import aconnect_sse
 
 from tests.support.server import AppServer
 from tests.support.sse import read_stream
@@ -45,7 +46,8 @@ async def probe(server: AppServer) -> dict:
 async def test_event_sequence_ids_and_headers(server: AppServer) -> None:
     got = await read_stream(f"{server.url}/t/echo/stream?n=5")
     assert got.status == 200
-    assert got.headers["content-type"] == "text/event-stream; charset=utf-8"
+    # Exactly this: fetch-event-source's documented `onopen` compares it with ===.
+    assert got.headers["content-type"] == "text/event-stream"
     assert got.headers["cache-control"] == "no-cache, no-transform"
     assert got.headers["x-accel-buffering"] == "no"
     assert "connection" not in got.headers
@@ -106,6 +108,23 @@ async def test_keepalive_comments_while_idle(server: AppServer) -> None:
                     break
     assert lines.count(": ping") >= 2
     assert lines[0].startswith("id: ")
+
+
+async def test_keepalives_are_invisible_to_httpx_sse(server: AppServer) -> None:
+    """A keep-alive must never reach a client library as an event: httpx-sse 0.4.3 turns a
+    comment ended by a blank line into an empty `message` event (repeating the last id), and
+    a consumer that parses every event's data as JSON then crashes."""
+    events = []
+    async with asyncio.timeout(10), httpx.AsyncClient() as client:
+        async with aconnect_sse(client, "GET", f"{server.url}/t/slow/stream?every=0.8") as source:
+            async for sse in source.aiter_sse():
+                events.append(sse)
+                if len(events) >= 4:
+                    break
+    # every=0.8 with STREAMING_PING_S=0.25: at least two keep-alives between the ticks.
+    assert [e.event for e in events] == ["connected", "progress", "progress", "progress"]
+    assert all(json.loads(e.data) for e in events)
+    assert len({e.id for e in events}) == 4
 
 
 async def test_disconnect_cancels_the_producer(server: AppServer) -> None:
