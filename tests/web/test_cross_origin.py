@@ -84,10 +84,12 @@ def test_storefront_not_allowed_gets_a_clean_message(
     ask(page, "blue cotton kurta")
     expect(chat).to_have_attribute("data-state", "error")
     expect(chat.locator(".ss-msg-bot .ss-error-text")).to_have_text(UNREACHABLE)
-    # "Try again" asks again, and fails just as cleanly.
+    # "Try again" asks the question again (a new request, a new answer in the log), and fails
+    # just as cleanly.
     with page.expect_request(lambda r: r.url.endswith("/api/chat/query/stream")):
         chat.get_by_role("button", name="Try again").click()
-    expect(chat.locator(".ss-msg-bot .ss-error-text")).to_have_text(UNREACHABLE)
+    expect(chat.locator(".ss-msg-user")).to_have_text(["blue cotton kurta", "blue cotton kurta"])
+    expect(chat.locator(".ss-msg-bot .ss-error-text")).to_have_text([UNREACHABLE, UNREACHABLE])
     expect(chat).to_have_attribute("data-state", "error")
     assert probe.errors == [], f"uncaught exceptions: {probe.errors}"
     screenshot(page, "cross-origin-refused")

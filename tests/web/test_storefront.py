@@ -24,6 +24,7 @@ from tests.support.server import AppServer
 from tests.web.conftest import ADMIN_TOKEN, TIMEOUT_MS, PageProbe, screenshot
 
 pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import Locator, Page, Request, Route, expect  # noqa: E402
 
 SEARCH_STREAM = "/api/products/search/stream"
@@ -172,16 +173,18 @@ def test_price_chip_narrows_to_its_band_and_toggles_off(web_app: AppServer, stor
     inside = shown_cards(search)
     assert inside and all(band["min"] <= rupees(c["price"]) <= (band["max"] or 1e12) for c in inside)
 
-    chip.click()  # pressed again: the filter goes
+    sent = len(requests)
+    chip.click()  # pressed again: the filter goes, and "silk" alone is shown from the cache
     wait_done(search)
     expect(search.locator('.ss-chip[data-field="price"][aria-pressed="true"]')).to_have_count(0)
-    assert "min_price" not in parse_qs(urlsplit(requests[-1].url).query)
+    expect(search).to_have_attribute("data-source", "cache")
+    assert len(requests) == sent
     assert [c["sku"] for c in shown_cards(search)] == [c["sku"] for c in before]
 
 
-def test_search_stops_its_event_source_when_the_stream_ends(web_app: AppServer, storefront: PageProbe) -> None:
-    """EventSource reconnects after every stream end unless closed; the server's `retry:` is
-    500 ms here, so a widget that forgot to close would search again within the wait."""
+def test_search_ends_its_stream_at_close_and_never_searches_again(web_app: AppServer, storefront: PageProbe) -> None:
+    """One query, one request: nothing reconnects or searches again after the stream's `close`
+    (the server's `retry:` is 500 ms here; an EventSource left open would have reconnected)."""
     page = storefront.page
     requests = stream_requests(page, SEARCH_STREAM)
     search = page.locator("storestream-search")
@@ -189,7 +192,8 @@ def test_search_stops_its_event_source_when_the_stream_ends(web_app: AppServer, 
     wait_done(search)
     page.wait_for_timeout(1500)
     assert len(requests) == 1
-    assert search.evaluate("el => el.source") is None
+    assert search.evaluate("el => el.run") is None  # nothing in flight
+    assert search.get_attribute("data-requests") == "1"
 
 
 def test_search_error_event_is_shown_and_ends_the_search(web_app: AppServer, storefront: PageProbe) -> None:
@@ -221,63 +225,137 @@ def test_search_error_event_is_shown_and_ends_the_search(web_app: AppServer, sto
     assert len(calls) == 1
 
 
-def test_a_new_query_replaces_the_running_search(web_app: AppServer, storefront: PageProbe) -> None:
+def hold_search(page: Page, q: str) -> list[Route]:
+    """Holds the first search request for `q` unanswered (the test answers it later, or never);
+    every other search goes to the server."""
+    held: list[Route] = []
+
+    def route(route: Route) -> None:
+        if not held and parse_qs(urlsplit(route.request.url).query).get("q") == [q]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"**{SEARCH_STREAM}?**", route)
+    return held
+
+
+def in_flight_log(page: Page) -> list[tuple[str, str]]:
+    """("start" | "end", q) for every search request, in the order the browser reports them."""
+    log: list[tuple[str, str]] = []
+
+    def q_of(request: Request) -> str | None:
+        if urlsplit(request.url).path != SEARCH_STREAM:
+            return None
+        return parse_qs(urlsplit(request.url).query)["q"][0]
+
+    page.on("request", lambda r: log.append(("start", q_of(r))) if q_of(r) else None)
+    page.on("requestfinished", lambda r: log.append(("end", q_of(r))) if q_of(r) else None)
+    page.on("requestfailed", lambda r: log.append(("end", q_of(r))) if q_of(r) else None)
+    return log
+
+
+def most_in_flight(log: list[tuple[str, str]]) -> int:
+    open_now = peak = 0
+    for kind, _ in log:
+        open_now += 1 if kind == "start" else -1
+        peak = max(peak, open_now)
+    return peak
+
+
+def wait_held(page: Page, held: list[Route]) -> Route:
+    for _ in range(150):
+        if held:
+            return held[0]
+        page.wait_for_timeout(100)
+    raise AssertionError("the search was never sent")
+
+
+LATE_BODY = "".join(f"event: {kind}\ndata: {json.dumps(data)}\n\n" for kind, data in [
+    ("connected", {"stream_id": "late", "stream": "search", "message": "Stream started"}),
+    ("results", {"type": "product_cards", "stage": "final", "total": 1, "facets": {},
+                 "products": [{"sku": "LATE-1", "title": "A late answer for an old query", "price": 1}]}),
+    ("complete", {"duration": 1}),
+    ("close", {"message": "Stream ended"}),
+])
+
+
+def test_a_newer_query_ends_the_running_search_first(web_app: AppServer, storefront: PageProbe) -> None:
+    """The search for "sa" hangs (held unanswered by the test); the shopper types on to
+    "saree". The widget aborts "sa" before it sends "saree" (never two in flight), and an
+    answer for "sa" arriving after that (a canned one, from the test) is never shown."""
     page = storefront.page
+    held = hold_search(page, "sa")
+    log = in_flight_log(page)
     search = page.locator("storestream-search")
     box = search.get_by_role("searchbox")
-    box.fill("saree")
-    page.wait_for_timeout(400)  # the first search is under way or done
-    box.fill("denim jeans")
+    box.fill("sa")
+    stuck = wait_held(page, held)
+    box.press_sequentially("ree")
+    expect(search).to_have_attribute("data-query", "saree")
     wait_done(search)
-    page.wait_for_timeout(300)  # anything late from the first search would land now
-    expected = [p["sku"] for p in twin_search(web_app, "denim jeans")["products"]]
+    try:  # the late answer: the browser has given up on this request, so it goes nowhere
+        stuck.fulfill(status=200, content_type="text/event-stream", body=LATE_BODY)
+    except PlaywrightError:
+        pass
+    page.wait_for_timeout(300)  # a late answer that got through would be on screen by now
+    expected = [p["sku"] for p in twin_search(web_app, "saree")["products"]]
     assert [c["sku"] for c in shown_cards(search)] == expected and expected
-
-
-# Wraps EventSource so a test can hold its events back and release them at a chosen moment.
-HOLD_EVENTS_JS = """(() => {
-    window.__hold = false;
-    window.__held = [];
-    const Native = window.EventSource;
-    window.EventSource = class extends Native {
-        addEventListener(type, listener, options) {
-            super.addEventListener(type, (event) => {
-                if (window.__hold) window.__held.push([listener, event]);
-                else listener.call(this, event);
-            }, options);
-        }
-    };
-    window.__release = () => {
-        window.__hold = false;
-        for (const [listener, event] of window.__held.splice(0)) listener(event);
-    };
-})();"""
+    assert ("start", "sa") in log and ("start", "saree") in log, log
+    assert log.index(("end", "sa")) < log.index(("start", "saree")), log
+    assert most_in_flight(log) == 1, log
 
 
 def test_typing_during_a_finishing_search_still_searches_the_new_text(
-    web_app: AppServer, new_page: Callable[..., PageProbe]
+    web_app: AppServer, storefront: PageProbe
 ) -> None:
-    """The end of an older search (its `complete`) arriving while newer keystrokes wait out
-    the debounce must not cancel the newer search."""
-    probe = new_page()
-    page = probe.page
-    page.add_init_script(HOLD_EVENTS_JS)
-    page.goto(f"{web_app.url}/")
+    """The end of an older search arriving while newer keystrokes wait out the debounce must
+    not cancel the newer search."""
+    page = storefront.page
+    held = hold_search(page, "sa")
     requests = stream_requests(page, SEARCH_STREAM)
     search = page.locator("storestream-search")
-    page.evaluate("window.__hold = true")
     box = search.get_by_role("searchbox")
     box.fill("sa")
-    page.wait_for_function("() => window.__held.some(([, e]) => e.type === 'complete')")  # "sa" has finished
+    stuck = wait_held(page, held)
     box.press_sequentially("ree")  # the debounce timer is now pending for "saree"
     with page.expect_request(lambda r: urlsplit(r.url).path == SEARCH_STREAM and "q=saree" in r.url):
-        page.evaluate("window.__release()")  # "sa"'s events, complete included, land now
-    expect(search).to_have_attribute("data-state", "done")
+        stuck.continue_()  # "sa" answers and finishes (complete, close) while "saree" waits
+    expect(search).to_have_attribute("data-query", "saree")
+    wait_done(search)
     assert [parse_qs(urlsplit(r.url).query)["q"] for r in requests] == [["sa"], ["saree"]]
     expected = [p["sku"] for p in twin_search(web_app, "saree")["products"]]
     expect(search.locator(".ss-card")).to_have_count(len(expected))
     assert [c["sku"] for c in shown_cards(search)] == expected and expected
-    assert probe.errors == []
+
+
+def test_retyped_query_and_filters_come_from_the_cache(web_app: AppServer, storefront: PageProbe) -> None:
+    """Results already received are reused for the same request (query + filters + limit):
+    back to an earlier query, no request; a different limit is a different request."""
+    page = storefront.page
+    requests = stream_requests(page, SEARCH_STREAM)
+    search = page.locator("storestream-search")
+    box = search.get_by_role("searchbox")
+    for q in ["kurta", "silk saree"]:
+        box.fill(q)
+        expect(search).to_have_attribute("data-query", q)
+        wait_done(search)
+    assert len(requests) == 2
+    box.fill("  kurta ")  # the same request: spaces around a query change nothing
+    expect(search).to_have_attribute("data-query", "kurta")
+    wait_done(search)
+    expect(search).to_have_attribute("data-source", "cache")
+    page.wait_for_timeout(800)  # longer than the debounce
+    assert len(requests) == 2
+    expected = [p["sku"] for p in twin_search(web_app, "kurta")["products"]]
+    assert [c["sku"] for c in shown_cards(search)] == expected and expected
+
+    search.evaluate("el => el.setAttribute('limit', '5')")
+    search.get_by_role("button", name="Search").click()
+    expect(search).to_have_attribute("data-source", "network")
+    wait_done(search)
+    assert len(requests) == 3 and parse_qs(urlsplit(requests[-1].url).query)["limit"] == ["5"]
+    expect(search.locator(".ss-card")).to_have_count(5)
 
 
 def test_query_parameter_opens_the_page_with_that_search(web_app: AppServer, new_page: Callable[..., PageProbe]) -> None:

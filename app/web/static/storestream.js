@@ -89,6 +89,13 @@
     return `${Math.ceil(seconds / 60)} minutes`;
   }
 
+  /** What a shopper reads while the request budget is spent: how long, and until when. */
+  function holdMessage(seconds) {
+    const wait = Math.max(1, seconds);
+    const at = new Date(Date.now() + wait * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    return `Too many requests right now. Please try again in ${secondsText(wait)} (at ${at}).`;
+  }
+
   /**
    * A refusal before a stream started (4xx/5xx JSON body `{status, error, code}`), turned into
    * words for the shopper. 429 says when to try again (Retry-After, or the body's retry_after).
@@ -100,15 +107,76 @@
     const retryAfter = Number.isFinite(header) ? header : (Number.isFinite(body.retry_after) ? body.retry_after : null);
     if (response.status === 429) {
       const wait = Math.max(1, retryAfter || 1);
-      const at = new Date(Date.now() + wait * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-      return {
-        status: 429, code: body.code || 'RATE_LIMITED', retryAfter: wait,
-        message: `Too many requests right now. Please try again in ${secondsText(wait)} (at ${at}).`,
-      };
+      return { status: 429, code: body.code || 'RATE_LIMITED', retryAfter: wait, message: holdMessage(wait) };
     }
     const message = typeof body.error === 'string' && body.error ? body.error : `The request failed (HTTP ${response.status}).`;
     const suffix = retryAfter && response.status >= 500 ? ` Try again in ${secondsText(retryAfter)}.` : '';
     return { status: response.status, code: body.code || `HTTP_${response.status}`, retryAfter, message: message + suffix };
+  }
+
+  // -- the request budget ---------------------------------------------------------------------
+
+  // A hold learnt from `X-RateLimit-Remaining: 0` lasts until `X-RateLimit-Reset`, read with
+  // this browser's clock (the server's `Date` is not readable cross-origin); never longer than
+  // this, so a clock far behind the server's cannot lock the shopper out. A clock far ahead
+  // only shortens the hold: the server's 429 and its Retry-After then take over.
+  const MAX_LEARNT_HOLD_S = 60;
+
+  /**
+   * The streaming request budget of one platform (every streaming route and its JSON twin
+   * share one budget per client), shared by every widget on the page that talks to it. After
+   * a 429, or a response saying no request is left, nothing is sent until the budget frees;
+   * then the widgets are told (`onFree`).
+   */
+  class Budget {
+    constructor() {
+      this.until = 0;
+      this.timer = null;
+      this.listeners = new Set();
+    }
+
+    /** Whole seconds until a request may be sent; 0: now. */
+    wait() {
+      return Math.max(0, Math.ceil((this.until - Date.now()) / 1000));
+    }
+
+    hold(seconds) {
+      const until = Date.now() + Math.max(1, seconds) * 1000;
+      if (until <= this.until) return;
+      this.until = until;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.until = Math.min(this.until, Date.now()); // timers may fire a millisecond early
+        for (const listener of [...this.listeners]) listener();
+      }, until - Date.now());
+      for (const listener of [...this.listeners]) listener();
+    }
+
+    /** What a limited route's response says: `X-RateLimit-Remaining: 0` holds until the reset. */
+    learn(response) {
+      const remaining = response.headers.get('X-RateLimit-Remaining');
+      const reset = Number.parseInt(response.headers.get('X-RateLimit-Reset') || '', 10);
+      if (remaining === null || !/^\d+$/.test(remaining.trim()) || Number(remaining) > 0 || !Number.isFinite(reset)) return;
+      this.hold(Math.min(MAX_LEARNT_HOLD_S, Math.max(1, Math.ceil(reset - Date.now() / 1000))));
+    }
+
+    /** `listener` runs when a hold starts and when it ends; returns the unsubscribe function. */
+    subscribe(listener) {
+      this.listeners.add(listener);
+      return () => this.listeners.delete(listener);
+    }
+  }
+
+  const budgets = new Map(); // platform origin -> Budget
+  function budgetFor(element) {
+    const origin = apiUrl(element, '/').origin;
+    if (!budgets.has(origin)) budgets.set(origin, new Budget());
+    return budgets.get(origin);
+  }
+
+  function isEventStream(response) {
+    return (response.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase() === 'text/event-stream';
   }
 
   const UNREACHABLE = 'The service could not be reached (the network failed, or this site is not allowed to use it).';
@@ -156,6 +224,9 @@
       buffer += decoder.decode();
       // An unterminated last event is discarded, as the spec says: the stream was cut.
     } finally {
+      // Whoever stops reading (a `close` seen, an abort, a newer query) closes the connection
+      // too: a body left unread would keep it open until the server ended it.
+      await reader.cancel().catch(() => {});
       reader.releaseLock();
     }
   }
@@ -251,34 +322,63 @@
   // -- <storestream-search> -------------------------------------------------------------------
 
   const SEARCH_STEPS = { text_search: 'Matching words', vector_search: 'Matching meaning', filters: 'Applying filters' };
-  const DEBOUNCE_MS = 250;
+  // Search on a pause, not per keystroke. People type at about 120-300 ms per key (slower
+  // typists, phones); a debounce under 300 ms fires between the keys of one word and spends a
+  // request per key. 500 ms clears the slowest typing with 200 ms to spare for a busy page's
+  // timer jitter, and results still follow the last key within about half a second.
+  const DEBOUNCE_MS = 500;
+  // Final results kept per request (query + filters + limit): retyping a query or turning a chip
+  // back off shows them at once without a request. Five minutes, so prices and stock shown
+  // from memory are never older than that; the 50 most recently used.
+  const CACHE_TTL_MS = 5 * 60 * 1000;
+  const CACHE_SIZE = 50;
 
   /**
-   * Search as you type over EventSource (GET /api/products/search/stream).
+   * Search as you type: GET /api/products/search/stream read with fetch() (the status, the
+   * Retry-After and X-RateLimit-* headers of a refusal are readable there, unlike EventSource,
+   * so a 429 is understood without asking again).
+   *
+   * The request budget is shared with the chat, so the widget spends it carefully: it searches
+   * on a pause (DEBOUNCE_MS), never has two searches in flight (a newer query aborts the
+   * running one and starts when it has ended), shows cached results for a request it has
+   * already answered, sends nothing while the budget is held (after a 429 or a response with
+   * no request left), and closes every stream at its `close`. Whatever arrives, only the
+   * results of the newest request are ever shown.
+   *
    * Attributes: query (start with this search), api (platform base URL), limit, placeholder.
-   * State for styling and tests: data-state = idle | loading | done | error, data-stage = text | final.
+   * State for styling and tests: data-state = idle | loading | done | error, data-stage =
+   * text | final, data-query (the query whose cards are shown), data-source = network | cache,
+   * data-requests (streams this element has opened), data-retry-after (seconds, when held).
    */
   class StorestreamSearch extends HTMLElement {
     static get observedAttributes() { return ['query']; }
 
     constructor() {
       super();
-      this.source = null;
-      this.timer = null;
-      this.generation = 0; // counts searches: a late answer for an older one is dropped
+      this.run = null; // the search in flight: {key, q, controller}
+      this.timer = null; // the pending debounced search
+      this.wanted = null; // the request key of what the shopper asked for last
+      this.shown = null; // the request key whose results are on screen
+      this.held = null; // the request key refused while the budget was held
+      this.cache = new Map(); // request key -> {payload, at}
       this.filters = {}; // {color?, size?, price?: {label, min, max}}
+      this.requests = 0;
       this.built = false;
     }
 
     connectedCallback() {
       if (!this.built) this.build();
+      this.budget = budgetFor(this);
+      this.unsubscribe = this.budget.subscribe(() => this.budgetChanged());
       const query = (this.getAttribute('query') || '').trim();
-      if (query && !this.source) { this.input.value = query; this.search(); }
+      if (query && !this.run && this.shown === null) { this.input.value = query; this.search(); }
     }
 
     disconnectedCallback() {
       clearTimeout(this.timer);
-      this.stop();
+      this.timer = null;
+      if (this.run) this.run.controller.abort();
+      if (this.unsubscribe) this.unsubscribe();
     }
 
     attributeChangedCallback(name, _old, value) {
@@ -305,20 +405,19 @@
       this.replaceChildren(form, this.steps, this.status, this.chips, this.cards);
     }
 
+    /** A keystroke: search when the typing pauses. */
     schedule() {
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.search(), DEBOUNCE_MS);
+      this.dataset.state = this.input.value.trim() ? 'loading' : 'idle';
+      this.timer = setTimeout(() => { this.timer = null; this.search(); }, DEBOUNCE_MS);
     }
 
-    /** Close the current EventSource: its events are ignored from here on. (A pending
-     *  debounced search is left alone: it is for newer typing than this stream's.) */
-    stop() {
-      if (this.source) { this.source.close(); this.source = null; }
-    }
-
-    url(path) {
-      const url = apiUrl(this, path);
-      url.searchParams.set('q', this.input.value.trim());
+    /** What to ask for now: {key, q, url}, the key being the whole request; null when empty. */
+    request() {
+      const q = this.input.value.trim().replace(/\s+/g, ' ');
+      if (!q) return null;
+      const url = apiUrl(this, '/api/products/search/stream');
+      url.searchParams.set('q', q);
       const limit = Number.parseInt(this.getAttribute('limit') || '', 10);
       if (limit > 0) url.searchParams.set('limit', String(Math.min(limit, 50)));
       if (this.filters.color) url.searchParams.set('color', this.filters.color);
@@ -329,85 +428,143 @@
           url.searchParams.set('max_price', String(this.filters.price.max));
         }
       }
-      return url;
+      return { key: url.href, q, url: url.href };
     }
 
+    /** Show the results for what the shopper asked for last: from the cache, or by a search. */
     search() {
       clearTimeout(this.timer);
-      this.stop();
-      this.generation += 1;
-      const q = this.input.value.trim();
-      this.steps.replaceChildren();
-      this.say('');
-      if (!q) {
+      this.timer = null;
+      const request = this.request();
+      this.wanted = request ? request.key : null;
+      this.held = null;
+      if (!request) {
+        if (this.run) this.run.controller.abort();
+        this.shown = null;
+        this.steps.replaceChildren();
+        this.say('');
         this.cards.replaceChildren(); this.chips.replaceChildren();
+        delete this.dataset.query; delete this.dataset.stage; delete this.dataset.source;
         this.dataset.state = 'idle';
         return;
       }
+      const cached = this.cached(request.key);
+      if (cached) {
+        if (this.run) this.run.controller.abort(); // it was for an older query
+        this.steps.replaceChildren();
+        this.show(request, cached, 'final', 'cache');
+        this.dataset.state = 'done';
+        return;
+      }
+      const wait = this.budget.wait();
+      if (wait) {
+        if (this.run) this.run.controller.abort();
+        this.held = request.key;
+        this.fail(holdMessage(wait), { status: 429, retryAfter: wait });
+        return;
+      }
       this.dataset.state = 'loading';
-      delete this.dataset.stage;
-      const url = this.url('/api/products/search/stream');
-      const source = new EventSource(url.href);
-      this.source = source;
-      let started = false;
-      // Events of a source we have since replaced are ignored (a newer query owns the widget).
-      const on = (type, handler) => source.addEventListener(type, (event) => {
-        if (this.source === source) handler(parseData(event.data));
-      });
-      on('connected', () => { started = true; });
-      on('progress', (data) => this.step(data));
-      on('results', (data) => {
-        if (data.type !== 'product_cards') return;
-        this.show(data.products || [], data.stage || 'final', data.total);
-        if (data.stage !== 'text') this.renderChips(data.facets || {});
-      });
-      on('complete', () => { this.dataset.state = 'done'; this.stop(); });
-      // `close` ends the stream: closing the EventSource stops it reconnecting and re-running
-      // the search (EventSource otherwise reconnects after every stream end).
-      on('close', () => { if (this.dataset.state === 'loading') this.dataset.state = 'done'; this.stop(); });
-      source.addEventListener('error', (event) => {
-        if (this.source !== source) return;
-        if (event instanceof MessageEvent && event.data) { // the server's own `error` event
-          const data = parseData(event.data);
-          if (data.fatal === false) return;
-          this.fail(data.message || 'The search failed.');
-          this.stop();
-        } else if (source.readyState === EventSource.CLOSED) {
-          // Refused (non-200: 429, 400, 503...) or unreachable: EventSource does not say
-          // which, so ask the JSON twin once.
-          this.stop();
-          this.diagnose(this.generation);
-        } else {
-          // EventSource retries by itself, resuming with Last-Event-ID once it had events.
-          this.say(started ? 'Connection lost; reconnecting…' : 'Cannot reach the search service; retrying…');
+      if (this.run) {
+        // Never two in flight: end the older one; this one starts when it has (start's finally).
+        if (this.run.key !== request.key) this.run.controller.abort();
+        return;
+      }
+      this.start(request);
+    }
+
+    /** The budget was held or freed. Freed: the search refused meanwhile runs now (once). */
+    budgetChanged() {
+      if (this.budget.wait() || this.held === null || this.held !== this.wanted) return;
+      this.search();
+    }
+
+    cached(key) {
+      const entry = this.cache.get(key);
+      if (!entry) return null;
+      this.cache.delete(key);
+      if (Date.now() - entry.at > CACHE_TTL_MS) return null;
+      this.cache.set(key, entry); // most recently used last
+      return entry.payload;
+    }
+
+    remember(key, payload) {
+      this.cache.delete(key);
+      this.cache.set(key, { payload, at: Date.now() });
+      while (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value);
+    }
+
+    start(request) {
+      const run = { key: request.key, q: request.q, controller: new AbortController() };
+      this.run = run;
+      this.requests += 1;
+      this.dataset.requests = String(this.requests);
+      this.steps.replaceChildren();
+      this.say('');
+      this.stream(run, request).finally(() => {
+        run.controller.abort(); // whatever happened, this side of the connection is closed
+        if (this.run === run) this.run = null;
+        // The shopper moved on while this one ran (and is not still typing): search for that.
+        if (!this.timer && this.wanted && this.wanted !== run.key && this.wanted !== this.shown && this.isConnected) {
+          this.search();
         }
       });
     }
 
-    /**
-     * Why did the stream fail? The JSON twin answers the same question with a status and a
-     * JSON body: a refusal is shown (429 with when to try again); a 200 means the stream
-     * itself broke, and its results are shown anyway.
-     */
-    async diagnose(generation) {
-      const superseded = () => this.generation !== generation; // a newer search started meanwhile
+    async stream(run, request) {
+      const { signal } = run.controller;
+      const current = () => this.wanted === run.key && !signal.aborted;
       let response;
       try {
-        response = await fetch(this.url('/api/products/search').href, { headers: { Accept: 'application/json' } });
+        response = await fetch(request.url, { headers: { Accept: 'text/event-stream' }, cache: 'no-store', signal });
       } catch (_) {
-        if (!superseded()) this.fail(UNREACHABLE);
+        if (current()) this.fail(UNREACHABLE);
         return;
       }
-      if (superseded()) return;
+      this.budget.learn(response);
       if (!response.ok) {
         const refusal = await describeRefusal(response);
-        this.fail(refusal.message, refusal);
+        if (refusal.status === 429) {
+          this.budget.hold(refusal.retryAfter);
+          if (current()) this.held = run.key;
+        }
+        if (current()) this.fail(refusal.message, refusal);
         return;
       }
-      const body = await response.json().catch(() => ({}));
-      this.show(body.products || [], 'final', body.total);
-      this.renderChips(body.facets || {});
-      this.dataset.state = 'done';
+      if (!isEventStream(response)) {
+        if (current()) this.fail('The search service did not answer with a stream.');
+        return;
+      }
+      let final = null;
+      let ended = false;
+      try {
+        for await (const event of readEventStream(response.body)) {
+          if (signal.aborted) return;
+          const data = parseData(event.data);
+          if (event.event === 'progress') {
+            if (current()) this.step(data);
+          } else if (event.event === 'results' && data.type === 'product_cards') {
+            const stage = data.stage === 'text' ? 'text' : 'final';
+            if (stage === 'final') final = data;
+            if (current()) this.show(request, data, stage, 'network');
+          } else if (event.event === 'error' && data.fatal !== false) {
+            ended = true;
+            if (current()) this.fail(data.message || 'The search failed.');
+          } else if (event.event === 'complete') {
+            ended = true;
+            if (final) this.remember(run.key, final);
+            if (current()) this.dataset.state = 'done';
+          } else if (event.event === 'close') {
+            ended = true;
+            if (current() && this.dataset.state === 'loading') this.dataset.state = 'done';
+            return; // the stream is over: stop reading (readEventStream closes the connection)
+          }
+        }
+      } catch (_) {
+        if (signal.aborted) return;
+      }
+      // The body ended before the stream did. No automatic retry (each costs a request): the
+      // shopper can press Search.
+      if (!ended && current()) this.fail('The connection was lost before the search finished. Press Search to try again.');
     }
 
     step(data) {
@@ -420,11 +577,19 @@
       item.textContent = label;
     }
 
-    show(products, stage, total) {
+    /** Cards for `request` (a `results` payload, live or cached); chips from the final facets. */
+    show(request, data, stage, source) {
+      const products = Array.isArray(data.products) ? data.products : [];
+      this.shown = request.key;
+      this.dataset.query = request.q;
       this.dataset.stage = stage;
+      this.dataset.source = source;
+      delete this.dataset.retryAfter;
+      this.status.classList.remove('ss-error');
       this.cards.replaceChildren(...products.map((card) => productCard(this, card)));
       if (stage === 'final') {
-        this.say(products.length ? `${total ?? products.length} products` : 'No products match. Try fewer words or other filters.');
+        this.say(products.length ? `${data.total ?? products.length} products` : 'No products match. Try fewer words or other filters.');
+        this.renderChips(data.facets || {});
       }
     }
 
@@ -436,6 +601,8 @@
     fail(message, refusal) {
       this.dataset.state = 'error';
       // Cards of an earlier query under this one's error would read as its results.
+      this.shown = null;
+      delete this.dataset.query; delete this.dataset.stage; delete this.dataset.source;
       this.cards.replaceChildren();
       this.chips.replaceChildren();
       this.status.textContent = message;
@@ -583,30 +750,53 @@
   // -- <storestream-chat> ---------------------------------------------------------------------
 
   const MAX_RESUMES = 5;
+  // After Stop: how long the stream may take to end by itself (the server's
+  // error{STREAM_STOPPED} and `close`) before this side aborts it anyway.
+  const STOP_GRACE_MS = 2000;
+  // Fatal error codes after which asking the same question again may well succeed: the turn
+  // offers "Try again" (so does any error the server marks `retryable`).
+  const ASK_AGAIN_CODES = new Set(['STREAM_STOPPED', 'STREAM_INTERRUPTED', 'STREAM_EXPIRED']);
 
   /**
    * A chat embed that streams answers over POST (fetch + a text/event-stream parser, since
    * EventSource cannot POST). Attributes: endpoint (/api/troika/intelligent-chat/stream or
    * /api/chat/query/stream), api (platform base URL), tts (speak answers from the start),
-   * placeholder. For tests and hosts: `audioState` ({received, played, queued, muted}) and
-   * data-audio-received / data-audio-played (seq lists), data-state = idle | streaming | done | error.
+   * placeholder.
+   *
+   * It never asks a question on its own: a dropped stream is resumed with Last-Event-ID (the
+   * server replays the same answer, the question is not run again); a stopped, interrupted or
+   * lost answer offers "Try again", which the shopper presses to ask it again as a new
+   * request. "Stop" (shown while an answer streams) asks the server to stop the stream
+   * (POST /api/streams/{stream_id}/stop with the last id seen), then lets it end with its
+   * `close`. While the platform's request budget is held (a 429, or no request left), Send is
+   * disabled and the wait is shown.
+   *
+   * For tests and hosts: `audioState` ({received, played, queued, muted}),
+   * data-audio-received / data-audio-played (seq lists), data-state = idle | streaming | done |
+   * error, data-retry-after (seconds, while held); each answer's data-outcome = complete |
+   * stopped | interrupted | failed.
    */
   class StorestreamChat extends HTMLElement {
     constructor() {
       super();
       this.built = false;
       this.sessionId = null;
-      this.controller = null;
+      this.live = null; // the answer streaming now: {turn, controller, stopping}
+      this.refused = null; // the turn refused with a 429: offered "Try again" when the hold ends
       this.audio = new AudioQueue(() => this.audioChanged());
     }
 
     connectedCallback() {
       if (!this.built) this.build();
+      this.budget = budgetFor(this);
+      this.unsubscribe = this.budget.subscribe(() => this.budgetChanged());
+      this.budgetChanged();
     }
 
     disconnectedCallback() {
-      if (this.controller) this.controller.abort();
+      if (this.live) this.live.controller.abort();
       this.audio.reset();
+      if (this.unsubscribe) this.unsubscribe();
     }
 
     get endpoint() {
@@ -633,9 +823,13 @@
         placeholder: this.getAttribute('placeholder') || 'Ask about products, sizes, prices…',
       });
       this.sendButton = h('button', { type: 'submit', class: 'ss-button', text: 'Send' });
+      this.stopButton = h('button', {
+        type: 'button', class: 'ss-button ss-secondary ss-stop', hidden: true, text: 'Stop',
+        'aria-label': 'Stop the answer', onclick: () => this.stop(),
+      });
       // Enter in the input submits the form: keyboard-only use needs nothing more.
-      const form = h('form', { class: 'ss-chat-form', onsubmit: (e) => { e.preventDefault(); this.send(this.input.value); } },
-        this.input, this.sendButton);
+      const form = h('form', { class: 'ss-chat-form', onsubmit: (e) => { e.preventDefault(); this.send(); } },
+        this.input, this.sendButton, this.stopButton);
       this.ttsBox = h('input', { type: 'checkbox', class: 'ss-tts', checked: this.hasAttribute('tts') });
       this.muteButton = h('button', {
         type: 'button', class: 'ss-button ss-secondary ss-mute', 'aria-pressed': 'false', text: 'Mute',
@@ -669,6 +863,25 @@
       this.notice.classList.toggle('ss-error', Boolean(isError));
     }
 
+    /** The shared budget was held (Send disabled, the wait shown) or freed. */
+    budgetChanged() {
+      const wait = this.budget.wait();
+      if (wait) {
+        this.sendButton.disabled = true;
+        this.dataset.retryAfter = String(wait);
+        this.say(holdMessage(wait), true);
+        return;
+      }
+      this.sendButton.disabled = false;
+      if (this.dataset.retryAfter !== undefined) {
+        delete this.dataset.retryAfter;
+        this.say('');
+      }
+      const refused = this.refused;
+      this.refused = null;
+      if (refused) refused.offerRetry(() => this.ask(refused.question));
+    }
+
     body(text) {
       const enableTTS = this.ttsBox.checked;
       if (!this.sessionId) {
@@ -685,24 +898,43 @@
       return message;
     }
 
-    /** Ask a question and stream its answer (resuming with Last-Event-ID if the connection drops). */
-    async send(raw) {
+    /** The form: ask what is in the box (emptied once asked). */
+    send() {
+      if (this.sendButton.disabled) return;
+      if (this.ask(this.input.value)) this.input.value = '';
+    }
+
+    /**
+     * Ask a question and stream its answer (resuming with Last-Event-ID if the connection
+     * drops). Only ever called by the shopper's action: Send, a suggestion chip, Try again.
+     * Returns whether it was asked (not while another answer streams or the budget is held).
+     */
+    ask(raw) {
       const text = String(raw || '').trim();
-      if (!text || this.dataset.state === 'streaming' || this.sendButton.disabled) return;
-      this.input.value = '';
+      if (!text || this.live) return false;
+      const wait = this.budget.wait();
+      if (wait) {
+        this.budgetChanged(); // shows the wait
+        return false;
+      }
       this.say('');
       this.audio.reset();
       this.log.append(h('div', { class: 'ss-msg ss-msg-user', dir: 'auto', text }));
-      const turn = new Turn(this);
+      const turn = new Turn(this, text);
       this.log.append(turn.el);
       this.log.scrollTop = this.log.scrollHeight;
-      await this.stream(turn, this.body(text));
+      this.stream(turn, this.body(text));
+      return true;
     }
 
     async stream(turn, body) {
       const controller = new AbortController();
-      this.controller = controller;
+      const live = { turn, controller, stopping: false };
+      this.live = live;
+      const askAgain = () => this.ask(turn.question);
       this.dataset.state = 'streaming';
+      this.stopButton.hidden = false;
+      this.stopButton.disabled = false;
       this.typing.querySelector('.ss-typing-text').textContent = 'Thinking…';
       this.typing.hidden = false;
       let retryMs = 3000;
@@ -718,18 +950,33 @@
             });
           } catch (error) {
             if (controller.signal.aborted) return;
-            if (turn.lastId && resumes < MAX_RESUMES) { resumes += 1; await this.waitToResume(retryMs, resumes, controller); continue; }
-            turn.fail(UNREACHABLE, () => this.stream(turn, body));
+            if (turn.lastId && resumes < MAX_RESUMES && !this.budget.wait()) {
+              resumes += 1;
+              await this.waitToResume(retryMs, resumes, controller);
+              if (controller.signal.aborted) return;
+              continue;
+            }
+            turn.fail(turn.lastId ? 'The connection was lost before the answer finished.' : UNREACHABLE, askAgain,
+              turn.lastId ? 'interrupted' : 'failed');
             return;
           }
+          this.budget.learn(response);
           if (response.status === 204) { turn.finish(); return; } // resumed after the end: nothing left
           if (!response.ok) {
             const refusal = await describeRefusal(response);
-            turn.fail(refusal.message);
-            if (refusal.status === 429) this.holdUntil(refusal.retryAfter);
+            if (refusal.status === 429) {
+              turn.fail(refusal.message, null, turn.lastId ? 'interrupted' : 'failed');
+              this.refused = turn; // "Try again" once the wait is over, not before
+              this.budget.hold(refusal.retryAfter);
+            } else {
+              // A resume refused (410 STREAM_EXPIRED: the answer is gone) or a server error:
+              // asking again may work. Other refusals of a new question would only repeat.
+              const again = turn.lastId || response.status >= 500;
+              turn.fail(refusal.message, again ? askAgain : null, turn.lastId ? 'interrupted' : 'failed');
+            }
             return;
           }
-          if (!(response.headers.get('Content-Type') || '').startsWith('text/event-stream')) {
+          if (!isEventStream(response)) {
             turn.fail('The server did not answer with a stream.');
             return;
           }
@@ -738,15 +985,17 @@
               if (event.id) turn.lastId = event.id;
               resumes = 0; // progress was made: the next drop gets the full number of retries
               this.handle(turn, event.event, parseData(event.data));
-              if (turn.closed) return;
+              if (turn.closed) return; // the stream is over (readEventStream closes the connection)
             }
           } catch (_) {
             if (controller.signal.aborted) return;
           }
+          if (turn.failed) return; // a fatal error, then the body ended without `close`
           // The body ended without `close`: the connection dropped. The server holds the
-          // frames; ask for the ones after the last id seen (the work does not run again).
-          if (!turn.lastId || resumes >= MAX_RESUMES) {
-            turn.fail('The connection was lost before the answer finished.', () => this.stream(turn, body));
+          // frames (and keeps the answer running a while); ask for the ones after the last id
+          // seen (the question does not run again). A held budget would refuse that.
+          if (!turn.lastId || resumes >= MAX_RESUMES || this.budget.wait()) {
+            turn.fail('The connection was lost before the answer finished.', askAgain, 'interrupted');
             return;
           }
           resumes += 1;
@@ -754,11 +1003,50 @@
           if (controller.signal.aborted) return;
         }
       } finally {
-        if (this.controller === controller) this.controller = null;
+        controller.abort(); // every way out closes this side of the stream
+        if (this.live === live) this.live = null;
+        // Stopped before the server's own STREAM_STOPPED arrived (it did not answer, or took
+        // longer than STOP_GRACE_MS): this side stopped it.
+        if (live.stopping && !turn.failed && !turn.completed) turn.fail('Stopped.', askAgain, 'stopped');
+        this.stopButton.hidden = true;
         this.typing.hidden = true;
         if (this.dataset.state === 'streaming') this.dataset.state = turn.failed ? 'error' : 'done';
         turn.settle();
+        if (this.dataset.retryAfter !== undefined) this.say(holdMessage(this.budget.wait()), true);
       }
+    }
+
+    /**
+     * Stop the answer streaming now: POST /api/streams/{stream_id}/stop with the last event id
+     * seen; the stream then ends with error{STREAM_STOPPED} and `close`. If the server does
+     * not take the stop, or the stream has not ended within STOP_GRACE_MS, this side aborts it.
+     */
+    async stop() {
+      const live = this.live;
+      if (!live || live.stopping) return;
+      live.stopping = true;
+      live.turn.stopping = true;
+      this.stopButton.disabled = true;
+      this.audio.reset(); // stop speaking too
+      this.typing.querySelector('.ss-typing-text').textContent = 'Stopping…';
+      const { turn, controller } = live;
+      const grace = setTimeout(() => controller.abort(), STOP_GRACE_MS);
+      controller.signal.addEventListener('abort', () => clearTimeout(grace), { once: true });
+      if (!turn.streamId || !turn.lastId) { controller.abort(); return; } // nothing to name: not started yet
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(), STOP_GRACE_MS);
+      let response = null;
+      try {
+        response = await fetch(apiUrl(this, `/api/streams/${encodeURIComponent(turn.streamId)}/stop`).href, {
+          method: 'POST', headers: { 'Last-Event-ID': turn.lastId }, signal: timeout.signal,
+        });
+      } catch (_) {
+        response = null; // unreachable or too slow
+      } finally {
+        clearTimeout(timer);
+      }
+      turn.el.dataset.stopStatus = response ? String(response.status) : 'none';
+      if (!response || !response.ok) controller.abort();
     }
 
     async waitToResume(retryMs, attempt, controller) {
@@ -776,15 +1064,10 @@
       if (pinned) log.scrollTop = log.scrollHeight;
     }
 
-    /** After a 429: sending is disabled until the server said to try again. */
-    holdUntil(seconds) {
-      this.sendButton.disabled = true;
-      setTimeout(() => { this.sendButton.disabled = false; this.say(''); }, Math.max(1, seconds) * 1000);
-    }
-
     handle(turn, type, data) {
       switch (type) {
         case 'connected':
+          if (typeof data.stream_id === 'string' && data.stream_id) turn.streamId = data.stream_id;
           if (typeof data.session_id === 'string' && data.session_id) this.sessionId = data.session_id;
           // `rtl` is trusted (the server knows the answer's language). `ltr` may be only a
           // default, so the answer's script still decides then.
@@ -792,22 +1075,30 @@
           if (typeof data.language === 'string' && data.language) turn.el.setAttribute('lang', data.language);
           break;
         case 'progress':
-          this.typing.querySelector('.ss-typing-text').textContent = data.message || 'Working…';
+          if (!turn.stopping) this.typing.querySelector('.ss-typing-text').textContent = data.message || 'Working…';
           if (data.step === 'tool') turn.tool(data);
           break;
         case 'results':
-          this.follow(() => turn.results(data, (text) => this.send(text)));
+          this.follow(() => turn.results(data, (text) => this.ask(text)));
           break;
         case 'text':
           this.follow(() => turn.text(data));
           break;
         case 'audio':
-          this.audio.add(data);
+          if (!turn.stopping) this.audio.add(data);
           break;
-        case 'error':
-          if (data.fatal === false) turn.note(data.message || 'Something went wrong, but the answer goes on.');
-          else turn.fail(data.message || 'The answer failed.');
+        case 'error': {
+          if (data.fatal === false) {
+            turn.note(data.message || 'Something went wrong, but the answer goes on.');
+            break;
+          }
+          const code = String(data.code || '');
+          const again = ASK_AGAIN_CODES.has(code) || data.retryable === true;
+          const outcome = code === 'STREAM_STOPPED' ? 'stopped' : code === 'STREAM_INTERRUPTED' ? 'interrupted' : 'failed';
+          const message = code === 'STREAM_STOPPED' && turn.stopping ? 'Stopped.' : (data.message || 'The answer failed.');
+          turn.fail(message, again ? () => this.ask(turn.question) : null, outcome);
           break;
+        }
         case 'complete':
           turn.finish();
           break;
@@ -835,11 +1126,15 @@
 
   /** One question's answer in the chat log. */
   class Turn {
-    constructor(chat) {
+    constructor(chat, question) {
       this.chat = chat;
-      this.lastId = null;
+      this.question = question;
+      this.streamId = null; // `connected.stream_id`: names the stream to stop
+      this.lastId = null; // the last event id seen: resumes, and proves the stop is ours
       this.closed = false;
       this.failed = false;
+      this.completed = false;
+      this.stopping = false;
       this.fullText = '';
       this.dirFromServer = false;
       this.answer = h('div', { class: 'ss-answer', 'aria-live': 'polite', 'aria-busy': 'true' });
@@ -908,28 +1203,29 @@
       this.extra.append(h('p', { class: 'ss-note', text: message }));
     }
 
-    /** Show why the answer failed; `retry` (for a dropped or unreachable stream) adds a
-     *  "Try again" button, which resumes after the last event seen when there was one. */
-    fail(message, retry) {
+    /** Show why the answer ended early (the text so far stays). `askAgain`, when given, adds
+     *  a "Try again" button that asks the same question again as a new request. */
+    fail(message, askAgain, outcome) {
       this.failed = true;
+      this.el.dataset.outcome = outcome || 'failed';
       this.errorLine.replaceChildren(h('span', { class: 'ss-error-text', text: message }));
       this.errorLine.hidden = false;
-      if (retry) {
-        this.errorLine.append(' ', h('button', {
-          type: 'button', class: 'ss-button ss-secondary ss-retry', text: 'Try again',
-          onclick: () => {
-            if (this.chat.dataset.state === 'streaming') return;
-            this.failed = false;
-            this.errorLine.hidden = true;
-            this.errorLine.replaceChildren();
-            retry();
-          },
-        }));
-      }
+      if (askAgain) this.offerRetry(askAgain);
+    }
+
+    offerRetry(askAgain) {
+      if (this.errorLine.querySelector('.ss-retry')) return;
+      const button = h('button', {
+        type: 'button', class: 'ss-button ss-secondary ss-retry', text: 'Try again',
+        onclick: () => { if (askAgain()) button.remove(); }, // not while another answer streams or the budget is held
+      });
+      this.errorLine.append(' ', button);
     }
 
     finish() {
+      this.completed = true;
       this.el.dataset.complete = 'true';
+      this.el.dataset.outcome = 'complete';
     }
 
     settle() {
