@@ -1,13 +1,16 @@
 # Two commands set everything up on a fresh machine:
 #   make run    install, then serve the demo on $(HOST):$(PORT)
 #   make test   install, then the whole suite
-# `make install` reinstalls only when a requirements file changed (a stamp file in .venv).
+# `make install` reinstalls only when a requirements file changed (a stamp file in .venv), and
+# the npm packages of the browser tests only when package-lock.json changed (a stamp file in
+# node_modules).
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.install-stamp
+NPM_STAMP := node_modules/.install-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 TORCH  := 2.13.0
@@ -22,7 +25,7 @@ export TRANSFORMERS_OFFLINE := 1
 # apt-get; elsewhere the tests that need them skip and say why.
 SYSTEM_PACKAGES := espeak-ng chromium redis-server
 
-install: system $(STAMP)
+install: system $(STAMP) $(NPM_STAMP)
 
 system:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -42,6 +45,17 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt pyprojec
 	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
+# npm packages used only by the browser tests (real SSE client libraries run in Chromium):
+# `npm ci`, exactly the committed package-lock.json. Without npm the tests that need them skip
+# and say why.
+$(NPM_STAMP): package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  echo "npm ci (package-lock.json)"; \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $(NPM_STAMP); \
+	else \
+	  echo "npm not found: the browser tests that need npm packages will skip"; \
+	fi
+
 run: install
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m app serve
 
@@ -52,4 +66,4 @@ bench: install
 	$(PY) bench/sse_engine.py
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data node_modules
