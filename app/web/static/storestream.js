@@ -774,7 +774,9 @@
    * For tests and hosts: `audioState` ({received, played, queued, muted}),
    * data-audio-received / data-audio-played (seq lists), data-state = idle | streaming | done |
    * error, data-retry-after (seconds, while held); each answer's data-outcome = complete |
-   * stopped | interrupted | failed.
+   * stopped | interrupted | failed, and after a stop data-stopped-by = server (its
+   * STREAM_STOPPED arrived) | client (this side aborted) and data-stop-status (the stop
+   * request's HTTP status, or none).
    */
   class StorestreamChat extends HTMLElement {
     constructor() {
@@ -1007,10 +1009,15 @@
         if (this.live === live) this.live = null;
         // Stopped before the server's own STREAM_STOPPED arrived (it did not answer, or took
         // longer than STOP_GRACE_MS): this side stopped it.
-        if (live.stopping && !turn.failed && !turn.completed) turn.fail('Stopped.', askAgain, 'stopped');
+        if (live.stopping && !turn.failed && !turn.completed) {
+          turn.fail('Stopped.', askAgain, 'stopped');
+          turn.el.dataset.stoppedBy = 'client';
+        }
         this.stopButton.hidden = true;
         this.typing.hidden = true;
-        if (this.dataset.state === 'streaming') this.dataset.state = turn.failed ? 'error' : 'done';
+        // A stop the shopper asked for is not an error.
+        const stopped = turn.el.dataset.outcome === 'stopped' && live.stopping;
+        if (this.dataset.state === 'streaming') this.dataset.state = turn.failed && !stopped ? 'error' : 'done';
         turn.settle();
         if (this.dataset.retryAfter !== undefined) this.say(holdMessage(this.budget.wait()), true);
       }
@@ -1067,7 +1074,11 @@
     handle(turn, type, data) {
       switch (type) {
         case 'connected':
-          if (typeof data.stream_id === 'string' && data.stream_id) turn.streamId = data.stream_id;
+          if (typeof data.stream_id === 'string' && data.stream_id) {
+            turn.streamId = data.stream_id;
+            turn.el.dataset.streamId = data.stream_id;
+          }
+          if (typeof data.conversation_id === 'string' && data.conversation_id) turn.el.dataset.conversationId = data.conversation_id;
           if (typeof data.session_id === 'string' && data.session_id) this.sessionId = data.session_id;
           // `rtl` is trusted (the server knows the answer's language). `ltr` may be only a
           // default, so the answer's script still decides then.
@@ -1097,6 +1108,7 @@
           const outcome = code === 'STREAM_STOPPED' ? 'stopped' : code === 'STREAM_INTERRUPTED' ? 'interrupted' : 'failed';
           const message = code === 'STREAM_STOPPED' && turn.stopping ? 'Stopped.' : (data.message || 'The answer failed.');
           turn.fail(message, again ? () => this.ask(turn.question) : null, outcome);
+          if (code === 'STREAM_STOPPED') turn.el.dataset.stoppedBy = 'server';
           break;
         }
         case 'complete':
