@@ -17,7 +17,7 @@ from app import logs
 from app.errors import EXCEPTION_HANDLERS
 from app.platform import Platform
 from app.routes import api_docs, catalog, chat, health, metrics, search
-from app.routes import context, troika
+from app.routes import context, streams, troika
 from app.routes import web
 from config.settings import Settings, load_settings
 
@@ -59,6 +59,7 @@ def create_app(
         *catalog.routes(),
         *chat.routes(platform),
         *troika.routes(platform),
+        *streams.routes(),
         *web.routes(),
         *(extra_routes or []),
     ]

@@ -12,6 +12,7 @@ import secrets
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 from app import ingest
 from app.ingest import upload
@@ -29,8 +30,9 @@ from app.tts.engine import TTSEngine
 from app.store.embedded import EmbeddedMongo
 from app.store.mongo import Store
 from app.streams.metrics import StreamMetrics
-from app.streams.response import OpenStreams
 from app.streams.replay import MemoryReplayBuffer, ReplayBuffer
+from app.streams.runs import Runs
+from app.streams.signals import LocalSignals, StreamSignals
 from config.settings import Settings
 
 log = logging.getLogger("storestream")
@@ -42,7 +44,6 @@ class Platform:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = StreamMetrics()
-        self.open_streams = OpenStreams()
         # Redis servers shared with other instances (limiter, stream leases, replay), if any.
         self.instance_id = secrets.token_hex(6)
         self.redis = RedisLinks(
@@ -51,6 +52,10 @@ class Platform:
         )
         self.limiter = StreamLimiter(settings, self.metrics, self.redis)
         self.replay: ReplayBuffer = _replay_buffer(settings, self.redis)
+        self.signals: StreamSignals = _signals(settings, self.redis)
+        # The streams this instance runs, attached or detached (app/streams/runs.py).
+        self.runs = Runs(signals=self.signals, metrics=self.metrics)
+        self.stream_endpoints: dict[str, Any] = {}  # name -> StreamEndpoint, filled by stream_routes
         self.embedded: EmbeddedMongo | None = None
         self.store: Store | None = None
         self.db_error: str | None = "not started"
@@ -96,10 +101,10 @@ class Platform:
                 signal.raise_signal(signal.SIGTERM)
 
         def drain() -> None:
-            if self.open_streams.closing:
+            if self.runs.closing:
                 return
-            log.info("SIGTERM: closing %d open streams", len(self.open_streams))
-            task = loop.create_task(self.open_streams.close_all(self.settings.shutdown_grace_s))
+            log.info("SIGTERM: closing %d open streams", len(self.runs))
+            task = loop.create_task(self.runs.close_all(self.settings.shutdown_grace_s))
             task.add_done_callback(pass_on)
 
         signal.signal(signal.SIGTERM, lambda signum, frame: loop.call_soon_threadsafe(drain))
@@ -209,6 +214,16 @@ def _replay_buffer(settings: Settings, redis: RedisLinks) -> ReplayBuffer:
 
         return RedisReplayBuffer(redis.get(settings.stream_replay_url), **bounds)
     return MemoryReplayBuffer(**bounds)
+
+
+def _signals(settings: Settings, redis: RedisLinks) -> StreamSignals:
+    """Follow and stop signals go where the shared replay buffer is: a resume or a stop can
+    only reach another instance when that buffer is shared."""
+    if settings.stream_replay_url:
+        from app.streams.signals import RedisSignals
+
+        return RedisSignals(redis.get(settings.stream_replay_url))
+    return LocalSignals()
 
 
 def _language_model(settings: Settings) -> LanguageModel:

@@ -63,6 +63,16 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError("a number, 0 or more") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("a number, 0 or more")
+    return value
+
+
 def _networks(raw: str) -> tuple[Network, ...]:
     items = [item.strip() for item in raw.replace(";", ",").split(",") if item.strip()]
     try:
@@ -157,6 +167,11 @@ class Settings:
     stream_replay_streams: int = 1000  # streams held at once (oldest evicted)
     stream_replay_ttl_s: float = 300.0  # how long a finished stream stays resumable
     stream_replay_url: str = ""  # empty: in-process buffer; redis://: shared by every instance
+    # How long an answer or upload goes on after its client left, awaiting a resume. 30 s
+    # covers EventSource's retry (3 s) many times over and a phone changing networks, while
+    # an abandoned tab costs at most 30 s of work (README, "Resume, detach and stop").
+    stream_detach_s: float = 30.0
+    stream_resume_bind_client: bool = False  # resume only from the address that opened the stream
 
     rate_limit_storage_url: str = "memory://"
     rate_limit_fail_open: bool = False  # Redis unreachable: let requests through (else 503)
@@ -229,6 +244,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "STREAM_REPLAY_STREAMS": ("stream_replay_streams", _positive_int),
     "STREAM_REPLAY_TTL_S": ("stream_replay_ttl_s", _positive_float),
     "STREAM_REPLAY_URL": ("stream_replay_url", _redis_url_or_empty),
+    "STREAM_DETACH_S": ("stream_detach_s", _non_negative_float),
+    "STREAM_RESUME_BIND_CLIENT": ("stream_resume_bind_client", _bool),
     "RATE_LIMIT_STORAGE_URL": ("rate_limit_storage_url", _storage_url),
     "RATE_LIMIT_FAIL_OPEN": ("rate_limit_fail_open", _bool),
     "REDIS_TIMEOUT_MS": ("redis_timeout_ms", _positive_int),

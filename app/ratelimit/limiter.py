@@ -71,6 +71,8 @@ class StreamLimiter:
         self._shared = self.slowapi.shared_limit(
             f"{self.amount} per {self.window_s} seconds", scope=SCOPE, exempt_when=self.exempt
         )
+        # The same budget as one `limits` item, for the checks made outside slowapi's wrapper.
+        self._item = parse_limit(f"{self.amount} per {self.window_s} seconds")
         self.slots: StreamSlots | RedisStreamSlots = StreamSlots(settings.streaming_max_concurrent_per_ip)
         if self.remote:
             if redis is None:
@@ -82,7 +84,6 @@ class StreamLimiter:
                 link, settings.streaming_max_concurrent_per_ip, fail_open=self.fail_open
             )
             # The budget slowapi's decorator describes, counted with limits' asyncio API.
-            self._item = parse_limit(f"{self.amount} per {self.window_s} seconds")
             self._moving_window = AsyncMovingWindow(AsyncRedisStorage(
                 "async+" + url, implementation="redispy", connection_pool=link.client.connection_pool
             ))
@@ -100,8 +101,11 @@ class StreamLimiter:
     def exempt(self, request: Request) -> bool:
         return in_networks(self.client(request), self.whitelist)
 
-    def guard(self, name: str, endpoint: Endpoint) -> Endpoint:
-        """Wrap `endpoint` so each call costs one request of the shared budget."""
+    def guard(self, name: str, endpoint: Endpoint, *, deferred: Callable[[Request], bool] | None = None) -> Endpoint:
+        """Wrap `endpoint` so each call costs one request of the shared budget. A request for
+        which `deferred(request)` is true (a resume) is not counted here: the endpoint calls
+        `charge` itself once it knows the request is worth counting (a resume with nothing
+        left to send is not)."""
 
         async def limited(request: Request) -> Response:
             request.state.rate_checked = True
@@ -113,6 +117,11 @@ class StreamLimiter:
 
         async def guarded(request: Request) -> Response:
             try:
+                if deferred is not None and deferred(request):
+                    request.state.rate_checked = True
+                    response = await endpoint(request)
+                    add_headers(response, self.headers(request))
+                    return response
                 if self.remote and not self.exempt(request):
                     refusal = await self._check_redis(request)
                     if refusal is not None:
@@ -133,6 +142,20 @@ class StreamLimiter:
 
         guarded.__name__ = name
         return guarded
+
+    async def charge(self, request: Request) -> Response | None:
+        """Spend one request of the client's budget now: the refusal (429, or 503 when the
+        budget lives in an unreachable Redis and the limiter fails closed), or None."""
+        if self.exempt(request):
+            return None
+        if self.remote:
+            return await self._check_redis(request)
+        args = [self.client(request), SCOPE]  # slowapi's key: the same counter
+        request.state.view_rate_limit = (self._item, args)
+        if not self.slowapi.limiter.hit(self._item, *args):
+            self.metrics.rate_limited.labels("rate").inc()
+            return self.too_many_requests(request)
+        return None
 
     async def _check_redis(self, request: Request) -> Response | None:
         """The budget check against Redis, without blocking the event loop. Returns the

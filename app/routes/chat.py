@@ -77,12 +77,12 @@ _BODY = {
 }
 
 CHAT = StreamEndpoint(
-    "chat", parse_post, answer_events, context=_context,
+    "chat", parse_post, answer_events, context=_context, detach=True,
     summary="Chat answer with sources, product cards, tokens and per-sentence audio",
     request_body=_BODY, events=_EVENTS,
 )
 CHAT_GET = StreamEndpoint(
-    "chat_get", parse_get, answer_events, context=_context,
+    "chat_get", parse_get, answer_events, context=_context, detach=True,
     summary="Chat answer for EventSource clients (GET)",
     parameters=(
         {"name": "message", "in": "query", "required": True, "schema": {"type": "string"}},

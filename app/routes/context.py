@@ -86,9 +86,8 @@ def _fields(fields: dict[str, str], filename: str) -> tuple[str | None, str]:
 
 
 async def parse_upload(request: Request) -> UploadParams:
-    """Admin check, then the body (limits, multipart, name), then the content (type, text,
-    PDF, DOCX). Any refusal removes what was spooled."""
-    require_admin(request)
+    """The body (limits, multipart, name), then the content (type, text, PDF, DOCX), after
+    the admin check (`UPLOAD.authorize`). Any refusal removes what was spooled."""
     platform = _platform(request)
     spooled = await upload.receive(
         request, directory=platform.upload_dir, max_bytes=platform.settings.upload_max_bytes, check_name=kind_of
@@ -282,6 +281,8 @@ UPLOAD = StreamEndpoint(
     upload_events,
     shape=_shape_upload,
     context=lambda p: {"file_name": p.upload.filename, "size": p.upload.size},
+    authorize=require_admin,
+    detach=True,
     summary=(f"Upload a context file (admin; multipart/form-data: file, chatbotId?, title?; accepted: {ACCEPTED}). "
              "413 too large, 415 unsupported type, 422 unprocessable content, 400 malformed request"),
     timeout_s=lambda settings: settings.upload_timeout_s,

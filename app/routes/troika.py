@@ -167,7 +167,7 @@ _BODY = {
 }
 
 TROIKA = StreamEndpoint(
-    "troika", parse, agent_events, context=_context,
+    "troika", parse, agent_events, context=_context, detach=True,
     summary="Sales agent turn: intent, tool use, market intelligence, product cards, answer and audio",
     request_body=_BODY, events=_EVENTS,
 )

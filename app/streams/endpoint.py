@@ -1,13 +1,22 @@
-"""One streaming endpoint = one `StreamEndpoint`: how to validate a request, and the async
-generator that produces its events. From it come both routes, the SSE stream and its JSON
-twin, each behind the shared rate limiter.
+"""One streaming endpoint = one `StreamEndpoint`: who may call it, how to validate a request,
+and the async generator that produces its events. From it come both routes, the SSE stream
+and its JSON twin, each behind the shared rate limiter.
 
     SEARCH = StreamEndpoint("search", parse=parse_search, produce=search_events)
     routes = stream_routes(SEARCH, platform, stream_path="/api/products/search/stream",
                            json_path="/api/products/search", methods=["GET"])
 
-Order of checks for a stream: streaming enabled -> rate limit -> resume (`Last-Event-ID`) or
-validation (4xx JSON before any stream) -> concurrent-stream cap -> the stream.
+A new stream: streaming enabled -> rate limit -> authentication -> concurrent-stream cap ->
+validation (4xx JSON before any stream) -> a `Run` (app/streams/runs.py) read by this
+connection.
+
+A resume (`Last-Event-ID`, app/streams/resume.py): streaming enabled -> authentication,
+exactly as for a new request -> the id must name a stream of this route (and client, when
+bound) -> nothing left to send: 204, free -> rate limit -> the frames after the id (from the
+run itself when it runs here, else from the replay buffer, following it while it runs on
+another instance). The request's other parameters are not read again: a resume continues
+the stream they started (reading a chat body again would store the question twice). A
+resume takes no concurrent-stream slot: the stream it continues holds one.
 """
 
 from __future__ import annotations
@@ -21,13 +30,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.errors import error_response
+from app.errors import BadRequest, error_response
 from app.redis_link import Unavailable
 from app.streams import wire
-from app.streams.engine import StreamContext, new_stream_id, run_stream
-from app.streams.events import EVENT_TYPES, Code, Event, StreamError
+from app.streams.engine import StreamContext, run_stream
+from app.streams.events import EVENT_TYPES, Code, Event
 from app.streams.fold import fold
-from app.streams.response import EventStreamResponse, ReplayResponse
+from app.streams.response import LiveResponse, ReplayResponse
+from app.streams.resume import Binding, ResumePoint, may_resume, new_token, parse_last_event_id, stream_id_of
+from app.streams.runs import Run
 
 if TYPE_CHECKING:
     from app.platform import Platform
@@ -47,6 +58,11 @@ class StreamEndpoint(Generic[P]):
     shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Extra fields for `connected` (e.g. the echoed query), from the parsed params.
     context: Callable[[P], dict[str, Any]] | None = None
+    # Who may call it (raises BadRequest 401/403): run for new requests, resumes and stops.
+    authorize: Callable[[Request], None] | None = None
+    # Keep running after the client leaves (STREAM_DETACH_S), for work that is costly to
+    # repeat and whose result the client wants (an answer, an upload). False: cancel at once.
+    detach: bool = False
     # For /openapi.json: a summary, OpenAPI `parameters`, a JSON `requestBody` schema and the
     # event order the endpoint promises.
     summary: str = ""
@@ -61,88 +77,135 @@ class StreamEndpoint(Generic[P]):
         return self.timeout_s(settings) if self.timeout_s else settings.streaming_timeout / 1000
 
 
-async def _expired(ctx: StreamContext) -> AsyncIterator[Event]:
-    raise StreamError(
-        Code.STREAM_EXPIRED,
-        "That stream can no longer be resumed; start a new request",
-        retryable=False,
-    )
-    yield  # pragma: no cover - makes this an async generator
-
-
 def _platform(request: Request) -> Platform:
     return request.app.state.platform
+
+
+def _expired() -> BadRequest:
+    return BadRequest("That stream can no longer be resumed; start a new request", status=410,
+                      code=Code.STREAM_EXPIRED, field="Last-Event-ID")
+
+
+def resume_point(raw: str) -> ResumePoint:
+    """The `Last-Event-ID` header as a ResumePoint, or a 400 naming it."""
+    point = parse_last_event_id(raw)
+    if point is None:
+        raise BadRequest("Last-Event-ID is not an event id this server sent", field="Last-Event-ID")
+    return point
 
 
 def sse_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         platform = _platform(request)
-        settings = platform.settings
-        limiter = platform.limiter
-        client = limiter.client(request)
-
         if request.method == "HEAD":  # headers only; never opens a stream
             return Response(headers={k.decode(): v.decode() for k, v in wire.HEADERS})
-        if platform.open_streams.closing:
+        if platform.runs.closing:
             return error_response(503, "The server is shutting down; reconnect shortly",
                                   Code.SERVER_SHUTTING_DOWN, headers={"Retry-After": "2"})
-
         last_event_id = request.headers.get("last-event-id", "").strip()
-        resume = wire.parse_event_id(last_event_id) if last_event_id else None
-        held = await platform.replay.read(*resume) if resume else None
-        params: Any = None
-        if not last_event_id:
-            params = await spec.parse(request)
-
-        try:
-            release = await limiter.take_slot(client)
-        except Unavailable:  # the cap lives in Redis, which is unreachable: fail closed
-            return limiter.unavailable()
-        if release is None:
-            return limiter.too_many_streams(request)
-
-        if held is not None and resume is not None:
-            return ReplayResponse(
-                platform.replay,
-                resume[0],
-                resume[1],
-                held,
-                timeout_s=spec.deadline(settings),
-                on_close=release,
-            )
-
-        ctx = StreamContext(stream=spec.name, stream_id=new_stream_id(), client=client, platform=platform)
         if last_event_id:
-            producer = _expired
-            context: dict[str, Any] = {}
-        else:
-            producer = lambda c: spec.produce(params, c)  # noqa: E731
-            context = spec.context(params) if spec.context else {}
-        return EventStreamResponse(
-            producer,
-            ctx,
-            replay=platform.replay,
-            metrics=platform.metrics,
-            timeout_s=spec.deadline(settings),
-            ping_s=settings.streaming_ping_s,
-            retry_ms=settings.streaming_retry_ms,
-            chunk_size=settings.streaming_chunk_size,
-            connected_context=context,
-            on_close=release,
-            open_streams=platform.open_streams,
-        )
+            return await _resume(spec, platform, request, last_event_id)
+        return await _open(spec, platform, request)
 
     return endpoint
+
+
+async def _open(spec: StreamEndpoint[Any], platform: Platform, request: Request) -> Response:
+    settings = platform.settings
+    limiter = platform.limiter
+    client = limiter.client(request)
+    if spec.authorize is not None:
+        spec.authorize(request)
+    try:
+        release = await limiter.take_slot(client)
+    except Unavailable:  # the cap lives in Redis, which is unreachable: fail closed
+        return limiter.unavailable()
+    if release is None:
+        return limiter.too_many_streams(request)
+    try:
+        params = await spec.parse(request)
+    except BaseException:
+        release()
+        raise
+    token = new_token()
+    ctx = StreamContext(stream=spec.name, stream_id=stream_id_of(token), client=client, platform=platform)
+    run = Run(
+        lambda c: spec.produce(params, c),
+        ctx,
+        token=token,
+        binding=Binding(spec.name, client),
+        replay=platform.replay,
+        signals=platform.signals,
+        timeout_s=spec.deadline(settings),
+        chunk_size=settings.streaming_chunk_size,
+        retry_ms=settings.streaming_retry_ms,
+        detach_s=settings.stream_detach_s if spec.detach else None,
+        max_events=settings.stream_replay_events,
+        max_bytes=settings.stream_replay_bytes,
+        connected_context=spec.context(params) if spec.context else None,
+        path=request.url.path,
+    )
+    platform.runs.start(run, release)
+    return LiveResponse(run, run.attach(0), runs=platform.runs, ping_s=settings.streaming_ping_s)
+
+
+async def _resume(spec: StreamEndpoint[Any], platform: Platform, request: Request, raw: str) -> Response:
+    """Everything but a resume with nothing left to send is charged to the budget, refusals
+    included (probing for streams is not free)."""
+    try:
+        serve = await _find(spec, platform, request, raw)
+    except BadRequest:
+        refusal = await platform.limiter.charge(request)
+        if refusal is not None:
+            return refusal
+        raise
+    if serve is None:
+        return Response(status_code=204)
+    refusal = await platform.limiter.charge(request)
+    if refusal is not None:
+        return refusal
+    return serve()
+
+
+async def _find(
+    spec: StreamEndpoint[Any], platform: Platform, request: Request, raw: str
+) -> Callable[[], Response] | None:
+    """What resumes the stream `raw` names (called once the request is charged), or None
+    when nothing is left to send; BadRequest: 401/403 as for a new request, 400 malformed,
+    410 not resumable here by this caller."""
+    if spec.authorize is not None:
+        spec.authorize(request)
+    settings = platform.settings
+    point = resume_point(raw)
+    client = platform.limiter.client(request)
+    bind_client = settings.stream_resume_bind_client
+    run = platform.runs.get(point.stream_id)
+    if run is not None and may_resume(run.binding, spec.name, client, bind_client=bind_client) \
+            and run.can_resume(point.seq):
+        if run.exhausted(point.seq):
+            return None
+        live = run
+        return lambda: LiveResponse(live, live.attach(point.seq), runs=platform.runs,
+                                    ping_s=settings.streaming_ping_s)
+    held = await platform.replay.read(point.stream_id, point.seq)
+    if held is None or not may_resume(held.binding, spec.name, client, bind_client=bind_client):
+        raise _expired()
+    if held.finished and not held.frames:
+        return None
+    return lambda: ReplayResponse(platform.replay, platform.signals, point, held, runs=platform.runs,
+                                  timeout_s=spec.deadline(settings), ping_s=settings.streaming_ping_s)
 
 
 def json_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         platform = _platform(request)
         settings = platform.settings
+        if spec.authorize is not None:
+            spec.authorize(request)
         params = await spec.parse(request)
         ctx = StreamContext(
             stream=spec.name,
-            stream_id=new_stream_id(),
+            stream_id=stream_id_of(new_token()),
             client=platform.limiter.client(request),
             platform=platform,
         )
@@ -181,7 +244,8 @@ def stream_routes(
     methods: Sequence[str],
 ) -> list[Route]:
     """The SSE route and (optionally) its JSON twin, both drawing on the shared budget."""
-    stream = _when_enabled(platform.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec)))
+    platform.stream_endpoints[spec.name] = spec  # the stop route authorizes by the stream's route
+    stream = _when_enabled(platform.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec), deferred=_is_resume))
     stream.__openapi__ = _describe(spec, methods, streaming=True)  # type: ignore[attr-defined]
     routes = [Route(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream")]
     if json_path is not None:
@@ -189,6 +253,10 @@ def stream_routes(
         twin.__openapi__ = _describe(spec, methods, streaming=False)  # type: ignore[attr-defined]
         routes.append(Route(json_path, twin, methods=list(methods), name=f"{spec.name}_json"))
     return routes
+
+
+def _is_resume(request: Request) -> bool:
+    return bool(request.headers.get("last-event-id", "").strip())
 
 
 _REFUSALS = {
@@ -205,7 +273,9 @@ def _describe(spec: StreamEndpoint[Any], methods: Sequence[str], *, streaming: b
             "content": {"text/event-stream": {"schema": {"oneOf": events}}},
         }
         extra = {"204": {"description": "Last-Event-ID of a finished stream: nothing to replay"},
-                 "404": {"description": "STREAMING_DISABLED: use the JSON twin"}}
+                 "404": {"description": "STREAMING_DISABLED: use the JSON twin"},
+                 "410": {"description": "STREAM_EXPIRED: Last-Event-ID names no stream this route "
+                                        "can resume for this caller"}}
     else:
         ok = {"description": "the stream folded into one JSON document (docs/events.md)"}
         extra = {"503": {"description": "DB_UNAVAILABLE"}, "504": {"description": "STREAM_TIMEOUT"}}
@@ -217,7 +287,8 @@ def _describe(spec: StreamEndpoint[Any], methods: Sequence[str], *, streaming: b
     if streaming:
         operation["parameters"].append(
             {"name": "Last-Event-ID", "in": "header", "required": False,
-             "schema": {"type": "string"}, "description": "resume after this event"}
+             "schema": {"type": "string"},
+             "description": "resume after this event (docs/events.md, 'Resuming')"}
         )
         operation["x-events"] = list(spec.events)
     if spec.request_body is not None:

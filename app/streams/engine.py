@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -49,10 +48,6 @@ class StreamContext:
 
 
 Producer = Callable[[StreamContext], AsyncIterator[Event]]
-
-
-def new_stream_id() -> str:
-    return secrets.token_hex(6)
 
 
 def map_exception(exc: BaseException, ctx: StreamContext) -> Event:

@@ -15,6 +15,10 @@ class StreamMetrics:
         self.open_streams = Gauge(
             "storestream_open_streams", "Streams open now", ["stream"], registry=self.registry
         )
+        self.detached = Gauge(
+            "storestream_detached_streams", "Streams running on with no client attached (STREAM_DETACH_S)",
+            registry=self.registry,
+        )
         self.duration = Histogram(
             "storestream_stream_duration_seconds",
             "Stream duration from connected to close",

@@ -2,9 +2,14 @@
 
 A client that reconnects with the id of the last event it saw gets the frames after it again,
 without the producer running a second time. The buffer is bounded three ways: events per
-stream, bytes per stream and streams held; a finished stream expires after a TTL.
+stream, bytes per stream and streams held; a finished stream expires after a TTL. Beyond
+the streams bound, finished streams are evicted first (oldest first), then the oldest
+running ones: a stream still being written (perhaps detached, awaiting its client) keeps its
+frames as long as anything finished can go instead.
 
-The interface is async so a shared store (Redis) can implement it for several instances.
+Each stream is filed with its `Binding` (route and client, app/streams/resume.py), which a
+resume must match. The interface is async so a shared store (Redis) can implement it for
+several instances.
 """
 
 from __future__ import annotations
@@ -14,14 +19,26 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from app.streams.resume import Binding
+
 
 @dataclass(frozen=True, slots=True)
 class Replay:
     frames: list[tuple[int, bytes]]  # (seq, encoded frame) after the requested seq
     finished: bool  # the stream has ended: nothing more will be appended
+    binding: Binding | None = None  # None: recorded without one (refused for resume)
+    # Shared buffer only: the instance writing it died before it finished. `next_seq` is the
+    # seq its end must take (`ReplayBuffer.seal`).
+    orphaned: bool = False
+    next_seq: int = 0
+    owner: str = ""  # the instance writing it ("" in process)
 
 
 class ReplayBuffer(Protocol):
+    async def open(self, stream_id: str, binding: Binding) -> None:
+        """Record a new stream's binding, before its first frame."""
+        ...
+
     async def append(self, stream_id: str, frames: list[tuple[int, bytes]]) -> None: ...
 
     async def finish(self, stream_id: str) -> None: ...
@@ -31,6 +48,10 @@ class ReplayBuffer(Protocol):
         frames right after `after_seq` were already dropped (a gap cannot be replayed)."""
         ...
 
+    async def seal(self, stream_id: str, next_seq: int, frames: list[tuple[int, bytes]]) -> None:
+        """End an orphaned stream with `frames` (its error and close) for every resumer."""
+        ...
+
 
 @dataclass(slots=True)
 class _Held:
@@ -38,6 +59,7 @@ class _Held:
     size: int = 0
     first_seq: int = 0  # lowest seq still held
     finished_at: float | None = None
+    binding: Binding | None = None
 
 
 class MemoryReplayBuffer:
@@ -55,13 +77,17 @@ class MemoryReplayBuffer:
     def __len__(self) -> int:
         return len(self._streams)
 
+    async def open(self, stream_id: str, binding: Binding) -> None:
+        self._expire()
+        self._streams[stream_id] = _Held(first_seq=1, binding=binding)
+        self._evict()
+
     async def append(self, stream_id: str, frames: list[tuple[int, bytes]]) -> None:
         held = self._streams.get(stream_id)
-        if held is None:
+        if held is None:  # evicted while running (or never opened): start over from here
             self._expire()
             held = self._streams[stream_id] = _Held(first_seq=frames[0][0] if frames else 0)
-            while len(self._streams) > self._max_streams:
-                self._streams.popitem(last=False)
+            self._evict()
         held.frames.extend(frames)
         held.size += sum(len(data) for _, data in frames)
         drop = 0
@@ -85,7 +111,21 @@ class MemoryReplayBuffer:
         if held is None or after_seq + 1 < held.first_seq:
             return None
         frames = [frame for frame in held.frames if frame[0] > after_seq]
-        return Replay(frames=frames, finished=held.finished_at is not None)
+        return Replay(frames=frames, finished=held.finished_at is not None, binding=held.binding)
+
+    async def seal(self, stream_id: str, next_seq: int, frames: list[tuple[int, bytes]]) -> None:
+        return None  # in process, a stream's writer cannot die without the buffer
+
+    def _evict(self) -> None:
+        """Beyond `max_streams`: the oldest finished streams first, then the oldest running."""
+        excess = len(self._streams) - self._max_streams
+        if excess <= 0:
+            return
+        finished = [sid for sid, held in self._streams.items() if held.finished_at is not None]
+        for sid in finished[:excess]:
+            del self._streams[sid]
+        while len(self._streams) > self._max_streams:
+            self._streams.popitem(last=False)
 
     def _expire(self) -> None:
         if not self._streams:

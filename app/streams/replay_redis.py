@@ -6,23 +6,26 @@ sends every stream's pending batches in one pipeline):
 
     storestream:replay:<id>        list of encoded frames, oldest first
     storestream:replay:<id>:meta   hash: owner, inst, first (seq of the list's head), next
-                                   (seq the next frame must have), bytes, fin, dup
+                                   (seq the next frame must have), bytes, fin, dup, route,
+                                   client (the stream's Binding, app/streams/resume.py)
 
 - Bounds as the in-process buffer: `STREAM_REPLAY_EVENTS` and `STREAM_REPLAY_BYTES` per
   stream (the oldest frames are dropped, and `first` moves past them, so a resume from before
   them is a gap and gets `STREAM_EXPIRED`); both keys expire `STREAM_REPLAY_TTL_S` after the
   last write (each append and the finish refresh it). `STREAM_REPLAY_STREAMS` is enforced per
   instance: each instance deletes the oldest streams it recorded beyond that many.
-- Stream ids are 48 random bits (`engine.new_stream_id`), drawn independently by every
-  instance. The first batch of a stream claims the meta key (HSETNX owner); in the unlikely
-  event another stream already holds that id, the key is marked `dup` and neither stream is
+- Stream ids are 128 bits (the public half of app/streams/resume.py), drawn independently
+  by every instance. The first batch of a stream claims the meta key (HSETNX owner); should
+  another stream already hold that id, the key is marked `dup` and neither stream is
   replayed (a resume gets `STREAM_EXPIRED`), rather than one client receiving the other's
   frames.
 - A stream still running on instance A, resumed on instance B: B replays what is held and
   follows (polling) until A finishes it. If A died (its heartbeat key, refreshed every third
-  of `REDIS_LEASE_S`, is gone) B seals the stream with `error{STREAM_INTERRUPTED,
-  retryable}` + `close` under the next ids (one script, only if nothing else was appended
-  meanwhile), so every later resumer gets the same honest end and then 204.
+  of `REDIS_LEASE_S`, is gone) `read` says `orphaned`, and the resumer seals the stream with
+  `error{STREAM_INTERRUPTED, retryable}` + `close` under the next ids (`seal`: one script,
+  only if nothing else was appended meanwhile), so every later resumer gets the same honest
+  end and then 204. (The resumer encodes those frames: only it holds the token their ids
+  carry.)
 - Writes are behind: a stream never waits for Redis (see `RedisReplayBuffer`).
 - Redis unreachable: writes are dropped (the stream itself goes on; the gap is detected
   when writing resumes, and the frames before it are then dropped), reads answer None (the
@@ -45,17 +48,15 @@ from typing import Any
 from redis.exceptions import NoScriptError
 
 from app.redis_link import PREFIX, RedisLink, Unavailable
-from app.streams import events as ev
-from app.streams import wire
-from app.streams.events import Code
 from app.streams.replay import Replay
+from app.streams.resume import Binding
 
 log = logging.getLogger("storestream.streams")
 
 _MAX_ARGS = 1000  # frames per script call (Lua's unpack has a stack limit)
 
 # KEYS: list, meta, heartbeat. ARGV: max_events, max_bytes, ttl_ms, owner, inst, first seq of
-# the batch, lease_ms, claim (1 for a stream's first batch), frames...
+# the batch, lease_ms, claim (1 for a stream's first batch), route, client, frames...
 # Returns the frames held, -1 when the id was already taken (marked dup), -2 when finished.
 _APPEND = """
 local list, meta = KEYS[1], KEYS[2]
@@ -66,7 +67,8 @@ if ARGV[8] == '1' then
     return -1
   end
   redis.call('DEL', list)
-  redis.call('HSET', meta, 'inst', ARGV[5], 'first', first, 'next', first, 'bytes', 0)
+  redis.call('HSET', meta, 'inst', ARGV[5], 'first', first, 'next', first, 'bytes', 0,
+             'route', ARGV[9], 'client', ARGV[10])
 else
   local m = redis.call('HMGET', meta, 'next', 'fin', 'owner')
   if m[2] then
@@ -83,10 +85,10 @@ else
   end
 end
 local added = 0
-for i = 9, #ARGV do
+for i = 11, #ARGV do
   added = added + string.len(ARGV[i])
 end
-local len = redis.call('RPUSH', list, unpack(ARGV, 9))
+local len = redis.call('RPUSH', list, unpack(ARGV, 11))
 local bytes = redis.call('HINCRBY', meta, 'bytes', added)
 local max_events, max_bytes = tonumber(ARGV[1]), tonumber(ARGV[2])
 local dropped = 0
@@ -99,7 +101,7 @@ if dropped > 0 then
   redis.call('HSET', meta, 'bytes', bytes)
   redis.call('HINCRBY', meta, 'first', dropped)
 end
-redis.call('HSET', meta, 'next', first + #ARGV - 8)
+redis.call('HSET', meta, 'next', first + #ARGV - 10)
 redis.call('PEXPIRE', list, ARGV[3])
 redis.call('PEXPIRE', meta, ARGV[3])
 redis.call('SET', KEYS[3], '1', 'PX', ARGV[7])
@@ -107,9 +109,10 @@ return len
 """
 
 # KEYS: list, meta. ARGV: after_seq, heartbeat key prefix.
-# Returns nil (unknown, expired, dup, or a gap), else {fin, owner alive, next, frames...}.
+# Returns nil (unknown, expired, dup, or a gap), else
+# {fin, owner alive, next, route, client, inst, frames...}.
 _READ = """
-local m = redis.call('HMGET', KEYS[2], 'first', 'next', 'fin', 'dup', 'inst')
+local m = redis.call('HMGET', KEYS[2], 'first', 'next', 'fin', 'dup', 'inst', 'route', 'client')
 if not m[1] or m[4] then
   return false
 end
@@ -121,7 +124,7 @@ local alive = 1
 if not m[3] and m[5] then
   alive = redis.call('EXISTS', ARGV[2] .. m[5])
 end
-local out = {m[3] and 1 or 0, alive, tonumber(m[2])}
+local out = {m[3] and 1 or 0, alive, tonumber(m[2]), m[6] or '', m[7] or '', m[5] or ''}
 local frames = redis.call('LRANGE', KEYS[1], after + 1 - first, -1)
 for i = 1, #frames do
   out[#out + 1] = frames[i]
@@ -163,6 +166,7 @@ class _Mine:
     """A stream this instance records."""
 
     owner: str
+    binding: Binding | None = None
     recording: bool = True  # False: its id was taken by another stream
     finished_at: float | None = None
 
@@ -215,19 +219,29 @@ class RedisReplayBuffer:
 
     # --- writing (behind) ----------------------------------------------------------------
 
+    async def open(self, stream_id: str, binding: Binding) -> None:
+        self._mine[stream_id] = _Mine(owner=f"{self.link.instance_id}:{secrets.token_hex(6)}", binding=binding)
+        for old in self._evict():
+            self._queue(("unlink", old))
+
     async def append(self, stream_id: str, frames: list[tuple[int, bytes]]) -> None:
         if not frames:
             return
         mine = self._mine.get(stream_id)
-        claim = False
-        if mine is None:
-            # A new stream claims its id; one this instance had forgotten (evicted) starts over.
-            claim = frames[0][0] == 1
+        claim = frames[0][0] == 1  # a new stream's first batch claims its id
+        if mine is None:  # one this instance had forgotten (evicted) starts over
             mine = self._mine[stream_id] = _Mine(owner=f"{self.link.instance_id}:{secrets.token_hex(6)}")
             for old in self._evict():
                 self._queue(("unlink", old))
-        if mine.recording:
-            self._queue(("append", stream_id, mine, claim, frames))
+        if not mine.recording:
+            return
+        # Frames of a stream queued one after another go in one script call (the writer takes
+        # the whole queue at once, so the last queued op is never being sent meanwhile).
+        last = self._pending[-1] if self._pending else None
+        if last is not None and last[0] == "append" and last[1] == stream_id:
+            last[4].extend(frames)
+            return
+        self._queue(("append", stream_id, mine, claim, list(frames)))
 
     async def finish(self, stream_id: str) -> None:
         mine = self._mine.get(stream_id)
@@ -284,10 +298,12 @@ class RedisReplayBuffer:
                         batch = frames[start : start + _MAX_ARGS]
                         if claim and start == 0:
                             claims[len(pipe.command_stack)] = mine
+                        binding = mine.binding or Binding("", "")
                         pipe.evalsha(
                             append.sha, 3, *keys, self._max_events, self._max_bytes, self._ttl_ms,
                             mine.owner, self.link.instance_id, batch[0][0], self._lease_ms,
-                            1 if claim and start == 0 else 0, *(data for _, data in batch),
+                            1 if claim and start == 0 else 0, binding.route, binding.client,
+                            *(data for _, data in batch),
                         )
                 elif op[0] == "finish":
                     pipe.evalsha(finish.sha, 2, *self.keys(op[1]), self._ttl_ms)
@@ -361,10 +377,10 @@ class RedisReplayBuffer:
         if not out:
             return None
         finished, alive, next_seq = bool(out[0]), bool(out[1]), int(out[2])
-        held = [(after_seq + 1 + i, frame) for i, frame in enumerate(out[3:])]
-        if finished or alive:
-            return Replay(frames=held, finished=finished)
-        return await self._seal_orphan(stream_id, after_seq, next_seq)
+        route, client, owner = (_text(v) for v in out[3:6])
+        held = [(after_seq + 1 + i, frame) for i, frame in enumerate(out[6:])]
+        return Replay(frames=held, finished=finished, binding=Binding(route, client) if route else None,
+                      orphaned=not finished and not alive, next_seq=next_seq, owner=owner)
 
     async def _read_raw(self, stream_id: str, after_seq: int) -> list[Any] | None:
         read = self._scripts["read"]
@@ -376,29 +392,24 @@ class RedisReplayBuffer:
         except Unavailable:
             return None
 
-    async def _seal_orphan(self, stream_id: str, after_seq: int, next_seq: int) -> Replay | None:
+    async def seal(self, stream_id: str, next_seq: int, frames: list[tuple[int, bytes]]) -> None:
         """The instance running this stream is gone: end it honestly after what it held, once
         for every resumer (the script checks that nobody appended meanwhile)."""
-        tail = [
-            ev.error(Code.STREAM_INTERRUPTED, "The stream was interrupted before it finished", retryable=True),
-            ev.close(),
-        ]
-        frames = [wire.encode(e, f"{stream_id}-{next_seq + i}") for i, e in enumerate(tail)]
         seal = self._scripts["seal"]
         try:
-            await self.link.call(
+            done = await self.link.call(
                 "replay buffer", _CONSEQUENCE,
-                lambda c: seal(keys=self.keys(stream_id), args=[self._ttl_ms, next_seq, *frames]),
+                lambda c: seal(keys=self.keys(stream_id), args=[self._ttl_ms, next_seq, *(f for _, f in frames)]),
             )
         except Unavailable:
-            return None
-        log.info("[%s] sealed: its instance is gone; resumers get STREAM_INTERRUPTED", stream_id,
-                 extra={"event": "stream_sealed", "stream_id": stream_id})
-        out = await self._read_raw(stream_id, after_seq)  # sealed by us or by another resumer
-        if not out:
-            return None
-        held = [(after_seq + 1 + i, frame) for i, frame in enumerate(out[3:])]
-        return Replay(frames=held, finished=bool(out[0]))
+            return
+        if done:
+            log.info("[%s] sealed: its instance is gone; resumers get STREAM_INTERRUPTED", stream_id,
+                     extra={"event": "stream_sealed", "stream_id": stream_id})
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")
 
 
 _SCRIPTS = {"append": _APPEND, "read": _READ, "finish": _FINISH, "seal": _SEAL}

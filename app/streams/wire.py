@@ -65,13 +65,3 @@ def encode(event: Event, event_id: str, *, retry_ms: int | None = None) -> bytes
     if "\n" in payload or "\r" in payload:  # never for JSON; kept for any text payload
         return (head + "".join(f"data: {line}\n" for line in data_lines(payload)) + "\n").encode()
     return f"{head}data: {payload}\n\n".encode()
-
-
-def parse_event_id(value: str | None) -> tuple[str, int] | None:
-    """Split a `Last-Event-ID` of the form `<stream_id>-<seq>`; None when it is not one of ours."""
-    if not value:
-        return None
-    stream_id, sep, seq = value.strip().rpartition("-")
-    if not sep or not stream_id or not seq.isdigit() or len(stream_id) > 64:
-        return None
-    return stream_id, int(seq)

@@ -34,29 +34,86 @@ async def test_tokens_stream_from_the_model(app_server: Callable[..., AppServer]
     assert got.of("complete")[0]["metadata"]["model_used"] == f"openai:{MODEL}"
 
 
-async def test_disconnect_mid_answer_keeps_the_partial_text(
-    app_server: Callable[..., AppServer], llama_url: str
-) -> None:
-    server = app_server(**_env(llama_url))
-    conversation_id = ""
+async def _drop_mid_answer(url: str, body: dict, texts_before_drop: int = 3) -> tuple[str, str, str]:
+    """Ask, read `texts_before_drop` text events, leave. (conversation_id, stream_id, last id)."""
+    conversation_id = stream_id = last_id = ""
     texts = 0
     async with asyncio.timeout(120), httpx.AsyncClient(timeout=120) as client:
-        async with client.stream("POST", f"{server.url}/api/chat/query/stream",
-                                 json={"query": "Tell me about silk sarees"}) as response:
+        async with client.stream("POST", url, json=body) as response:
             async for line in response.aiter_lines():
+                if line.startswith("id: "):
+                    last_id = line[4:]
                 if line.startswith("data:") and "conversation_id" in line and not conversation_id:
-                    conversation_id = json.loads(line[5:])["conversation_id"]
+                    data = json.loads(line[5:])
+                    conversation_id, stream_id = data["conversation_id"], data["stream_id"]
                 if line.startswith("event: text"):
                     texts += 1
-                    if texts == 3:
+                    if texts == texts_before_drop:
                         break  # leave mid-answer
-    async with httpx.AsyncClient(timeout=10) as client:
-        for _ in range(100):
+    return conversation_id, stream_id, last_id
+
+
+async def _assistant(server: AppServer, conversation_id: str, timeout: float = 120) -> list[dict]:
+    """The conversation's assistant messages, once none is still streaming."""
+    async with asyncio.timeout(timeout), httpx.AsyncClient(timeout=10) as client:
+        while True:
             history = (await client.get(f"{server.url}/api/chat/conversations/{conversation_id}")).json()
-            assistant = history["messages"][-1]
-            if assistant["status"] != "streaming":
-                break
+            answers = [m for m in history["messages"] if m["role"] == "assistant"]
+            if answers and all(m["status"] != "streaming" for m in answers):
+                return answers
             await asyncio.sleep(0.1)
-    assert assistant["role"] == "assistant" and assistant["status"] == "interrupted"
-    assert assistant["content"]  # what was said before the client left is kept
-    assert history["messages"][0]["content"] == "Tell me about silk sarees"
+
+
+async def test_a_dropped_answer_goes_on_and_a_resume_gets_all_of_it(
+    app_server: Callable[..., AppServer], llama_url: str
+) -> None:
+    """The client leaves after three tokens: the model's answer is still finished and stored
+    whole (once), and a resume a second later receives the rest of it."""
+    server = app_server(**_env(llama_url))
+    url = f"{server.url}/api/chat/query/stream"
+    conversation_id, _, last_id = await _drop_mid_answer(url, {"query": "Tell me about silk sarees"})
+    await asyncio.sleep(1.0)
+    rest = await read_stream(url, method="POST", headers={"Last-Event-ID": last_id},
+                             json={"query": "Tell me about silk sarees"}, timeout=120)
+    assert rest.status == 200 and rest.types()[-2:] == ["complete", "close"], rest.types()[-3:]
+    answers = await _assistant(server, conversation_id)
+    assert len(answers) == 1  # the model ran once; the resume did not ask again
+    assert answers[0]["status"] == "complete"
+    assert answers[0]["content"] == rest.of("text")[-1]["fullText"]
+
+
+async def test_with_nobody_back_the_partial_answer_is_kept_as_interrupted(
+    app_server: Callable[..., AppServer], llama_url: str
+) -> None:
+    server = app_server(**_env(llama_url), STREAM_DETACH_S="0.3")
+    conversation_id, _, _ = await _drop_mid_answer(f"{server.url}/api/chat/query/stream",
+                                                   {"query": "Tell me about silk sarees"})
+    answers = await _assistant(server, conversation_id)
+    assert len(answers) == 1 and answers[0]["status"] == "interrupted"
+
+
+async def test_stop_mid_answer_keeps_what_was_said(app_server: Callable[..., AppServer], llama_url: str) -> None:
+    server = app_server(**_env(llama_url))
+    url = f"{server.url}/api/chat/query/stream"
+    got: list[tuple[str, dict]] = []
+    async with asyncio.timeout(120), httpx.AsyncClient(timeout=120) as client:
+        async with client.stream("POST", url, json={"query": "Tell me about silk sarees"}) as response:
+            kind = last_id = ""
+            async for line in response.aiter_lines():
+                if line.startswith("id: "):
+                    last_id = line[4:]
+                elif line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: "):
+                    got.append((kind, json.loads(line[6:])))
+                    if sum(1 for k, _ in got if k == "text") == 2 and kind == "text":
+                        stream_id = got[0][1]["stream_id"]
+                        stopped = await client.post(f"{server.url}/api/streams/{stream_id}/stop",
+                                                    headers={"Last-Event-ID": last_id})
+                        assert stopped.json()["stopped"] is True
+    assert [k for k, _ in got][-2:] == ["error", "close"]
+    assert got[-2][1]["code"] == "STREAM_STOPPED"
+    said = [d["fullText"] for k, d in got if k == "text"][-1]
+    answers = await _assistant(server, got[0][1]["conversation_id"])
+    assert len(answers) == 1 and answers[0]["status"] == "interrupted"
+    assert answers[0]["content"] == said

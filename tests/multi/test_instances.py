@@ -61,8 +61,8 @@ async def test_a_reconnect_to_the_other_instance_resumes_without_rerunning(insta
     last_id = seen[-1][0]
     resumed = await read_stream(f"{b.url}/t/echo/stream?n=40", headers={"Last-Event-ID": last_id})
     assert resumed.status == 200
-    stream_id = seen[0][2]["stream_id"]
-    assert [event_id for event_id, _, _ in resumed.events] == [f"{stream_id}-{seq}" for seq in range(6, 46)]
+    token = seen[0][0].rsplit("-", 1)[0]
+    assert [event_id for event_id, _, _ in resumed.events] == [f"{token}-{seq}" for seq in range(6, 46)]
     assert resumed.types() == ["text"] * 37 + ["results", "complete", "close"]
     texts = [data["fullText"] for _, kind, data in seen + resumed.events if kind == "text"]
     assert len(texts) == 40 and all(later.startswith(earlier) for earlier, later in zip(texts, texts[1:]))
@@ -79,17 +79,44 @@ async def test_a_reconnect_to_the_other_instance_resumes_without_rerunning(insta
 
 async def test_a_stream_still_running_elsewhere_is_followed_to_its_end(instances: Instances) -> None:
     a, b = instances(STREAMING_RATE_LIMIT="1000", STREAMING_TIMEOUT="2500")
+    whole: list[tuple[str, str, dict]] = []
     async with asyncio.timeout(20):
-        original = asyncio.create_task(read_stream(f"{a.url}/t/slow/stream?every=0.2"))
-        stream_id = await first_stream_id(a)
+        original = asyncio.create_task(collect(f"{a.url}/t/slow/stream?every=0.2", whole))
+        while len(whole) < 2:
+            await asyncio.sleep(0.02)
         # The original client still reads; a second one resumes on B after event 2.
         await asyncio.sleep(0.5)
-        follower = await read_stream(f"{b.url}/t/slow/stream", headers={"Last-Event-ID": f"{stream_id}-2"})
-        whole = await original
-    assert whole.types()[-2:] == ["error", "close"] and whole.of("error")[0]["code"] == "STREAM_TIMEOUT"
+        follower = await read_stream(f"{b.url}/t/slow/stream", headers={"Last-Event-ID": whole[1][0]})
+        await original
+    assert [k for _, k, _ in whole][-2:] == ["error", "close"] and whole[-2][2]["code"] == "STREAM_TIMEOUT"
     assert follower.status == 200
-    assert follower.events == whole.events[2:]  # the rest, live, up to the same end
+    assert follower.events == whole[2:]  # the rest, live, up to the same end
     assert (await probe(b))["runs"] == {}
+
+
+async def test_following_another_instance_sends_keepalives_no_client_sees(instances: Instances) -> None:
+    """The follow path used to send nothing at all while it waited (13 s of silence was
+    measured): proxies cut such a connection."""
+    a, b = instances(STREAMING_RATE_LIMIT="1000", STREAMING_PING_S="0.25", STREAMING_TIMEOUT="4000")
+    whole: list[tuple[str, str, dict]] = []
+    lines: list[str] = []
+    async with asyncio.timeout(20):
+        original = asyncio.create_task(collect(f"{a.url}/t/slow/stream?every=1.2", whole))
+        while len(whole) < 2:
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient(timeout=10) as client:
+            async with client.stream("GET", f"{b.url}/t/slow/stream", headers={"Last-Event-ID": whole[1][0]}) as resp:
+                assert resp.status_code == 200 and resp.headers["content-type"] == "text/event-stream"
+                async for line in resp.aiter_lines():
+                    lines.append(line)
+                    if line.startswith("event: progress"):
+                        break
+        followed = await read_stream(f"{b.url}/t/slow/stream", headers={"Last-Event-ID": whole[1][0]})
+        await original
+    assert lines.count(": ping") >= 2  # 1.2 s between events, a keep-alive every 0.25 s
+    # httpx-sse (read_stream) sees only real events: every one has a type and JSON data.
+    assert followed.events == whole[2:]
+    assert all(kind and data for _, kind, data in followed.events)
 
 
 async def test_the_stream_of_a_crashed_instance_ends_honestly(instances: Instances) -> None:
@@ -99,7 +126,7 @@ async def test_the_stream_of_a_crashed_instance_ends_honestly(instances: Instanc
             stream_id = first[0][2]["stream_id"]
             await asyncio.sleep(0.5)
             follower = asyncio.create_task(
-                read_stream(f"{b.url}/t/slow/stream", headers={"Last-Event-ID": f"{stream_id}-1"}, timeout=20)
+                read_stream(f"{b.url}/t/slow/stream", headers={"Last-Event-ID": first[0][0]}, timeout=20)
             )
             await asyncio.sleep(0.5)
             a.kill()  # kill -9 while it streams
@@ -119,6 +146,77 @@ async def test_the_stream_of_a_crashed_instance_ends_honestly(instances: Instanc
     assert again.events == got.events[-2:]
     done = await read_stream(f"{b.url}/t/slow/stream", headers={"Last-Event-ID": got.events[-1][0]})
     assert done.status == 204
+
+
+async def test_a_resume_on_the_other_instance_is_as_private_as_on_one(instances: Instances) -> None:
+    a, b = instances(STREAMING_RATE_LIMIT="1000", ADMIN_TOKEN="multi-admin")
+    admin = {"Authorization": "Bearer multi-admin"}
+    async with asyncio.timeout(20):
+        seen = await first_events(f"{a.url}/t/vault/stream?n=30&every=0.05", 3, headers=admin)
+        async with httpx.AsyncClient(timeout=10) as client:
+            anonymous = await client.get(f"{b.url}/t/vault/stream", headers={"Last-Event-ID": seen[-1][0]})
+            assert anonymous.status_code == 401
+            for public in ("/t/tale/stream", "/t/echo/stream?n=1"):
+                foreign = await client.get(f"{b.url}{public}", headers={"Last-Event-ID": seen[-1][0]})
+                assert foreign.status_code == 410, public
+            by_name = await client.get(f"{b.url}/t/vault/stream",
+                                       headers={**admin, "Last-Event-ID": f"{seen[0][2]['stream_id']}-1"})
+            assert by_name.status_code == 410
+        rest = await read_stream(f"{b.url}/t/vault/stream", headers={**admin, "Last-Event-ID": seen[-1][0]})
+    assert rest.status == 200 and rest.types()[-2:] == ["complete", "close"]
+    assert [t["token"] for t in rest.of("text")][-1] == "word29 "
+
+
+async def test_a_stream_bound_to_its_client_is_refused_to_another_on_either_instance(instances: Instances) -> None:
+    a, b = instances(STREAMING_RATE_LIMIT="1000", STREAM_RESUME_BIND_CLIENT="true")
+    first = await read_stream(f"{a.url}/t/echo/stream?n=5")
+    async with httpx.AsyncClient(timeout=10, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")) as other:
+        for server in (a, b):
+            stolen = await other.get(f"{server.url}/t/echo/stream?n=5", headers={"Last-Event-ID": first.events[1][0]})
+            assert stolen.status_code == 410
+    mine = await read_stream(f"{b.url}/t/echo/stream?n=5", headers={"Last-Event-ID": first.events[1][0]})
+    assert mine.events == first.events[2:]
+
+
+async def test_a_dropped_answer_resumed_on_the_other_instance_is_whole_and_ran_once(instances: Instances) -> None:
+    a, b = instances(STREAMING_RATE_LIMIT="1000")
+    seen = await first_events(f"{a.url}/t/tale/stream?n=30&every=0.05", 4)
+    stream_id = seen[0][2]["stream_id"]
+    await asyncio.sleep(0.5)  # A goes on without its client
+    rest = await read_stream(f"{b.url}/t/tale/stream", headers={"Last-Event-ID": seen[-1][0]})
+    tokens = [d["token"] for _, k, d in seen if k == "text"] + [t["token"] for t in rest.of("text")]
+    assert tokens == [f"word{i} " for i in range(30)]
+    assert rest.types()[-2:] == ["complete", "close"]
+    assert (await probe(a))["tales"] == {stream_id: 1}
+    assert (await probe(b))["runs"] == {}
+
+
+async def test_a_follower_on_the_other_instance_keeps_a_detached_stream_alive(instances: Instances) -> None:
+    a, b = instances(STREAMING_RATE_LIMIT="1000", STREAM_DETACH_S="0.5")
+    seen = await first_events(f"{a.url}/t/tale/stream?n=30&every=0.1", 2)
+    # Read on B for three seconds, six detach windows: A must see the follower and go on.
+    rest = await read_stream(f"{b.url}/t/tale/stream", headers={"Last-Event-ID": seen[-1][0]}, timeout=15)
+    assert rest.types()[-2:] == ["complete", "close"], rest.types()[-3:]
+    assert len(rest.of("text")) == 29
+    assert seen[0][2]["stream_id"] not in (await probe(a))["cancelled"]
+
+
+async def test_a_stop_sent_to_the_other_instance_stops_the_stream_where_it_runs(instances: Instances) -> None:
+    a, b = instances(STREAMING_RATE_LIMIT="1000")
+    whole: list[tuple[str, str, dict]] = []
+    async with asyncio.timeout(20):
+        reading = asyncio.create_task(collect(f"{a.url}/t/tale/stream?n=300&every=0.05", whole))
+        while len(whole) < 3:
+            await asyncio.sleep(0.02)
+        stream_id = whole[0][2]["stream_id"]
+        async with httpx.AsyncClient(timeout=10) as client:
+            await asyncio.sleep(0.3)  # the frames reach Redis (written behind)
+            stopped = await client.post(f"{b.url}/api/streams/{stream_id}/stop", headers={"Last-Event-ID": whole[2][0]})
+        assert stopped.status_code == 200 and stopped.json()["stopped"] is True
+        await reading
+    assert [k for _, k, _ in whole][-2:] == ["error", "close"]
+    assert whole[-2][2]["code"] == "STREAM_STOPPED"
+    assert stream_id in (await probe(a))["cancelled"]
 
 
 async def test_one_concurrent_stream_cap_across_instances(instances: Instances) -> None:
@@ -182,15 +280,25 @@ async def holding(url: str) -> AsyncIterator[list[tuple[str, str, dict]]]:
             await client.aclose()
 
 
-async def first_stream_id(server: AppServer, timeout: float = 5) -> str:
-    """The id of the stream the server started last, from its log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in reversed(server.log().splitlines()):
-            if "] start client=" in line:
-                return line.split("[", 1)[1].split("]", 1)[0].split("-", 1)[1]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no stream started: {server.log()}")
+async def first_events(url: str, n: int, headers: dict[str, str] | None = None) -> list[tuple[str, str, dict]]:
+    """The first `n` events of a new stream; then the connection drops."""
+    got: list[tuple[str, str, dict]] = []
+    async with asyncio.timeout(10), httpx.AsyncClient(timeout=10) as client:
+        async with client.stream("GET", url, headers=headers or {}) as response:
+            assert response.status_code == 200, response.status_code
+            async for event in events_of(response):
+                got.append(event)
+                if len(got) == n:
+                    break
+    return got
+
+
+async def collect(url: str, into: list[tuple[str, str, dict]]) -> None:
+    """Read a whole stream, appending each event to `into` as it arrives."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        async with client.stream("GET", url) as response:
+            async for event in events_of(response):
+                into.append(event)
 
 
 async def eventually_accepted(client: httpx.AsyncClient, server: AppServer, within: float) -> float:

@@ -11,6 +11,7 @@ import pytest
 
 from app.redis_link import RedisLinks
 from app.streams.replay_redis import RedisReplayBuffer
+from app.streams.resume import Binding
 from tests.support.redis_server import RedisServer
 
 Factory = Callable[..., RedisReplayBuffer]
@@ -111,22 +112,32 @@ async def test_a_stream_whose_instance_died_is_sealed_once(make: Factory) -> Non
     await owner.append("orphan", frames(1, 3))
     await owner.flush()
     held = await other.read("orphan", 1)
-    assert held is not None and not held.finished  # the owner is alive: follow it
+    assert held is not None and not held.finished and not held.orphaned  # the owner is alive: follow it
+    assert held.owner == "dead"
     assert owner.link._keeper is not None
     owner.link._keeper.cancel()  # as after kill -9: nobody refreshes its heartbeat any more
     await asyncio.sleep(1.3)
+    orphan = await other.read("orphan", 1)
+    assert orphan is not None and orphan.orphaned and not orphan.finished and orphan.next_seq == 4
+    end = [(4, b"the error"), (5, b"the close")]
+    await other.seal("orphan", orphan.next_seq, end)
+    await make("third").seal("orphan", orphan.next_seq, [(4, b"a second seal"), (5, b"is refused")])
     sealed = await other.read("orphan", 1)
-    assert sealed is not None and sealed.finished
-    assert [seq for seq, _ in sealed.frames] == [2, 3, 4, 5]
-    assert b"id: orphan-4\nevent: error" in sealed.frames[2][1]
-    assert b'"code":"STREAM_INTERRUPTED"' in sealed.frames[2][1]
-    assert b"id: orphan-5\nevent: close" in sealed.frames[3][1]
-    again = await make("third").read("orphan", 3)  # every later resumer sees the same end
-    assert again is not None and again.finished and again.frames == sealed.frames[2:]
+    assert sealed is not None and sealed.finished and not sealed.orphaned
+    assert sealed.frames == frames(2, 3) + end
     await owner.append("orphan", frames(4, 4))  # a late write of the "dead" owner is refused
     await owner.flush()
     final = await other.read("orphan", 3)
-    assert final is not None and final.frames == sealed.frames[2:]
+    assert final is not None and final.frames == end
+
+
+async def test_the_binding_travels_with_the_stream(make: Factory) -> None:
+    a, b = make("a"), make("b")
+    await a.open("bound", Binding("context_upload", "10.1.2.3"))
+    await a.append("bound", frames(1, 2))
+    await a.flush()
+    held = await b.read("bound", 0)
+    assert held is not None and held.binding == Binding("context_upload", "10.1.2.3")
 
 
 async def test_unreachable_redis_neither_blocks_nor_raises(make: Factory, redis_server: RedisServer) -> None:

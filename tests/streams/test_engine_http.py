@@ -7,6 +7,7 @@ server process (tests/support/stream_app.py mounts producers that exercise the e
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import time
@@ -20,7 +21,7 @@ from tests.support.server import AppServer
 from tests.support.sse import read_stream
 from tests.support.stream_app import TRICKY
 
-ID = re.compile(r"^[0-9a-f]{12}-\d+$")
+ID = re.compile(r"^[0-9a-f]{32}-\d+$")  # a 128-bit resume token, then the seq
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,10 @@ async def test_event_sequence_ids_and_headers(server: AppServer) -> None:
     ids = [event_id for event_id, _, _ in got.events]
     assert all(ID.match(i) for i in ids)
     assert [int(i.rsplit("-", 1)[1]) for i in ids] == list(range(1, len(ids) + 1))
-    assert {i.rsplit("-", 1)[0] for i in ids} == {stream_id}
+    tokens = {i.rsplit("-", 1)[0] for i in ids}
+    assert len(tokens) == 1
+    # The public stream id names the stream but is not the token that resumes it.
+    assert stream_id == hashlib.sha256(tokens.pop().encode()).hexdigest()[:32]
     assert got.of("close") == [{"message": "Stream ended"}]
     assert got.of("complete")[0]["total"] == 5
     assert got.of("complete")[0]["duration"] >= 0
@@ -212,11 +216,18 @@ async def test_resume_after_the_end_tells_eventsource_to_stop(server: AppServer)
     assert again.status == 204
 
 
-async def test_unknown_last_event_id_is_expired(server: AppServer) -> None:
-    for stale in ("0123456789ab-3", "garbage"):
-        got = await read_stream(f"{server.url}/t/echo/stream?n=2", headers={"Last-Event-ID": stale})
-        assert got.types() == ["connected", "error", "close"]
-        assert got.of("error")[0]["code"] == "STREAM_EXPIRED"
+async def test_unknown_last_event_id_is_gone_and_a_malformed_one_is_refused(server: AppServer) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        unknown = await client.get(f"{server.url}/t/echo/stream?n=2", headers={"Last-Event-ID": "0" * 32 + "-3"})
+        assert unknown.status_code == 410
+        assert unknown.json()["code"] == "STREAM_EXPIRED" and unknown.json()["field"] == "Last-Event-ID"
+        for bad in ("garbage", "0123456789ab-3", "0" * 32 + "-\u00b2", "0" * 32 + "-" + "9" * 400, "0" * 32 + "-",
+                    "0" * 32 + "--1", "0" * 32 + "-\u0663", "0" * 31 + "g-1"):
+            # UTF-8 on the wire (Unicode digits such as "²" or "٣" are not ASCII digits).
+            refused = await client.get(f"{server.url}/t/echo/stream?n=2", headers={"Last-Event-ID": bad.encode()})
+            assert refused.status_code == 400, bad
+            assert refused.json() == {"status": 400, "error": "Last-Event-ID is not an event id this server sent",
+                                      "code": "INVALID_PARAMETERS", "field": "Last-Event-ID"}
 
 
 async def test_resume_of_an_interrupted_stream_says_so(server: AppServer) -> None:

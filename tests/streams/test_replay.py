@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from app.streams.replay import MemoryReplayBuffer
+from app.streams.resume import Binding
 
 
 def frames(start: int, end: int, size: int = 10) -> list[tuple[int, bytes]]:
@@ -53,3 +54,18 @@ async def test_finished_streams_expire() -> None:
     await asyncio.sleep(0.1)
     assert await buffer.read("s", 0) is None
     assert await buffer.read("live", 0) is not None  # never finished: not expired
+
+
+async def test_the_binding_is_kept_and_finished_streams_are_evicted_first() -> None:
+    buffer = MemoryReplayBuffer(max_events=10, max_bytes=1000, max_streams=2, ttl_s=60)
+    await buffer.open("running", Binding("chat", "10.0.0.1"))
+    await buffer.append("running", frames(1, 2))
+    await buffer.open("done", Binding("search", "10.0.0.2"))
+    await buffer.append("done", frames(1, 1))
+    await buffer.finish("done")
+    await buffer.open("new", Binding("troika", "10.0.0.3"))
+    # The oldest is "running", but it still runs (perhaps detached, awaiting its client):
+    # the finished one goes instead.
+    assert await buffer.read("done", 0) is None
+    held = await buffer.read("running", 0)
+    assert held is not None and held.binding == Binding("chat", "10.0.0.1")

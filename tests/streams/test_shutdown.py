@@ -52,7 +52,7 @@ async def test_new_streams_are_refused_while_shutting_down(mongo_url: str) -> No
                               "DEMO_CATALOG_SIZE": "0"}, env_file=None)
     app = create_app(settings)
     with TestClient(app) as client:
-        app.state.platform.open_streams.closing = True
+        app.state.platform.runs.closing = True
         response = client.post("/api/chat/query/stream", json={"query": "red saree"})
         assert response.status_code == 503
         assert response.json()["code"] == "SERVER_SHUTTING_DOWN"

@@ -42,10 +42,3 @@ def test_data_lines_split_on_every_line_break() -> None:
 def test_utf8_on_the_wire() -> None:
     frame = wire.encode(ev.text("سلام 👗", "سلام 👗"), "s-1")
     assert "سلام 👗".encode() in frame
-
-
-def test_parse_event_id() -> None:
-    assert wire.parse_event_id("abc123-17") == ("abc123", 17)
-    assert wire.parse_event_id("a-b-3") == ("a-b", 3)
-    for bad in ("", None, "nodash", "-3", "abc-", "abc-x1", "x" * 80 + "-1"):
-        assert wire.parse_event_id(bad) is None

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from app.auth import require_admin
 from app.errors import BadRequest
 from app.main import create_app
 from app.platform import Platform
@@ -25,7 +26,7 @@ from app.streams.endpoint import StreamEndpoint, stream_routes
 from app.streams.engine import StreamContext
 from app.streams.events import Event, StreamError
 
-PROBE: dict[str, Any] = {"runs": Counter(), "finally": [], "cancelled": []}
+PROBE: dict[str, Any] = {"runs": Counter(), "finally": [], "cancelled": [], "tales": Counter()}
 
 TRICKY = [
     "line one\nline two\r\nline three\rline four",
@@ -74,6 +75,27 @@ async def slow(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Even
         PROBE["finally"].append(ctx.stream_id)
 
 
+async def tale(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+    """A long answer: `n` words, one `text` event per `every` seconds. `PROBE["tales"]` counts
+    the runs per stream id (a resume must never run it again)."""
+    PROBE["runs"]["tale"] += 1
+    PROBE["tales"][ctx.stream_id] += 1
+    n, every = int(params.get("n", "20")), float(params.get("every", "0.1"))
+    full = ""
+    try:
+        for i in range(n):
+            token = f"word{i} "
+            full += token
+            yield ev.text(token, full)
+            await asyncio.sleep(every)
+        yield ev.complete(total=n)
+    except asyncio.CancelledError:
+        PROBE["cancelled"].append(ctx.stream_id)
+        raise
+    finally:
+        PROBE["finally"].append(ctx.stream_id)
+
+
 async def boom(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
     yield ev.progress("start", "About to fail")
     raise RuntimeError("secret internal detail /etc/passwd")
@@ -111,6 +133,10 @@ ENDPOINTS = [
     ),
     (StreamEndpoint("slow", parse_none, slow), "/t/slow", ["GET"]),
     (StreamEndpoint("boom", parse_none, boom), "/t/boom", ["GET"]),
+    # Detachable, like the chat: it runs on after its client leaves (STREAM_DETACH_S).
+    (StreamEndpoint("tale", parse_none, tale, detach=True), "/t/tale", ["GET"]),
+    # The same behind the admin token, like the context upload.
+    (StreamEndpoint("vault", parse_none, tale, detach=True, authorize=require_admin), "/t/vault", ["GET"]),
     (StreamEndpoint("refuse", parse_none, refuse), "/t/refuse", ["GET"]),
     (StreamEndpoint("soft", parse_none, soft_error), "/t/soft", ["GET"]),
     (StreamEndpoint("db", parse_none, db_read), "/t/db", ["GET"]),

@@ -1,0 +1,95 @@
+"""Stopping a stream on purpose.
+
+    POST /api/streams/{stream_id}/stop     Last-Event-ID: <an id the client received from it>
+
+A dropped connection does not stop an answer (it runs on, detached, for `STREAM_DETACH_S`,
+so a resume gets all of it); this does, at once: the producer is cancelled, what it said so
+far is stored as `interrupted`, and the stream ends with
+`error{code: "STREAM_STOPPED", retryable: false}` + `close` (to its reader, and to any later
+resume). It is bound exactly like a resume (app/streams/resume.py): the route's own
+authentication (an upload needs the admin token), then the `Last-Event-ID` must name this
+stream, opened on its route and, when bound, by this client. A stream running on another
+instance is stopped there (app/streams/signals.py). A stop spends no rate-limit budget: it
+only ever saves work.
+
+200 `{"stream_id", "stopped": true}` when it was running, `"stopped": false` when it had
+already ended; 400 when `Last-Event-ID` is missing or malformed; 404 `NOT_FOUND` for any
+stream that is unknown, expired or not the caller's; 503 when it runs on an instance this
+one cannot reach.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app.errors import BadRequest
+from app.platform import Platform
+from app.streams.endpoint import resume_point
+from app.streams.resume import Binding, may_resume
+
+
+def _not_found() -> BadRequest:
+    return BadRequest("No such stream to stop", status=404, code="NOT_FOUND", field="stream_id")
+
+
+def _authorize(platform: Platform, request: Request, binding: Binding | None) -> None:
+    spec = platform.stream_endpoints.get(binding.route) if binding is not None else None
+    if spec is None:
+        raise _not_found()
+    if spec.authorize is not None:
+        spec.authorize(request)
+
+
+async def stop(request: Request) -> JSONResponse:
+    platform: Platform = request.app.state.platform
+    stream_id = request.path_params["stream_id"]
+    raw = request.headers.get("last-event-id", "").strip()
+    if not raw:
+        raise BadRequest("Last-Event-ID (an id received from the stream) is required", field="Last-Event-ID")
+    point = resume_point(raw)
+    if point.stream_id != stream_id:
+        raise _not_found()
+    client = platform.limiter.client(request)
+    bind_client = platform.settings.stream_resume_bind_client
+
+    def allowed(binding: Binding | None) -> bool:
+        return binding is not None and may_resume(binding, binding.route, client, bind_client=bind_client)
+
+    run = platform.runs.get(stream_id)
+    if run is not None and allowed(run.binding):
+        _authorize(platform, request, run.binding)
+        return JSONResponse({"stream_id": stream_id, "stopped": run.stop()})
+    held = await platform.replay.read(stream_id, point.seq)
+    if held is None or not allowed(held.binding):
+        raise _not_found()
+    _authorize(platform, request, held.binding)
+    if held.finished or held.orphaned or not held.owner:
+        return JSONResponse({"stream_id": stream_id, "stopped": False})
+    if not await platform.signals.request_stop(held.owner, stream_id):
+        raise BadRequest("The instance running that stream cannot be reached; try again shortly",
+                         status=503, code="STOP_UNAVAILABLE", headers={"Retry-After": "1"})
+    return JSONResponse({"stream_id": stream_id, "stopped": True})
+
+
+stop.__openapi__ = {  # type: ignore[attr-defined]
+    "post": {
+        "summary": "Stop a running stream now (bound like a resume: Last-Event-ID, and the admin token for admin streams)",
+        "parameters": [
+            {"name": "stream_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "Last-Event-ID", "in": "header", "required": True, "schema": {"type": "string"}},
+        ],
+        "responses": {
+            "200": {"description": "{stream_id, stopped}: stopped is false when it had already ended"},
+            "400": {"description": "Last-Event-ID missing or malformed"},
+            "401": {"description": "the stream's route needs the admin token"},
+            "404": {"description": "NOT_FOUND: unknown, expired, or not the caller's"},
+            "503": {"description": "STOP_UNAVAILABLE: the instance running it cannot be reached"},
+        },
+    }
+}
+
+
+def routes() -> list[Route]:
+    return [Route("/api/streams/{stream_id}/stop", stop, methods=["POST"])]
