@@ -48,10 +48,6 @@ def model_app(mongo_url: str, tmp_path_factory: pytest.TempPathFactory, llama_ur
         app.stop()
 
 
-def serves_stop(app: AppServer) -> bool:
-    return STOP_ROUTE in httpx.get(f"{app.url}/openapi.json", timeout=15).json()["paths"]
-
-
 def chat_on(page: Page) -> Locator:
     chat = page.locator("storestream-chat")
     chat.evaluate("(el, endpoint) => el.setAttribute('endpoint', endpoint)", CHAT_STREAM)
@@ -111,8 +107,7 @@ RECORD_IDS_JS = """(() => {
 def test_stop_ends_a_running_answer_and_try_again_asks_again(
     model_app: AppServer, new_page: Callable[..., PageProbe]
 ) -> None:
-    if not serves_stop(model_app):
-        pytest.skip(f"waiting for the server's explicit stop: this app serves no {STOP_ROUTE}")
+    assert STOP_ROUTE in httpx.get(f"{model_app.url}/openapi.json", timeout=15).json()["paths"]
     probe = new_page()
     page = probe.page
     page.add_init_script(RECORD_IDS_JS)
@@ -123,7 +118,7 @@ def test_stop_ends_a_running_answer_and_try_again_asks_again(
     stop = chat.get_by_role("button", name="Stop the answer")
     expect(stop).to_be_hidden()  # nothing streams yet
 
-    question = "Which silk saree would you suggest for a wedding, and why?"
+    question = "Describe in detail five silk sarees for a wedding: colours, fabrics, prices and why."
     ask(chat, question)
     turn = chat.locator(".ss-msg-bot").last
     expect(turn.locator(".ss-answer")).not_to_be_empty(timeout=TIMEOUT_MS)  # the model is talking
@@ -161,10 +156,11 @@ def test_stop_ends_a_running_answer_and_try_again_asks_again(
     assert "last-event-id" not in posts[1].headers
     assert json.loads(posts[1].post_data or "{}")["query"] == question
     again = chat.locator(".ss-msg-bot").last
-    expect(again.locator(".ss-answer")).not_to_be_empty(timeout=TIMEOUT_MS)
-    expect(stop).to_be_visible()
-    stop.click()  # and it can be stopped again
-    expect(again).to_have_attribute("data-outcome", "stopped")
+    expect(again.locator(".ss-answer")).not_to_be_empty(timeout=TIMEOUT_MS)  # a new answer streams
+    # Then end it, stopped or complete (a model's answer may be short): the test's end, not a check.
+    chat.evaluate("el => el.stop()")
+    expect(chat).to_have_attribute("data-state", "done", timeout=TIMEOUT_MS)
+    expect(again).to_have_attribute("data-outcome", re.compile(r"^(stopped|complete)$"))
     expect(stop).to_be_hidden()
     assert probe.errors == [] and probe.dialogs == []
 
@@ -177,11 +173,12 @@ def test_stop_not_taken_by_the_server_stops_this_side_at_once(
     so far and offers Try again."""
     probe = new_page()
     page = probe.page
+    page.add_init_script(RECORD_IDS_JS)
     page.goto(f"{model_app.url}/")
     page.route(re.compile(r".*/api/streams/[^/]+/stop$"), lambda route: route.fulfill(
         status=404, content_type="application/json", body=json.dumps({"code": "NOT_FOUND", "error": "no such stream"})))
     chat = chat_on(page)
-    ask(chat, "Tell me about cotton kurtas for summer.")
+    ask(chat, "Describe in detail five cotton kurtas for summer: colours, fabrics, prices and why.")
     turn = chat.locator(".ss-msg-bot").last
     expect(turn.locator(".ss-answer")).not_to_be_empty(timeout=TIMEOUT_MS)
     chat.get_by_role("button", name="Stop the answer").click()
@@ -194,6 +191,10 @@ def test_stop_not_taken_by_the_server_stops_this_side_at_once(
     assert answer_length(turn) == kept > 0
     expect(chat.get_by_role("button", name="Try again")).to_be_visible()
     assert probe.errors == [] and probe.dialogs == []
+    # Clean-up, not a check: the server runs a dropped answer on for STREAM_DETACH_S; stop it
+    # for real so the model is free for the next test.
+    stream_id, last = turn.get_attribute("data-stream-id"), ids_received(page)[-1]
+    httpx.post(f"{model_app.url}/api/streams/{stream_id}/stop", headers={"Last-Event-ID": last}, timeout=15)
 
 
 def test_stop_before_the_answer_starts(web_app: AppServer, new_page: Callable[..., PageProbe]) -> None:
