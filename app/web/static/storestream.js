@@ -1437,6 +1437,8 @@
             failed = data.message || 'The upload failed.';
           } else if (event.event === 'complete' && outcome) {
             this.setProgress(100, 'Done');
+          } else if (event.event === 'close') {
+            break; // the stream is over: stop reading (the connection is closed with it)
           }
         }
       } catch (_) {
