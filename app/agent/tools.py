@@ -58,28 +58,18 @@ async def search_catalog(
     plan = search.plan(query, Filters())
     plan = replace(plan, filters=filters, candidates=search.candidates(filters))
     relaxed: list[str] = []
-    hits = await search.hybrid(plan, k=POOL)
-    if not hits and plan.candidates:
-        # The words matched nothing inside the filters: rank the filtered items by rating.
-        ranked = _best_first(search.products(plan.candidates))
-        products = ranked[:k]
-        return Found([card(p) for p in products], filters, (), len(ranked), products)
+    found = await search.hybrid(plan, k=POOL)
     order = [n for n in RELAX_ORDER if n not in asked] + [n for n in RELAX_ORDER if n in asked]
     for name, narrower in relaxations(filters, order):
-        if hits:
+        if found.total:
             break
         filters = narrower
         relaxed.append(name)
         plan = replace(plan, filters=filters, candidates=search.candidates(filters))
-        hits = await search.hybrid(plan, k=POOL)
-    products = search.products(h.sku for h in hits[:k])
-    scores = {h.sku: h.score for h in hits}
-    return Found([card(p, score=scores[p["sku"]]) for p in products], filters, tuple(relaxed),
-                 len(hits), products)
-
-
-def _best_first(products: list[Product]) -> list[Product]:
-    return sorted(products, key=lambda p: (not p.get("in_stock", True), -(p.get("rating") or 0), p.get("price") or 0))
+        found = await search.hybrid(plan, k=POOL)
+    page = search.page(found, k)
+    return Found([card(p, score=h.score) for p, h in page], filters, tuple(relaxed), found.total,
+                 [p for p, _ in page])
 
 
 def matching(platform: Platform, query: str, filters: Filters) -> list[Product]:
