@@ -376,8 +376,8 @@ class SearchService:
             return None
         assert self.embedder is not None
         vector = await self.embedder.query(query)
-        hits = [(sku, s) for sku, s in self.vectors.search(vector, k, candidates=candidates) if s >= min_score]
-        return hits, self.vectors.count_at_least(vector, min_score, candidates)
+        hits, total = self.vectors.search_counting(vector, k, min_score, candidates)
+        return [(sku, s) for sku, s in hits if s >= min_score], total
 
     def products(self, skus: Iterable[str]) -> list[Product]:
         table = self.table.products
