@@ -21,7 +21,6 @@ Product = dict[str, Any]
 
 CARDS = 4
 POOL = 60
-TEXT_MATCH_FLOOR = 3.0  # BM25 score that makes a text-only match count as "matching"
 
 # Filters dropped one by one, least telling first, when nothing matches them all.
 RELAX_ORDER = ("fabric", "occasion", "brand", "sizes", "gender", "colors", "min_price")
@@ -73,17 +72,11 @@ async def search_catalog(
 
 
 def matching(platform: Platform, query: str, filters: Filters) -> list[Product]:
-    """The items a market snapshot describes: those passing every filter but the budget;
-    with no filter at all, those whose words match the query well."""
+    """The items a market snapshot describes: what the search matches for the query within
+    every filter but the budget (`SearchService.matching`), so its counts are the search's."""
     search = platform.search
     unpriced = replace(search.table.known(filters), min_price=None, max_price=None, in_stock=None)
-    candidates = search.candidates(unpriced)
-    if candidates is not None:
-        return search.products(candidates)
-    if not query.strip():
-        return []
-    hits = search.text_search(query, None, 500)
-    return search.products(sku for sku, score in hits if score >= TEXT_MATCH_FLOOR)
+    return search.products(search.matching(query, unpriced))
 
 
 def market_snapshot(platform: Platform, query: str, filters: Filters) -> dict[str, Any]:

@@ -129,7 +129,7 @@ async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterat
         yield ev.results("product_cards", products=products, total=total)
 
     grounding = Grounding(query=query, language=request.language, products=products,
-                          sources=sources, filters=filters)
+                          sources=sources, filters=filters, total=total)
     model = platform.llm
     model_used = model.name + (f":{model.model}" if getattr(model, "model", "") else "")
     answer = await StoredAnswer.start(store, request.conversation_id, model=model_used)

@@ -72,6 +72,15 @@ def product_line(product: dict[str, Any], language: str) -> str:
     return f"- {line}: {'; '.join(details)}"
 
 
+def found_line(language: str, shown: int, total: int) -> str:
+    """What introduces the list: how many match and, when that is more, how many are shown
+    (see app/llm/phrases.py on counts)."""
+    total = max(total, shown)
+    if total > shown:
+        return phrase(language, "found_best", total=total, n=shown)
+    return phrase(language, "found_one" if shown == 1 else "found_all", n=shown)
+
+
 def compose(grounding: Grounding) -> str:
     """The whole answer, as Markdown."""
     lang = grounding.language
@@ -80,7 +89,7 @@ def compose(grounding: Grounding) -> str:
         blocks.append(f"{phrase(lang, 'from_docs', source=source_label(source, lang))} {sentence}")
     products = grounding.products[:MAX_PRODUCTS]
     if products:
-        lines = [phrase(lang, "found", n=len(products))]
+        lines = [found_line(lang, len(products), grounding.total)]
         lines += [product_line(p, lang) for p in products]
         budget = grounding.filters.get("max_price")
         if budget and all(isinstance(p.get("price"), (int, float)) and p["price"] <= budget for p in products):

@@ -328,6 +328,16 @@ class SearchService:
         fused = rrf(top(scores, k), vector_hits[:k])
         return Results([h for h in fused if h.sku in matched], matched, scores)
 
+    def matching(self, query: str, filters: Filters) -> Collection[str]:
+        """What `query` matches within `filters` by the first two rules of the module docstring
+        (the words, else the filters alone): for counting what the catalog holds, as a market
+        snapshot does, with the same figures the search reports."""
+        candidates = self.candidates(filters)
+        scores = self.word_matches(query, candidates)
+        if scores:
+            return scores.keys()
+        return candidates if candidates is not None else ()
+
     def page(self, results: Results, limit: int, sort: str = "relevance") -> list[tuple[Product, Hit]]:
         """The first `limit` matches in `sort` order, each with its scores. By relevance: the
         fused head, then the other matches (`_beyond_head`); by a field: over every match,

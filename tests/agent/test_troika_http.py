@@ -131,6 +131,35 @@ async def test_hinglish_request_event_order_slots_and_market_figures(server: App
     assert complete["intent"] == "browse_search" and complete["session_id"] == got.events[0][2]["session_id"]
 
 
+def counts(text: str) -> set[int]:
+    """The whole numbers the answer states outside its product lines, prices (₹) and ratings
+    (x/5) aside."""
+    said = "\n".join(line for line in text.split("\n") if not line.startswith("- "))
+    return {int(n) for n in re.findall(r"\d+", re.sub(r"₹[\d,]+(?:\.\d+)?|\d+(?:\.\d+)?/5", "", said))}
+
+
+async def search_total(server: AppServer, **query: Any) -> int:
+    async with httpx.AsyncClient(timeout=20) as client:
+        return (await client.get(f"{server.url}/api/products/search", params=query)).json()["total"]
+
+
+async def test_counts_in_the_answer_are_what_is_shown_or_searchable(server: AppServer, catalog: list) -> None:
+    """"N fit your budget" is the number of cards a search for the same filters returns, and
+    the answer shows the best of them saying so: every count it states is a card count, a
+    search total or a market figure equal to one."""
+    got = await say(server, "show me sarees under 10000")
+    cards = result(got, "product_cards")
+    market = result(got, "market_intelligence")
+    within = await search_total(server, q="saree", max_price=10000)
+    assert within == sum(1 for p in catalog if p["category"] == "saree" and p["price"] <= 10000) > 4
+    assert cards["total"] == market["budget"]["within"] == within and len(cards["products"]) == 4
+    assert market["matching"] == await search_total(server, q="saree")
+    assert market["budget"]["in_stock_within"] == await search_total(server, q="saree", max_price=10000, in_stock="true")
+    text = answer(got)
+    assert counts(text.split("\n")[0]) == {4, within}  # "the 4 best of the N"
+    assert counts(text) <= {4, within, market["matching"], market["in_stock"], market["budget"]["in_stock_within"]}
+
+
 async def test_follow_ups_refine_from_memory(server: AppServer) -> None:
     first = await say(server, "show me wedding lehengas")
     session = first.events[0][2]["session_id"]
