@@ -288,6 +288,29 @@ async def test_returns_question_quotes_the_uploaded_policy(server: AppServer) ->
     assert "within 10 days of delivery" in answer(after) and "returns.md" in answer(after)
 
 
+async def test_speech_says_what_a_person_would_and_the_text_stays(server: AppServer) -> None:
+    """Each audio event's `text` is what was spoken: no size lists, ratings in words, no file
+    name before a quote, every sentence ended; the displayed answer keeps all of it."""
+    got = await say(server, "red lehenga for a wedding", enableTTS=True)
+    said = [a["text"] for a in got.of("audio")]
+    shown = answer(got)
+    assert said and "sizes " in shown and re.search(r"\d/5", shown)
+    for sentence in said:
+        assert not re.search(r"\bsizes\b|/5|★", sentence, re.I) and sentence[-1] in ".!?", sentence
+    assert any(re.search(r"rated \d(\.\d+)? out of 5", sentence) for sentence in said)
+    upload = await read_stream(
+        f"{server.url}/api/context/upload-file/stream", method="POST",
+        headers={"Authorization": "Bearer troika-admin"},
+        files={"file": ("returns.md", POLICY, "text/markdown")}, timeout=60,
+    )
+    assert upload.types()[-2:] == ["complete", "close"], upload.events[-3:]
+    returns = await say(server, "can I return an unworn item, and within how many days?", enableTTS=True)
+    said = [a["text"] for a in returns.of("audio")]
+    assert "From returns.md: Unworn items can be returned within 10 days" in answer(returns)
+    assert said[0].startswith("Unworn items can be returned within 10 days"), said
+    assert not any("returns.md" in sentence or "#" in sentence for sentence in said)
+
+
 async def test_gibberish_gets_a_clarifying_question_without_tools(server: AppServer) -> None:
     got = await say(server, "zxqv plorpt wibble")
     intent = result(got, "intent")
