@@ -226,6 +226,12 @@ def _price(turn: Turn, outcome: Outcome) -> list[str]:
 
 def _compare(turn: Turn, outcome: Outcome) -> list[str]:
     rows = (outcome.comparison or {}).get("products") or []
+    if len(rows) < 2 and len(outcome.focus) == 1:
+        only = outcome.focus[0]
+        price = f" at {inr(only['price'])}" if isinstance(only.get("price"), (int, float)) else ""
+        return [f"I've shown you only one product so far, **{only['title']}**{price}, so there is nothing "
+                "to compare it with yet. Ask me for more options, or name another product, and I'll "
+                "compare them side by side."]
     if len(rows) < 2:
         return ["Which two should I compare? Ask me for some products first, then say "
                 "\"compare the first two\" or \"compare 1 and 3\"."]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import re
 import statistics
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -202,6 +203,35 @@ async def test_follow_ups_refine_from_memory(server: AppServer) -> None:
     assert stored["memory"]["last_intent"] == "compare" and stored["memory"]["turns"] == 4
     roles = [(m["role"], m["status"]) for m in stored["messages"]]
     assert roles == [("user", "complete"), ("assistant", "complete")] * 4
+
+
+def only_one(catalog: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """A request exactly one product of the catalog fits ("green georgette anarkali for
+    festive"), found here by counting, and that product."""
+    def fields(p: dict[str, Any], color: str) -> tuple[str, ...]:
+        return (color, p["attributes"]["fabric"], p["category"], p["attributes"]["occasion"])
+
+    seen = Counter(fields(p, c) for p in catalog for c in p["colors"] if p["attributes"].get("fabric"))
+    color, fabric, category, occasion = next(k for k, n in seen.items() if n == 1 and " " not in k[2])
+    product = next(p for p in catalog if color in p["colors"] and fields(p, color) == (color, fabric, category, occasion))
+    return f"show me a {color} {fabric} {category} for {occasion}", product
+
+
+async def test_compare_the_first_two_when_only_one_was_shown(server: AppServer, catalog: list) -> None:
+    """Nothing to compare: the agent says it showed only one product and names it; it neither
+    compares something else nor fails."""
+    message, product = only_one(catalog)
+    first = await say(server, message)
+    shown = result(first, "product_cards")["products"]
+    assert [c["sku"] for c in shown] == [product["sku"]], answer(first)
+    compared = await say(server, "compare the first two", sessionId=first.events[0][2]["session_id"])
+    text = answer(compared)
+    assert result(compared, "intent")["intent"] == "compare"
+    assert "compare_products" not in tools(compared) and "search_catalog" not in tools(compared)
+    assert result(compared, "comparison") is None
+    assert "only one" in text and product["title"] in text, text
+    cards = result(compared, "product_cards")
+    assert cards is None or [c["sku"] for c in cards["products"]] == [product["sku"]]
 
 
 async def test_a_size_carries_to_a_new_kind_that_comes_in_it(server: AppServer) -> None:
