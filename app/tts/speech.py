@@ -24,7 +24,7 @@ from app.llm.phrases import PHRASES
 _MARKDOWN = re.compile(r"[*_`#>|]+|\[([^\]]*)\]\([^)]*\)")
 _LIST_MARKER = re.compile(r"^\s*(?:[-+•]|\d{1,2}[.)])\s+")
 _FILE = r"[^:\n]{1,120}?\.(?:txt|md|markdown|html?|csv|json|pdf|docx)(?:,[^:\n]{1,30})?"
-_RATING = r"(\d(?:\.\d+)?)"
+_RATING = r"(\d(?:\.\d+)?)(?!\d)"  # one digit, as ratings out of 5 are
 _OUT_OF: dict[str, str] = {  # "\1" is the rating
     "en": r"\1 out of 5", "hi": r"5 में से \1", "fa": r"\1 از ۵", "ar": r"\1 من 5", "ru": r"\1 из 5",
     "he": r"\1 מתוך 5",
