@@ -416,15 +416,15 @@ def query_embedding_cost(queries: list[str]) -> dict[str, float]:
 # --- where the time goes (in-process, no HTTP) ----------------------------------------------
 
 
-STEPS = ("plan", "text_search", "early_cards", "embed_query", "vector_search", "fuse", "sort_pool",
+STEPS = ("plan", "text_search", "early_cards", "embed_query", "vector_search", "fuse", "page",
          "facets", "final_cards", "serialise")
 
 
 async def _breakdown(catalog: list[dict[str, Any]], real: np.ndarray, queries: list[str], progress) -> dict[str, Any]:
     """The search stream's steps (app/routes/search.py `search_events`) timed one by one on an
     in-process SearchService holding the same products and vectors, the same queries."""
-    from app.search.products import Filters, card, facets, sort_key
-    from app.search.service import POOL, VECTOR_FLOOR, SearchService, rrf
+    from app.search.products import Filters, card
+    from app.search.service import POOL, VECTOR_FLOOR, SearchService, top
     from app.streams import wire
     from config.settings import Settings
 
@@ -437,17 +437,16 @@ async def _breakdown(catalog: list[dict[str, Any]], real: np.ndarray, queries: l
     progress(f"  in-process service: {len(service.table):,} products indexed in {time.perf_counter() - started:.1f}s "
              f"(ANN: {service.vectors.uses_ann})")
     times: dict[str, list[float]] = {s: [] for s in (*STEPS, "total")}
-    sizes: dict[str, list[int]] = {"candidates": [], "text_hits": [], "vector_hits": [], "pool": []}
-    key = sort_key("relevance")
+    sizes: dict[str, list[int]] = {"candidates": [], "text_hits": [], "vector_hits": [], "matched": []}
     for rep, batch in enumerate((queries[:10], queries)):
         for q in batch:
             t: dict[str, float] = {}
             t0 = time.perf_counter()
             plan = service.plan(q, Filters())
             t["plan"] = time.perf_counter()
-            text_hits = service.text_search(plan.ranking, plan.candidates, POOL)
+            scores = service.word_matches(plan.ranking, plan.candidates)
+            text_hits = top(scores, POOL)
             t["text_search"] = time.perf_counter()
-            scores = dict(text_hits)
             early = [card(p, text_score=scores[p["sku"]]) for p in service.products(s for s, _ in text_hits[:20])]
             wire.dumps({"products": early})
             t["early_cards"] = time.perf_counter()
@@ -455,17 +454,15 @@ async def _breakdown(catalog: list[dict[str, Any]], real: np.ndarray, queries: l
             t["embed_query"] = time.perf_counter()
             vector_hits = service.vectors.search(vector, POOL, candidates=plan.candidates)
             t["vector_search"] = time.perf_counter()
-            hits = rrf(text_hits, [(s, c) for s, c in vector_hits if c >= VECTOR_FLOOR])
+            found = service.fuse(plan, scores, [(s, c) for s, c in vector_hits if c >= VECTOR_FLOOR])
             t["fuse"] = time.perf_counter()
-            table = service.table.products
-            pool = [(table[h.sku], h) for h in hits if h.sku in table]
-            pool.sort(key=lambda pair: key((pair[0], pair[1].score)))
-            t["sort_pool"] = time.perf_counter()
-            facet_counts = facets(prod for prod, _ in pool)
+            page = service.page(found, 20)
+            t["page"] = time.perf_counter()
+            facet_counts = service.facets(found)
             t["facets"] = time.perf_counter()
-            cards = [card(prod, score=h.score, text_score=h.text_score, vector_score=h.vector_score) for prod, h in pool[:20]]
+            cards = [card(prod, score=h.score, text_score=h.text_score, vector_score=h.vector_score) for prod, h in page]
             t["final_cards"] = time.perf_counter()
-            wire.dumps({"products": cards, "facets": facet_counts, "total": len(pool)})
+            wire.dumps({"products": cards, "facets": facet_counts, "total": found.total})
             t["serialise"] = time.perf_counter()
             if rep == 0:
                 continue  # warm-up
@@ -475,9 +472,9 @@ async def _breakdown(catalog: list[dict[str, Any]], real: np.ndarray, queries: l
                 last = t[step]
             times["total"].append((last - t0) * 1000)
             sizes["candidates"].append(len(service.table) if plan.candidates is None else len(plan.candidates))
-            sizes["text_hits"].append(len(text_hits))
+            sizes["text_hits"].append(len(scores))
             sizes["vector_hits"].append(len(vector_hits))
-            sizes["pool"].append(len(pool))
+            sizes["matched"].append(found.total)
     embedder.close()
     return {
         "products": len(catalog),

@@ -274,7 +274,7 @@ async def relevance(progress) -> dict[str, Any]:
             "ndcg": {
                 "text": ndcg_at([s for s, _ in text_hits], grades),
                 "vector": ndcg_at([s for s, _ in vector_hits], grades),
-                "hybrid": ndcg_at([h.sku for h in hybrid_hits], grades),
+                "hybrid": ndcg_at([h.sku for h in hybrid_hits.hits], grades),
                 "bm25": ndcg_at(bm25_ranked, grades),
             },
         }

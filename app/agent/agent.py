@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.agent import calling, reply, tools
 from app.agent.intents import IntentResult
-from app.agent.memory import Memory, filters_from, merge, points_at_shown, references
+from app.agent.memory import Memory, asks_for_two, filters_from, merge, points_at_shown, references
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
 from app.chat.answer import recent_history
@@ -116,7 +116,8 @@ def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any]
         if filters.max_price is not None and filters.max_price < floor:
             filters = replace(filters, max_price=None)
         intent, confident = "browse_search", True
-    if len(refs) >= 2 and _COMPARE_WORDS.search(message):
+    if (len(refs) >= 2 or (refs and asks_for_two(message))) and _COMPARE_WORDS.search(message):
+        # Two asked for, even if fewer were shown: the reply says what there is to compare.
         intent, confident = "compare", True
     elif len(refs) == 1 and intent == "compare":
         intent = "product_question"  # "is the second one pure cotton?": one product, a question
@@ -235,9 +236,14 @@ async def act(platform: Platform, turn: Turn, memory: Memory, outcome: Outcome) 
                 yield event
     elif intent == "compare":
         skus = list(turn.references)
-        if len(skus) < 2 and memory.shown and turn.slots.get("category") is None:
+        about_shown = bool(memory.shown) and turn.slots.get("category") is None
+        if len(skus) < 2 and about_shown:
             skus = list(memory.shown[:2])
-        if len(skus) < 2 and searchable:
+        if len(skus) < 2 and about_shown:
+            # Fewer shown than two: nothing to compare, and no search for something else to
+            # compare (the shopper asked about what they saw); the reply names what was shown.
+            outcome.focus = platform.search.products(skus)
+        elif len(skus) < 2 and searchable:
             async for event in _search(platform, turn, outcome, market=False):
                 yield event
             skus = [c["sku"] for c in outcome.cards[:2]]
@@ -328,7 +334,7 @@ def suggestions(turn: Turn, outcome: Outcome, platform: Platform) -> list[str]:
         if sizes and turn.intent != "size_fit":
             out.append(f"Is the first one available in size {sizes[len(sizes) // 2]}?")
     elif turn.intent == "compare" and cards:
-        out += ["Which one is in stock?", "Show me cheaper ones"]
+        out += ["Which one is in stock?" if len(cards) > 1 else "Is it in stock?", "Show me cheaper ones"]
     if len(out) < 2:
         out += ["Show me party wear dresses", "Red silk sarees under 10k", "Talk to a person"]
     return list(dict.fromkeys(out))[:4]

@@ -136,6 +136,12 @@ def references(message: str, shown: tuple[str, ...]) -> list[str]:
     return out
 
 
+def asks_for_two(message: str) -> bool:
+    """"the first two", "both", "1 and 3": the message is about two shown products (whether or
+    not two were shown)."""
+    return bool(_PAIR.search(message) or _BARE_PAIR.search(message))
+
+
 def points_at_shown(message: str) -> bool:
     """"Is this available in M?" — "this"/"it" means the first product shown."""
     return bool(_DEICTIC.search(message))

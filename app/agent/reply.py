@@ -5,6 +5,13 @@ occasion), answers a price objection with cheaper items and their figures, and s
 what it cannot see (discounts, per-size stock, orders, a person to hand over to). Every title,
 price, rating, count and stock state is copied from a tool result. English only: romanised
 Hindi is understood but answered in English.
+
+Counts: every number of products the answer states is one the shopper can see or get. The
+list is introduced with the search's exact total (`Found.total`, what product search reports
+for the same words and filters) and the number of cards shown: "I found 55 sarees up to
+₹10,000; here are the 4 best:", or "Here are the 3 ... I found:" when all are shown. The market
+line's counts come from the same match set without the budget, so "N of them fit your budget"
+is that same total.
 """
 
 from __future__ import annotations
@@ -153,8 +160,7 @@ def _browse(turn: Turn, outcome: Outcome) -> list[str]:
         blocks.append(f"Nothing matches all of \"{describe(turn.filters)}\", so I widened the {widened}. "
                       "The closest:")
     else:
-        lead = "Here is" if len(cards) == 1 else "Here are"
-        blocks.append(f"{lead} {len(cards)} {describe(filters, count=len(cards))}:")
+        blocks.append(_lead(len(cards), found.total, filters))
     blocks.append(_cards_block(cards))
     if turn.cheaper_than is None:  # after "cheaper", the ceiling is ours, not their budget
         blocks.append(_market_line(outcome.market, turn.filters))
@@ -162,6 +168,15 @@ def _browse(turn: Turn, outcome: Outcome) -> list[str]:
     if turn.cheaper_than is None:
         blocks.append(_closest_line(outcome.market, turn.filters, found.relaxed))
     return blocks
+
+
+def _lead(shown: int, total: int, filters: Filters) -> str:
+    """What introduces the cards: how many match and how many are shown (module docstring)."""
+    if total > shown:
+        return f"I found {total} {describe(filters, count=total)}; here are the {shown} best:"
+    if shown == 1:
+        return f"Here is the only {describe(filters, count=1)} I found:"
+    return f"Here are the {shown} {describe(filters, count=shown)} I found:"
 
 
 def _and(items: list[str]) -> str:
@@ -211,6 +226,12 @@ def _price(turn: Turn, outcome: Outcome) -> list[str]:
 
 def _compare(turn: Turn, outcome: Outcome) -> list[str]:
     rows = (outcome.comparison or {}).get("products") or []
+    if len(rows) < 2 and len(outcome.focus) == 1:
+        only = outcome.focus[0]
+        price = f" at {inr(only['price'])}" if isinstance(only.get("price"), (int, float)) else ""
+        return [f"I've shown you only one product so far, **{only['title']}**{price}, so there is nothing "
+                "to compare it with yet. Ask me for more options, or name another product, and I'll "
+                "compare them side by side."]
     if len(rows) < 2:
         return ["Which two should I compare? Ask me for some products first, then say "
                 "\"compare the first two\" or \"compare 1 and 3\"."]

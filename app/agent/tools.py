@@ -21,7 +21,6 @@ Product = dict[str, Any]
 
 CARDS = 4
 POOL = 60
-TEXT_MATCH_FLOOR = 3.0  # BM25 score that makes a text-only match count as "matching"
 
 # Filters dropped one by one, least telling first, when nothing matches them all.
 RELAX_ORDER = ("fabric", "occasion", "brand", "sizes", "gender", "colors", "min_price")
@@ -58,42 +57,26 @@ async def search_catalog(
     plan = search.plan(query, Filters())
     plan = replace(plan, filters=filters, candidates=search.candidates(filters))
     relaxed: list[str] = []
-    hits = await search.hybrid(plan, k=POOL)
-    if not hits and plan.candidates:
-        # The words matched nothing inside the filters: rank the filtered items by rating.
-        ranked = _best_first(search.products(plan.candidates))
-        products = ranked[:k]
-        return Found([card(p) for p in products], filters, (), len(ranked), products)
+    found = await search.hybrid(plan, k=POOL)
     order = [n for n in RELAX_ORDER if n not in asked] + [n for n in RELAX_ORDER if n in asked]
     for name, narrower in relaxations(filters, order):
-        if hits:
+        if found.total:
             break
         filters = narrower
         relaxed.append(name)
         plan = replace(plan, filters=filters, candidates=search.candidates(filters))
-        hits = await search.hybrid(plan, k=POOL)
-    products = search.products(h.sku for h in hits[:k])
-    scores = {h.sku: h.score for h in hits}
-    return Found([card(p, score=scores[p["sku"]]) for p in products], filters, tuple(relaxed),
-                 len(hits), products)
-
-
-def _best_first(products: list[Product]) -> list[Product]:
-    return sorted(products, key=lambda p: (not p.get("in_stock", True), -(p.get("rating") or 0), p.get("price") or 0))
+        found = await search.hybrid(plan, k=POOL)
+    page = search.page(found, k)
+    return Found([card(p, score=h.score) for p, h in page], filters, tuple(relaxed), found.total,
+                 [p for p, _ in page])
 
 
 def matching(platform: Platform, query: str, filters: Filters) -> list[Product]:
-    """The items a market snapshot describes: those passing every filter but the budget;
-    with no filter at all, those whose words match the query well."""
+    """The items a market snapshot describes: what the search matches for the query within
+    every filter but the budget (`SearchService.matching`), so its counts are the search's."""
     search = platform.search
     unpriced = replace(search.table.known(filters), min_price=None, max_price=None, in_stock=None)
-    candidates = search.candidates(unpriced)
-    if candidates is not None:
-        return search.products(candidates)
-    if not query.strip():
-        return []
-    hits = search.text_search(query, None, 500)
-    return search.products(sku for sku, score in hits if score >= TEXT_MATCH_FLOOR)
+    return search.products(search.matching(query, unpriced))
 
 
 def market_snapshot(platform: Platform, query: str, filters: Filters) -> dict[str, Any]:

@@ -77,36 +77,36 @@ async def document_sources(platform: Platform, query: str, limit: int = SOURCES)
     return out
 
 
-async def _products(platform: Platform, query: str) -> tuple[list[dict[str, Any]], dict[str, Any], list[str]]:
-    """(cards, filters asked for, other colours of the same kind) — cards only when the
-    question is about products: it sets a product filter, or its words match products well."""
+async def _products(platform: Platform, query: str) -> tuple[list[dict[str, Any]], int, dict[str, Any], list[str]]:
+    """(cards, how many products match in all, filters asked for, other colours of the same
+    kind) — cards only when the question is about products: it sets a product filter, or its
+    words match products well."""
     search = platform.search
     if not search.ready:
-        return [], {}, []
+        return [], 0, {}, []
     plan = search.plan(query, Filters())
-    hits = await search.hybrid(plan, k=50)
+    found = await search.hybrid(plan, k=50)
     for _, relaxed in relaxations(plan.filters, _RELAX_ORDER):
-        if hits:
+        if found.total:
             break
         # Nothing fits every detail: the closest items, dropping the least telling first.
         plan = replace(plan, filters=relaxed, candidates=search.candidates(relaxed))
-        hits = await search.hybrid(plan, k=50)
+        found = await search.hybrid(plan, k=50)
     asks_for_products = bool(plan.filters.as_dict()) or any(
-        (h.text_score or 0) >= PRODUCT_WORD_FLOOR for h in hits[:3]
+        (h.text_score or 0) >= PRODUCT_WORD_FLOOR for h in found.hits[:3]
     )
     if not asks_for_products:
-        return [], {}, []
-    products = search.products(h.sku for h in hits[:PRODUCTS])
-    scores = {h.sku: h for h in hits}
-    cards = [card(p, score=scores[p["sku"]].score) for p in products]
-    shown = {c for p in products for c in p.get("colors") or []}
+        return [], 0, {}, []
+    page = search.page(found, PRODUCTS)
+    cards = [card(p, score=h.score) for p, h in page]
+    shown = {c for p, _ in page for c in p.get("colors") or []}
     others: list[str] = []
-    for hit in hits:
+    for hit in found.hits:
         product = search.table.get(hit.sku)
         for color in (product or {}).get("colors") or []:
             if color not in shown and color not in others:
                 others.append(color)
-    return cards, plan.filters.as_dict(), others
+    return cards, found.total, plan.filters.as_dict(), others
 
 
 _RELAX_ORDER = ("occasion", "fabric", "sizes", "gender", "min_price", "colors")
@@ -124,12 +124,12 @@ async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterat
     yield ev.progress("retrieval", "Looking through the catalog and store documents", query=query)
     sources = await document_sources(platform, query)
     yield ev.results("sources", sources=sources)
-    products, filters, other_colors = await _products(platform, query)
+    products, total, filters, other_colors = await _products(platform, query)
     if products:
-        yield ev.results("product_cards", products=products, total=len(products))
+        yield ev.results("product_cards", products=products, total=total)
 
     grounding = Grounding(query=query, language=request.language, products=products,
-                          sources=sources, filters=filters)
+                          sources=sources, filters=filters, total=total)
     model = platform.llm
     model_used = model.name + (f":{model.model}" if getattr(model, "model", "") else "")
     answer = await StoredAnswer.start(store, request.conversation_id, model=model_used)

@@ -27,6 +27,7 @@ class Grounding:
     products: list[dict[str, Any]] = field(default_factory=list)  # product cards, best first
     sources: list[dict[str, Any]] = field(default_factory=list)  # context chunks: text, file_name, page, score
     filters: dict[str, Any] = field(default_factory=dict)  # what the query asked for (category, colors, max_price...)
+    total: int = 0  # how many products match in all (`products` holds the best of them)
 
 
 class ProviderError(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from app.llm.base import Grounding, Message
@@ -17,6 +17,7 @@ from app.llm.phrases import inr, phrase
 MAX_PRODUCTS = 4
 MAX_SENTENCES = 3
 _SENTENCE = re.compile(r"(?<=[.!?।؟])\s+")
+_HEADING = re.compile(r"^\s*(?:#{1,6}(?:\s|$)|(\*\*|__)[^*_]+\1\s*:?\s*$)")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _PIECE = re.compile(r"\S+\s*|\s+")
 
@@ -25,14 +26,29 @@ def _words(text: str) -> set[str]:
     return {w.lower().rstrip("s") for w in _WORD.findall(text) if len(w) > 2}
 
 
+def sentences(text: str) -> Iterator[str]:
+    """The sentences of a document chunk, each on one line. A blank line or a heading (a
+    Markdown `#` line, or a line that is bold throughout) ends a sentence too, and a heading is
+    a label, not a sentence to quote: otherwise "# Returns" would run into the text under it.
+    A single line break inside a paragraph does not end one (extracted PDFs wrap lines)."""
+    block: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if line.strip() and not _HEADING.match(line):
+            block.append(line)
+            continue
+        for sentence in _SENTENCE.split(" ".join(block)):
+            if sentence := " ".join(sentence.split()):
+                yield sentence
+        block = []
+
+
 def best_sentences(query: str, sources: list[dict[str, Any]], limit: int = MAX_SENTENCES) -> list[tuple[str, dict[str, Any]]]:
     """The sentences of the retrieved chunks that share the most words with the question,
     best first, each with the chunk it came from."""
     asked = _words(query)
     scored: list[tuple[float, int, str, dict[str, Any]]] = []
     for rank, source in enumerate(sources):
-        for sentence in _SENTENCE.split(source.get("text", "")):
-            sentence = " ".join(sentence.split())
+        for sentence in sentences(source.get("text", "")):
             if len(sentence) < 12:
                 continue
             overlap = len(asked & _words(sentence))
@@ -72,6 +88,15 @@ def product_line(product: dict[str, Any], language: str) -> str:
     return f"- {line}: {'; '.join(details)}"
 
 
+def found_line(language: str, shown: int, total: int) -> str:
+    """What introduces the list: how many match and, when that is more, how many are shown
+    (see app/llm/phrases.py on counts)."""
+    total = max(total, shown)
+    if total > shown:
+        return phrase(language, "found_best", total=total, n=shown)
+    return phrase(language, "found_one" if shown == 1 else "found_all", n=shown)
+
+
 def compose(grounding: Grounding) -> str:
     """The whole answer, as Markdown."""
     lang = grounding.language
@@ -80,7 +105,7 @@ def compose(grounding: Grounding) -> str:
         blocks.append(f"{phrase(lang, 'from_docs', source=source_label(source, lang))} {sentence}")
     products = grounding.products[:MAX_PRODUCTS]
     if products:
-        lines = [phrase(lang, "found", n=len(products))]
+        lines = [found_line(lang, len(products), grounding.total)]
         lines += [product_line(p, lang) for p in products]
         budget = grounding.filters.get("max_price")
         if budget and all(isinstance(p.get("price"), (int, float)) and p["price"] <= budget for p in products):

@@ -118,7 +118,10 @@ def build_system_prompt(grounding: Grounding) -> str:
     if wanted:
         lines.append("The shopper asked for: " + "; ".join(f"{k} {v}" for k, v in wanted.items()))
     if products:
-        lines.append("\nProducts (best match first):")
+        heading = "Products (best match first"
+        if grounding.total > len(products):  # the exact count, should the model quote one
+            heading += f"; the best {len(products)} of the {grounding.total} that match"
+        lines.append(f"\n{heading}):")
         lines += [_product_line(i, p) for i, p in enumerate(products, 1)]
     if sources:
         lines.append("\nStore documents:")

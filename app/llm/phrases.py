@@ -1,12 +1,20 @@
 """The grounded provider's sentences in each language. Only connective text lives here; every
 fact (titles, brands, prices, sizes, ratings, stock, quoted documents) comes from the data.
+
+Counts: `found_*` introduce the product list with what is true of it. `{total}` is how many
+products match (the search's exact total for the same words and filters, which the stream's
+`product_cards.total` also carries); `{n}` is how many cards are shown. When they differ the
+answer says both ("I found 41 ...; here are the 4 best"), when they are equal one number, so
+no count in an answer is something the shopper cannot see or search for.
 """
 
 from __future__ import annotations
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
-        "found": "Here are {n} options from our catalog that fit what you asked for:",
+        "found_one": "I found 1 product in our catalog that fits what you asked for:",
+        "found_all": "I found {n} products in our catalog that fit what you asked for:",
+        "found_best": "I found {total} products in our catalog that fit what you asked for; here are the {n} best:",
         "by": "by",
         "sizes": "sizes",
         "rated": "rated {rating}/5",
@@ -27,7 +35,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "s_policy": "What is your return policy?",
     },
     "hi": {
-        "found": "आपकी ज़रूरत के अनुसार हमारे कैटलॉग से {n} विकल्प:",
+        "found_one": "हमारे कैटलॉग में आपकी ज़रूरत से मेल खाता 1 उत्पाद मिला:",
+        "found_all": "हमारे कैटलॉग में आपकी ज़रूरत से मेल खाते {n} उत्पाद मिले:",
+        "found_best": "हमारे कैटलॉग में आपकी ज़रूरत से मेल खाते {total} उत्पाद मिले; ये रहे सबसे अच्छे {n}:",
         "by": "ब्रांड",
         "sizes": "साइज़",
         "rated": "रेटिंग {rating}/5",
@@ -48,7 +58,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "s_policy": "आपकी रिटर्न पॉलिसी क्या है?",
     },
     "fa": {
-        "found": "این {n} گزینه از کاتالوگ ما با درخواست شما جور است:",
+        "found_one": "1 محصول از کاتالوگ ما با درخواست شما جور است:",
+        "found_all": "{n} محصول از کاتالوگ ما با درخواست شما جور است:",
+        "found_best": "{total} محصول از کاتالوگ ما با درخواست شما جور است؛ این {n} مورد بهترین‌هایشان هستند:",
         "by": "از برند",
         "sizes": "سایزها",
         "rated": "امتیاز {rating} از ۵",
@@ -69,7 +81,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "s_policy": "شرایط مرجوعی شما چیست؟",
     },
     "ar": {
-        "found": "إليك {n} خيارات من كتالوجنا تناسب طلبك:",
+        "found_one": "المنتج الوحيد في كتالوجنا الذي يناسب طلبك:",
+        "found_all": "المنتجات التي تناسب طلبك في كتالوجنا ({n}):",
+        "found_best": "عدد المنتجات التي تناسب طلبك في كتالوجنا: {total}. إليك أفضل {n}:",
         "by": "من",
         "sizes": "المقاسات",
         "rated": "التقييم {rating}/5",
@@ -90,7 +104,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "s_policy": "ما هي سياسة الإرجاع؟",
     },
     "ru": {
-        "found": "Вот {n} вариантов из нашего каталога под ваш запрос:",
+        "found_one": "В нашем каталоге под ваш запрос подходит один товар:",
+        "found_all": "Подходящие товары из нашего каталога ({n}):",
+        "found_best": "В нашем каталоге под ваш запрос подходит товаров: {total}. Вот лучшие ({n}):",
         "by": "бренд",
         "sizes": "размеры",
         "rated": "оценка {rating}/5",
@@ -111,7 +127,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "s_policy": "Какие у вас условия возврата?",
     },
     "he": {
-        "found": "הנה {n} אפשרויות מהקטלוג שלנו שמתאימות לבקשה שלך:",
+        "found_one": "מצאתי בקטלוג שלנו מוצר אחד שמתאים לבקשה שלך:",
+        "found_all": "מצאתי בקטלוג שלנו {n} מוצרים שמתאימים לבקשה שלך:",
+        "found_best": "מצאתי בקטלוג שלנו {total} מוצרים שמתאימים לבקשה שלך; הנה {n} הטובים ביותר:",
         "by": "של",
         "sizes": "מידות",
         "rated": "דירוג {rating}/5",

@@ -20,8 +20,8 @@ from starlette.routing import Route
 from app.errors import BadRequest
 from app.platform import Platform
 from app.routes import params
-from app.search.products import SORTS, Filters, card, facets, sort_key
-from app.search.service import POOL, VECTOR_FLOOR, SearchService, rrf
+from app.search.products import SORTS, Filters, card
+from app.search.service import POOL, VECTOR_FLOOR, SearchService, top
 from app.streams import events as ev
 from app.streams.endpoint import StreamEndpoint, stream_routes
 from app.streams.engine import StreamContext
@@ -96,16 +96,16 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncIterator[Ev
     plan = service.plan(p.q, p.filters)
     parsed, filters, ranking, candidates = plan.parsed, plan.filters, plan.ranking, plan.candidates
 
-    text_hits = service.text_search(ranking, candidates, POOL)
-    yield ev.progress("text_search", f"{len(text_hits)} products match the words", count=len(text_hits))
+    scores = service.word_matches(ranking, candidates)
+    text_hits = top(scores, POOL)
+    yield ev.progress("text_search", f"{len(scores)} products match the words", count=len(scores))
     if text_hits:
         early = service.products(sku for sku, _ in text_hits[: p.limit])
-        scores = dict(text_hits)
         yield ev.results(
             "product_cards",
             stage="text",
             products=[card(prod, text_score=scores[prod["sku"]]) for prod in early],
-            total=len(text_hits),
+            total=len(scores),
         )
 
     vector_hits = await service.vector_search(ranking, candidates, POOL)
@@ -114,27 +114,24 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncIterator[Ev
         vector_hits = []
     else:
         vector_hits = [(sku, s) for sku, s in vector_hits if s >= VECTOR_FLOOR]
-        yield ev.progress("vector_search", f"{len(vector_hits)} products match the meaning", count=len(vector_hits))
+        yield ev.progress("vector_search", f"Ranked by meaning too: the {len(vector_hits)} nearest",
+                          count=len(vector_hits))
 
-    hits = rrf(text_hits, vector_hits)
-    table = service.table.products
-    pool = [(table[h.sku], h) for h in hits if h.sku in table]
-    key = sort_key(p.sort)
-    pool.sort(key=lambda pair: key((pair[0], pair[1].score)))
-    yield ev.progress("filters", f"{len(pool)} products after filters", count=len(pool),
+    found = service.fuse(plan, scores, vector_hits)
+    yield ev.progress("filters", f"{found.total} products after filters", count=found.total,
                       filters=filters.as_dict())
     yield ev.results(
         "product_cards",
         stage="final",
         products=[
             card(prod, score=h.score, text_score=h.text_score, vector_score=h.vector_score)
-            for prod, h in pool[: p.limit]
+            for prod, h in service.page(found, p.limit, p.sort)
         ],
-        total=len(pool),
-        facets=facets(prod for prod, _ in pool),
+        total=found.total,
+        facets=service.facets(found),
         query={"q": p.q, "residual": parsed.residual, "filters": filters.as_dict(), "sort": p.sort},
     )
-    yield ev.complete(total=len(pool))
+    yield ev.complete(total=found.total)
 
 
 def _shape_search(doc: dict[str, Any]) -> dict[str, Any]:
@@ -210,29 +207,22 @@ def _text_path_reason(p: AzaParams) -> str | None:
 
 
 async def aza_events(p: AzaParams, ctx: StreamContext) -> AsyncIterator[Event]:
+    """`total` counts every product at or above `min_score` (cosine on the semantic path, the
+    normalised BM25 score on the text path), not only those ranked for the page."""
     service = p.service
     candidates = service.candidates(p.filters)
     reason = _text_path_reason(p)
     scored: list[tuple[str, float]]
     if reason is None:
         yield ev.progress("semantic_search", "Embedding the query", path="semantic")
-        hits = await service.vector_search(p.query, candidates, max(p.limit * 5, 50)) or []
-        scored = [(sku, s) for sku, s in hits if s >= p.min_score]
-        yield ev.progress("vector_search", f"{len(scored)} products at or above min_score",
-                          count=len(scored), path="semantic")
+        scored, total = await service.similar(p.query, candidates, p.limit, p.min_score) or ([], 0)
+        yield ev.progress("vector_search", f"{total} products at or above min_score",
+                          count=total, path="semantic")
     else:
         yield ev.progress("text_fallback", f"Text search: {reason}", path="text", reason=reason)
-        exact = service.table.get(p.query.strip().upper()) or service.table.get(p.query.strip())
-        if exact is not None and (candidates is None or exact["sku"] in candidates):
-            text_hits = [(exact["sku"], 1.0)]
-        else:
-            raw = service.text_search(p.query, candidates, max(p.limit * 5, 50))
-            top = raw[0][1] if raw else 1.0
-            text_hits = [(sku, s / top) for sku, s in raw]  # normalised to 0..1
-        scored = [(sku, s) for sku, s in text_hits if s >= p.min_score]
-        yield ev.progress("text_search", f"{len(scored)} products match", count=len(scored), path="text")
-    scored.sort(key=lambda pair: pair[1], reverse=True)
-    products = service.products(sku for sku, _ in scored[: p.limit])
+        scored, total = _text_path(p, candidates)
+        yield ev.progress("text_search", f"{total} products match", count=total, path="text")
+    products = service.products(sku for sku, _ in scored)
     scores = dict(scored)
     yield ev.results(
         "product_cards",
@@ -240,9 +230,22 @@ async def aza_events(p: AzaParams, ctx: StreamContext) -> AsyncIterator[Event]:
         path="semantic" if reason is None else "text",
         score_type="cosine" if reason is None else "text",
         products=[card(prod, score=scores[prod["sku"]]) for prod in products],
-        total=len(scored),
+        total=total,
     )
-    yield ev.complete(total=len(scored))
+    yield ev.complete(total=total)
+
+
+def _text_path(p: AzaParams, candidates: set[str] | None) -> tuple[list[tuple[str, float]], int]:
+    """The best `limit` (sku, score) at or above min_score and how many there are: an exact
+    SKU scores 1.0 alone; otherwise BM25 normalised by the best score, over every word match."""
+    service = p.service
+    exact = service.table.get(p.query.strip().upper()) or service.table.get(p.query.strip())
+    if exact is not None and (candidates is None or exact["sku"] in candidates):
+        return ([(exact["sku"], 1.0)], 1) if p.min_score <= 1.0 else ([], 0)
+    scores = service.word_matches(p.query, candidates)
+    best = max(scores.values(), default=1.0)
+    normalised = {sku: s / best for sku, s in scores.items() if s / best >= p.min_score}
+    return top(normalised, p.limit), len(normalised)
 
 
 AZA = StreamEndpoint(

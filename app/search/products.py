@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 Product = dict[str, Any]
 
@@ -21,7 +23,7 @@ PRICE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("₹20,000 – ₹50,000", 20000, 50000),
     ("₹50,000 and above", 50000, None),
 )
-_FACET_TOP = 12
+FACET_TOP = 12
 
 
 def norm(value: str) -> str:
@@ -94,6 +96,108 @@ def _values(product: Product, name: str) -> list[str]:
             return [norm(value)] if value else []
 
 
+_BAND_FLOORS = [low for _, low, _ in PRICE_BANDS[1:]]  # bisect_right(floors, price) = band index
+
+
+def price_band(price: Any) -> int:
+    """Index into PRICE_BANDS of a price, or -1 for a product without one."""
+    if not isinstance(price, (int, float)) or isinstance(price, bool):
+        return -1
+    return bisect.bisect_right(_BAND_FLOORS, price)
+
+
+_ONE_VALUED = ("category", "brand")
+_MANY_VALUED = {"color": "colors", "size": "sizes"}  # facet -> product field
+_MIN_ROWS = 1024
+
+
+class FacetColumns:
+    """Every product's facet values as integer columns, one row per product, so the facets of
+    thousands of matches are a few numpy calls: a Python loop over the matching products cost
+    ~3 µs each, 10 ms at the 90th percentile of shopper queries over 50,000 products.
+
+    Rows of removed products are cleared and reused; a value keeps its code for good (a code
+    nothing holds counts 0 and is not shown)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, int] = {}
+        self._free: list[int] = []
+        self._size = 0  # rows ever handed out
+        self._codes: dict[str, dict[str, int]] = {name: {} for name in (*_ONE_VALUED, *_MANY_VALUED)}
+        self._one = np.full((len(_ONE_VALUED), _MIN_ROWS), -1, dtype=np.int32)
+        self._band = np.full(_MIN_ROWS, -1, dtype=np.int8)
+        self._many = {name: np.zeros((0, _MIN_ROWS), dtype=bool) for name in _MANY_VALUED}
+
+    def add(self, sku: str, product: Product) -> None:
+        row = self._free.pop() if self._free else self._new_row()
+        self._rows[sku] = row
+        for i, name in enumerate(_ONE_VALUED):
+            value = product.get(name)
+            self._one[i, row] = self._code(name, value) if isinstance(value, str) and value else -1
+        self._band[row] = price_band(product.get("price"))
+        for name, source in _MANY_VALUED.items():
+            for value in product.get(source) or ():
+                if isinstance(value, str) and value:
+                    code = self._code(name, value)  # first: a new value grows the matrix
+                    self._many[name][code, row] = True
+
+    def remove(self, sku: str) -> None:
+        row = self._rows.pop(sku, None)
+        if row is None:
+            return
+        self._one[:, row] = -1
+        self._band[row] = -1
+        for matrix in self._many.values():
+            matrix[:, row] = False
+        self._free.append(row)
+
+    def count(self, skus: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+        """Facets of the products `skus`: per field its `FACET_TOP` values by count (ties by
+        value), and every price band holding any. Unknown SKUs are skipped."""
+        known = self._rows
+        rows = np.fromiter((known[s] for s in skus if s in known), dtype=np.intp)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for i, name in enumerate(_ONE_VALUED):
+            codes = self._one[i, rows]
+            out[name] = self._top(name, np.bincount(codes[codes >= 0], minlength=len(self._codes[name])))
+        for name in _MANY_VALUED:
+            out[name] = self._top(name, self._many[name][:, rows].sum(axis=1))
+        bands = self._band[rows]
+        per_band = np.bincount(bands[bands >= 0], minlength=len(PRICE_BANDS))
+        out["price"] = [
+            {"value": label, "min": low, "max": high, "count": int(per_band[i])}
+            for i, (label, low, high) in enumerate(PRICE_BANDS)
+            if per_band[i]
+        ]
+        return out
+
+    def _top(self, name: str, counts: np.ndarray) -> list[dict[str, Any]]:
+        values = list(self._codes[name])  # code -> value (dicts keep insertion order)
+        held = [(-int(counts[code]), values[code]) for code in np.flatnonzero(counts)]
+        return [{"value": value, "count": -negative} for negative, value in sorted(held)[:FACET_TOP]]
+
+    def _code(self, name: str, value: str) -> int:
+        codes = self._codes[name]
+        code = codes.get(value)
+        if code is None:
+            code = codes[value] = len(codes)
+            if name in self._many:
+                matrix = self._many[name]
+                self._many[name] = np.vstack([matrix, np.zeros((1, matrix.shape[1]), dtype=bool)])
+        return code
+
+    def _new_row(self) -> int:
+        row = self._size
+        self._size += 1
+        capacity = self._band.shape[0]
+        if row >= capacity:  # double, so n adds copy O(n) in total
+            grow = capacity
+            self._one = np.hstack([self._one, np.full((len(_ONE_VALUED), grow), -1, dtype=np.int32)])
+            self._band = np.concatenate([self._band, np.full(grow, -1, dtype=np.int8)])
+            self._many = {n: np.hstack([m, np.zeros((m.shape[0], grow), dtype=bool)]) for n, m in self._many.items()}
+        return row
+
+
 @dataclass
 class ProductTable:
     products: dict[str, Product] = field(default_factory=dict)
@@ -102,6 +206,7 @@ class ProductTable:
     )
     _by_price: list[tuple[float, str]] = field(default_factory=list)
     _price_sorted: bool = True  # bulk loads append and sort once, on the next read
+    _facets: FacetColumns = field(default_factory=FacetColumns)
 
     def __len__(self) -> int:
         return len(self.products)
@@ -127,6 +232,7 @@ class ProductTable:
         for name in _FIELDS:
             for value in _values(product, name):
                 self._postings[name].setdefault(value, set()).add(sku)
+        self._facets.add(sku, product)
         if isinstance(product.get("price"), (int, float)):
             if bulk:
                 self._by_price.append((float(product["price"]), sku))
@@ -144,6 +250,7 @@ class ProductTable:
         product = self.products.pop(sku, None)
         if product is None:
             return False
+        self._facets.remove(sku)
         for name in _FIELDS:
             for value in _values(product, name):
                 holders = self._postings[name].get(value)
@@ -194,6 +301,10 @@ class ProductTable:
                 break
         return result
 
+    def facets(self, skus: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+        """Facet counts over the products `skus` (see `FacetColumns.count`)."""
+        return self._facets.count(skus)
+
     def known(self, filters: Filters) -> Filters:
         """Keep only filter values some product carries: filters read from a query's text are
         hints, and a hint the catalog cannot satisfy ("red" in a catalog without colours)
@@ -210,32 +321,31 @@ class ProductTable:
 
 
 def facets(products: Iterable[Product]) -> dict[str, list[dict[str, Any]]]:
+    """Facets of some products, the plain way (`ProductTable.facets` counts the same from
+    columns): per field the `FACET_TOP` values by count, ties by value; every price band held."""
     counts: dict[str, Counter[str]] = {n: Counter() for n in ("category", "brand", "color", "size")}
-    bands: Counter[str] = Counter()
+    bands: Counter[int] = Counter()
     for product in products:
-        counts["category"][product.get("category", "")] += 1
-        counts["brand"][product.get("brand", "")] += 1
-        counts["color"].update(set(product.get("colors") or []))
-        counts["size"].update(set(product.get("sizes") or []))
-        price = product.get("price")
-        if isinstance(price, (int, float)):
-            for label, low, high in PRICE_BANDS:
-                if price >= low and (high is None or price < high):
-                    bands[label] += 1
-                    break
+        for name in _ONE_VALUED:
+            if isinstance(value := product.get(name), str):
+                counts[name][value] += 1
+        counts["color"].update({v for v in product.get("colors") or [] if isinstance(v, str)})
+        counts["size"].update({v for v in product.get("sizes") or [] if isinstance(v, str)})
+        bands[price_band(product.get("price"))] += 1
     out = {
-        name: [{"value": v, "count": c} for v, c in counter.most_common(_FACET_TOP) if v]
+        name: [{"value": v, "count": c}
+               for v, c in sorted(counter.items(), key=lambda vc: (-vc[1], vc[0])) if v][:FACET_TOP]
         for name, counter in counts.items()
     }
     out["price"] = [
-        {"value": label, "min": low, "max": high, "count": bands[label]}
-        for label, low, high in PRICE_BANDS
-        if bands[label]
+        {"value": label, "min": low, "max": high, "count": bands[i]}
+        for i, (label, low, high) in enumerate(PRICE_BANDS)
+        if bands[i]
     ]
     return out
 
 
-def sort_key(sort: str):
+def sort_key(sort: str) -> Callable[[tuple[Product, float]], tuple[float, ...]]:
     """Key for `sorted` over (product, relevance) pairs; relevance breaks ties."""
     match sort:
         case "price_asc":
@@ -245,7 +355,7 @@ def sort_key(sort: str):
         case "rating":
             return lambda pr: (-(pr[0].get("rating") or 0), -pr[1])
         case _:
-            return lambda pr: -pr[1]
+            return lambda pr: (-pr[1],)
 
 
 CARD_FIELDS = (

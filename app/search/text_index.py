@@ -318,9 +318,18 @@ class TextIndex:
         self, query: str, limit: int = 50, candidates: set[str] | None = None
     ) -> list[tuple[str, float]]:
         """Best `limit` (doc id, score) pairs for `query`, optionally only among `candidates`."""
-        n_docs = len(self._doc_len)
-        if limit <= 0 or self._total_len == 0 or (candidates is not None and not candidates):
+        if limit <= 0:
             return []
+        return heapq.nlargest(limit, self.scores(query, candidates).items(), key=itemgetter(1))
+
+    def scores(self, query: str, candidates: set[str] | None = None) -> dict[str, float]:
+        """The BM25 score of every document that matches `query` (optionally only among
+        `candidates`): those holding at least one member of at least one query group, i.e.
+        exactly the documents with a positive score. Ranking needs them all anyway, so counting
+        every match costs nothing beyond the top-k."""
+        n_docs = len(self._doc_len)
+        if self._total_len == 0 or (candidates is not None and not candidates):
+            return {}
         lengths = self._doc_len
         c1 = K1 * (1.0 - B)
         c2 = K1 * B * n_docs / self._total_len
@@ -352,7 +361,7 @@ class TextIndex:
             get = scores.get
             for doc, score in best.items():
                 scores[doc] = get(doc, 0.0) + score
-        return heapq.nlargest(limit, scores.items(), key=itemgetter(1))
+        return scores
 
 
 def build_index(products: Iterable[Mapping[str, Any]], id_field: str = "sku") -> TextIndex:

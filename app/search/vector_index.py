@@ -226,6 +226,27 @@ class VectorIndex:
         hits = self._ann_filtered(q, k, candidates)
         return hits if hits is not None else self._exact_over(q, k, candidates)
 
+    def search_counting(
+        self, query: np.ndarray, k: int, threshold: float, candidates: set[str] | None = None
+    ) -> tuple[list[Hit], int]:
+        """The `k` ids (of `candidates`) most similar to `query`, and how many score at least
+        `threshold`. An exact count reads every row, so both come from one exact pass (the top
+        k exact too, in either mode): linear, ~3.4 ms at 50,000 vectors (bench/vector_ann.py)."""
+        q = normalised(query, self.dim)[0]
+        n = len(self._ids)
+        if candidates is None:
+            rows = None
+            scores = self._matrix[:n] @ q
+        else:
+            rows = np.fromiter((self._rows[c] for c in candidates if c in self._rows), dtype=np.int64)
+            scores = self._row_scores(q, rows) if rows.size else np.empty(0, dtype=np.float32)
+        if scores.size == 0:
+            return [], 0
+        best = top_k(scores, k) if k > 0 else []
+        hits = [(self._ids[i if rows is None else rows[i]], float(scores[i])) for i in best]
+        # float64, as the scores are reported: a float32 comparison could round the threshold.
+        return hits, int(np.count_nonzero(scores >= np.float64(threshold)))
+
     def _exact_candidate_limit(self) -> int:
         """Largest pre-filter scored exactly: gathering rows beats a filtered ANN search up to here."""
         return max(self.exact_max, int(self.candidate_share * len(self._ids)))

@@ -26,8 +26,18 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def product_from_store(doc: Doc) -> Doc:
+    """A stored product with its fields' own types back. nx-27017 stores a boolean that `$set`
+    writes into an existing document as 1/0 (a new document keeps it), so `in_stock` would
+    read as a number after any update; the catalog's type for it is bool."""
+    stock = doc.get("in_stock")
+    if isinstance(stock, int) and not isinstance(stock, bool):
+        doc["in_stock"] = stock != 0
+    return doc
+
+
 class Products:
-    """Catalog products, keyed by `sku`."""
+    """Catalog products, keyed by `sku`. Every read goes through `product_from_store`."""
 
     indexes = [("sku", {"unique": True}), ("category", {}), ("updated_at", {})]
 
@@ -55,7 +65,7 @@ class Products:
         """Products written after `since` (by this process or another, e.g. an import),
         oldest first, at most `limit`: call again from the last one's `updated_at`."""
         cursor = self.collection.find({"updated_at": {"$gt": since}}).sort("updated_at", ASCENDING)
-        return await cursor.to_list(limit)
+        return [product_from_store(doc) for doc in await cursor.to_list(limit)]
 
     async def insert_many(self, products: list[Doc]) -> int:
         """Fast path for loading into an empty catalog (no per-document upsert)."""
@@ -68,7 +78,8 @@ class Products:
         return len(result.inserted_ids)
 
     async def get(self, sku: str) -> Doc | None:
-        return await self.collection.find_one({"sku": sku}, {"_id": 0})
+        doc = await self.collection.find_one({"sku": sku}, {"_id": 0})
+        return None if doc is None else product_from_store(doc)
 
     async def delete(self, sku: str) -> bool:
         return (await self.collection.delete_one({"sku": sku})).deleted_count == 1
@@ -82,7 +93,7 @@ class Products:
 
     async def all(self, batch_size: int = 1000) -> AsyncIterator[Doc]:
         async for doc in self.collection.find({}, {"_id": 0}, batch_size=batch_size):
-            yield doc
+            yield product_from_store(doc)
 
 
 class Conversations:

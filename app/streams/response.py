@@ -40,6 +40,8 @@ async def _watch_disconnect(receive: Receive, gone: Callable[[], None]) -> None:
 class LiveResponse:
     """One connection reading a run of this instance."""
 
+    __slots__ = ("run", "reader", "runs", "ping_s", "headers")
+
     def __init__(
         self,
         run: Run,
@@ -72,9 +74,11 @@ class LiveResponse:
             while True:
                 frames = run.take(reader)
                 if frames:
+                    # Taken is as good as sent: the producer may go on while this is written
+                    # (a frame lost with the socket is in the buffer for the client's resume).
+                    run.delivered(reader, frames[-1][0])
                     body = frames[0][1] if len(frames) == 1 else b"".join(f for _, f in frames)
                     await send({"type": "http.response.body", "body": body, "more_body": True})
-                    run.delivered(reader, frames[-1][0])
                 if run.ended and reader.after >= run.seq:
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                     break

@@ -65,6 +65,13 @@ class Reader:
 
 
 class Run:
+    __slots__ = (
+        "producer", "ctx", "token", "binding", "replay", "signals", "timeout_s", "chunk_size", "retry_ms",
+        "detach_s", "max_events", "max_bytes", "connected_context", "path", "on_end", "frames", "first_seq",
+        "seq", "size", "ended", "outcome", "counts", "error_codes", "reader", "detached_at", "_reason",
+        "_wakeup", "_drained", "_timer", "task",
+    )
+
     def __init__(
         self,
         producer: Producer,
@@ -106,7 +113,7 @@ class Run:
         self.ended = False  # its last frame (`close`) is written
         self.outcome = ""
         self.counts: dict[str, int] = {}  # events sent, by type
-        self.error_codes: list[str] = []
+        self.error_codes: tuple[str, ...] = ()
         self.reader: Reader | None = None
         self.detached_at: float | None = None
         self._reason: str | None = None
@@ -160,7 +167,7 @@ class Run:
             frames.append((self.seq, wire.encode(event, event_id(self.token, self.seq), retry_ms=retry)))
             self.counts[event.type] = self.counts.get(event.type, 0) + 1
             if event.type == "error":
-                self.error_codes.append(str(event.data.get("code", "")))
+                self.error_codes += (str(event.data.get("code", "")),)
         self.frames.extend(frames)
         self.size += sum(len(f) for _, f in frames)
         self._trim()

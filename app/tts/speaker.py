@@ -10,22 +10,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import re
 from collections import deque
 
 from app.streams import events as ev
 from app.streams.events import Code, Event
 from app.tts.engine import TTSEngine
 from app.tts.sentences import SentenceSplitter
+from app.tts.speech import speakable_text
 
 log = logging.getLogger("storestream.tts")
-
-_MARKDOWN = re.compile(r"[*_`#>|]+|\[([^\]]*)\]\([^)]*\)")
-
-
-def speakable_text(sentence: str) -> str:
-    """What is read aloud: Markdown marks and link targets removed."""
-    return " ".join(_MARKDOWN.sub(lambda m: m.group(1) or " ", sentence).split())
 
 
 class Speaker:
@@ -50,7 +43,7 @@ class Speaker:
     def _start(self, sentence: str) -> None:
         if self.failed:
             return
-        spoken = speakable_text(sentence)
+        spoken = speakable_text(sentence, self.lang)
         if spoken:
             self._pending.append((spoken, asyncio.create_task(self._render(spoken))))
 

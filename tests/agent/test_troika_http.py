@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import re
 import statistics
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -131,6 +132,35 @@ async def test_hinglish_request_event_order_slots_and_market_figures(server: App
     assert complete["intent"] == "browse_search" and complete["session_id"] == got.events[0][2]["session_id"]
 
 
+def counts(text: str) -> set[int]:
+    """The whole numbers the answer states outside its product lines, prices (₹) and ratings
+    (x/5) aside."""
+    said = "\n".join(line for line in text.split("\n") if not line.startswith("- "))
+    return {int(n) for n in re.findall(r"\d+", re.sub(r"₹[\d,]+(?:\.\d+)?|\d+(?:\.\d+)?/5", "", said))}
+
+
+async def search_total(server: AppServer, **query: Any) -> int:
+    async with httpx.AsyncClient(timeout=20) as client:
+        return (await client.get(f"{server.url}/api/products/search", params=query)).json()["total"]
+
+
+async def test_counts_in_the_answer_are_what_is_shown_or_searchable(server: AppServer, catalog: list) -> None:
+    """"N fit your budget" is the number of cards a search for the same filters returns, and
+    the answer shows the best of them saying so: every count it states is a card count, a
+    search total or a market figure equal to one."""
+    got = await say(server, "show me sarees under 10000")
+    cards = result(got, "product_cards")
+    market = result(got, "market_intelligence")
+    within = await search_total(server, q="saree", max_price=10000)
+    assert within == sum(1 for p in catalog if p["category"] == "saree" and p["price"] <= 10000) > 4
+    assert cards["total"] == market["budget"]["within"] == within and len(cards["products"]) == 4
+    assert market["matching"] == await search_total(server, q="saree")
+    assert market["budget"]["in_stock_within"] == await search_total(server, q="saree", max_price=10000, in_stock="true")
+    text = answer(got)
+    assert counts(text.split("\n")[0]) == {4, within}  # "the 4 best of the N"
+    assert counts(text) <= {4, within, market["matching"], market["in_stock"], market["budget"]["in_stock_within"]}
+
+
 async def test_follow_ups_refine_from_memory(server: AppServer) -> None:
     first = await say(server, "show me wedding lehengas")
     session = first.events[0][2]["session_id"]
@@ -173,6 +203,35 @@ async def test_follow_ups_refine_from_memory(server: AppServer) -> None:
     assert stored["memory"]["last_intent"] == "compare" and stored["memory"]["turns"] == 4
     roles = [(m["role"], m["status"]) for m in stored["messages"]]
     assert roles == [("user", "complete"), ("assistant", "complete")] * 4
+
+
+def only_one(catalog: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """A request exactly one product of the catalog fits ("green georgette anarkali for
+    festive"), found here by counting, and that product."""
+    def fields(p: dict[str, Any], color: str) -> tuple[str, ...]:
+        return (color, p["attributes"]["fabric"], p["category"], p["attributes"]["occasion"])
+
+    seen = Counter(fields(p, c) for p in catalog for c in p["colors"] if p["attributes"].get("fabric"))
+    color, fabric, category, occasion = next(k for k, n in seen.items() if n == 1 and " " not in k[2])
+    product = next(p for p in catalog if color in p["colors"] and fields(p, color) == (color, fabric, category, occasion))
+    return f"show me a {color} {fabric} {category} for {occasion}", product
+
+
+async def test_compare_the_first_two_when_only_one_was_shown(server: AppServer, catalog: list) -> None:
+    """Nothing to compare: the agent says it showed only one product and names it; it neither
+    compares something else nor fails."""
+    message, product = only_one(catalog)
+    first = await say(server, message)
+    shown = result(first, "product_cards")["products"]
+    assert [c["sku"] for c in shown] == [product["sku"]], answer(first)
+    compared = await say(server, "compare the first two", sessionId=first.events[0][2]["session_id"])
+    text = answer(compared)
+    assert result(compared, "intent")["intent"] == "compare"
+    assert "compare_products" not in tools(compared) and "search_catalog" not in tools(compared)
+    assert result(compared, "comparison") is None
+    assert "only one" in text and product["title"] in text, text
+    cards = result(compared, "product_cards")
+    assert cards is None or [c["sku"] for c in cards["products"]] == [product["sku"]]
 
 
 async def test_a_size_carries_to_a_new_kind_that_comes_in_it(server: AppServer) -> None:
@@ -257,6 +316,29 @@ async def test_returns_question_quotes_the_uploaded_policy(server: AppServer) ->
     assert result(after, "intent")["intent"] == "returns_policy"
     assert "search_documents" in tools(after)
     assert "within 10 days of delivery" in answer(after) and "returns.md" in answer(after)
+
+
+async def test_speech_says_what_a_person_would_and_the_text_stays(server: AppServer) -> None:
+    """Each audio event's `text` is what was spoken: no size lists, ratings in words, no file
+    name before a quote, every sentence ended; the displayed answer keeps all of it."""
+    got = await say(server, "red lehenga for a wedding", enableTTS=True)
+    said = [a["text"] for a in got.of("audio")]
+    shown = answer(got)
+    assert said and "sizes " in shown and re.search(r"\d/5", shown)
+    for sentence in said:
+        assert not re.search(r"\bsizes\b|/5|★", sentence, re.I) and sentence[-1] in ".!?", sentence
+    assert any(re.search(r"rated \d(\.\d+)? out of 5", sentence) for sentence in said)
+    upload = await read_stream(
+        f"{server.url}/api/context/upload-file/stream", method="POST",
+        headers={"Authorization": "Bearer troika-admin"},
+        files={"file": ("returns.md", POLICY, "text/markdown")}, timeout=60,
+    )
+    assert upload.types()[-2:] == ["complete", "close"], upload.events[-3:]
+    returns = await say(server, "can I return an unworn item, and within how many days?", enableTTS=True)
+    said = [a["text"] for a in returns.of("audio")]
+    assert "From returns.md: Unworn items can be returned within 10 days" in answer(returns)
+    assert said[0].startswith("Unworn items can be returned within 10 days"), said
+    assert not any("returns.md" in sentence or "#" in sentence for sentence in said)
 
 
 async def test_gibberish_gets_a_clarifying_question_without_tools(server: AppServer) -> None:

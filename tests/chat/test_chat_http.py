@@ -72,6 +72,30 @@ async def test_answer_event_order_and_grounding(server: AppServer) -> None:
     assert complete["metadata"]["tokens"] == len(got.of("text"))
 
 
+def counts(line: str) -> set[int]:
+    """The whole numbers a sentence states, prices (₹) and ratings (x/5) aside."""
+    return {int(n) for n in re.findall(r"\d+", re.sub(r"₹[\d,]+(?:\.\d+)?|\d+(?:\.\d+)?/5", "", line))}
+
+
+def lead(text: str) -> str:
+    """The sentence that introduces the product list (the line before its first item)."""
+    lines = text.split("\n")
+    return lines[next(i for i, line in enumerate(lines) if line.startswith("- ")) - 1]
+
+
+async def test_counts_in_the_answer_are_the_cards_shown_and_the_search_total(server: AppServer) -> None:
+    """The answer says how many products match (what product search reports for the same
+    words) and how many it shows (the cards of the same stream), and nothing else."""
+    for query in ("silk saree", "red lehenga", "cotton kurta for office"):
+        got = await ask(server, query)
+        cards = next(r for r in got.of("results") if r["type"] == "product_cards")
+        async with httpx.AsyncClient(timeout=20) as client:
+            search = (await client.get(f"{server.url}/api/products/search", params={"q": query})).json()
+        shown = len(cards["products"])
+        assert cards["total"] == search["total"] and shown == min(4, search["total"]), query
+        assert counts(lead(got.of("text")[-1]["fullText"])) == {shown, search["total"]}, query
+
+
 async def test_nothing_matching_gets_a_clarifying_question(server: AppServer) -> None:
     got = await ask(server, "zxqv plorpt wibble")
     assert [r["type"] for r in got.of("results")] == ["sources", "suggestions"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.catalog.demo import generate_catalog
 from app.search.products import Filters, ProductTable, card, facets, sort_key
 from app.search.service import rrf
 
@@ -98,3 +99,20 @@ def test_bulk_load_sorts_prices_once_and_stays_correct() -> None:
     t.upsert({**PRODUCTS[0], "price": 50000})  # a single update after the bulk load
     assert t.candidates(Filters(min_price=40000)) == {"a", "b"}
     assert t.remove("b") and t.candidates(Filters(min_price=40000)) == {"a"}
+
+
+def test_facet_columns_count_like_the_plain_loop() -> None:
+    """The table's numpy facets equal the plain loop's, through updates, removals and reuse."""
+    catalog = generate_catalog(600)
+    t = ProductTable()
+    for product in catalog:
+        t.upsert(dict(product), bulk=True)
+    for product in catalog[:50]:  # re-priced and re-coloured: the old values must not linger
+        t.upsert({**product, "price": product["price"] * 3, "colors": ["teal"], "brand": "Newco"})
+    for product in catalog[50:80]:
+        t.remove(product["sku"])
+    t.upsert({"sku": "bare", "title": "no price, no brand", "colors": ["", "teal"]})
+    live = list(t.products.values())
+    for subset in (live, live[::7], [p for p in live if "teal" in (p.get("colors") or [])], []):
+        assert t.facets([p["sku"] for p in subset]) == facets(subset)
+    assert t.facets(["unknown-sku"]) == facets([])

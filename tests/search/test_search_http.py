@@ -4,27 +4,53 @@ generated demo catalog in a real wire-protocol MongoDB."""
 from __future__ import annotations
 
 import asyncio
+import re
+from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from app.catalog.demo import generate_catalog
 from tests.support.server import AppServer, isolated_env, wait_for_search
 from tests.support.sse import read_stream
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
+CATALOG_SIZE = 800
 
 
 @pytest.fixture(scope="module")
 def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     log_dir = tmp_path_factory.mktemp("search")
     env = isolated_env(
-        mongo_url, log_dir, "search", SEARCH_EMBEDDINGS="true", DEMO_CATALOG_SIZE="800",
+        mongo_url, log_dir, "search", SEARCH_EMBEDDINGS="true", DEMO_CATALOG_SIZE=str(CATALOG_SIZE),
         STREAMING_RATE_LIMIT="100000", SEARCH_SYNC_S="0.5", ADMIN_TOKEN="test-admin-token",
     )
     with AppServer(env, log_dir=log_dir) as app:
-        wait_for_search(app, min_vectors=800)
+        wait_for_search(app, min_vectors=CATALOG_SIZE)
         yield app
+
+
+@pytest.fixture(scope="module")
+def catalog() -> list[dict[str, Any]]:
+    """The server's demo catalog, regenerated here: expected counts come from it, not the app."""
+    return generate_catalog(CATALOG_SIZE)
+
+
+def has_word(product: dict[str, Any], word: str) -> bool:
+    """Whether a product's searchable text (every field the index reads) holds `word`."""
+    attributes = [v for v in (product.get("attributes") or {}).values() if isinstance(v, str)]
+    fields = [product.get(f) or "" for f in ("title", "brand", "category", "subcategory", "description")]
+    text = " ".join(fields + attributes + list(product.get("colors") or []))
+    return re.search(rf"\b{re.escape(word)}\b", text, re.IGNORECASE) is not None
+
+
+async def final_results(server: AppServer, **query: Any) -> dict[str, Any]:
+    got = await read_stream(f"{server.url}/api/products/search/stream", params=query)
+    final = got.of("results")[-1]
+    assert final["stage"] == "final" and got.of("complete")[0]["total"] == final["total"]
+    return final
 
 
 async def test_search_stream_order_and_early_results(server: AppServer) -> None:
@@ -88,6 +114,75 @@ async def test_json_twin_matches_the_stream(server: AppServer) -> None:
     final = got.of("results")[-1]
     assert [p["sku"] for p in twin["products"]] == [p["sku"] for p in final["products"]]
     assert twin["total"] == final["total"] and twin["facets"] == final["facets"]
+
+
+async def test_total_counts_every_product_matching_the_words(server: AppServer, catalog: list) -> None:
+    """More products hold the word than either ranker's pool (200): all of them are counted."""
+    expected = [p for p in catalog if has_word(p, "detailing")]
+    assert len(expected) > 300  # more than a pool, or the test proves nothing
+    final = await final_results(server, q="detailing", limit=5)
+    assert final["query"]["filters"] == {} and final["total"] == len(expected)
+    categories = Counter(p["category"] for p in expected)
+    assert final["facets"]["category"] == [
+        {"value": v, "count": c} for v, c in sorted(categories.items(), key=lambda vc: (-vc[1], vc[0]))[:12]
+    ]
+
+
+async def test_total_and_facets_count_every_product_passing_a_filter(server: AppServer, catalog: list) -> None:
+    """"casual" is a filter read from the text (occasion): the total is every casual product,
+    each facet counts them, and adding a facet value as a filter gives exactly its count."""
+    casual = [p for p in catalog if p["attributes"].get("occasion") == "casual"]
+    assert len(casual) > 300
+    final = await final_results(server, q="casual", limit=5)
+    assert final["query"]["filters"] == {"occasion": "casual"}
+    assert final["total"] == len(casual)
+    colors = Counter(c for p in casual for c in set(p["colors"]))
+    for facet in final["facets"]["color"]:
+        assert facet["count"] == colors[facet["value"]], facet
+    bands = final["facets"]["price"]
+    assert sum(b["count"] for b in bands) == len(casual)
+    for band in bands:
+        assert band["count"] == sum(1 for p in casual if band["min"] <= p["price"] < (band["max"] or 1e12))
+    top = final["facets"]["color"][0]
+    narrowed = await final_results(server, q="casual", color=top["value"], limit=5)
+    assert narrowed["total"] == top["count"]
+
+
+async def test_sorting_orders_every_match_not_only_a_pool(server: AppServer, catalog: list) -> None:
+    matching = {"casual": [p for p in catalog if p["attributes"].get("occasion") == "casual"],
+                "detailing": [p for p in catalog if has_word(p, "detailing")]}
+    for q, products in matching.items():
+        for sort, dearest_first in (("price_asc", False), ("price_desc", True)):
+            final = await final_results(server, q=q, sort=sort, limit=10)
+            prices = sorted((p["price"] for p in products), reverse=dearest_first)[:10]
+            assert [p["price"] for p in final["products"]] == prices, (q, sort)
+
+
+async def test_early_text_results_count_every_word_match(server: AppServer, catalog: list) -> None:
+    got = await read_stream(f"{server.url}/api/products/search/stream", params={"q": "detailing", "limit": 5})
+    step = next(p for p in got.of("progress") if p["step"] == "text_search")
+    early = got.of("results")[0]
+    assert early["stage"] == "text"
+    assert step["count"] == early["total"] == sum(1 for p in catalog if has_word(p, "detailing"))
+
+
+async def test_aza_and_the_twins_report_the_same_exact_totals(server: AppServer) -> None:
+    """The text path counts every word match (as product search does), the semantic path every
+    product at or above min_score, whatever `limit` is; each JSON twin reports its stream's."""
+    async with httpx.AsyncClient(timeout=20) as client:
+        search_twin = (await client.get(f"{server.url}/api/products/search", params={"q": "ka"})).json()
+        for body in ({"query": "ka", "limit": 5}, {"query": "elegant outfit for a wedding reception",
+                                                    "limit": 5, "min_score": 0.3}):
+            stream = await read_stream(f"{server.url}/aza/search/stream", method="POST", json=body)
+            twin = (await client.post(f"{server.url}/aza/search", json=body)).json()
+            wide = (await client.post(f"{server.url}/aza/search", json={**body, "limit": 50})).json()
+            final = stream.of("results")[-1]
+            assert final["total"] == stream.of("complete")[0]["total"] == twin["total"] == wide["total"]
+            assert wide["total"] > 50  # more than any pool a limit of 5 or 50 used to take
+            if final["path"] == "text":
+                assert final["total"] == search_twin["total"]
+            else:
+                assert len(wide["products"]) == 50 and wide["products"][-1]["score"] >= 0.3
 
 
 @pytest.mark.parametrize(

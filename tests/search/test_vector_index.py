@@ -280,3 +280,21 @@ def test_graph_dropped_well_below_threshold() -> None:
     index.add(ids[249:], vectors[249:])  # back over the threshold: rebuilt from the matrix
     assert index.uses_ann
     assert recall_at(index, ids, vectors, clustered(50, seed=42), 10) >= 0.95
+
+
+@pytest.mark.parametrize("exact_max", [10_000, 500])  # exact mode, and the graph's
+def test_search_counting_is_exact_in_either_mode(exact_max: int) -> None:
+    ids, vectors = ids_for(1200), clustered(1200, seed=3)
+    index = VectorIndex(dim=DIM, exact_max=exact_max)
+    index.add(ids, vectors)
+    assert index.uses_ann == (exact_max == 500)
+    allowed = set(ids[::3])
+    for seed, threshold in ((11, 0.2), (12, 0.0), (13, 0.95)):
+        query = clustered(1, seed=seed)[0]
+        scores = vectors @ query
+        for subset in (None, allowed):
+            hits, count = index.search_counting(query, 10, threshold, subset)
+            assert_same_hits(hits, brute_force(ids, vectors, query, 10, subset))
+            rows = range(len(ids)) if subset is None else [i for i, d in enumerate(ids) if d in subset]
+            assert count == sum(1 for i in rows if float(scores[i]) >= threshold)
+    assert index.search_counting(clustered(1)[0], 5, 0.0, set()) == ([], 0)

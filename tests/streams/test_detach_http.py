@@ -152,6 +152,9 @@ async def test_stop_reaches_a_detached_stream(server: AppServer) -> None:
     stream_id = seen[0][2]["stream_id"]
     await asyncio.sleep(0.2)
     async with httpx.AsyncClient(timeout=10) as client:
+        metrics = (await client.get(f"{server.url}/metrics")).text
+        detached = [line for line in metrics.splitlines() if line.startswith("storestream_detached_streams ")]
+        assert detached and float(detached[0].split()[1]) >= 1  # operators can see them
         stopped = await client.post(f"{server.url}/api/streams/{stream_id}/stop", headers={"Last-Event-ID": seen[1][0]})
     assert stopped.json()["stopped"] is True
 
