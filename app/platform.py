@@ -11,6 +11,7 @@ import logging
 import secrets
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ class Platform:
         self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)
         self._index_task: asyncio.Task[None] | None = None
         self._search_task: asyncio.Task[None] | None = None
+        self.sigterm_at: float | None = None  # time.monotonic() of SIGTERM: the grace runs from it
 
     @property
     def db_backend(self) -> str:
@@ -103,6 +105,7 @@ class Platform:
         def drain() -> None:
             if self.runs.closing:
                 return
+            self.sigterm_at = time.monotonic()
             log.info("SIGTERM: closing %d open streams", len(self.runs))
             task = loop.create_task(self.runs.close_all(self.settings.shutdown_grace_s))
             task.add_done_callback(pass_on)
