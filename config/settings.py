@@ -213,6 +213,14 @@ class Settings:
 
     tts_engine: str = "auto"  # auto (gTTS, else espeak-ng) | gtts | espeak | off
     tts_retry_s: float = 300.0  # after gTTS fails, use the offline engine this long
+    # Sentences synthesised at once in the process, whatever the number of speaking streams:
+    # espeak-ng (with MP3 encoding) peaked at 2 at once on 2 cores (bench/speech.py).
+    tts_max_concurrent: int = 2
+    # How far speech may lag its text: a sentence not started within this long of its text
+    # is not spoken, nor the rest of that answer (one non-fatal error{TTS_UNAVAILABLE,
+    # reason: busy}). 10 s keeps a stream's end well inside STREAMING_TIMEOUT (30 s) under
+    # any load; 5 s gave half the audio at 200 streams (README, "Speech under load").
+    tts_queue_wait_s: float = 10.0
 
     mongodb_url: str = ""  # empty: start the embedded nx-27017 server
     mongodb_db: str = "storestream"
@@ -281,6 +289,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "LLM_TOOL_CALLING": ("llm_tool_calling", _bool),
     "TTS_ENGINE": ("tts_engine", _one_of("auto", "gtts", "espeak", "off")),
     "TTS_RETRY_S": ("tts_retry_s", _positive_float),
+    "TTS_MAX_CONCURRENT": ("tts_max_concurrent", _positive_int),
+    "TTS_QUEUE_WAIT_S": ("tts_queue_wait_s", _positive_float),
     "MONGODB_URL": ("mongodb_url", _mongodb_url),
     "MONGODB_DB": ("mongodb_db", _text),
     "MONGODB_TIMEOUT_MS": ("mongodb_timeout_ms", _positive_int),
