@@ -353,10 +353,11 @@ class Runs:
         self._runs[run.stream_id] = run
         self._releases[run.stream_id] = release
         run.on_end = self._ended
-        self.metrics.open_streams.labels(ctx.stream).inc()
-        log.info("%s start client=%s", ctx.tag, ctx.client,
-                 extra={"event": "stream_start", "stream": ctx.stream, "stream_id": ctx.stream_id,
-                        "route": run.path, "client": ctx.client})
+        self.metrics.child(self.metrics.open_streams, ctx.stream).inc()
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s start client=%s", ctx.tag, ctx.client,
+                     extra={"event": "stream_start", "stream": ctx.stream, "stream_id": ctx.stream_id,
+                            "route": run.path, "client": ctx.client})
         run.start()
         if self.closing:
             run.cancel("shutdown")
@@ -372,14 +373,16 @@ class Runs:
         ctx, metrics = run.ctx, self.metrics
         sent = 0
         for kind, n in run.counts.items():
-            metrics.events.labels(ctx.stream, kind).inc(n)
+            metrics.child(metrics.events, ctx.stream, kind).inc(n)
             sent += n
         for code in run.error_codes:
-            metrics.errors.labels(ctx.stream, code).inc()
-        metrics.open_streams.labels(ctx.stream).dec()
+            metrics.child(metrics.errors, ctx.stream, code).inc()
+        metrics.child(metrics.open_streams, ctx.stream).dec()
         duration = time.perf_counter() - ctx.started
         outcome = run.outcome or "cancelled"
-        metrics.duration.labels(ctx.stream, outcome).observe(duration)
+        metrics.child(metrics.duration, ctx.stream, outcome).observe(duration)
+        if not log.isEnabledFor(logging.INFO):
+            return
         log.info(
             "%s end outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, sent, duration * 1000,
             extra={"event": "stream_end", "transport": "sse", "stream": ctx.stream,
