@@ -38,6 +38,7 @@ from config.settings import Settings
 log = logging.getLogger("storestream")
 
 _INDEX_RETRY_S = 5.0
+ANSWER_MARGIN_S = 30.0
 
 
 class Platform:
@@ -81,6 +82,14 @@ class Platform:
         self._search_task: asyncio.Task[None] | None = None
 
     @property
+    def answer_lifetime_s(self) -> float:
+        """The longest an answer can be streaming: its deadline, the detach window, and a
+        margin for the final write and for clocks of other instances running a little
+        apart (`expires_at` is written by one instance and read by another)."""
+        settings = self.settings
+        return settings.streaming_timeout / 1000 + settings.stream_detach_s + ANSWER_MARGIN_S
+
+    @property
     def db_backend(self) -> str:
         return "embedded nx-27017" if self.settings.embedded_db else "mongodb"
 
@@ -115,7 +124,10 @@ class Platform:
         if not url:
             self.embedded = EmbeddedMongo(self.settings.data_dir)
             url = await asyncio.to_thread(self.embedded.start)
-        self.store = Store.connect(url, self.settings.mongodb_db, self.settings.mongodb_timeout_ms)
+        self.store = Store.connect(
+            url, self.settings.mongodb_db, self.settings.mongodb_timeout_ms,
+            instance_id=self.instance_id, answer_lifetime_s=self.answer_lifetime_s,
+        )
         self.context.store = self.store  # uploads index into it even before the build runs
         if await self._prepare_db():
             self._search_task = asyncio.create_task(self._prepare_search())
