@@ -179,15 +179,18 @@ class Conversations:
         result = await self.messages.update_one(query, {"$set": fields})
         return result.modified_count == 1
 
-    async def end_stale_answers(self, *, every: bool = False) -> int:
-        """Answers still `streaming` that cannot be streaming any more become `interrupted`:
-        with `every`, all of them (the caller knows no one else streams into this database:
-        the embedded server, one app per DATA_DIR); otherwise those past their `expires_at`
-        (on any instance), and this process's own that it no longer streams. Returns how
-        many."""
+    async def end_stale_answers(self, *, alone: bool = False) -> int:
+        """Answers still `streaming` that cannot be streaming any more become `interrupted`.
+        `alone`: no other process streams answers into this database (the embedded server:
+        one app per DATA_DIR), so every one this process is not streaming now. Otherwise
+        (a shared MONGODB_URL): those past their `expires_at`, whoever wrote them, and this
+        process's own that it no longer streams; another instance's answer is left alone
+        until it expires. Returns how many."""
         now = time.time()
         query: Doc = {"role": "assistant", "status": "streaming"}
-        if not every:
+        if alone:
+            query["_id"] = {"$nin": sorted(self.live)}
+        else:
             query["$or"] = [
                 {"expires_at": {"$lt": now}},
                 {"instance": self.instance_id, "_id": {"$nin": sorted(self.live)}},
