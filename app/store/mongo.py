@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import pymongo
 from pymongo import AsyncMongoClient
 
 from app.store.repositories import AgentSessions, Chunks, ContextFiles, Conversations, Products
@@ -103,7 +104,10 @@ class Store:
         return written
 
     async def ping(self) -> None:
-        await self.client.admin.command("ping")
+        """Bounded by MONGODB_TIMEOUT_MS in every case: a hung server (connections open, no
+        replies) would otherwise hold a pooled connection's read for the socket timeout."""
+        with pymongo.timeout(self.timeout_ms / 1000):
+            await self.client.admin.command("ping")
 
     async def ensure_indexes(self) -> None:
         pairs = [

@@ -423,3 +423,33 @@ async def test_a_taken_port_moves_every_holder_of_the_store_to_the_new_server(
         squatter.close()
     log = app.log()
     assert f"port {port} was taken" in log and "database client moved" in log, log
+
+
+async def test_a_hung_external_database_is_noticed_without_waiting_for_the_socket_timeout(tmp_path: Path) -> None:
+    """SIGSTOP: connections stay open and nothing answers. The outage is known within seconds,
+    not the 120 s socket timeout (PyMongo 4.20 interrupts operations in use when its monitor's
+    check times out, and the app's ping is bounded by MONGODB_TIMEOUT_MS besides), and store
+    routes are refused at once until the server answers again."""
+    server = EmbeddedMongo(tmp_path / "external")
+    url = server.start()
+    app = AppServer({**_env(tmp_path / "data"), "MONGODB_URL": url, "MONGODB_DB": "hung"},
+                    log_dir=tmp_path, factory=FACTORY).start()
+    assert server.pid is not None
+    try:
+        wait_for_search(app, min_vectors=0)
+        async with httpx.AsyncClient(timeout=10) as client:
+            ids = await _seed(client, app.url)
+            os.kill(server.pid, signal.SIGSTOP)
+            asked = time.monotonic()
+            health = await client.get(f"{app.url}/healthz")
+            assert health.status_code == 503 and health.json()["checks"]["db"]["ready"] is False
+            assert time.monotonic() - asked < 5.0, "the health check waited for the socket timeout"
+            await _all_refused(client, app.url, ids)
+            os.kill(server.pid, signal.SIGCONT)
+            health = await _wait_health(client, app.url, True, RECOVERY_S)
+            assert health["checks"]["db"]["ready"] is True, f"not back: {health}\n{app.log()}"
+            assert (await client.get(f"{app.url}/api/chat/conversations/{ids['conversation']}")).status_code == 200
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+        app.stop()
+        server.stop()
