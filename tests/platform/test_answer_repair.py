@@ -9,6 +9,7 @@ STREAM_DETACH_S + 30 s).
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -51,8 +52,7 @@ async def test_embedded_start_ends_every_streaming_answer(tmp_path: Path) -> Non
         server.stop()
     ids = [r["_id"] for r in records]
     with AppServer({"MONGODB_URL": "", "DATA_DIR": str(data_dir)}, log_dir=tmp_path) as app:
-        state = (data_dir / "mongo" / "server.json").read_text()
-        port = __import__("json").loads(state)["port"]
+        port = json.loads((data_dir / "mongo" / "server.json").read_text())["port"]
         assert _statuses(f"mongodb://127.0.0.1:{port}/?directConnection=true", "storestream", ids) == [
             "interrupted", "interrupted", "interrupted", "complete",
         ]
