@@ -19,17 +19,22 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import create_app
+    from app.server import Server
 
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level.lower(),
         proxy_headers=False,  # the limiter decides whom to trust (TRUSTED_PROXIES)
         access_log=False,
+        # Exit within SHUTDOWN_GRACE_S of SIGTERM whatever clients do (app/server.py).
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
         # JSON logs: uvicorn's lines go through the root handler too (app/logs.py).
         **({"log_config": None} if settings.log_format == "json" else {}),
     )
+    Server(config, platform=app.state.platform).run()
     return 0
 
 

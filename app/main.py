@@ -16,6 +16,7 @@ from app.cors import PublicCORS
 from app import logs
 from app.errors import EXCEPTION_HANDLERS
 from app.platform import Platform
+from app.shutdown import AnswerWhenCancelled
 from app.routes import api_docs, catalog, chat, health, metrics, search
 from app.routes import context, streams, troika
 from app.routes import web
@@ -63,11 +64,9 @@ def create_app(
         *web.routes(),
         *(extra_routes or []),
     ]
-    middleware = (
-        [Middleware(PublicCORS, origins=settings.cors_allowed_origins)]
-        if settings.cors_allowed_origins
-        else []
-    )
+    middleware = [Middleware(AnswerWhenCancelled, closing=lambda: platform.runs.closing)]
+    if settings.cors_allowed_origins:
+        middleware.append(Middleware(PublicCORS, origins=settings.cors_allowed_origins))
     app = Starlette(
         routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS, middleware=middleware
     )

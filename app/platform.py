@@ -92,6 +92,7 @@ class Platform:
         self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)
         self._watch_task: asyncio.Task[None] | None = None
         self._search_task: asyncio.Task[None] | None = None
+        self.sigterm_at: float | None = None  # time.monotonic() of SIGTERM: the grace runs from it
 
     @property
     def answer_lifetime_s(self) -> float:
@@ -143,6 +144,7 @@ class Platform:
         def drain() -> None:
             if self.runs.closing:
                 return
+            self.sigterm_at = time.monotonic()
             log.info("SIGTERM: closing %d open streams", len(self.runs))
             task = loop.create_task(self.runs.close_all(self.settings.shutdown_grace_s))
             task.add_done_callback(pass_on)

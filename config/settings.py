@@ -194,6 +194,11 @@ class Settings:
     chunk_tokens: int = 512  # cl100k tokens per context chunk, at most
     chunk_overlap: int = 64  # tokens a chunk repeats from the end of the one before
 
+    # The longest wait for the next bytes of a request body (not for the whole body): a 20 MB
+    # upload over a slow mobile link that keeps sending is read however long it takes; a
+    # client that stops gets 408 and its spooled file is removed (README, "Request bodies").
+    request_body_timeout_s: float = 30.0
+
     admin_token: str = ""  # empty: admin routes refuse
     cors_allowed_origins: tuple[str, ...] = ()  # storefront origins that may embed the widgets
     shutdown_grace_s: float = 5.0  # on SIGTERM, open streams get this long to end cleanly
@@ -263,6 +268,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "UPLOAD_TIMEOUT_S": ("upload_timeout_s", _positive_float),
     "CHUNK_TOKENS": ("chunk_tokens", _positive_int),
     "CHUNK_OVERLAP": ("chunk_overlap", _non_negative_int),
+    "REQUEST_BODY_TIMEOUT_S": ("request_body_timeout_s", _positive_float),
     "ADMIN_TOKEN": ("admin_token", _text),
     "CORS_ALLOWED_ORIGINS": ("cors_allowed_origins", _origins),
     "SHUTDOWN_GRACE_S": ("shutdown_grace_s", _positive_float),

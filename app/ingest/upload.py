@@ -1,10 +1,11 @@
 """Receiving a multipart/form-data upload: one `file` part spooled to disk, with limits.
 
 Starlette's `request.form()` has no limit on a file's size and returns only after the whole
-body is parsed, so this reads `request.stream()` itself: a `Content-Length` over the limit
-is refused before reading anything, bytes are counted as they arrive (a chunked body has no
-length to check), and python-multipart's streaming parser writes the file part straight to
-a temp file while hashing it. Whatever was spooled is removed on every refusal; on success
+body is parsed, so this reads the body itself, through app/routes/body.py: a
+`Content-Length` over the limit is refused before reading anything, bytes are counted as
+they arrive (a chunked body has no length to check), a body that stops arriving is refused
+after REQUEST_BODY_TIMEOUT_S, and python-multipart's streaming parser writes the file part
+straight to a temp file while hashing it. Whatever was spooled is removed on every refusal; on success
 the caller owns the file (`SpooledUpload.remove`, with a finaliser as a safety net).
 """
 
@@ -23,9 +24,10 @@ from typing import IO, Any
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
 from app.errors import BadRequest
+from app.routes import body as bodies
 
 log = logging.getLogger("storestream.ingest")
 
@@ -204,47 +206,32 @@ def _boundary(request: Request) -> bytes:
     return boundary
 
 
-def _declared_length(request: Request, limit: int, max_bytes: int) -> None:
-    raw = request.headers.get("content-length")
-    if raw is None:
-        return
-    if not raw.strip().isdigit():
-        raise refuse("Content-Length is not a number", "BAD_MULTIPART", field=None)
-    if int(raw) > limit:
-        raise too_large(max_bytes)
-
-
 async def receive(
     request: Request, *, directory: Path, max_bytes: int, check_name: Callable[[str], Any] = lambda name: None
 ) -> SpooledUpload:
     """Read the whole body (before any stream starts: both use `receive`) into a spooled file.
-    `check_name` may refuse the file by its name as soon as the part's headers arrive."""
-    limit = max_bytes + FORM_OVERHEAD
+    `check_name` may refuse the file by its name as soon as the part's headers arrive. The
+    body is read within the bounds of app/routes/body.py: a client that stops sending for
+    REQUEST_BODY_TIMEOUT_S gets 408, and what it had sent is removed at that moment."""
     parser_boundary = _boundary(request)
-    _declared_length(request, limit, max_bytes)
+    body = bodies.reader(request, max_bytes + FORM_OVERHEAD, refuse_size=lambda: too_large(max_bytes))
+    body.check_declared_length()  # before the upload folder is touched
     directory.mkdir(parents=True, exist_ok=True)
     receiver = _Receiver(directory, max_bytes, check_name)
-    stream = request.stream()
-    received = 0
     try:
         parser = MultipartParser(parser_boundary, receiver.callbacks())  # type: ignore[arg-type]
-        async for chunk in stream:
-            received += len(chunk)
-            if received > limit:
-                raise too_large(max_bytes)
+        async for chunk in body.chunks():
             parser.write(chunk)
         parser.finalize()
-    except BadRequest:
+    except BadRequest as exc:
         receiver.discard()
-        await _drain(stream, limit)
+        if exc.status not in (408, 503) and exc.code != "BODY_INCOMPLETE":  # the client still sends
+            await body.drain(DRAIN_S)
         raise
     except FormParserError:
         receiver.discard()
-        await _drain(stream, limit)
+        await body.drain(DRAIN_S)
         raise refuse("the multipart/form-data body is malformed", "BAD_MULTIPART", field=None) from None
-    except ClientDisconnect:
-        receiver.discard()
-        raise refuse("the upload was interrupted", "BAD_MULTIPART", field=None) from None
     except BaseException:
         receiver.discard()
         raise
@@ -255,20 +242,6 @@ async def receive(
         receiver.discard()
         raise refuse("no file: send it in a part named 'file' with a filename", "NO_FILE")
     return SpooledUpload(receiver.path, receiver.filename, receiver.size, receiver.digest.hexdigest(), receiver.fields)
-
-
-async def _drain(stream: object, limit: int) -> None:
-    """Read (and drop) up to `limit` more bytes for at most DRAIN_S after a refusal: a client
-    still sending when the connection closes would get a reset instead of our answer."""
-    deadline = time.monotonic() + DRAIN_S
-    dropped = 0
-    try:
-        async for chunk in stream:  # type: ignore[attr-defined]
-            dropped += len(chunk)
-            if dropped > limit or time.monotonic() > deadline:
-                break
-    except Exception:  # noqa: BLE001 - a client gone, a stream already finished: nothing to drain
-        pass
 
 
 def sweep(directory: Path, older_than_s: float) -> int:

@@ -12,13 +12,15 @@ from typing import Any
 from starlette.requests import Request
 
 from app.errors import BadRequest
+from app.routes import body as bodies
+
+JSON_MAX_BYTES = 64 * 1024  # a chat message, an agent turn, an Aza query: a few KB at most
 
 
-async def json_object(request: Request, max_bytes: int = 64 * 1024) -> dict[str, Any]:
-    """The request body as a JSON object (read whole, before any stream uses `receive`)."""
-    body = await request.body()
-    if len(body) > max_bytes:
-        raise BadRequest(f"body must be at most {max_bytes} bytes", field="body", status=413)
+async def json_object(request: Request, max_bytes: int = JSON_MAX_BYTES) -> dict[str, Any]:
+    """The request body as a JSON object, read within bounds (app/routes/body.py: 413 past
+    `max_bytes`, 408 when it stops arriving), before any stream uses `receive`."""
+    body = await bodies.reader(request, max_bytes).read()
     if not body.strip():
         raise BadRequest("a JSON object body is required", field="body")
     try:

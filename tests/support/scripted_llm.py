@@ -7,7 +7,7 @@ process, like any model server.
     uvicorn --factory tests.support.scripted_llm:build
 
 SCRIPTED_LLM_PLAN (JSON): {"calls": {"<text in the user message>": [{"name", "arguments"}]},
-"fail_tools": bool, "answer": "<text streamed word by word>"}. In arguments, "$shown:N" stands
+"fail_tools": bool, "answer": "<text streamed word by word>", "delay_s": <seconds between words>}. In arguments, "$shown:N" stands
 for the sku of the Nth product the agent says it showed (its system message carries them, as a
 model would read them). Every request body is appended
 to SCRIPTED_LLM_LOG (JSON lines), so a test can read what the agent sent.
@@ -15,6 +15,7 @@ to SCRIPTED_LLM_LOG (JSON lines), so a test can read what the agent sent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -70,6 +71,7 @@ def build() -> Starlette:
 
         async def chunks() -> AsyncIterator[bytes]:
             for word in plan.get("answer", "Here you go.").split(" "):
+                await asyncio.sleep(plan.get("delay_s", 0))
                 delta = {"choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
                 yield f"data: {json.dumps(delta)}\n\n".encode()
             yield b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\n'

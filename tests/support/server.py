@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class AppServer:
-    """`uvicorn --factory <factory>` with the given environment, on 127.0.0.1:<free port>."""
+    """`uvicorn --factory <factory>` with the given environment, on 127.0.0.1:<free port>;
+    with `serve=True`, `python -m app serve` instead (what operators run)."""
 
     def __init__(
         self,
@@ -29,9 +30,11 @@ class AppServer:
         log_dir: Path,
         factory: str = "tests.support.stream_app:build",
         port: int | None = None,
+        serve: bool = False,
     ) -> None:
         self.env = env
         self.factory = factory
+        self.serve = serve
         self.port = port or free_port()
         self.log_path = log_dir / f"server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -52,6 +55,8 @@ class AppServer:
             "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
             "--no-proxy-headers",  # the limiter, not uvicorn, decides whom to trust
         ]
+        if self.serve:
+            command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
