@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -67,6 +68,21 @@ async def http_exception(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, str(exc.detail), code, exc.headers)
 
 
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Any route that met an unreachable database (PyMongo's `ConnectionFailure` family, or
+    `DatabaseUnavailable` while an outage is known): 503 `DB_UNAVAILABLE` with `Retry-After`,
+    never a 500. Not logged per request: the platform's database state logs the outage once
+    (app/store/state.py), and is asked to check the database now."""
+    platform = getattr(request.app.state, "platform", None)
+    state = getattr(platform, "db", None)
+    retry_after = 5
+    if state is not None:
+        state.suspect()
+        retry_after = state.retry_after_s
+    return error_response(503, "The database is unavailable; try again shortly", "DB_UNAVAILABLE",
+                          headers={"Retry-After": str(retry_after)})
+
+
 async def unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "Internal error", "INTERNAL_ERROR")
@@ -75,5 +91,6 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
 EXCEPTION_HANDLERS = {
     BadRequest: bad_request,
     HTTPException: http_exception,
+    ConnectionFailure: database_unavailable,  # and every subclass: AutoReconnect, timeouts...
     Exception: unexpected,
 }

@@ -31,6 +31,7 @@ from app.tts.engine import TTSEngine
 from app.tts.slots import SpeechSlots
 from app.store.embedded import EmbeddedMongo
 from app.store.mongo import Store
+from app.store.state import PROBE_S, DatabaseState
 from app.streams.metrics import StreamMetrics
 from app.streams.replay import MemoryReplayBuffer, ReplayBuffer
 from app.streams.runs import Runs
@@ -40,6 +41,13 @@ from config.settings import Settings
 log = logging.getLogger("storestream")
 
 _INDEX_RETRY_S = 5.0
+ANSWER_MARGIN_S = 30.0
+CHILD_POLL_S = 0.25  # how often the supervisor looks at the embedded server's process
+_SWEEP_POLL_S = 5.0
+_RESTART_RETRY_S = 1.0  # a failed restart is tried again after this, doubling up to the max
+_RESTART_RETRY_MAX_S = 30.0
+_RETRY_AFTER_EMBEDDED_S = 2  # Retry-After of a 503 DB_UNAVAILABLE: a restart takes about a second
+_RETRY_AFTER_S = 5
 
 
 class Platform:
@@ -60,7 +68,11 @@ class Platform:
         self.stream_endpoints: dict[str, Any] = {}  # name -> StreamEndpoint, filled by stream_routes
         self.embedded: EmbeddedMongo | None = None
         self.store: Store | None = None
-        self.db_error: str | None = "not started"
+        # Reachable or not, as this process sees it (app/store/state.py); `_watch_db` keeps it.
+        self.db = DatabaseState(
+            backend=self.db_backend, retry_after_s=_RETRY_AFTER_EMBEDDED_S if settings.embedded_db else _RETRY_AFTER_S
+        )
+        self._db_url = ""
         self.models: dict[str, str] = {}  # name -> what it is; filled as models load
         self.embedder: Embedder | None = (
             Embedder(
@@ -80,13 +92,40 @@ class Platform:
         self.llm: LanguageModel = _language_model(settings)
         self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)
         self.speech_slots = SpeechSlots(settings.tts_max_concurrent, settings.tts_queue_wait_s)
-        self._index_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
         self._search_task: asyncio.Task[None] | None = None
         self.sigterm_at: float | None = None  # time.monotonic() of SIGTERM: the grace runs from it
 
     @property
+    def answer_lifetime_s(self) -> float:
+        """The longest an answer can be streaming: its deadline, the detach window, and a
+        margin for the final write and for clocks of other instances running a little
+        apart (`expires_at` is written by one instance and read by another)."""
+        settings = self.settings
+        return settings.streaming_timeout / 1000 + settings.stream_detach_s + ANSWER_MARGIN_S
+
+    @property
     def db_backend(self) -> str:
         return "embedded nx-27017" if self.settings.embedded_db else "mongodb"
+
+    @property
+    def db_error(self) -> str | None:
+        """Why the database cannot be used now, or None."""
+        return self.db.reason if self.db.down else None
+
+    def db_failed(self, reason: str) -> None:
+        """A ping failed: the outage begins (said once). When the embedded server's process
+        is gone, the supervisor says so itself, naming how it ended, within CHILD_POLL_S."""
+        if self.embedded is not None and not self.embedded.alive():
+            return
+        self.db.failed(reason)
+
+    def require_store(self) -> Store:
+        """The store, or `DatabaseUnavailable` (503 DB_UNAVAILABLE with Retry-After, app/errors.py)
+        while the database is known to be unreachable: refused at once, not after a timeout."""
+        self.db.require()
+        assert self.store is not None
+        return self.store
 
     def hook_sigterm(self) -> None:
         """On SIGTERM: refuse new streams (503 SERVER_SHUTTING_DOWN), end every open one with
@@ -120,32 +159,123 @@ class Platform:
         if not url:
             self.embedded = EmbeddedMongo(self.settings.data_dir)
             url = await asyncio.to_thread(self.embedded.start)
-        self.store = Store.connect(url, self.settings.mongodb_db, self.settings.mongodb_timeout_ms)
+        self._db_url = url
+        self.store = Store.connect(
+            url, self.settings.mongodb_db, self.settings.mongodb_timeout_ms,
+            instance_id=self.instance_id, answer_lifetime_s=self.answer_lifetime_s,
+        )
         self.context.store = self.store  # uploads index into it even before the build runs
-        if await self._prepare_db():
-            self._search_task = asyncio.create_task(self._prepare_search())
-        else:
-            # A real server may come up later: keep trying in the background; requests meanwhile
-            # get DB_UNAVAILABLE quickly rather than waiting.
-            self._index_task = asyncio.create_task(self._retry_prepare())
+        # Not reachable yet (a real server may come up later): the supervisor keeps trying;
+        # requests meanwhile get DB_UNAVAILABLE at once rather than waiting.
+        await self._prepare_db()
+        self._watch_task = asyncio.create_task(self._watch_db(), name="db-supervisor")
 
     async def _prepare_db(self) -> bool:
+        """Ping (and create the indexes the first time): up, then the work that waited for it
+        (the search build at first, deferred answer ends and stale answers after an outage)."""
         assert self.store is not None
         try:
             await self.store.ping()
-            await self.store.ensure_indexes()
+            if not self.store.indexes_ready:
+                await self.store.ensure_indexes()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
-            self.db_error = f"{type(exc).__name__}: cannot reach the database"
-            log.warning("database not ready (%s)", self.db_error)
+            reason = f"{type(exc).__name__}: cannot reach the database"
+            if self.db.ever_up:
+                self.db.failed(reason)
+            else:
+                if reason != self.db.reason:  # once per kind of failure, not once per probe
+                    log.warning("database not ready (%s); trying again every %.1f s", reason, PROBE_S)
+                self.db.reason = reason
             return False
-        self.db_error = None
-        log.info("database ready (%s), indexes created", self.db_backend)
+        first = not self.db.ever_up
+        self.db.ok()
+        if first:
+            log.info("database ready (%s), indexes created", self.db_backend)
+        await self._end_stale_answers()
+        if self._search_task is None:
+            self._search_task = asyncio.create_task(self._prepare_search())
         return True
 
-    async def _retry_prepare(self) -> None:
-        while not await self._prepare_db():
-            await asyncio.sleep(_INDEX_RETRY_S)
-        self._search_task = asyncio.create_task(self._prepare_search())
+    async def _end_stale_answers(self) -> None:
+        """Answer ends deferred through an outage, then answers left `streaming` by a stream
+        that is over (a crash, or an end that could not be written): `interrupted`."""
+        assert self.store is not None
+        try:
+            flushed = await self.store.flush_deferred()
+            ended = await self.store.conversations.end_stale_answers(alone=self.settings.embedded_db)
+        except Exception as exc:  # noqa: BLE001 - the next recovery or sweep tries again
+            log.warning("could not end stale answers now (%s)", type(exc).__name__)
+            return
+        if flushed:
+            log.info("%d answer ends written after the outage", flushed)
+        if ended:
+            log.info("%d answers left 'streaming' by a stream that is over marked 'interrupted'", ended)
+
+    async def _watch_db(self) -> None:
+        """The database's supervisor, for as long as the app runs:
+        - the embedded server's process died (`kill -9`, a crash): restart it on the same data
+          (`_revive`) at once; it is polled every CHILD_POLL_S;
+        - the database is down (or never came up): ping it every PROBE_S until it answers;
+        - a request met a connection failure (`DatabaseState.suspect`): ping it now; if that
+          fails, the outage begins;
+        - every answer lifetime, end the answers left `streaming` that no stream can still
+          be writing (another instance that died, with a shared MONGODB_URL)."""
+        next_sweep = time.monotonic() + self.answer_lifetime_s
+        restart_wait = _RESTART_RETRY_S
+        while True:
+            try:
+                if self.embedded is not None and not self.embedded.alive():
+                    if await self._revive():
+                        restart_wait = _RESTART_RETRY_S
+                    else:
+                        await asyncio.sleep(restart_wait)
+                        restart_wait = min(restart_wait * 2, _RESTART_RETRY_MAX_S)
+                    continue
+                if self.db.down:
+                    if not await self._prepare_db():
+                        await asyncio.sleep(PROBE_S)
+                    continue
+                poll = CHILD_POLL_S if self.embedded is not None else _SWEEP_POLL_S
+                if await self.db.wait_suspect(poll):
+                    await self._check_db()
+                elif time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + self.answer_lifetime_s
+                    await self._end_stale_answers()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the supervisor must outlive any one failure
+                log.exception("database supervisor: unexpected failure; going on")
+                await asyncio.sleep(1.0)
+
+    async def _check_db(self) -> None:
+        assert self.store is not None
+        try:
+            await self.store.ping()
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the database is not answering
+            self.db_failed(f"{type(exc).__name__}: cannot reach the database")
+
+    async def _revive(self) -> bool:
+        """The embedded server is gone: a new one on the same data (and port, if free). Its
+        outage lasts until the new server answers a ping (the supervisor's next probe)."""
+        embedded = self.embedded
+        assert embedded is not None and self.store is not None
+        if embedded.pid is not None:
+            self.db.failed(f"the embedded server (nx-27017 pid {embedded.pid}) {embedded.exit_reason()}; "
+                           "restarting it on the same data")
+        started = time.monotonic()
+        try:
+            url = await asyncio.to_thread(embedded.restart)
+        except Exception as exc:  # noqa: BLE001 - said, and tried again with back-off
+            self.db.reason = "the embedded server could not be restarted yet; trying again"
+            log.error("embedded MongoDB: restart failed (%s); trying again", exc)
+            return False
+        self.db.restarts += 1
+        if url != self._db_url:
+            self._db_url = url
+            self.store.rebind(url)
+        log.info("embedded MongoDB: restarted in %.1f s (pid=%s port=%s)", time.monotonic() - started,
+                 embedded.pid, embedded.port)
+        return True
 
     async def _prepare_search(self) -> None:
         """In the background, so the app answers at once: load the demo catalog into an empty
@@ -165,7 +295,7 @@ class Platform:
                     await self.intents.warm()  # the agent's prototype vectors, before its first message
                 await self.search.embed_missing(self.store.products)
             await self._prepare_context()
-            await self.search.follow(self.store.products, self.settings.search_sync_s)
+            await self.search.follow(_WhileUp(self.store.products, self.db), self.settings.search_sync_s)
         except Exception:  # noqa: BLE001 - health says so, and the build is tried again
             log.exception("search index build failed; trying again in %.0f s", _INDEX_RETRY_S)
             self.search.state = "failed"
@@ -192,7 +322,7 @@ class Platform:
         close = getattr(self.llm, "aclose", None)
         if close is not None:
             await close()
-        for task in (self._index_task, self._search_task):
+        for task in (self._watch_task, self._search_task):  # the supervisor first: no restart now
             if task is not None:
                 task.cancel()
         if self.embedder is not None:
@@ -205,6 +335,24 @@ class Platform:
         if flush is not None:
             await flush()
         await self.redis.close()
+
+
+class _WhileUp:
+    """The products repository as the search's background sync sees it: while the database is
+    known to be down nothing has changed (the sync catches up from its watermark once it is
+    back), rather than a failed read and a warning every SEARCH_SYNC_S through an outage."""
+
+    def __init__(self, products: Any, state: DatabaseState) -> None:
+        self._products = products
+        self._state = state
+
+    async def changed_since(self, since: float, limit: int = 5000) -> list[dict[str, Any]]:
+        if self._state.down:
+            return []
+        return await self._products.changed_since(since, limit)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._products, name)
 
 
 def _replay_buffer(settings: Settings, redis: RedisLinks) -> ReplayBuffer:

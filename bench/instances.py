@@ -23,9 +23,9 @@ Measurements:
  3. a limiter microbenchmark in this process (no HTTP): the limiter's whole path per request
     (`StreamLimiter.guard` around an endpoint that returns at once, distinct clients, the
     default 30 per 60 s) with memory:// and with Redis as the app does it (limits' asyncio
-    API), and with slowapi's own synchronous check against the same Redis (what slowapi alone
-    does), latency one request at a time, throughput with 32 in flight, and the event-loop
-    stalls a ticker task sees (measured apart).
+    API), and with limits' synchronous API against the same Redis called on the event loop
+    (what slowapi's decorator does), latency one request at a time, throughput with 32 in
+    flight, and the event-loop stalls a ticker task sees (measured apart).
 Client and servers share the machine's cores, and so does redis-server: compare setups, not
 absolute numbers. Results: bench/results/instances.json and .md (also printed).
 """
@@ -372,7 +372,7 @@ async def micro(redis_url: str, cfg: dict[str, Any]) -> dict[str, Any]:
     """Each variant `reps` times, interleaved; the median of each figure."""
     runs: dict[str, list[dict[str, float]]] = {}
     variants = [("memory://", "memory://", True), ("redis, limits.aio (ours)", redis_url, True),
-                ("redis, slowapi's synchronous call on the loop", redis_url, False)]
+                ("redis, a synchronous call on the loop (as slowapi does)", redis_url, False)]
     for rep in range(cfg["reps"]):
         for label, url, offload in variants[rep % 3:] + variants[: rep % 3]:
             flush_redis(redis_url)
@@ -396,7 +396,21 @@ async def micro_one(label: str, url: str, offload: bool, cfg: dict[str, Any]) ->
     settings = load_settings({"RATE_LIMIT_STORAGE_URL": url}, env_file=None)
     links = RedisLinks(timeout_ms=500, lease_s=15, instance_id="bench")
     limiter = StreamLimiter(settings, StreamMetrics(), links)
-    limiter.remote = limiter.remote and offload  # off: slowapi's own wrapper calls Redis
+    if not offload:  # the peer: limits' synchronous API on the event loop, as slowapi calls it
+        from limits.storage import RedisStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        from app.redis_link import client_options
+
+        blocking = MovingWindowRateLimiter(RedisStorage(url, **client_options(500)))
+
+        async def charge_blocking(request):
+            args = [limiter.client(request), "streaming"]
+            allowed = blocking.hit(limiter._item, *args)
+            reset_at, remaining = blocking.get_window_stats(limiter._item, *args)
+            return limiter._answer(request, allowed, remaining, reset_at)
+
+        limiter._charge_redis = charge_blocking
     guarded = limiter.guard(f"micro{next(_names)}", endpoint)
     stalls: list[float] = []
     stop = False
@@ -462,7 +476,7 @@ _names = iter(range(10**6))
 
 
 def machine() -> dict[str, Any]:
-    return common_machine(("uvicorn", "starlette", "slowapi", "limits", "redis"),
+    return common_machine(("uvicorn", "starlette", "limits", "redis"),
         redis_server=subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip(),
         server="uvicorn " + " ".join(UVICORN_OPTS),
         client="asyncio raw sockets (this process), HTTP/1.1 Connection: close",
@@ -474,8 +488,7 @@ def markdown(doc: dict[str, Any]) -> str:
     lines = [
         f"# Several instances{' (quick)' if cfg['quick'] else ''}\n",
         f"{info['date']} - {info['cpu_count']} CPUs ({info['cpu_model']}), Python {info['python']}, "
-        f"{info['redis_server'].split(' sha=')[0]}, limits {info['versions']['limits']}, slowapi "
-        f"{info['versions']['slowapi']}, redis-py {info['versions']['redis']}. Client, instances and "
+        f"{info['redis_server'].split(' sha=')[0]}, limits {info['versions']['limits']}, redis-py {info['versions']['redis']}. Client, instances and "
         f"redis-server on the same machine; load average at start {info['loadavg_at_start'][0]}. "
         f"Median of {cfg['reps']} runs.\n",
         "| measure | " + " | ".join(setups) + " |",

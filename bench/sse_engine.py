@@ -66,13 +66,18 @@ UVICORN_OPTS = ["--workers", "1", "--http", "h11", "--loop", "asyncio", "--no-ac
                 "--log-level", "warning", "--timeout-graceful-shutdown", "2"]
 
 FULL = dict(reps=3, single_n=200_000, multi_streams=100, multi_n=5000, ttfe_requests=300,
-            ttfe_idle_streams=1000, rss_sizes=(1000, 5000), rss_reps=3, open_concurrency=200)
+            ttfe_idle_streams=1000, rss_sizes=(1000, 5000), rss_reps=3, open_concurrency=200,
+            burst_clients=10_000, short_streams=200, short_n=50)
 QUICK = dict(reps=1, single_n=20_000, multi_streams=20, multi_n=1000, ttfe_requests=50,
-             ttfe_idle_streams=200, rss_sizes=(200, 500), rss_reps=1, open_concurrency=100)
+             ttfe_idle_streams=200, rss_sizes=(200, 500), rss_reps=1, open_concurrency=100,
+             burst_clients=1000, short_streams=50, short_n=50)
+BURST_CONNECTING = 2000  # connects in flight at once: below the kernel's accept backlog (somaxconn)
+SERVER_CPU, CLIENT_CPU = 1, 0  # the burst measurements pin the server to one core, the client to the other
 
 TARGETS = {
     "single_eps_vs_sse": 2.0,  # ours >= 2x sse-starlette events/s
     "rss_kb_per_stream": 25.0,  # <= 25 KB per idle stream
+    "burst_rss_kb_per_stream": 20.0,  # <= 20 KB per idle stream at 10,000 clients
     "ttfe_idle_p50_ms": 2.0,  # <= 2 ms
 }
 
@@ -358,6 +363,96 @@ async def m_rss(name: str, count: int, concurrency: int, log_dir: Path) -> float
         srv.stop()
 
 
+def client_address(i: int) -> str:
+    """A loopback address of its own for client `i` (127.1.0.1 ...): every stream of the
+    burst is another client to the rate limiter and the concurrent-stream cap."""
+    return f"127.1.{i // 250}.{i % 250 + 1}"
+
+
+async def open_as(i: int, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection(HOST, port, limit=1 << 16, local_addr=(client_address(i), 0))
+
+
+async def m_burst(name: str, clients: int, log_dir: Path) -> dict[str, float]:
+    """`clients` clients, each from its own address, open an idle stream at once, on a fresh
+    server pinned to one core (the client on the other). Time to first event from each
+    request, the time until all have theirs, and the server's RSS per stream once they do."""
+    srv = Server(name, log_dir).start()
+    own = os.sched_getaffinity(0)
+    try:
+        assert srv.ps is not None
+        srv.ps.cpu_affinity([SERVER_CPU])
+        os.sched_setaffinity(0, {CLIENT_CPU})
+        for _ in range(3):
+            await stream_events(srv.port, f"{STREAM_PATH}?n=100")
+        await close_all(await open_idle(srv.port, 50, 50))
+        await srv.quiet()
+        await gc_server(srv.port)
+        await srv.quiet()
+        before = srv.rss()
+        gate = asyncio.Semaphore(BURST_CONNECTING)
+        req = request_bytes(srv.port, f"{STREAM_PATH}?idle=1")
+        t0 = time.perf_counter()
+
+        async def one(i: int) -> tuple[Held, float]:
+            async with gate:
+                reader, writer = await open_as(i, srv.port)
+            try:
+                sent = time.perf_counter()
+                writer.write(req)
+                async with asyncio.timeout(120):
+                    await read_head(reader)
+                    await read_first_event(reader)
+                return Held(writer, reader), time.perf_counter() - sent
+            except BaseException:
+                writer.close()
+                raise
+
+        results = await asyncio.gather(*(one(i) for i in range(clients)), return_exceptions=True)
+        makespan = time.perf_counter() - t0
+        held = [r[0] for r in results if isinstance(r, tuple)]
+        errors = [r for r in results if not isinstance(r, tuple)]
+        try:
+            if errors:
+                raise RuntimeError(f"{name}: {len(errors)} of {clients} burst streams failed: {errors[0]!r}")
+            await srv.quiet()
+            await gc_server(srv.port)
+            await asyncio.sleep(0.3)
+            await srv.quiet()
+            after = srv.rss()
+        finally:
+            await close_all(held)
+        ttfe = [r[1] for r in results if isinstance(r, tuple)]
+        return {"p50_ms": statistics.median(ttfe) * 1000, "p99_ms": pct(ttfe, 99) * 1000,
+                "makespan_s": makespan, "rss_kb": (after - before) / clients / 1024}
+    finally:
+        os.sched_setaffinity(0, own)
+        srv.stop()
+
+
+async def m_short(srv: Server, streams: int, n: int) -> float:
+    """Events/s over `streams` short streams (n text events each) from as many clients, all at
+    once: admission and teardown weigh as much as the events themselves."""
+    await srv.quiet()
+    path = f"{STREAM_PATH}?n={n}"
+
+    async def one(i: int) -> int:
+        reader, writer = await open_as(i, srv.port)
+        try:
+            writer.write(request_bytes(srv.port, path))
+            await read_head(reader)
+            return await read_to_eof(reader)
+        finally:
+            writer.close()
+
+    t0 = time.perf_counter()
+    got = await asyncio.gather(*(one(i) for i in range(streams)))
+    elapsed = time.perf_counter() - t0
+    if any(g != n + EXTRA_EVENTS for g in got):
+        raise RuntimeError(f"{srv.name}: a short stream ended short: {sorted(set(got))}")
+    return sum(got) / elapsed
+
+
 # --- the run -----------------------------------------------------------------------------
 
 
@@ -368,7 +463,7 @@ def med(values: list[float]) -> float:
 async def run(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, dict[str, Any]]:
     names = list(FACTORIES)
     raw: dict[str, dict[str, list[Any]]] = {
-        n: {"single_eps": [], "multi_eps": [], "ttfe_idle": [], "ttfe_loaded": [], **{
+        n: {"single_eps": [], "multi_eps": [], "ttfe_idle": [], "ttfe_loaded": [], "short_eps": [], "burst": [], **{
             f"rss_kb_{s}": [] for s in cfg["rss_sizes"]}} for n in names
     }
     servers = {n: Server(n, log_dir) for n in names}
@@ -382,6 +477,7 @@ async def run(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, dict[st
                 r = raw[name]
                 r["single_eps"].append(await m_single(srv, cfg["single_n"]))
                 r["multi_eps"].append(await m_multi(srv, cfg["multi_streams"], cfg["multi_n"]))
+                r["short_eps"].append(await m_short(srv, cfg["short_streams"], cfg["short_n"]))
                 r["ttfe_idle"].append(await m_ttfe(srv, cfg["ttfe_requests"]))
                 r["ttfe_loaded"].append(
                     await m_ttfe_loaded(srv, cfg["ttfe_requests"], cfg["ttfe_idle_streams"], cfg["open_concurrency"])
@@ -393,6 +489,11 @@ async def run(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, dict[st
         for srv in servers.values():
             srv.stop()
     for rep in range(cfg["rss_reps"]):
+        for name in names[rep % 3:] + names[: rep % 3]:
+            burst = await m_burst(name, cfg["burst_clients"], log_dir)
+            raw[name]["burst"].append(burst)
+            progress(f"burst rep {rep + 1} {name} {cfg['burst_clients']} clients: ttfe p50 {burst['p50_ms']:.0f} ms, "
+                     f"all in {burst['makespan_s']:.1f} s, {burst['rss_kb']:.1f} KB/stream")
         for size in cfg["rss_sizes"]:
             for name in names:
                 kb = await m_rss(name, size, cfg["open_concurrency"], log_dir)
@@ -409,6 +510,11 @@ async def run(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, dict[st
             "ttfe_idle_p99_ms": med([x["p99_ms"] for x in r["ttfe_idle"]]),
             "ttfe_loaded_p50_ms": med([x["p50_ms"] for x in r["ttfe_loaded"]]),
             "ttfe_loaded_p99_ms": med([x["p99_ms"] for x in r["ttfe_loaded"]]),
+            "short_streams_events_per_s": med(r["short_eps"]),
+            "burst_ttfe_p50_ms": med([x["p50_ms"] for x in r["burst"]]),
+            "burst_ttfe_p99_ms": med([x["p99_ms"] for x in r["burst"]]),
+            "burst_makespan_s": med([x["makespan_s"] for x in r["burst"]]),
+            "burst_rss_kb_per_stream": med([x["rss_kb"] for x in r["burst"]]),
             **{f"rss_kb_per_stream_at_{s}": med(r[f"rss_kb_{s}"]) for s in cfg["rss_sizes"]},
             "runs": r,
         }
@@ -422,6 +528,13 @@ ROWS = [
     ("ttfe_idle_p99_ms", "TTFE p99, idle server (ms)", "{:.2f}", False),
     ("ttfe_loaded_p50_ms", "TTFE p50, {ttfe_idle_streams:,} idle streams open (ms)", "{:.2f}", False),
     ("ttfe_loaded_p99_ms", "TTFE p99, {ttfe_idle_streams:,} idle streams open (ms)", "{:.2f}", False),
+    ("short_streams_events_per_s", "events/s total, {short_streams} short streams (n={short_n}) from as many clients",
+     "{:,.0f}", True),
+    ("burst_ttfe_p50_ms", "{burst_clients:,} clients open idle streams at once, server on one core: TTFE p50 (ms)",
+     "{:,.0f}", False),
+    ("burst_ttfe_p99_ms", "the same: TTFE p99 (ms)", "{:,.0f}", False),
+    ("burst_makespan_s", "the same: until all have their first event (s)", "{:.1f}", False),
+    ("burst_rss_kb_per_stream", "the same: RSS per idle stream (KB)", "{:.1f}", False),
 ]
 
 
@@ -459,7 +572,16 @@ def targets(results: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> dict[str
     eps_ratio = ours["single_stream_events_per_s"] / results["sse-starlette"]["single_stream_events_per_s"]
     multi_ratio = ours["multi_stream_events_per_s"] / results["sse-starlette"]["multi_stream_events_per_s"]
     rss = max(ours[f"rss_kb_per_stream_at_{s}"] for s in cfg["rss_sizes"])
+    burst_rss = ours["burst_rss_kb_per_stream"]
+    admission = ours["burst_makespan_s"] / results["raw"]["burst_makespan_s"]
+    short = ours["short_streams_events_per_s"] / results["raw"]["short_streams_events_per_s"]
     return {
+        f"RSS <= 20 KB per idle stream at {cfg['burst_clients']:,} clients": {
+            "value": round(burst_rss, 1), "met": burst_rss <= TARGETS["burst_rss_kb_per_stream"]},
+        "admission burst at least as fast as the bare response (makespan ours/raw <= 1)": {
+            "value": round(admission, 2), "met": admission <= 1.0},
+        "short streams at least as fast as the bare response (events/s ours/raw >= 1)": {
+            "value": round(short, 2), "met": short >= 1.0},
         "events/s >= 2x sse-starlette (1 stream)": {"value": round(eps_ratio, 2), "met": eps_ratio >= TARGETS["single_eps_vs_sse"]},
         "events/s >= 2x sse-starlette (concurrent)": {"value": round(multi_ratio, 2), "met": multi_ratio >= TARGETS["single_eps_vs_sse"]},
         "RSS <= 25 KB per idle stream (worst size)": {"value": round(rss, 1), "met": rss <= TARGETS["rss_kb_per_stream"]},
@@ -505,7 +627,7 @@ def main() -> int:
     if args.reps:
         cfg["reps"] = cfg["rss_reps"] = args.reps
     nofile = raise_nofile()
-    need = max(cfg["rss_sizes"]) + 200
+    need = max(*cfg["rss_sizes"], cfg["burst_clients"]) + 200
     if nofile < need:
         print(f"RLIMIT_NOFILE is {nofile}; {need} needed", file=sys.stderr)
         return 2

@@ -1,1 +1,1 @@
-"""Rate limiting: one shared request budget (slowapi) and a concurrent-stream cap per client."""
+"""Rate limiting: one shared request budget (moving window) and a concurrent-stream cap per client."""

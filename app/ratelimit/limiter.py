@@ -1,23 +1,18 @@
-"""One shared request budget for every streaming endpoint, on slowapi.
+"""One shared request budget for every streaming endpoint: a moving window of
+`STREAMING_RATE_LIMIT` requests per `STREAMING_WINDOW_MS` per client, so the five endpoints
+and their JSON twins draw on ONE budget.
 
-slowapi's route decorator does the counting (`shared_limit` with one scope, so the five
-endpoints and their JSON twins draw on ONE budget, moving-window strategy). Two things are
-ours because slowapi gets them wrong for this use (see ../shared field notes):
-- the headers: integer `X-RateLimit-Reset` (Unix seconds) on every response, `Retry-After`
-  only on a 429;
-- the 429 body, JSON with a stable code.
-`SlowAPIASGIMiddleware` is not used: it resends `http.response.start` and breaks streaming.
+- `memory://` (one process): `app/ratelimit/window.py`.
+- `redis://...` (every instance draws on the same budget): limits' asyncio API
+  (`limits.aio`, moving window, key `LIMITS:LIMITER/<client>/streaming/<n>/<s>/second`) over
+  the app's own bounded redis-py asyncio pool, so a check never blocks the event loop
+  (measured in bench/instances.py against the synchronous call slowapi would make: 1.8x the
+  throughput, no stall). Redis unreachable: `RATE_LIMIT_FAIL_OPEN` decides (default: refuse
+  with 503 `RATE_LIMIT_UNAVAILABLE`; open: serve without a limit), logged once per outage
+  (app/redis_link.py); the concurrent-stream cap follows the same rule.
 
-With `RATE_LIMIT_STORAGE_URL=redis://...` every instance draws on the same budget in Redis.
-slowapi calls its storage synchronously, which would block the event loop for a round trip
-per request (for the whole timeout when Redis hangs). So with Redis the check is made with
-limits' asyncio API (`limits.aio`, the same moving-window strategy, the same `LIMITS:LIMITER/
-<client>/streaming/<n>/<s>/second` key slowapi uses, over the app's own bounded redis-py
-asyncio pool), before slowapi's wrapper, which then skips its own check. Measured against a
-thread pool running slowapi's check (bench/instances.py): 2.5x the throughput, no stall.
-Redis unreachable: `RATE_LIMIT_FAIL_OPEN` decides (default: refuse with 503
-`RATE_LIMIT_UNAVAILABLE`; open: serve without a limit), logged once per outage
-(app/redis_link.py); the concurrent-stream cap follows the same rule.
+Every response of a limited route carries integer `X-RateLimit-Limit`, `-Remaining` and
+`-Reset` (Unix seconds); a 429 adds `Retry-After` and a JSON body with a stable code.
 """
 
 from __future__ import annotations
@@ -26,19 +21,19 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from limits import parse as parse_limit
 from limits.aio.storage import RedisStorage as AsyncRedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
-from slowapi import Limiter
-from slowapi.errors import RateLimitExceeded
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.errors import BadRequest, bad_request_response
 from app.ratelimit.client import client_ip, in_networks
 from app.ratelimit.concurrency import RedisStreamSlots, StreamSlots, once
-from app.redis_link import ERRORS, RedisLinks, client_options, is_redis
+from app.ratelimit.window import MovingWindow
+from app.redis_link import ERRORS, RedisLinks, is_redis
 from app.streams.metrics import StreamMetrics
 from config.settings import Settings
 
@@ -46,6 +41,7 @@ log = logging.getLogger("storestream.ratelimit")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 SCOPE = "streaming"
+_HEADERS_KEY = "storestream.rate_headers"
 
 
 class StreamLimiter:
@@ -56,24 +52,19 @@ class StreamLimiter:
         self.whitelist = settings.rate_limit_whitelist
         self.metrics = metrics
         self.amount = settings.streaming_rate_limit
-        # `limits` counts whole seconds; a window in ms is rounded up.
+        # Whole seconds, as `limits` counts them in Redis; a window in ms is rounded up.
         self.window_s = max(1, math.ceil(settings.streaming_window_ms / 1000))
         url = settings.rate_limit_storage_url
         self.fail_open = settings.rate_limit_fail_open
         self.remote = is_redis(url)
-        self.slowapi = Limiter(
-            key_func=self.client,
-            strategy="moving-window",
-            storage_uri=url,
-            storage_options=client_options(settings.redis_timeout_ms) if self.remote else {},
-            headers_enabled=False,
-        )
-        self._shared = self.slowapi.shared_limit(
-            f"{self.amount} per {self.window_s} seconds", scope=SCOPE, exempt_when=self.exempt
-        )
-        # The same budget as one `limits` item, for the checks made outside slowapi's wrapper.
+        self.window = MovingWindow(self.amount, self.window_s)
         self._item = parse_limit(f"{self.amount} per {self.window_s} seconds")
         self.slots: StreamSlots | RedisStreamSlots = StreamSlots(settings.streaming_max_concurrent_per_ip)
+        self._consequence = (
+            "requests are served without a rate limit (RATE_LIMIT_FAIL_OPEN)"
+            if self.fail_open
+            else "streaming requests are refused with 503 RATE_LIMIT_UNAVAILABLE"
+        )
         if self.remote:
             if redis is None:
                 redis = RedisLinks(timeout_ms=settings.redis_timeout_ms, lease_s=settings.redis_lease_s,
@@ -83,23 +74,16 @@ class StreamLimiter:
             self.slots = RedisStreamSlots(
                 link, settings.streaming_max_concurrent_per_ip, fail_open=self.fail_open
             )
-            # The budget slowapi's decorator describes, counted with limits' asyncio API.
             self._moving_window = AsyncMovingWindow(AsyncRedisStorage(
                 "async+" + url, implementation="redispy", connection_pool=link.client.connection_pool
             ))
-        self._consequence = (
-            "requests are served without a rate limit (RATE_LIMIT_FAIL_OPEN)"
-            if self.fail_open
-            else "streaming requests are refused with 503 RATE_LIMIT_UNAVAILABLE"
-        )
-        if self.remote:
             self.outage.register("rate limiter", self._consequence)
 
     def client(self, request: Request) -> str:
         return client_ip(request, self.trusted_proxies)
 
     def exempt(self, request: Request) -> bool:
-        return in_networks(self.client(request), self.whitelist)
+        return bool(self.whitelist) and in_networks(self.client(request), self.whitelist)
 
     def guard(self, name: str, endpoint: Endpoint, *, deferred: Callable[[Request], bool] | None = None) -> Endpoint:
         """Wrap `endpoint` so each call costs one request of the shared budget. A request for
@@ -107,37 +91,16 @@ class StreamLimiter:
         `charge` itself once it knows the request is worth counting (a resume with nothing
         left to send is not)."""
 
-        async def limited(request: Request) -> Response:
-            request.state.rate_checked = True
-            return await endpoint(request)
-
-        # slowapi registers limits by function name: each endpoint needs its own.
-        limited.__name__ = limited.__qualname__ = f"streaming_{name}"
-        checked = self._shared(limited)
-
         async def guarded(request: Request) -> Response:
+            if deferred is None or not deferred(request):
+                refusal = await self.charge(request)
+                if refusal is not None:
+                    return refusal
             try:
-                if deferred is not None and deferred(request):
-                    request.state.rate_checked = True
-                    response = await endpoint(request)
-                    add_headers(response, self.headers(request))
-                    return response
-                if self.remote and not self.exempt(request):
-                    refusal = await self._check_redis(request)
-                    if refusal is not None:
-                        return refusal
-                response = await checked(request)
-            except RateLimitExceeded:
-                self.metrics.rate_limited.labels("rate").inc()
-                return self.too_many_requests(request)
+                response = await endpoint(request)
             except BadRequest as exc:
                 response = bad_request_response(exc)
-            except Exception:
-                if getattr(request.state, "rate_checked", False):
-                    raise  # the endpoint's own failure, not the limiter's
-                log.exception("rate limit storage failed")
-                return self.unavailable()
-            add_headers(response, self.headers(request))
+            add_headers(response, request.scope.pop(_HEADERS_KEY, []))
             return response
 
         guarded.__name__ = name
@@ -149,20 +112,13 @@ class StreamLimiter:
         if self.exempt(request):
             return None
         if self.remote:
-            return await self._check_redis(request)
-        args = [self.client(request), SCOPE]  # slowapi's key: the same counter
-        request.state.view_rate_limit = (self._item, args)
-        if not self.slowapi.limiter.hit(self._item, *args):
-            self.metrics.rate_limited.labels("rate").inc()
-            return self.too_many_requests(request)
-        return None
+            return await self._charge_redis(request)
+        allowed, remaining, reset_at = self.window.hit(self.client(request))
+        return self._answer(request, allowed, remaining, reset_at)
 
-    async def _check_redis(self, request: Request) -> Response | None:
-        """The budget check against Redis, without blocking the event loop. Returns the
-        refusal (429, or 503 when Redis is unreachable and the limiter fails closed), or None
-        to go on (slowapi's wrapper then skips its own check)."""
+    async def _charge_redis(self, request: Request) -> Response | None:
         if self.outage.ready():
-            args = [self.client(request), SCOPE]  # slowapi's key: the same counter
+            args = [self.client(request), SCOPE]
             try:
                 allowed = await self._moving_window.hit(self._item, *args)
                 reset_at, remaining = await self._moving_window.get_window_stats(self._item, *args)
@@ -170,22 +126,23 @@ class StreamLimiter:
                 self.outage.failed("rate limiter", exc, self._consequence)
             else:
                 self.outage.ok()
-                request.state.view_rate_limit = (self._item, args)
-                request.state._rate_limiting_complete = True  # slowapi's wrapper skips its own
-                request.state.rate_headers = [
-                    ("X-RateLimit-Limit", str(self._item.amount)),
-                    ("X-RateLimit-Remaining", str(max(0, remaining))),
-                    ("X-RateLimit-Reset", str(math.ceil(reset_at))),
-                ]
-                if not allowed:
-                    self.metrics.rate_limited.labels("rate").inc()
-                    return self.too_many_requests(request)
-                return None
+                return self._answer(request, allowed, remaining, reset_at)
         if self.fail_open:
-            request.state._rate_limiting_complete = True
-            request.state.view_rate_limit = None  # no budget known: no X-RateLimit-* headers
-            return None
+            return None  # no budget known: no X-RateLimit-* headers
         return self.unavailable()
+
+    def _answer(self, request: Request, allowed: bool, remaining: int, reset_at: float) -> Response | None:
+        # In the scope, not `request.state` (which would build a State object per request):
+        # `guard` takes them out again when it adds them to the response.
+        request.scope[_HEADERS_KEY] = [
+            ("X-RateLimit-Limit", str(self.amount)),
+            ("X-RateLimit-Remaining", str(max(0, remaining))),
+            ("X-RateLimit-Reset", str(math.ceil(reset_at))),
+        ]
+        if allowed:
+            return None
+        self.metrics.rate_limited.labels("rate").inc()
+        return self.too_many_requests(request)
 
     async def take_slot(self, client: str) -> Callable[[], None] | None:
         """One of `client`'s concurrent-stream slots: a release callback, or None at the cap.
@@ -196,7 +153,7 @@ class StreamLimiter:
             return await slots.acquire(client)
         if not slots.acquire(client):
             return None
-        return once(lambda: slots.release(client))
+        return once(partial(slots.release, client))
 
     def unavailable(self) -> JSONResponse:
         self.metrics.rate_limited.labels("unavailable").inc()
@@ -207,22 +164,8 @@ class StreamLimiter:
         )
 
     def headers(self, request: Request) -> list[tuple[str, str]]:
-        ready = getattr(request.state, "rate_headers", None)
-        if ready is not None:  # read with the check (Redis storage)
-            return ready
-        return self._window_headers(request)
-
-    def _window_headers(self, request: Request) -> list[tuple[str, str]]:
-        current = getattr(request.state, "view_rate_limit", None)
-        if current is None:  # whitelisted: not limited, so no budget to report
-            return []
-        item, args = current
-        reset_at, remaining = self.slowapi.limiter.get_window_stats(item, *args)
-        return [
-            ("X-RateLimit-Limit", str(item.amount)),
-            ("X-RateLimit-Remaining", str(max(0, remaining))),
-            ("X-RateLimit-Reset", str(math.ceil(reset_at))),
-        ]
+        """The X-RateLimit-* headers of this request's check (none when it was not counted)."""
+        return request.scope.get(_HEADERS_KEY, [])
 
     def too_many_requests(self, request: Request) -> JSONResponse:
         headers = dict(self.headers(request))

@@ -23,9 +23,9 @@ MAX_BATCH = 1000
 
 
 def _platform(request: Request) -> Platform:
+    """The platform, its database known to be reachable (else 503 DB_UNAVAILABLE at once)."""
     platform: Platform = request.app.state.platform
-    if platform.store is None:
-        raise BadRequest("The database is not ready", status=503, code="DB_UNAVAILABLE")
+    platform.require_store()
     return platform
 
 

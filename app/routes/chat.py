@@ -37,10 +37,7 @@ async def _start(request: Request, source: Mapping[str, Any], query_field: str) 
     if language not in SUPPORTED:
         raise BadRequest(f"language must be one of: {', '.join(SUPPORTED)}", field="language")
     platform: Platform = request.app.state.platform
-    if platform.store is None or platform.db_error:
-        raise BadRequest("The database is unavailable; try again shortly", status=503,
-                         code="DB_UNAVAILABLE", headers={"Retry-After": "5"})
-    conversations = platform.store.conversations
+    conversations = platform.require_store().conversations
     conversation = await conversations.by_session(session_id) if session_id else None
     conversation_id = conversation["_id"] if conversation else await conversations.start(
         session_id=session_id, chatbot_id=chatbot_id
@@ -109,13 +106,12 @@ def message_json(message: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[s
 
 async def conversation(request: Request) -> JSONResponse:
     platform: Platform = request.app.state.platform
-    if platform.store is None:
-        raise BadRequest("The database is unavailable", status=503, code="DB_UNAVAILABLE")
+    store = platform.require_store()
     conversation_id = request.path_params["conversation_id"]
-    found = await platform.store.conversations.get(conversation_id)
+    found = await store.conversations.get(conversation_id)
     if found is None:
         raise BadRequest("no such conversation", status=404, code="NOT_FOUND", field="conversation_id")
-    messages = await platform.store.conversations.messages_of(conversation_id, limit=500)
+    messages = await store.conversations.messages_of(conversation_id, limit=500)
     return JSONResponse(
         {
             "conversation_id": conversation_id,

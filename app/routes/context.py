@@ -57,9 +57,9 @@ _FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _platform(request: Request) -> Platform:
+    """The platform, its database known to be reachable (else 503 DB_UNAVAILABLE at once)."""
     platform: Platform = request.app.state.platform
-    if platform.store is None or platform.db_error is not None:
-        raise BadRequest("The database is not ready", status=503, code="DB_UNAVAILABLE")
+    platform.require_store()
     return platform
 
 

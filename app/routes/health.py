@@ -13,15 +13,22 @@ async def healthz(request: Request) -> JSONResponse:
     """Readiness of the database, its indexes and the models, with reasons (503 when not ready)."""
     platform = request.app.state.platform
     store = platform.store
+    state = platform.db
     db: dict = {"ready": False, "backend": platform.db_backend}
     if store is None:
         db["reason"] = "not started"
+    elif state.down:  # known: no ping (it would wait MONGODB_TIMEOUT_MS); the supervisor pings
+        db["reason"] = state.reason
+        db["down_s"] = round(state.down_for(), 1)
     else:
         try:
             await store.ping()
             db["ready"] = True
         except Exception as exc:  # noqa: BLE001 - any failure is "not ready", with its kind
             db["reason"] = f"{type(exc).__name__}: cannot reach the database"
+            platform.db_failed(db["reason"])
+    if state.restarts:
+        db["restarts"] = state.restarts  # of the embedded server, by the supervisor
     indexes = {"ready": bool(store and store.indexes_ready)}
     if not indexes["ready"]:
         indexes["reason"] = platform.db_error or "not created yet"

@@ -100,10 +100,7 @@ async def parse(request: Request) -> AgentRequest:
     enable_tts = params.boolean(body, "enableTTS") or False
     customer = _customer(body.get("customer"))
     platform: Platform = request.app.state.platform
-    if platform.store is None or platform.db_error:
-        raise BadRequest("The database is unavailable; try again shortly", status=503,
-                         code="DB_UNAVAILABLE", headers={"Retry-After": "5"})
-    store = platform.store
+    store = platform.require_store()
     session = await store.agent_sessions.get(session_id) if session_id else None
     if session is None:
         session_id = session_id or new_id()
@@ -175,13 +172,12 @@ TROIKA = StreamEndpoint(
 
 async def session(request: Request) -> JSONResponse:
     platform: Platform = request.app.state.platform
-    if platform.store is None:
-        raise BadRequest("The database is unavailable", status=503, code="DB_UNAVAILABLE")
+    store = platform.require_store()
     session_id = request.path_params["session_id"]
-    found = await platform.store.agent_sessions.get(session_id)
+    found = await store.agent_sessions.get(session_id)
     if found is None:
         raise BadRequest("no such session", status=404, code="NOT_FOUND", field="session_id")
-    messages = await platform.store.conversations.messages_of(found["conversation_id"], limit=500)
+    messages = await store.conversations.messages_of(found["conversation_id"], limit=500)
     return JSONResponse({
         "session_id": session_id,
         "conversation_id": found["conversation_id"],

@@ -8,6 +8,11 @@ A server left running by an app that was killed (`kill -9`) is adopted by the ne
 the same `DATA_DIR` (its pid and port are in `server.json`). One app per `DATA_DIR`: the app
 holds a lock on `app.lock` while it runs (the kernel drops it if the app dies), and a second
 app on the same folder refuses to start. Several instances need a real `MONGODB_URL`.
+
+A server that dies while the app runs (its own child, or one it adopted) is noticed by the
+platform's supervisor (`alive()`, polled) and `restart()`ed on the same data, on the same
+port when it is free, so the client's address stays valid (else on a new port: the platform
+then moves its client, `Store.rebind`).
 """
 
 from __future__ import annotations
@@ -51,6 +56,25 @@ def _is_our_server(pid: int, folder: Path) -> bool:
     return "nx_27017" in cmdline and str(folder) in cmdline
 
 
+def _port_free(port: int) -> bool:
+    """Can a server listen on `port` (as nx-27017 does: SO_REUSEADDR, so connections of a
+    dead server in TIME_WAIT do not count)?"""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def url_for(port: int) -> str:
     return f"mongodb://127.0.0.1:{port}/?directConnection=true"
 
@@ -62,6 +86,8 @@ class EmbeddedMongo:
         self.pid: int | None = None
         self.port: int | None = None
         self._lock: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None  # None when adopted
+        self._supervised = False  # a server should be running: from start() to stop()
 
     @property
     def url(self) -> str:
@@ -73,8 +99,52 @@ class EmbeddedMongo:
         self._take_lock()
         if self._adopt():
             log.info("embedded MongoDB: reusing nx-27017 pid=%s port=%s", self.pid, self.port)
-            return self.url
-        port = free_port()
+        else:
+            self._launch(free_port())
+        self._supervised = True
+        return self.url
+
+    def alive(self) -> bool:
+        """Is the server we run (started or adopted) still running? True when there is none
+        to watch (not started, stopped, or not ours); False after a restart that failed."""
+        if not self._supervised:
+            return True
+        pid = self.pid
+        if pid is None:
+            return False
+        if self._process is not None:
+            return self._process.poll() is None  # reaps it once it exited
+        return _is_our_server(pid, self.folder) and not _zombie(pid)
+
+    def exit_reason(self) -> str:
+        """How the server we watched ended, for the log."""
+        process = self._process
+        if process is None or process.returncode is None:
+            return "is gone"
+        if process.returncode < 0:
+            try:
+                return f"was killed by {signal.Signals(-process.returncode).name}"
+            except ValueError:
+                return f"was killed by signal {-process.returncode}"
+        return f"exited with status {process.returncode}"
+
+    def restart(self) -> str:
+        """The server died: start another on the same data folder, on the same port when it
+        is free (the client's URL stays valid), else on a new one. Returns its URL. The app
+        keeps its `app.lock` throughout."""
+        assert self._lock is not None, "start() first"
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()  # called for a live one: it is replaced, not doubled
+            self._process.wait(5)
+        old_port = self.port
+        port = old_port if old_port is not None and _port_free(old_port) else free_port()
+        self.pid = None
+        self._launch(port)
+        if port != old_port:
+            log.warning("embedded MongoDB: port %s was taken; the new server listens on %s", old_port, port)
+        return self.url
+
+    def _launch(self, port: int) -> None:
         log_file = self.folder / "server.log"
         # nx-27017 refuses to start while its pid file names a live pid; a zombie of a killed
         # server counts as live to it. We know it is not adoptable, so the file is stale.
@@ -105,10 +175,9 @@ class EmbeddedMongo:
                 process.kill()
                 raise RuntimeError(f"embedded MongoDB (nx-27017) did not start; see {log_file}")
             time.sleep(0.05)
-        self.pid, self.port = process.pid, port
+        self.pid, self.port, self._process = process.pid, port, process
         self.state_file.write_text(json.dumps({"pid": self.pid, "port": self.port}))
         log.info("embedded MongoDB: started nx-27017 pid=%s port=%s data=%s", self.pid, port, self.folder)
-        return self.url
 
     def start_or_attach(self) -> tuple[str, bool]:
         """For a command-line tool: the running app's server if there is one (not owned:
@@ -140,11 +209,12 @@ class EmbeddedMongo:
         except (OSError, ValueError, KeyError, TypeError):
             return False
         if _is_our_server(pid, self.folder) and _accepts(port):
-            self.pid, self.port = pid, port
+            self.pid, self.port, self._process = pid, port, None
             return True
         return False
 
     def stop(self, timeout: float = 5.0) -> None:
+        self._supervised = False
         try:
             self._stop_server(timeout)
         finally:
@@ -156,6 +226,7 @@ class EmbeddedMongo:
         if self.pid is None:
             return
         pid, self.pid = self.pid, None
+        self._process = None
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:

@@ -26,6 +26,10 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def _past(seconds: float) -> datetime:
+    return datetime.fromtimestamp(time.time() - seconds, UTC)
+
+
 def product_from_store(doc: Doc) -> Doc:
     """A stored product with its fields' own types back. nx-27017 stores a boolean that `$set`
     writes into an existing document as 1/0 (a new document keeps it), so `in_stock` would
@@ -97,13 +101,31 @@ class Products:
 
 
 class Conversations:
-    """Conversations and their messages (one document per message, so none grows unbounded)."""
+    """Conversations and their messages (one document per message, so none grows unbounded).
+
+    An assistant's answer is stored `streaming` before its first word (`start_answer`) and
+    ends `complete`, `interrupted` or `failed`. A `streaming` record carries the instance
+    that streams it and `expires_at` (Unix seconds): the latest it can still be streaming,
+    `answer_lifetime_s` after it began (STREAMING_TIMEOUT + STREAM_DETACH_S + a margin).
+    `end_stale_answers` turns those that cannot be streaming any more into `interrupted`.
+    """
 
     indexes = [("session_id", {})]
+    message_indexes = [("conversation_id", {}), ("status", {})]
 
-    def __init__(self, conversations: AsyncCollection, messages: AsyncCollection) -> None:
+    def __init__(
+        self,
+        conversations: AsyncCollection,
+        messages: AsyncCollection,
+        *,
+        instance_id: str = "",
+        answer_lifetime_s: float = 600.0,
+    ) -> None:
         self.conversations = conversations
         self.messages = messages
+        self.instance_id = instance_id
+        self.answer_lifetime_s = answer_lifetime_s
+        self.live: set[str] = set()  # answers this process is streaming now (start_answer .. end)
 
     async def start(self, session_id: str | None = None, **meta: Any) -> str:
         conversation_id = new_id()
@@ -118,8 +140,10 @@ class Conversations:
     async def by_session(self, session_id: str) -> Doc | None:
         return await self.conversations.find_one({"session_id": session_id})
 
-    async def add_message(self, conversation_id: str, role: str, content: str, **fields: Any) -> str:
-        message_id = new_id()
+    async def add_message(
+        self, conversation_id: str, role: str, content: str, *, message_id: str | None = None, **fields: Any
+    ) -> str:
+        message_id = message_id or new_id()
         await self.messages.insert_one(
             {
                 "_id": message_id,
@@ -134,6 +158,49 @@ class Conversations:
 
     async def update_message(self, message_id: str, **fields: Any) -> None:
         await self.messages.update_one({"_id": message_id}, {"$set": fields})
+
+    async def start_answer(self, conversation_id: str, message_id: str, **fields: Any) -> None:
+        """The assistant's answer as it starts streaming (`live` until `answer_ended`)."""
+        self.live.add(message_id)
+        await self.add_message(
+            conversation_id, "assistant", "", message_id=message_id, status="streaming",
+            instance=self.instance_id, expires_at=time.time() + self.answer_lifetime_s, **fields,
+        )
+
+    def answer_ended(self, message_id: str) -> None:
+        self.live.discard(message_id)
+
+    async def end_answer(self, message_id: str, *, only_streaming: bool = False, **fields: Any) -> bool:
+        """Store how an answer ended; with `only_streaming`, only if nothing else ended it
+        meanwhile (a write deferred through an outage). True when a record was changed."""
+        query: Doc = {"_id": message_id}
+        if only_streaming:
+            query["status"] = "streaming"
+        result = await self.messages.update_one(query, {"$set": fields})
+        return result.modified_count == 1
+
+    async def end_stale_answers(self, *, alone: bool = False) -> int:
+        """Answers still `streaming` that cannot be streaming any more become `interrupted`.
+        `alone`: no other process streams answers into this database (the embedded server:
+        one app per DATA_DIR), so every one this process is not streaming now. Otherwise
+        (a shared MONGODB_URL): those past their `expires_at`, whoever wrote them, and this
+        process's own that it no longer streams; another instance's answer is left alone
+        until it expires. Returns how many."""
+        now = time.time()
+        query: Doc = {"role": "assistant", "status": "streaming"}
+        if alone:
+            query["_id"] = {"$nin": sorted(self.live)}
+        else:
+            query["$or"] = [
+                {"expires_at": {"$lt": now}},
+                {"instance": self.instance_id, "_id": {"$nin": sorted(self.live)}},
+                # Written before records carried `expires_at`: by their age.
+                {"expires_at": {"$exists": False}, "created_at": {"$lt": _past(self.answer_lifetime_s)}},
+            ]
+        result = await self.messages.update_many(
+            query, {"$set": {"status": "interrupted", "ended_by": "repair", "ended_at": now}}
+        )
+        return result.modified_count
 
     async def messages_of(self, conversation_id: str, limit: int = 100) -> list[Doc]:
         cursor = self.messages.find({"conversation_id": conversation_id}).sort("created_at", ASCENDING)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from starlette.requests import Request
@@ -130,7 +131,7 @@ async def _open(spec: StreamEndpoint[Any], platform: Platform, request: Request)
     token = new_token()
     ctx = StreamContext(stream=spec.name, stream_id=stream_id_of(token), client=client, platform=platform)
     run = Run(
-        lambda c: spec.produce(params, c),
+        partial(spec.produce, params),
         ctx,
         token=token,
         binding=Binding(spec.name, client),
@@ -143,7 +144,7 @@ async def _open(spec: StreamEndpoint[Any], platform: Platform, request: Request)
         max_events=settings.stream_replay_events,
         max_bytes=settings.stream_replay_bytes,
         connected_context=spec.context(params) if spec.context else None,
-        path=request.url.path,
+        path=request.scope["path"],
     )
     platform.runs.start(run, release)
     return LiveResponse(run, run.attach(0), runs=platform.runs, ping_s=settings.streaming_ping_s)
@@ -235,6 +236,11 @@ def json_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Re
     return endpoint
 
 
+class StreamRoute(Route):
+    """The SSE route of a `StreamEndpoint`: served below Starlette's middleware stack
+    (app/streams/asgi.py), since it holds its request open for as long as the stream runs."""
+
+
 def stream_routes(
     spec: StreamEndpoint[Any],
     platform: Platform,
@@ -247,7 +253,7 @@ def stream_routes(
     platform.stream_endpoints[spec.name] = spec  # the stop route authorizes by the stream's route
     stream = _when_enabled(platform.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec), deferred=_is_resume))
     stream.__openapi__ = _describe(spec, methods, streaming=True)  # type: ignore[attr-defined]
-    routes = [Route(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream")]
+    routes: list[Route] = [StreamRoute(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream")]
     if json_path is not None:
         twin = platform.limiter.guard(f"{spec.name}_json", json_endpoint(spec))
         twin.__openapi__ = _describe(spec, methods, streaming=False)  # type: ignore[attr-defined]

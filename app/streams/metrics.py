@@ -6,12 +6,15 @@ counts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class StreamMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self.open_streams = Gauge(
             "storestream_open_streams", "Streams open now", ["stream"], registry=self.registry
         )
@@ -40,3 +43,12 @@ class StreamMetrics:
             ["reason"],
             registry=self.registry,
         )
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(*labels)`, kept: a stream's start and end each touch several
+        metrics, and prometheus_client looks the labels up anew on every call."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found

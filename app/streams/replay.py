@@ -68,7 +68,8 @@ class MemoryReplayBuffer:
     def __init__(
         self, *, max_events: int, max_bytes: int, max_streams: int, ttl_s: float
     ) -> None:
-        self._streams: OrderedDict[str, _Held] = OrderedDict()
+        self._streams: OrderedDict[str, _Held] = OrderedDict()  # in the order they started
+        self._finished: OrderedDict[str, float] = OrderedDict()  # stream -> when it finished, in that order
         self._max_events = max_events
         self._max_bytes = max_bytes
         self._max_streams = max_streams
@@ -102,8 +103,8 @@ class MemoryReplayBuffer:
 
     async def finish(self, stream_id: str) -> None:
         held = self._streams.get(stream_id)
-        if held is not None:
-            held.finished_at = time.monotonic()
+        if held is not None and held.finished_at is None:
+            held.finished_at = self._finished[stream_id] = time.monotonic()
 
     async def read(self, stream_id: str, after_seq: int) -> Replay | None:
         self._expire()
@@ -117,24 +118,20 @@ class MemoryReplayBuffer:
         return None  # in process, a stream's writer cannot die without the buffer
 
     def _evict(self) -> None:
-        """Beyond `max_streams`: the oldest finished streams first, then the oldest running."""
-        excess = len(self._streams) - self._max_streams
-        if excess <= 0:
-            return
-        finished = [sid for sid, held in self._streams.items() if held.finished_at is not None]
-        for sid in finished[:excess]:
-            del self._streams[sid]
+        """Beyond `max_streams`: the oldest finished streams first, then the oldest running.
+        (Both orders are kept, so a new stream costs O(1), not a scan of every stream.)"""
         while len(self._streams) > self._max_streams:
-            self._streams.popitem(last=False)
+            if self._finished:
+                sid, _ = self._finished.popitem(last=False)
+                del self._streams[sid]
+            else:
+                self._streams.popitem(last=False)
 
     def _expire(self) -> None:
-        if not self._streams:
-            return
         cutoff = time.monotonic() - self._ttl_s
-        expired = [
-            sid
-            for sid, held in self._streams.items()
-            if held.finished_at is not None and held.finished_at < cutoff
-        ]
-        for sid in expired:
+        while self._finished:
+            sid, finished_at = next(iter(self._finished.items()))
+            if finished_at >= cutoff:
+                return
+            del self._finished[sid]
             del self._streams[sid]

@@ -71,6 +71,7 @@ class LiveResponse:
         self.runs.connections.add(self)
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+            self.headers = []  # sent: not kept for the life of the stream
             while True:
                 frames = run.take(reader)
                 if frames:
@@ -142,6 +143,7 @@ class ReplayResponse:
     async def _serve(self, send: Send) -> None:
         stream_id = self.point.stream_id
         await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+        self.headers = []
         now = time.monotonic()
         deadline = now + self.timeout_s
         last_sent = now

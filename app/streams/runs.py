@@ -35,7 +35,7 @@ from typing import Any
 from app.streams import events as ev
 from app.streams import wire
 from app.streams.engine import Producer, StreamContext, run_stream
-from app.streams.events import Code, Event
+from app.streams.events import EVENT_TYPES, Code, Event
 from app.streams.metrics import StreamMetrics
 from app.streams.replay import ReplayBuffer
 from app.streams.resume import Binding, event_id
@@ -44,6 +44,7 @@ from app.streams.signals import FOLLOW_RENEW_S, STOP_POLL_S, LocalSignals, Strea
 log = logging.getLogger("storestream.streams")
 
 _BACKLOG = 256  # frames a reader may lag behind before the producer waits for it
+_TYPE_INDEX = {kind: i for i, kind in enumerate(EVENT_TYPES)}
 
 # Why a run was cancelled -> how its stream ends.
 _ENDINGS: dict[str, tuple[str, str, bool]] = {
@@ -112,7 +113,7 @@ class Run:
         self.size = 0
         self.ended = False  # its last frame (`close`) is written
         self.outcome = ""
-        self.counts: dict[str, int] = {}  # events sent, by type
+        self.counts = [0] * len(EVENT_TYPES)  # events sent, by type (EVENT_TYPES order)
         self.error_codes: tuple[str, ...] = ()
         self.reader: Reader | None = None
         self.detached_at: float | None = None
@@ -137,9 +138,10 @@ class Run:
     async def _main(self) -> None:
         await self.replay.open(self.stream_id, self.binding)
         try:
+            context, self.connected_context = self.connected_context, None  # sent once: not kept
             self.outcome = await run_stream(
                 self.producer, self.ctx, self._emit, timeout_s=self.timeout_s,
-                chunk_size=self.chunk_size, connected_context=self.connected_context,
+                chunk_size=self.chunk_size, connected_context=context,
             )
         except asyncio.CancelledError:
             reason = self._reason or "interrupted"
@@ -165,7 +167,7 @@ class Run:
             self.seq += 1
             retry = self.retry_ms if event.type == "connected" else None
             frames.append((self.seq, wire.encode(event, event_id(self.token, self.seq), retry_ms=retry)))
-            self.counts[event.type] = self.counts.get(event.type, 0) + 1
+            self.counts[_TYPE_INDEX[event.type]] += 1
             if event.type == "error":
                 self.error_codes += (str(event.data.get("code", "")),)
         self.frames.extend(frames)
@@ -353,10 +355,11 @@ class Runs:
         self._runs[run.stream_id] = run
         self._releases[run.stream_id] = release
         run.on_end = self._ended
-        self.metrics.open_streams.labels(ctx.stream).inc()
-        log.info("%s start client=%s", ctx.tag, ctx.client,
-                 extra={"event": "stream_start", "stream": ctx.stream, "stream_id": ctx.stream_id,
-                        "route": run.path, "client": ctx.client})
+        self.metrics.child(self.metrics.open_streams, ctx.stream).inc()
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s start client=%s", ctx.tag, ctx.client,
+                     extra={"event": "stream_start", "stream": ctx.stream, "stream_id": ctx.stream_id,
+                            "route": run.path, "client": ctx.client})
         run.start()
         if self.closing:
             run.cancel("shutdown")
@@ -371,15 +374,18 @@ class Runs:
             release()
         ctx, metrics = run.ctx, self.metrics
         sent = 0
-        for kind, n in run.counts.items():
-            metrics.events.labels(ctx.stream, kind).inc(n)
-            sent += n
+        for kind, n in zip(EVENT_TYPES, run.counts):
+            if n:
+                metrics.child(metrics.events, ctx.stream, kind).inc(n)
+                sent += n
         for code in run.error_codes:
-            metrics.errors.labels(ctx.stream, code).inc()
-        metrics.open_streams.labels(ctx.stream).dec()
+            metrics.child(metrics.errors, ctx.stream, code).inc()
+        metrics.child(metrics.open_streams, ctx.stream).dec()
         duration = time.perf_counter() - ctx.started
         outcome = run.outcome or "cancelled"
-        metrics.duration.labels(ctx.stream, outcome).observe(duration)
+        metrics.child(metrics.duration, ctx.stream, outcome).observe(duration)
+        if not log.isEnabledFor(logging.INFO):
+            return
         log.info(
             "%s end outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, sent, duration * 1000,
             extra={"event": "stream_end", "transport": "sse", "stream": ctx.stream,

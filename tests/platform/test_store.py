@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -71,3 +72,36 @@ async def test_context_files_and_chunks(store: Store) -> None:
     assert await store.chunks.delete_of_file(file_id) == 3
     assert await store.context_files.delete(file_id) is True
     assert await store.context_files.list() == []
+
+
+async def test_stale_answers_end_but_not_the_ones_still_streaming(store: Store) -> None:
+    conversations = store.conversations
+    conversations.instance_id = "me"
+    conversation_id = await conversations.start()
+    live = "a" * 32
+    await conversations.start_answer(conversation_id, live)  # streaming here, now
+    mine_gone = await conversations.add_message(conversation_id, "assistant", "", status="streaming",
+                                                instance="me", expires_at=time.time() + 600)
+    others = await conversations.add_message(conversation_id, "assistant", "", status="streaming",
+                                             instance="other", expires_at=time.time() + 600)
+
+    async def statuses() -> dict[str, str]:
+        return {m["_id"]: m["status"] for m in await conversations.messages_of(conversation_id)}
+
+    assert await conversations.end_stale_answers() == 1  # shared database: only my own gone one
+    assert await statuses() == {live: "streaming", mine_gone: "interrupted", others: "streaming"}
+    assert await conversations.end_stale_answers(alone=True) == 1  # nobody else writes here
+    assert await statuses() == {live: "streaming", mine_gone: "interrupted", others: "interrupted"}
+    conversations.answer_ended(live)
+    assert await conversations.end_stale_answers(alone=True) == 1
+
+
+async def test_deferred_answer_ends_land_only_on_streaming_records(store: Store) -> None:
+    conversation_id = await store.conversations.start()
+    await store.conversations.start_answer(conversation_id, "b" * 32)
+    done = await store.conversations.add_message(conversation_id, "assistant", "all", status="complete")
+    store.defer_answer_end("b" * 32, content="half", status="interrupted")
+    store.defer_answer_end(done, content="", status="interrupted")
+    assert await store.flush_deferred() == 2 and store.deferred == {}
+    messages = {m["_id"]: (m["status"], m["content"]) for m in await store.conversations.messages_of(conversation_id)}
+    assert messages == {"b" * 32: ("interrupted", "half"), done: ("complete", "all")}
