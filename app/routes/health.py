@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.redis_link import Unavailable, is_redis
+from app.threads import blas_threads
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -32,7 +33,8 @@ async def healthz(request: Request) -> JSONResponse:
     indexes = {"ready": bool(store and store.indexes_ready)}
     if not indexes["ready"]:
         indexes["reason"] = platform.db_error or "not created yet"
-    models: dict = {"ready": True, "loaded": sorted(platform.models.values())}
+    models: dict = {"ready": True, "loaded": sorted(platform.models.values()),
+                    "threads": {"torch": platform.settings.torch_threads, "blas": blas_threads()}}
     embedder = platform.embedder
     if embedder is not None and not embedder.ready:
         models["ready"] = False
