@@ -222,7 +222,7 @@ class Settings:
     # How far speech may lag its text: a sentence not started within this long of its text
     # is not spoken, nor the rest of that answer (one non-fatal error{TTS_UNAVAILABLE,
     # reason: busy}). 10 s keeps a stream's end well inside STREAMING_TIMEOUT (30 s) under
-    # any load; 5 s gave half the audio at 200 streams (README, "Speech under load").
+    # any load; 5 s gave a quarter of the audio at 200 streams (README, "Speech under load").
     tts_queue_wait_s: float = 10.0
 
     mongodb_url: str = ""  # empty: start the embedded nx-27017 server
