@@ -37,7 +37,7 @@ from app.streams import wire
 from app.streams.engine import Producer, StreamContext, run_stream
 from app.streams.events import EVENT_TYPES, Code, Event
 from app.streams.metrics import StreamMetrics
-from app.streams.replay import ReplayBuffer
+from app.streams.replay import ReplayBuffer, trim
 from app.streams.resume import Binding, event_id
 from app.streams.signals import FOLLOW_RENEW_S, STOP_POLL_S, LocalSignals, StreamSignals
 
@@ -179,15 +179,10 @@ class Run:
     def _trim(self) -> None:
         """Within the replay bounds, but never past what the reader has not sent yet."""
         keep_after = self.reader.after if self.reader is not None else self.seq
-        drop = 0
-        while drop < len(self.frames) and self.frames[drop][0] <= keep_after and (
-            len(self.frames) - drop > self.max_events or self.size > self.max_bytes
-        ):
-            self.size -= len(self.frames[drop][1])
-            drop += 1
-        if drop:
-            self.first_seq = self.frames[drop - 1][0] + 1
-            del self.frames[:drop]
+        self.size, first = trim(self.frames, self.size, max_events=self.max_events, max_bytes=self.max_bytes,
+                                keep_after=keep_after)
+        if first is not None:
+            self.first_seq = first
 
     def _finish(self) -> None:
         if self.ended:
