@@ -118,6 +118,8 @@ class Platform:
         is gone, the supervisor says so itself, naming how it ended, within CHILD_POLL_S."""
         if self.embedded is not None and not self.embedded.alive():
             return
+        if self.db.down and self.db.reason.startswith("the embedded server"):
+            return  # the supervisor's account (died, being restarted) says more than a failed ping
         self.db.failed(reason)
 
     def require_store(self) -> Store:

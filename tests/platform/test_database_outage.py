@@ -396,16 +396,22 @@ async def test_a_taken_port_moves_every_holder_of_the_store_to_the_new_server(
         async with httpx.AsyncClient(timeout=10) as client:
             ids = await _seed(client, app.url)
             pid, port = _db_pid(data_dir)
-            os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + 1.0
-            while True:  # the kernel frees the port as the process dies
-                try:
-                    squatter.bind(("127.0.0.1", port))
-                    squatter.listen()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "could not take the port"
-                    time.sleep(0.002)
+            assert app.process is not None
+            # The app is frozen meanwhile, so its supervisor cannot take the port back first.
+            os.kill(app.process.pid, signal.SIGSTOP)
+            try:
+                os.kill(pid, signal.SIGKILL)
+                deadline = time.monotonic() + 5.0
+                while True:  # the kernel frees the port as the process dies
+                    try:
+                        squatter.bind(("127.0.0.1", port))
+                        squatter.listen()
+                        break
+                    except OSError:
+                        assert time.monotonic() < deadline, "could not take the port"
+                        time.sleep(0.002)
+            finally:
+                os.kill(app.process.pid, signal.SIGCONT)
             await _until_200(client, f"{app.url}/api/chat/conversations/{ids['conversation']}", app)
             new_pid, new_port = _db_pid(data_dir)
             assert new_pid != pid and new_port != port
