@@ -164,9 +164,12 @@ class Run:
     async def _record(self, events: list[Event]) -> None:
         frames = []
         for event in events:
-            self.seq += 1
+            # The seq advances only with its frame: `take` relies on every seq up to
+            # `self.seq` being in `self.frames` (a gap would leave a reader waiting forever).
+            seq = self.seq + 1
             retry = self.retry_ms if event.type == "connected" else None
-            frames.append((self.seq, wire.encode(event, event_id(self.token, self.seq), retry_ms=retry)))
+            frames.append((seq, wire.encode(event, event_id(self.token, seq), retry_ms=retry)))
+            self.seq = seq
             self.counts[_TYPE_INDEX[event.type]] += 1
             if event.type == "error":
                 self.error_codes += (str(event.data.get("code", "")),)

@@ -148,6 +148,19 @@ async def test_speaking_streams_cut_short_leave_no_process_and_a_quiet_log(serve
     async with asyncio.timeout(90), httpx.AsyncClient(timeout=30) as client:
         for start in range(0, 60, 12):
             await asyncio.gather(*(cut(client, i) for i in range(start, start + 12)))
+    # The clients are gone; the server may still be ending their runs (a few ms each): wait
+    # for that first, or a synthesis started meanwhile would count as left over.
+    async with httpx.AsyncClient(timeout=10) as client:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            metrics = (await client.get(f"{server.url}/metrics")).text
+            open_now = [line for line in metrics.splitlines()
+                        if line.startswith('storestream_open_streams{stream="chat"}')]
+            if open_now and float(open_now[0].split()[-1]) == 0:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"chat streams still open: {open_now}")
     count = EspeakCount(server.process.pid)
     deadline = time.monotonic() + 5
     while count.now() and time.monotonic() < deadline:
