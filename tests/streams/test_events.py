@@ -102,3 +102,9 @@ def test_error_carries_both_message_fields_and_utc_timestamp() -> None:
 
 def test_progress_rounds_percent() -> None:
     assert ev.progress("x", "y", percent=33.333).data["percent"] == 33.3
+
+
+def test_the_payload_tables_of_docs_events_md_are_the_models() -> None:
+    from app.contracts import docs
+
+    assert docs.main(["--check"]) == 0, "run: .venv/bin/python -m app.contracts.docs"
