@@ -21,6 +21,7 @@ from starlette.types import Scope
 
 from app.contracts.fields import QueryContract
 from app.contracts.openapi import ApiRoute, Operation, Reply
+from app.contracts.reading import read_query
 from app.errors import ErrorBody
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -96,7 +97,7 @@ def chat_endpoint(request: Request) -> str:
 async def index(request: Request) -> HTMLResponse:
     """The demo storefront. `/?q=lehenga` opens with that search running: the query goes
     into the search element's `query` attribute, HTML-escaped (it is the shopper's text)."""
-    query = request.query_params.get("q", "")[:512]
+    query = (read_query(request, StorefrontQuery).q or "")[:512]
     body = (
         _page("index.html")
         .replace("{{query}}", html.escape(query, quote=True))
