@@ -271,3 +271,29 @@ def test_persian_and_emoji_file_names_keep_their_joiners(server: AppServer) -> N
         response = call(server, "POST", "/api/context/upload-file", files=files, headers=ADMIN)
         assert response.status_code == 200, response.text
         assert response.json()["file_name"] == name
+
+
+# -- surrogates that are not JSON: query strings and multipart ---------------------------------
+
+
+def test_a_surrogate_in_a_query_string_is_no_500(server: AppServer) -> None:
+    # UTF-8 of U+D800 is invalid UTF-8: percent-decoding makes it U+FFFD, never a lone surrogate.
+    for path in ("/api/products/search?q=red%ED%A0%80kurta", "/api/chat/stream?message=hi%ED%A0%80"):
+        response = call(server, "GET", path)
+        assert response.status_code == 200, response.text
+
+
+def test_a_surrogate_in_multipart_fields_and_names_is_refused(server: AppServer) -> None:
+    boundary = "b0undary"
+
+    def body(name: bytes, title: bytes) -> bytes:
+        return (f"--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n".encode() + title
+                + f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"".encode() + name
+                + b"\"\r\nContent-Type: text/plain\r\n\r\nReturns within 30 days.\r\n" + f"--{boundary}--\r\n".encode())
+    headers = {**ADMIN, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    response = call(server, "POST", "/api/context/upload-file", content=body(b"a.txt", b"bad \xed\xa0\x80"),
+                    headers=headers)
+    refused(response, 400, "title", "BAD_MULTIPART")
+    response = call(server, "POST", "/api/context/upload-file", content=body(b"a\xed\xa0\x80.txt", b"ok"),
+                    headers=headers)
+    refused(response, 400, "file", "BAD_FILE_NAME")
