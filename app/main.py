@@ -11,11 +11,14 @@ from collections.abc import AsyncIterator, Sequence
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from app.cors import PublicCORS
 from app import logs
 from app.errors import EXCEPTION_HANDLERS
 from app.platform import Platform
+from app.streams.asgi import StreamRoutes
+from app.streams.endpoint import StreamRoute
 from app.shutdown import AnswerWhenCancelled
 from app.routes import api_docs, catalog, chat, health, metrics, search
 from app.routes import context, streams, troika
@@ -30,6 +33,21 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def configure_logging(level: str, fmt: str = "text") -> None:
     """Text (default) or one JSON object per line (`LOG_FORMAT=json`): app/logs.py."""
     logs.configure(level, fmt)
+
+
+class StorestreamApp(Starlette):
+    """Starlette, with the stream routes answered before its middleware stack
+    (app/streams/asgi.py: an open stream then holds none of the stack's frames)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        platform: Platform = self.state.platform
+        return StreamRoutes(
+            super().build_middleware_stack(),
+            [route for route in self.routes if isinstance(route, StreamRoute)],
+            exception_handlers=self.exception_handlers,
+            closing=lambda: platform.runs.closing,
+            cors_origins=platform.settings.cors_allowed_origins,
+        )
 
 
 def create_app(
@@ -67,7 +85,7 @@ def create_app(
     middleware = [Middleware(AnswerWhenCancelled, closing=lambda: platform.runs.closing)]
     if settings.cors_allowed_origins:
         middleware.append(Middleware(PublicCORS, origins=settings.cors_allowed_origins))
-    app = Starlette(
+    app = StorestreamApp(
         routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS, middleware=middleware
     )
     app.state.platform = platform

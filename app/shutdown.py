@@ -46,17 +46,22 @@ class AnswerWhenCancelled:
         except asyncio.CancelledError:
             if not self.closing():
                 raise
-            try:
-                await self._answer(send, state)
-            except Exception:  # noqa: BLE001 - the client may be gone already
-                pass
+            await self.answer(send, started=state["started"], complete=state["complete"])
 
     @staticmethod
-    async def _answer(send: Any, state: dict[str, bool]) -> None:
-        if not state["started"]:
+    async def answer(send: Any, *, started: bool, complete: bool = False) -> None:
+        """503 SERVER_SHUTTING_DOWN if nothing was sent yet, else the end of the body."""
+        try:
+            await AnswerWhenCancelled._send(send, started, complete)
+        except Exception:  # noqa: BLE001 - the client may be gone already
+            pass
+
+    @staticmethod
+    async def _send(send: Any, started: bool, complete: bool) -> None:
+        if not started:
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode()),
                        (b"retry-after", b"2"), (b"connection", b"close")]
             await send({"type": "http.response.start", "status": 503, "headers": headers})
             await send({"type": "http.response.body", "body": BODY})
-        elif not state["complete"]:
+        elif not complete:
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -139,7 +139,10 @@ def ours() -> Starlette:
 
     spec = StreamEndpoint("bench", parse, produce)
     routes = stream_routes(spec, platform, stream_path=STREAM_PATH, json_path=None, methods=["GET"])
-    app = Starlette(routes=[*routes, Route("/gc", _gc)], lifespan=_lifespan())
+    # The app class the platform serves with (stream routes below the middleware stack).
+    from app.main import StorestreamApp
+
+    app = StorestreamApp(routes=[*routes, Route("/gc", _gc)], lifespan=_lifespan())
     app.state.platform = platform
     return app
 

@@ -338,6 +338,15 @@ async def m_ttfe_loaded(srv: Server, requests: int, idle: int, concurrency: int)
     return result
 
 
+async def settled_rss(srv: Server) -> int:
+    """The server's RSS once it is quiet and has collected its garbage."""
+    await srv.quiet()
+    await gc_server(srv.port)
+    await asyncio.sleep(0.3)
+    await srv.quiet()
+    return srv.rss()
+
+
 async def m_rss(name: str, count: int, concurrency: int, log_dir: Path) -> float:
     """KB of server RSS per idle open stream, on a fresh, warmed-up server."""
     srv = Server(name, log_dir).start()
@@ -351,11 +360,7 @@ async def m_rss(name: str, count: int, concurrency: int, log_dir: Path) -> float
         before = srv.rss()
         held = await open_idle(srv.port, count, concurrency)
         try:
-            await srv.quiet()
-            await gc_server(srv.port)
-            await asyncio.sleep(0.3)
-            await srv.quiet()
-            after = srv.rss()
+            after = await settled_rss(srv)
         finally:
             await close_all(held)
         return (after - before) / count / 1024
@@ -415,11 +420,7 @@ async def m_burst(name: str, clients: int, log_dir: Path) -> dict[str, float]:
         try:
             if errors:
                 raise RuntimeError(f"{name}: {len(errors)} of {clients} burst streams failed: {errors[0]!r}")
-            await srv.quiet()
-            await gc_server(srv.port)
-            await asyncio.sleep(0.3)
-            await srv.quiet()
-            after = srv.rss()
+            after = await settled_rss(srv)
         finally:
             await close_all(held)
         ttfe = [r[1] for r in results if isinstance(r, tuple)]

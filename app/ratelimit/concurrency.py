@@ -160,13 +160,20 @@ class RedisStreamSlots:
         return len(self._held.get(client, ())) + self.local.open(client)
 
 
-def once(fn: Callable[[], None]) -> Callable[[], None]:
-    done = False
+class _Once:
+    """Calls `fn` the first time it is called; never again. (A slotted object rather than a
+    closure: every open stream holds one.)"""
 
-    def call() -> None:
-        nonlocal done
-        if not done:
-            done = True
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.fn: Callable[[], None] | None = fn
+
+    def __call__(self) -> None:
+        fn, self.fn = self.fn, None
+        if fn is not None:
             fn()
 
-    return call
+
+def once(fn: Callable[[], None]) -> Callable[[], None]:
+    return _Once(fn)

@@ -21,6 +21,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from limits import parse as parse_limit
 from limits.aio.storage import RedisStorage as AsyncRedisStorage
@@ -152,7 +153,7 @@ class StreamLimiter:
             return await slots.acquire(client)
         if not slots.acquire(client):
             return None
-        return once(lambda: slots.release(client))
+        return once(partial(slots.release, client))
 
     def unavailable(self) -> JSONResponse:
         self.metrics.rate_limited.labels("unavailable").inc()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -160,7 +161,7 @@ async def _open(spec: StreamEndpoint[Any], platform: Platform, request: Request)
     token = new_token()
     ctx = StreamContext(stream=spec.name, stream_id=stream_id_of(token), client=client, platform=platform)
     run = Run(
-        lambda c: spec.produce(params, c),
+        partial(spec.produce, params),
         ctx,
         token=token,
         binding=Binding(spec.name, client),
@@ -173,7 +174,7 @@ async def _open(spec: StreamEndpoint[Any], platform: Platform, request: Request)
         max_events=settings.stream_replay_events,
         max_bytes=settings.stream_replay_bytes,
         connected_context=spec.context(params) if spec.context else None,
-        path=request.url.path,
+        path=request.scope["path"],
     )
     platform.runs.start(run, release)
     return LiveResponse(run, run.attach(0), runs=platform.runs, ping_s=settings.streaming_ping_s)
@@ -265,6 +266,12 @@ def json_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Re
     return endpoint
 
 
+class StreamRoute(ApiRoute):
+    """The SSE route of a `StreamEndpoint`: served below Starlette's middleware stack
+    (app/streams/asgi.py), since it holds its request open for as long as the stream runs;
+    documented like any `ApiRoute`."""
+
+
 def stream_routes(
     spec: StreamEndpoint[Any],
     platform: Platform,
@@ -276,8 +283,8 @@ def stream_routes(
     """The SSE route and (optionally) its JSON twin, both drawing on the shared budget."""
     platform.stream_endpoints[spec.name] = spec  # the stop route authorizes by the stream's route
     stream = _when_enabled(platform.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec), deferred=_is_resume))
-    routes: list[Route] = [ApiRoute(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream",
-                                    operation=describe(spec, streaming=True))]
+    routes: list[Route] = [StreamRoute(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream",
+                                       operation=describe(spec, streaming=True))]
     if json_path is not None:
         twin = platform.limiter.guard(f"{spec.name}_json", json_endpoint(spec))
         routes.append(ApiRoute(json_path, twin, methods=list(methods), name=f"{spec.name}_json",

@@ -37,7 +37,6 @@ class StreamContext:
     client: str
     platform: Any = None  # app.platform.Platform: the store, models, settings
     started: float = field(default_factory=time.perf_counter)
-    state: dict[str, Any] = field(default_factory=dict)  # producer scratch space
 
     @property
     def tag(self) -> str:

@@ -53,6 +53,25 @@ class ReplayBuffer(Protocol):
         ...
 
 
+def trim(
+    frames: list[tuple[int, bytes]], size: int, *, max_events: int, max_bytes: int, keep_after: int | None = None
+) -> tuple[int, int | None]:
+    """Drop the oldest of `frames` (holding `size` bytes) beyond `max_events` and `max_bytes`,
+    but none after seq `keep_after`. Returns the bytes left and the first seq now held
+    (None when nothing was dropped)."""
+    drop = 0
+    while drop < len(frames) and (keep_after is None or frames[drop][0] <= keep_after) and (
+        len(frames) - drop > max_events or size > max_bytes
+    ):
+        size -= len(frames[drop][1])
+        drop += 1
+    if not drop:
+        return size, None
+    first = frames[drop - 1][0] + 1
+    del frames[:drop]
+    return size, first
+
+
 @dataclass(slots=True)
 class _Held:
     frames: list[tuple[int, bytes]] = field(default_factory=list)  # a list: 0.7 KB less than a deque
@@ -90,16 +109,10 @@ class MemoryReplayBuffer:
             held = self._streams[stream_id] = _Held(first_seq=frames[0][0] if frames else 0)
             self._evict()
         held.frames.extend(frames)
-        held.size += sum(len(data) for _, data in frames)
-        drop = 0
-        while drop < len(held.frames) and (
-            len(held.frames) - drop > self._max_events or held.size > self._max_bytes
-        ):
-            held.size -= len(held.frames[drop][1])
-            drop += 1
-        if drop:
-            held.first_seq = held.frames[drop - 1][0] + 1
-            del held.frames[:drop]
+        held.size, first = trim(held.frames, held.size + sum(len(data) for _, data in frames),
+                                max_events=self._max_events, max_bytes=self._max_bytes)
+        if first is not None:
+            held.first_seq = first
 
     async def finish(self, stream_id: str) -> None:
         held = self._streams.get(stream_id)

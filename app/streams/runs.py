@@ -35,15 +35,16 @@ from typing import Any
 from app.streams import events as ev
 from app.streams import wire
 from app.streams.engine import Producer, StreamContext, run_stream
-from app.streams.events import Code, Event
+from app.streams.events import EVENT_TYPES, Code, Event
 from app.streams.metrics import StreamMetrics
-from app.streams.replay import ReplayBuffer
+from app.streams.replay import ReplayBuffer, trim
 from app.streams.resume import Binding, event_id
 from app.streams.signals import FOLLOW_RENEW_S, STOP_POLL_S, LocalSignals, StreamSignals
 
 log = logging.getLogger("storestream.streams")
 
 _BACKLOG = 256  # frames a reader may lag behind before the producer waits for it
+_TYPE_INDEX = {kind: i for i, kind in enumerate(EVENT_TYPES)}
 
 # Why a run was cancelled -> how its stream ends.
 _ENDINGS: dict[str, tuple[str, str, bool]] = {
@@ -112,7 +113,7 @@ class Run:
         self.size = 0
         self.ended = False  # its last frame (`close`) is written
         self.outcome = ""
-        self.counts: dict[str, int] = {}  # events sent, by type
+        self.counts = [0] * len(EVENT_TYPES)  # events sent, by type (EVENT_TYPES order)
         self.error_codes: tuple[str, ...] = ()
         self.reader: Reader | None = None
         self.detached_at: float | None = None
@@ -137,9 +138,10 @@ class Run:
     async def _main(self) -> None:
         await self.replay.open(self.stream_id, self.binding)
         try:
+            context, self.connected_context = self.connected_context, None  # sent once: not kept
             self.outcome = await run_stream(
                 self.producer, self.ctx, self._emit, timeout_s=self.timeout_s,
-                chunk_size=self.chunk_size, connected_context=self.connected_context,
+                chunk_size=self.chunk_size, connected_context=context,
             )
         except asyncio.CancelledError:
             reason = self._reason or "interrupted"
@@ -165,7 +167,7 @@ class Run:
             self.seq += 1
             retry = self.retry_ms if event.type == "connected" else None
             frames.append((self.seq, wire.encode(event, event_id(self.token, self.seq), retry_ms=retry)))
-            self.counts[event.type] = self.counts.get(event.type, 0) + 1
+            self.counts[_TYPE_INDEX[event.type]] += 1
             if event.type == "error":
                 self.error_codes += (str(event.data.get("code", "")),)
         self.frames.extend(frames)
@@ -177,15 +179,10 @@ class Run:
     def _trim(self) -> None:
         """Within the replay bounds, but never past what the reader has not sent yet."""
         keep_after = self.reader.after if self.reader is not None else self.seq
-        drop = 0
-        while drop < len(self.frames) and self.frames[drop][0] <= keep_after and (
-            len(self.frames) - drop > self.max_events or self.size > self.max_bytes
-        ):
-            self.size -= len(self.frames[drop][1])
-            drop += 1
-        if drop:
-            self.first_seq = self.frames[drop - 1][0] + 1
-            del self.frames[:drop]
+        self.size, first = trim(self.frames, self.size, max_events=self.max_events, max_bytes=self.max_bytes,
+                                keep_after=keep_after)
+        if first is not None:
+            self.first_seq = first
 
     def _finish(self) -> None:
         if self.ended:
@@ -372,9 +369,10 @@ class Runs:
             release()
         ctx, metrics = run.ctx, self.metrics
         sent = 0
-        for kind, n in run.counts.items():
-            metrics.child(metrics.events, ctx.stream, kind).inc(n)
-            sent += n
+        for kind, n in zip(EVENT_TYPES, run.counts):
+            if n:
+                metrics.child(metrics.events, ctx.stream, kind).inc(n)
+                sent += n
         for code in run.error_codes:
             metrics.child(metrics.errors, ctx.stream, code).inc()
         metrics.child(metrics.open_streams, ctx.stream).dec()

@@ -14,7 +14,7 @@ import httpx
 
 from tests.support.llama_server import MODEL
 from tests.support.server import AppServer
-from tests.support.sse import read_stream
+from tests.support.sse import events_of, read_stream
 
 
 def _env(llama_url: str) -> dict[str, str]:
@@ -98,19 +98,13 @@ async def test_stop_mid_answer_keeps_what_was_said(app_server: Callable[..., App
     got: list[tuple[str, dict]] = []
     async with asyncio.timeout(120), httpx.AsyncClient(timeout=120) as client:
         async with client.stream("POST", url, json={"query": "Tell me about silk sarees"}) as response:
-            kind = last_id = ""
-            async for line in response.aiter_lines():
-                if line.startswith("id: "):
-                    last_id = line[4:]
-                elif line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: "):
-                    got.append((kind, json.loads(line[6:])))
-                    if sum(1 for k, _ in got if k == "text") == 2 and kind == "text":
-                        stream_id = got[0][1]["stream_id"]
-                        stopped = await client.post(f"{server.url}/api/streams/{stream_id}/stop",
-                                                    headers={"Last-Event-ID": last_id})
-                        assert stopped.json()["stopped"] is True
+            async for last_id, kind, data in events_of(response):
+                got.append((kind, data))
+                if kind == "text" and sum(1 for k, _ in got if k == "text") == 2:
+                    stream_id = got[0][1]["stream_id"]
+                    stopped = await client.post(f"{server.url}/api/streams/{stream_id}/stop",
+                                                headers={"Last-Event-ID": last_id})
+                    assert stopped.json()["stopped"] is True
     assert [k for k, _ in got][-2:] == ["error", "close"]
     assert got[-2][1]["code"] == "STREAM_STOPPED"
     said = [d["fullText"] for k, d in got if k == "text"][-1]

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 
 from tests.support.server import AppServer
-from tests.support.sse import read_stream
+from tests.support.sse import events_of, read_stream
 
 Instances = Callable[..., tuple[AppServer, AppServer]]
 
@@ -248,17 +247,6 @@ async def test_a_killed_instance_holds_its_slots_only_until_the_leases_lapse(ins
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-async def events_of(response: httpx.Response) -> AsyncIterator[tuple[str, str, dict]]:
-    event_id, kind = "", ""
-    async for line in response.aiter_lines():
-        if line.startswith("id: "):
-            event_id = line[4:]
-        elif line.startswith("event: "):
-            kind = line[7:]
-        elif line.startswith("data: "):
-            yield event_id, kind, json.loads(line[6:])
 
 
 @contextlib.asynccontextmanager

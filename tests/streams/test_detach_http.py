@@ -7,14 +7,13 @@ cancelled. Real uvicorn on loopback; the client drops the connection itself."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
 from tests.support.server import AppServer
-from tests.support.sse import read_stream
+from tests.support.sse import events_of, read_stream
 
 
 @pytest.fixture(scope="module")
@@ -34,19 +33,13 @@ async def probe(server: AppServer) -> dict:
 async def read_then_drop(url: str, events: int, headers: dict[str, str] | None = None) -> list[tuple[str, str, dict]]:
     """Read `events` events, then close the connection (the client is gone)."""
     got: list[tuple[str, str, dict]] = []
-    event_id = kind = ""
     async with asyncio.timeout(10), httpx.AsyncClient() as client:
         async with client.stream("GET", url, headers=headers or {}) as response:
             assert response.status_code == 200
-            async for line in response.aiter_lines():
-                if line.startswith("id: "):
-                    event_id = line[4:]
-                elif line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: "):
-                    got.append((event_id, kind, json.loads(line[6:])))
-                    if len(got) >= events:
-                        break
+            async for event in events_of(response):
+                got.append(event)
+                if len(got) >= events:
+                    break
     return got
 
 
@@ -116,19 +109,13 @@ async def test_stop_ends_the_stream_at_once_for_its_reader(server: AppServer) ->
     got: list[tuple[str, str, dict]] = []
     async with asyncio.timeout(10), httpx.AsyncClient(timeout=10) as client:
         async with client.stream("GET", url) as response:
-            event_id = kind = ""
             stopped = None
-            async for line in response.aiter_lines():
-                if line.startswith("id: "):
-                    event_id = line[4:]
-                elif line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: "):
-                    got.append((event_id, kind, json.loads(line[6:])))
-                    if len(got) == 3:
-                        stream_id = got[0][2]["stream_id"]
-                        stopped = await client.post(f"{server.url}/api/streams/{stream_id}/stop",
-                                                    headers={"Last-Event-ID": event_id})
+            async for event in events_of(response):
+                got.append(event)
+                if len(got) == 3:
+                    stream_id = got[0][2]["stream_id"]
+                    stopped = await client.post(f"{server.url}/api/streams/{stream_id}/stop",
+                                                headers={"Last-Event-ID": event[0]})
     assert stopped is not None and stopped.status_code == 200
     assert stopped.json() == {"stream_id": got[0][2]["stream_id"], "stopped": True}
     assert [k for _, k, _ in got][-2:] == ["error", "close"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,3 +46,16 @@ async def read_stream(
                 else:
                     await response.aread()
                 return Received(response.status_code, response.headers, events)
+
+
+async def events_of(response: httpx.Response) -> AsyncIterator[tuple[str, str, dict[str, Any]]]:
+    """(id, event, data) for each event of a streaming response, as the lines arrive (the
+    caller's own timeout bounds it): for tests that act in the middle of a stream."""
+    event_id, kind = "", ""
+    async for line in response.aiter_lines():
+        if line.startswith("id: "):
+            event_id = line[4:]
+        elif line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: "):
+            yield event_id, kind, json.loads(line[6:])

@@ -61,6 +61,11 @@ async def parse_none(request: Request) -> dict[str, Any]:
     return dict(request.query_params)
 
 
+async def parse_crash(request: Request) -> dict[str, Any]:
+    """A bug in validation (not a BadRequest): must be a JSON 500 without internals."""
+    raise RuntimeError("secret parser detail /etc/shadow")
+
+
 async def slow(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
     """One progress event per `every` seconds for a minute, unless cancelled."""
     PROBE["runs"]["slow"] += 1
@@ -143,6 +148,7 @@ ENDPOINTS = [
     ),
     (StreamEndpoint("slow", parse_none, slow), "/t/slow", ["GET"]),
     (StreamEndpoint("boom", parse_none, boom), "/t/boom", ["GET"]),
+    (StreamEndpoint("crash", parse_crash, boom), "/t/crash", ["GET"]),
     # Detachable, like the chat: it runs on after its client leaves (STREAM_DETACH_S).
     (StreamEndpoint("tale", parse_none, tale, detach=True), "/t/tale", ["GET"]),
     # The same behind the admin token, like the context upload.
