@@ -70,6 +70,9 @@ def catalog_import(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     async def work(store) -> int:
+        from app.threads import cap_blas
+
+        cap_blas(settings.blas_threads)
         embedder = None
         if settings.search_embeddings and not args.no_embeddings:
             embedder = Embedder(threads=settings.torch_threads, model_path=settings.embedding_model_path)

@@ -20,6 +20,7 @@ from app.platform import Platform
 from app.streams.asgi import StreamRoutes
 from app.streams.endpoint import StreamRoute
 from app.shutdown import AnswerWhenCancelled
+from app.threads import cap_blas
 from app.routes import api_docs, catalog, chat, health, metrics, search
 from app.routes import context, streams, troika
 from app.routes import web
@@ -59,6 +60,7 @@ def create_app(
     producers of their own behind the real engine and limiter)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    cap_blas(settings.blas_threads)
     platform = Platform(settings)
 
     @contextlib.asynccontextmanager

@@ -28,6 +28,7 @@ from app.llm.grounded import GroundedProvider
 from app.search.service import SearchService
 from app.tts.auto import build_engine
 from app.tts.engine import TTSEngine
+from app.tts.slots import SpeechSlots
 from app.store.embedded import EmbeddedMongo
 from app.store.mongo import Store
 from app.store.state import PROBE_S, DatabaseState
@@ -90,6 +91,7 @@ class Platform:
         self.intents = IntentClassifier(embedder=self.embedder)
         self.llm: LanguageModel = _language_model(settings)
         self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)
+        self.speech_slots = SpeechSlots(settings.tts_max_concurrent, settings.tts_queue_wait_s)
         self._watch_task: asyncio.Task[None] | None = None
         self._search_task: asyncio.Task[None] | None = None
         self.sigterm_at: float | None = None  # time.monotonic() of SIGTERM: the grace runs from it

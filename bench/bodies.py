@@ -2,8 +2,8 @@
 200 MB POSTs reach `/api/chat/query`, one alone and then three at once (two chunked, one
 with `Content-Length`), each sent as fast as the server takes it.
 
-    .venv/bin/python bench/bodies.py                 # this checkout
-    .venv/bin/python bench/bodies.py --root ../main  # another checkout, same measurement
+    .venv/bin/python bench/bodies.py                                  # this checkout
+    .venv/bin/python bench/bodies.py --root ../old --label before     # another checkout
 
 The app runs as operators run it (`python -m app serve`, embedded database, no model, no demo
 catalog) from `--root`; the client is raw sockets in threads of this process.
@@ -93,6 +93,7 @@ def measure(pid: int, port: int, kinds: list[bool]) -> dict[str, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(ROOT), help="the checkout to run the app from")
+    parser.add_argument("--label", default="", help="name of this run in bench/results/bodies.json")
     args = parser.parse_args()
     root = Path(args.root).resolve()
     commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -126,9 +127,10 @@ def main() -> int:
                 server.kill()
     result = {"commit": commit, "root": str(root), "one": one, "three": three, "machine": machine(["uvicorn", "starlette"])}
     print(json.dumps(result, indent=2))
-    out = ROOT / "bench" / "results" / f"bodies-{commit or 'unknown'}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = ROOT / "bench" / "results" / "bodies.json"
+    runs = json.loads(out.read_text()) if out.exists() else {}
+    runs[args.label or commit or "latest"] = result
+    out.write_text(json.dumps(runs, indent=2) + "\n")
     return 0
 
 

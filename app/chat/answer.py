@@ -135,7 +135,8 @@ async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterat
     answer = await StoredAnswer.start(store, request.conversation_id, model=model_used)
     async with answer.kept(ctx.tag):
         pieces = model.stream([*history, Message("user", request.query)], grounding)
-        async with aclosing(spoken(answer, pieces, platform.tts, request.language, speak=request.enable_tts)) as out:
+        async with aclosing(spoken(answer, pieces, platform.tts, request.language, speak=request.enable_tts,
+                                  slots=platform.speech_slots)) as out:
             async for event in out:
                 yield event
         yield ev.results("suggestions", suggestions=suggest(request.language, products, sources, other_colors))

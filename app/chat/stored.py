@@ -32,6 +32,7 @@ from app.store.repositories import new_id
 from app.streams import events as ev
 from app.streams.events import Code, Event, StreamError
 from app.tts.engine import TTSEngine
+from app.tts.slots import SpeechSlots
 from app.tts.speaker import Speaker
 
 log = logging.getLogger("storestream.chat")
@@ -83,11 +84,13 @@ class StoredAnswer:
 
 
 async def spoken(
-    answer: StoredAnswer, pieces: AsyncIterator[str], tts: TTSEngine | None, language: str, *, speak: bool
+    answer: StoredAnswer, pieces: AsyncIterator[str], tts: TTSEngine | None, language: str, *, speak: bool,
+    slots: SpeechSlots | None = None,
 ) -> AsyncIterator[Event]:
     """`text` for every piece (recorded in `answer`), and `audio` per sentence when `speak`:
-    sentence N is synthesised while the text goes on, and audio stays in order."""
-    speaker = Speaker(tts, language) if speak and tts is not None else None
+    sentence N is synthesised while the text goes on, and audio stays in order. `slots`: the
+    process-wide limit on syntheses (app/tts/slots.py)."""
+    speaker = Speaker(tts, language, slots=slots) if speak and tts is not None else None
     try:
         async for piece in pieces:
             answer.text += piece
@@ -103,7 +106,7 @@ async def spoken(
                 yield audio
     finally:
         if speaker is not None:
-            speaker.cancel()
+            await speaker.aclose()
 
 
 # Writes that must finish even when the task that started them is cancelled: held here so

@@ -13,6 +13,7 @@ from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.errors import ErrorBody
 from app.redis_link import Unavailable, is_redis
 from app.responses import JSONResponse
+from app.threads import blas_threads
 
 
 class Check(Payload):
@@ -22,7 +23,7 @@ class Check(Payload):
 
 class Health(Payload):
     status: Literal["ok", "degraded"]
-    checks: dict[str, Check] = Field(description="db, indexes, models, search, redis (when configured)")
+    checks: dict[str, Check] = Field(description="db, indexes, models, search, threads, redis (when configured)")
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -48,7 +49,8 @@ async def healthz(request: Request) -> JSONResponse:
     indexes = {"ready": bool(store and store.indexes_ready)}
     if not indexes["ready"]:
         indexes["reason"] = platform.db_error or "not created yet"
-    models: dict = {"ready": True, "loaded": sorted(platform.models.values())}
+    models: dict = {"ready": True, "loaded": sorted(platform.models.values()),
+                    "threads": {"torch": platform.settings.torch_threads, "blas": blas_threads()}}
     embedder = platform.embedder
     if embedder is not None and not embedder.ready:
         models["ready"] = False

@@ -7,4 +7,5 @@ turns a streamed answer into ordered per-sentence MP3 `audio` events.
 - `auto.py`     gTTS first, the offline engine within 1 s when Google is unreachable
 - `sentences.py` sentence boundaries in a stream of tokens
 - `speaker.py`  synthesis of sentence N while text keeps streaming, audio kept in order
+- `slots.py`    the process-wide limit on syntheses at once, oldest answer first, bounded waits
 """
