@@ -23,7 +23,7 @@ class Check(Payload):
 
 class Health(Payload):
     status: Literal["ok", "degraded"]
-    checks: dict[str, Check] = Field(description="db, indexes, models, search, threads, redis (when configured)")
+    checks: dict[str, Check] = Field(description="db, indexes, models (with thread counts), search, redis (when configured)")
 
 
 async def healthz(request: Request) -> JSONResponse:
