@@ -9,12 +9,26 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pydantic import Field
 from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+
+from app.contracts.fields import Payload
+from app.responses import JSONResponse
 
 log = logging.getLogger("storestream.http")
+
+
+class ErrorBody(Payload):
+    """Every refusal: 4xx (and 503) JSON, never a stack trace."""
+
+    status: int = Field(description="the HTTP status, again")
+    error: str = Field(description="what is wrong, in words")
+    code: str = Field(pattern=r"^[A-Z][A-Z_]*$", description="stable; clients branch on it (docs/events.md)")
+    field: str = Field(default=None, description="the parameter at fault: a dotted path (`customer.budget`, "
+                       "`products.3.price`), or `body`, `Content-Type`, `Last-Event-ID`...",
+                       json_schema_extra=lambda s: s.pop("default", None))
 
 
 class BadRequest(Exception):
@@ -28,6 +42,7 @@ class BadRequest(Exception):
         status: int = 400,
         code: str = "INVALID_PARAMETERS",
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -35,6 +50,7 @@ class BadRequest(Exception):
         self.status = status
         self.code = code
         self.headers = headers
+        self.extra = extra  # more fields for the body (the catalog's row errors)
 
 
 def error_response(
@@ -46,7 +62,7 @@ def error_response(
 
 def bad_request_response(exc: BadRequest) -> JSONResponse:
     extra = {"field": exc.field} if exc.field else {}
-    return error_response(exc.status, exc.message, exc.code, exc.headers, **extra)
+    return error_response(exc.status, exc.message, exc.code, exc.headers, **extra, **(exc.extra or {}))
 
 
 async def bad_request(request: Request, exc: Exception) -> JSONResponse:

@@ -13,41 +13,135 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from app.agent.memory import Memory
 from app.agent.tools import DESCRIPTIONS
 from app.agent.turn import Turn
+from app.contracts.fields import safe_text
+from app.contracts.openapi import json_schema
+from app.contracts.reading import path_of, phrase
 from app.search.products import Filters
 
 log = logging.getLogger("storestream.agent")
 
 MAX_CALLS = 4
-_TEXT_FILTERS = ("category", "occasion", "fabric", "brand", "gender")
-_LIST_FILTERS = ("colors", "sizes")
-_PRICES = ("min_price", "max_price")
 
-_FILTER_PROPERTIES: dict[str, Any] = {
-    **{name: {"type": "string"} for name in _TEXT_FILTERS},
-    **{name: {"type": "array", "items": {"type": "string"}} for name in _LIST_FILTERS},
-    **{name: {"type": "number", "description": "rupees"} for name in _PRICES},
+
+# -- the tools' arguments, declared: the schemas offered to the model come from these ----------
+
+
+def _trimmed(limit: int) -> Any:
+    """Text a model wrote: trimmed, then cut to `limit` characters (a model that writes a
+    long query still gets its search); empty is the same as absent."""
+
+    def clean(value: Any) -> Any:
+        return safe_text(value.strip()[:limit]) if isinstance(value, str) else value
+
+    return Annotated[str, Field(max_length=limit), BeforeValidator(clean)]
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Words = Annotated[list[_trimmed(30)], BeforeValidator(_one_or_many), Field(max_length=10)]
+Rupees = Annotated[float, Field(gt=0, lt=1e9, description="rupees")]
+
+
+class ToolArguments(BaseModel):
+    """Arguments as a model writes them: JSON types (a number written as text is read), unknown
+    fields ignored, text trimmed and cut to its length."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_are_absent(cls, value: Any) -> Any:
+        """Models often write `null` for an argument they leave out."""
+        return {k: v for k, v in value.items() if v is not None} if isinstance(value, dict) else value
+
+
+class CatalogQuery(ToolArguments):
+    """`search_catalog` and `market_snapshot`: words and filters (what the shopper asked)."""
+
+    query: _trimmed(200) = Field(default="", description="the words to search for")
+    category: _trimmed(60) = ""
+    occasion: _trimmed(60) = ""
+    fabric: _trimmed(60) = ""
+    brand: _trimmed(60) = ""
+    gender: _trimmed(60) = ""
+    colors: Words = ()
+    sizes: Words = ()
+    min_price: Rupees = None
+    max_price: Rupees = None
+
+    def filters(self) -> Filters:
+        values: dict[str, Any] = {}
+        for name in ("category", "occasion", "fabric", "gender"):
+            if text := getattr(self, name):
+                values[name] = text.lower()
+        if self.brand:
+            values["brand"] = self.brand
+        if colors := tuple(c.lower() for c in self.colors or () if c):
+            values["colors"] = colors
+        if sizes := tuple(s.upper() for s in self.sizes or () if s):
+            values["sizes"] = sizes
+        for name in ("min_price", "max_price"):
+            if (number := getattr(self, name)) is not None:
+                values[name] = int(number) if float(number).is_integer() else number
+        return Filters(**values)
+
+
+class DocumentQuery(ToolArguments):
+    """`search_documents`: what to look for in the store's uploaded documents."""
+
+    query: _trimmed(200) = Field(description="the words to search for in the store's documents")
+
+
+Skus = Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=4,
+                                                                       description="skus from products_shown")]
+
+
+class ProductPair(ToolArguments):
+    """`compare_products`: two to four products shown to the shopper."""
+
+    skus: Skus
+
+
+class StockQuestion(ToolArguments):
+    """`check_stock`: products shown, and the size asked about."""
+
+    skus: Skus
+    size: _trimmed(20) = ""
+
+
+ARGUMENTS: dict[str, type[ToolArguments]] = {
+    "search_catalog": CatalogQuery,
+    "market_snapshot": CatalogQuery,
+    "compare_products": ProductPair,
+    "check_stock": StockQuestion,
+    "search_documents": DocumentQuery,
 }
-_SKUS = {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 4}
+_REQUIRED = {"search_catalog": ["query"], "market_snapshot": ["query"]}  # asked of the model; not enforced
 
 
-def _tool(name: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "function", "function": {
-        "name": name, "description": DESCRIPTIONS[name],
-        "parameters": {"type": "object", "properties": properties, "required": required},
-    }}
+def _parameters(name: str) -> dict[str, Any]:
+    schema = json_schema(ARGUMENTS[name])
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        if prop.get("default") in ("", [], ()):
+            del prop["default"]
+    if name in _REQUIRED:
+        schema["required"] = _REQUIRED[name]
+    return schema
 
 
 SCHEMAS: list[dict[str, Any]] = [
-    _tool("search_catalog", {"query": {"type": "string"}, **_FILTER_PROPERTIES}, ["query"]),
-    _tool("market_snapshot", {"query": {"type": "string"}, **_FILTER_PROPERTIES}, ["query"]),
-    _tool("compare_products", {"skus": _SKUS}, ["skus"]),
-    _tool("check_stock", {"skus": _SKUS, "size": {"type": "string"}}, ["skus"]),
-    _tool("search_documents", {"query": {"type": "string"}}, ["query"]),
+    {"type": "function", "function": {"name": name, "description": DESCRIPTIONS[name], "parameters": _parameters(name)}}
+    for name in ARGUMENTS
 ]
 
 
@@ -68,48 +162,37 @@ class Call:
         return {"skus": list(self.skus), **({"size": self.size} if self.size else {})}
 
 
-def _text(value: Any, limit: int = 200) -> str | None:
-    return value.strip()[:limit] if isinstance(value, str) and value.strip() else None
-
-
-def _filters(arguments: dict[str, Any]) -> Filters:
-    values: dict[str, Any] = {}
-    for name in _TEXT_FILTERS:
-        if text := _text(arguments.get(name), 60):
-            values[name] = text.lower() if name != "brand" else text
-    for name in _LIST_FILTERS:
-        items = arguments.get(name)
-        items = [items] if isinstance(items, str) else items
-        if isinstance(items, list):
-            kept = tuple(t.lower() if name == "colors" else t.upper() for i in items[:10] if (t := _text(i, 30)))
-            if kept:
-                values[name] = kept
-    for name in _PRICES:
-        number = arguments.get(name)
-        if isinstance(number, (int, float)) and not isinstance(number, bool) and 0 < number < 1e9:
-            values[name] = number
-    return Filters(**values)
+def _call(name: str, arguments: ToolArguments, known_skus: set[str]) -> Call | None:
+    if isinstance(arguments, CatalogQuery):
+        filters = arguments.filters()
+        return Call(name, query=arguments.query or "", filters=filters) if arguments.query or filters.as_dict() else None
+    if isinstance(arguments, DocumentQuery):
+        return Call(name, query=arguments.query) if arguments.query else None
+    assert isinstance(arguments, (ProductPair, StockQuestion))
+    kept = tuple(dict.fromkeys(s for s in arguments.skus if s in known_skus))
+    if not kept or (name == "compare_products" and len(kept) < 2):
+        return None
+    return Call(name, skus=kept, size=getattr(arguments, "size", "") or None)
 
 
 def checked(raw: list[dict[str, Any]], known_skus: set[str]) -> list[Call]:
     """The model's calls that may run; each dropped one is logged with why."""
     calls: list[Call] = []
     for item in raw[:MAX_CALLS]:
-        name, arguments = item.get("name"), item.get("arguments") or {}
+        name = item.get("name")
+        model = ARGUMENTS.get(name) if isinstance(name, str) else None
+        why = "unknown tool"
         call: Call | None = None
-        if name in ("search_catalog", "market_snapshot", "search_documents"):
-            query = _text(arguments.get("query")) or ""
-            filters = _filters(arguments) if name != "search_documents" else Filters()
-            if query or filters.as_dict():
-                call = Call(name, query=query, filters=filters)
-        elif name in ("compare_products", "check_stock"):
-            skus = arguments.get("skus")
-            if isinstance(skus, list):
-                kept = tuple(dict.fromkeys(s for s in skus[:4] if isinstance(s, str) and s in known_skus))
-                if kept and (name == "check_stock" or len(kept) >= 2):
-                    call = Call(name, skus=kept, size=_text(arguments.get("size"), 20))
+        if model is not None:
+            try:
+                call = _call(name, model.model_validate(item.get("arguments") or {}), known_skus)
+                why = "nothing to act on (no query, no filter, or no sku that was shown)"
+            except ValidationError as exc:
+                error = exc.errors(include_url=False, include_input=False)[0]
+                why = f"{path_of(error['loc']) or 'arguments'} {phrase(error)}"
         if call is None:
-            log.info("dropped a tool call from the model: %s", json.dumps(item, ensure_ascii=False)[:300])
+            log.info("dropped a tool call from the model (%s): %s", why,
+                     json.dumps(item, ensure_ascii=False, default=str)[:300])
         else:
             calls.append(call)
     return calls

@@ -17,6 +17,7 @@ import os
 import re
 import tempfile
 import time
+import unicodedata
 import weakref
 from pathlib import Path
 from collections.abc import Callable
@@ -66,9 +67,32 @@ class SpooledUpload:
         self._finalizer()
 
 
+# Invisible characters that change how a name reads: format characters (Unicode category Cf:
+# bidi controls U+202A-202E and U+2066-2069, marks U+200E/200F, zero-width space U+200B, word
+# joiner, BOM, soft hyphen...) and the line and paragraph separators U+2028 and U+2029. With
+# U+202E "invoice\u202etxt.exe" displays as "invoiceexe.txt". Two Cf characters are part of
+# ordinary writing and are kept: ZWNJ (U+200C, Persian and Indic spelling) and ZWJ (U+200D,
+# emoji sequences and Indic conjuncts); neither reorders or hides text.
+_JOINERS = frozenset("\u200c\u200d")
+_HIDDEN_CATEGORIES = frozenset({"Cf", "Zl", "Zp"})
+
+
+def invisible_character(name: str) -> str | None:
+    """The first character of `name` that is invisible or reorders text (see above), as
+    U+XXXX, or None."""
+    for ch in name:
+        if ch.isascii() or ch in _JOINERS:
+            continue
+        if unicodedata.category(ch) in _HIDDEN_CATEGORIES:
+            return f"U+{ord(ch):04X}"
+    return None
+
+
 def check_filename(raw: bytes) -> str:
     """The client's file name, if it is a plain name: no path parts, no control characters
-    (raw or percent-escaped as browsers send them), valid UTF-8, at most 255 bytes."""
+    (raw or percent-escaped as browsers send them), no invisible or bidi format characters,
+    valid UTF-8, at most 255 bytes. Refused rather than cleaned: a name shown to admins must
+    be the one the uploader chose, and a silently changed name is a surprise too."""
     try:
         name = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -81,6 +105,9 @@ def check_filename(raw: bytes) -> str:
         raise refuse("the file name must not contain path parts (/, \\ or ..)", "BAD_FILE_NAME")
     if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name) or _ESCAPED_CONTROL.search(name):
         raise refuse("the file name must not contain control characters", "BAD_FILE_NAME")
+    if (hidden := invisible_character(name)) is not None:
+        raise refuse(f"the file name must not contain invisible or text-direction characters ({hidden})",
+                     "BAD_FILE_NAME")
     return name.strip()
 
 

@@ -1,8 +1,8 @@
 """`GET /openapi.json` and a `/docs` page that renders it (no CDN: it must work offline).
 
-Each endpoint function describes itself in an `__openapi__` attribute (path item operations);
-streaming endpoints get theirs from their `StreamEndpoint`. The event payload schemas come
-from `app/streams/schema.py`.
+The document is built by `app/contracts/openapi.py` from the routes' `Operation` declarations
+and the models they name (streaming routes get theirs from their `StreamEndpoint`); it is
+built once per app and kept.
 """
 
 from __future__ import annotations
@@ -11,51 +11,27 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from app.streams.schema import EVENT_SCHEMAS
+from app.contracts.openapi import build_openapi
+from app.errors import ErrorBody
+from app.responses import JSONResponse
+from app.streams.schema import EVENT_MODELS
 
 _DOCS_HTML = (Path(__file__).parent / "docs.html").read_text(encoding="utf-8")
 
 
-def _endpoint_doc(route: Route) -> dict[str, Any] | None:
-    endpoint = route.endpoint
-    while endpoint is not None:
-        doc = getattr(endpoint, "__openapi__", None)
-        if doc is not None:
-            return doc
-        endpoint = getattr(endpoint, "__wrapped__", None)
-    return None
-
-
-def build_openapi(routes: list[Any]) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    for route in routes:
-        if not isinstance(route, Route):
-            continue
-        doc = _endpoint_doc(route)
-        if doc:
-            paths.setdefault(route.path, {}).update(doc)
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "storestream",
-            "version": "0.1.0",
-            "description": (
-                "Streaming commerce AI over Server-Sent Events. Every stream speaks one "
-                "vocabulary of eight events (see components.schemas, `*Event`)."
-            ),
-        },
-        "paths": dict(sorted(paths.items())),
-        "components": {
-            "schemas": {f"{name.capitalize()}Event": schema for name, schema in EVENT_SCHEMAS.items()}
-        },
-    }
+def document(routes: list[Any]) -> dict[str, Any]:
+    """The OpenAPI document of these routes (every event payload included)."""
+    return build_openapi(routes, extra_models=(ErrorBody, *EVENT_MODELS.values()))
 
 
 async def openapi(request: Request) -> JSONResponse:
-    return JSONResponse(build_openapi(request.app.routes))
+    state = request.app.state
+    if getattr(state, "openapi", None) is None:
+        state.openapi = document(request.app.routes)
+    return JSONResponse(state.openapi)
 
 
 async def docs(request: Request) -> HTMLResponse:

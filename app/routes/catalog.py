@@ -3,23 +3,77 @@
     PUT    /api/catalog/products        admin; {"products": [...]} up to 1,000 per call
     DELETE /api/catalog/products/{sku}  admin
     GET    /api/catalog/stats           counts
+
+A PUT validates every row on its own (`ProductRow`, app/catalog/validate.py): the good ones
+are stored and indexed, each bad one is reported as `{index, sku?, field, message}` (`field`
+the dotted path, `products.3.price`), and nothing that was refused can fail the write after
+the good rows landed. Only a body that is not a JSON object with 1 to 1,000 `products` is
+refused as a whole; so is a body where no row is good (400, with the same row errors).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from typing import Any
 
+from pydantic import Field, SkipValidation
+from pydantic_core import from_json
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import require_admin
-from app.catalog.validate import RowError, validate_product
-from app.errors import BadRequest
+from app.catalog.validate import ProductRow, RowError, validate_product
+from app.contracts.fields import Contract, Payload, QueryContract, Text
+from app.contracts.openapi import ApiRoute, Operation, Reply
+from app.contracts.reading import read_path, require_json, validate
+from app.errors import BadRequest, ErrorBody
 from app.platform import Platform
-from app.routes import params
+from app.responses import JSONResponse
+from app.routes import body as bodies
 
 MAX_BATCH = 1000
+MAX_BYTES = 16 * 1024 * 1024
+
+
+class CatalogPut(Contract):
+    """Products to insert or replace, by `sku`. Each row is validated on its own."""
+
+    products: list[SkipValidation[ProductRow]] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class RowProblem(Payload):
+    index: int = Field(description="the row's position in `products`, from 0")
+    sku: str = Field(default=None, description="the row's sku, when it has a usable one",
+                     json_schema_extra=lambda s: s.pop("default", None))
+    field: str = Field(description="the dotted path of the field at fault: `products.3.price`, "
+                                   "`products.0.attributes.fabric`; `products.3` when the row is not an object")
+    message: str = Field(description="what is wrong, relative to the row: `price must be a number`")
+
+
+class CatalogPutResult(Payload):
+    upserted: int = Field(description="rows stored (inserted or replaced)")
+    errors: list[RowProblem] = Field(description="the rows refused, in order")
+
+
+class CatalogRefusal(ErrorBody):
+    """No row was good: the first problem names the field, `errors` lists every row's."""
+
+    upserted: int
+    errors: list[RowProblem]
+
+
+class SkuPath(QueryContract):
+    sku: Text(64, min_len=1)
+
+
+class CatalogStats(Payload):
+    products: int = Field(description="in the store")
+    indexed: int = Field(description="in the search index")
+    with_vectors: int
+    in_stock: int
+    categories: dict[str, int]
 
 
 def _platform(request: Request) -> Platform:
@@ -29,32 +83,68 @@ def _platform(request: Request) -> Platform:
     return platform
 
 
+def _json_value(body: bytes) -> Any:
+    """The body as JSON, NaN, Infinity and 1e400 included (a row holding one is refused on its
+    own, with the others stored). A lone surrogate is read by Python's parser, so that it too
+    is refused per row; nesting past 200 levels or broken JSON refuses the whole body."""
+    if not body.strip():
+        raise BadRequest("a JSON object body is required", field="body")
+    try:
+        return from_json(body, allow_inf_nan=True)
+    except ValueError as exc:
+        detail = str(exc)
+        if "recursion limit" in detail:
+            raise BadRequest("body is nested too deeply (JSON nested past 200 levels)", field="body") from None
+        if "escape" in detail or "surrogate" in detail:
+            try:
+                return json.loads(body)
+            except (ValueError, RecursionError):
+                pass
+        raise BadRequest(f"body is not valid JSON ({detail})", field="body") from None
+
+
+def _usable_sku(row: Any) -> str | None:
+    sku = row.get("sku") if isinstance(row, dict) else None
+    if isinstance(sku, str):
+        try:
+            return validate_product({"sku": sku, "title": "-"})["sku"]
+        except RowError:
+            return None
+    return None
+
+
 async def put_products(request: Request) -> JSONResponse:
     """Validate every product; store and index the good ones; report the bad by index."""
     require_admin(request)
     platform = _platform(request)
-    body = await params.json_object(request, max_bytes=16 * 1024 * 1024)
-    rows = body.get("products")
-    if not isinstance(rows, list) or not rows:
-        raise BadRequest("products must be a non-empty list", field="products")
-    if len(rows) > MAX_BATCH:
-        raise BadRequest(f"at most {MAX_BATCH} products per request", field="products")
+    require_json(request)
+    body = await bodies.reader(request, MAX_BYTES).read()
+    batch = validate(CatalogPut, _json_value(body))
     good, errors = [], []
-    for index, row in enumerate(rows):
+    for index, row in enumerate(batch.products):
         try:
             good.append(validate_product(row))
         except RowError as exc:
-            errors.append({"index": index, "error": str(exc)})
+            problem: dict[str, Any] = {"index": index}
+            if (sku := _usable_sku(row)) is not None:
+                problem["sku"] = sku
+            problem["field"] = f"products.{index}" + (f".{exc.field}" if exc.field else "")
+            problem["message"] = str(exc)
+            errors.append(problem)
+    if not good:
+        first = errors[0]
+        raise BadRequest(f"no product could be stored: {first['message']}", field=first["field"],
+                         extra={"upserted": 0, "errors": errors})
     stored = await platform.search.embed(good)
     written = await platform.store.products.upsert_many(stored)
     platform.search.index(stored)
-    return JSONResponse({"upserted": written, "errors": errors}, status_code=200 if good else 400)
+    return JSONResponse({"upserted": written, "errors": errors})
 
 
 async def delete_product(request: Request) -> Response:
     require_admin(request)
     platform = _platform(request)
-    sku = request.path_params["sku"]
+    sku = read_path(request, SkuPath).sku
     removed = await platform.store.products.delete(sku)
     platform.search.unindex(sku)
     if not removed:
@@ -76,20 +166,48 @@ async def stats(request: Request) -> JSONResponse:
     )
 
 
-put_products.__openapi__ = {  # type: ignore[attr-defined]
-    "put": {"summary": "Upsert products by sku (admin)", "responses": {"200": {"description": "counts and row errors"}}}
+_ADMIN = {
+    401: Reply("UNAUTHORIZED: no admin token", ErrorBody),
+    403: Reply("FORBIDDEN: a wrong admin token", ErrorBody),
 }
-delete_product.__openapi__ = {  # type: ignore[attr-defined]
-    "delete": {"summary": "Delete a product (admin)", "responses": {"204": {"description": "deleted"}}}
-}
-stats.__openapi__ = {  # type: ignore[attr-defined]
-    "get": {"summary": "Catalog counts", "responses": {"200": {"description": "counts"}}}
-}
+_DOWN = Reply("DB_UNAVAILABLE, ADMIN_DISABLED (no ADMIN_TOKEN on the server), SERVER_SHUTTING_DOWN", ErrorBody)
+
+PUT = Operation(
+    "Insert or replace products by sku (admin)", body=CatalogPut, admin=True, tags=("catalog",),
+    description="Each row is validated on its own: the good ones are stored and indexed at once, the bad ones "
+                "listed in `errors` (`{index, sku?, field, message}`).",
+    replies={
+        200: Reply("at least one row stored; `errors` lists the rows refused", CatalogPutResult),
+        400: Reply("the body is not a JSON object with 1 to 1,000 `products` (the field is named), or no row "
+                   "could be stored (`errors` lists why, row by row)", (CatalogRefusal, ErrorBody)),
+        **_ADMIN,
+        408: Reply("BODY_TIMEOUT: the body stopped arriving", ErrorBody),
+        413: Reply("BODY_TOO_LARGE: over 16 MB", ErrorBody),
+        415: Reply("UNSUPPORTED_MEDIA_TYPE: not JSON", ErrorBody),
+        503: _DOWN,
+    },
+    models=(ProductRow,),
+)
+DELETE = Operation(
+    "Delete a product (admin)", path=SkuPath, admin=True, tags=("catalog",), replies={
+        204: Reply("deleted"),
+        400: Reply("INVALID_PARAMETERS: the sku is longer than 64 characters", ErrorBody),
+        **_ADMIN,
+        404: Reply("NOT_FOUND: no product with that sku", ErrorBody),
+        503: _DOWN,
+    })
+STATS = Operation(
+    "Catalog counts", tags=("catalog",), replies={
+        200: Reply("counts", CatalogStats),
+        503: Reply("DB_UNAVAILABLE, SERVER_SHUTTING_DOWN", ErrorBody),
+    })
 
 
 def routes() -> list[Route]:
     return [
-        Route("/api/catalog/products", put_products, methods=["PUT"]),
-        Route("/api/catalog/products/{sku}", delete_product, methods=["DELETE"]),
-        Route("/api/catalog/stats", stats, methods=["GET"]),
+        ApiRoute("/api/catalog/products", put_products, methods=["PUT"], operation=PUT),
+        ApiRoute("/api/catalog/products/{sku}", delete_product, methods=["DELETE"], operation=DELETE),
+        ApiRoute("/api/catalog/stats", stats, methods=["GET"], operation=STATS),
     ]
+
+

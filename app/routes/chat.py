@@ -11,31 +11,51 @@ point cannot lose it, and `connected` already carries the conversation and messa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from pydantic import Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.chat.answer import ChatRequest, answer_events
-from app.errors import BadRequest
+from app.contracts.fields import Flag, OpenContract, Payload, QBool, QChoice, QueryContract, Text
+from app.contracts.openapi import ApiRoute, Operation, Reply
+from app.contracts.reading import read_path
+from app.errors import BadRequest, ErrorBody
 from app.llm.language import SUPPORTED, detect_language, direction
 from app.platform import Platform
-from app.routes import params
+from app.responses import JSONResponse
 from app.streams.endpoint import StreamEndpoint, stream_routes
 
 MAX_QUERY = 4000
+ID = Text(128, min_len=1)
 
 
-async def _start(request: Request, source: Mapping[str, Any], query_field: str) -> ChatRequest:
-    query = params.text(source, query_field, max_len=MAX_QUERY)
-    session_id = params.text(source, "sessionId", max_len=128, required=False) or None
-    chatbot_id = params.text(source, "chatbotId", max_len=128, required=False) or None
-    enable_tts = params.boolean(source, "enableTTS") or False
-    language = params.text(source, "language", max_len=8, required=False).lower() or detect_language(query)
-    if language not in SUPPORTED:
-        raise BadRequest(f"language must be one of: {', '.join(SUPPORTED)}", field="language")
+class ChatBody(OpenContract):
+    """`POST /api/chat/query[/stream]` (unknown fields are ignored)."""
+
+    query: Text(MAX_QUERY, min_len=1, description="the shopper's question")
+    chatbotId: Text(128) | None = None  # noqa: N815 - the wire names
+    sessionId: Text(128, description="unknown or absent: a new conversation") | None = None  # noqa: N815
+    enableTTS: Flag | None = Field(default=None, description="speak the answer (audio events); default false")  # noqa: N815
+    language: QChoice(SUPPORTED, description="default: detected from the query") | None = None
+
+
+class ChatQuery(QueryContract):
+    """`GET /api/chat/stream` (for EventSource, which can only GET)."""
+
+    message: Text(MAX_QUERY, min_len=1, description="the shopper's question")
+    sessionId: Text(128, description="unknown or absent: a new conversation") = None  # noqa: N815
+    chatbotId: Text(128) = None  # noqa: N815
+    enableTTS: QBool = None  # noqa: N815
+    language: QChoice(SUPPORTED, description="default: detected from the message") = None
+
+
+async def _start(request: Request, query: str, session_id: str | None, chatbot_id: str | None,
+                 enable_tts: bool | None, language: str | None) -> ChatRequest:
+    session_id = session_id or None
+    chatbot_id = chatbot_id or None
+    language = language or detect_language(query)
     platform: Platform = request.app.state.platform
     conversations = platform.require_store().conversations
     conversation = await conversations.by_session(session_id) if session_id else None
@@ -43,15 +63,15 @@ async def _start(request: Request, source: Mapping[str, Any], query_field: str) 
         session_id=session_id, chatbot_id=chatbot_id
     )
     message_id = await conversations.add_message(conversation_id, "user", query, language=language)
-    return ChatRequest(query, conversation_id, message_id, language, enable_tts, chatbot_id)
+    return ChatRequest(query, conversation_id, message_id, language, bool(enable_tts), chatbot_id)
 
 
-async def parse_post(request: Request) -> ChatRequest:
-    return await _start(request, await params.json_object(request), "query")
+async def parse_post(request: Request, args: ChatBody) -> ChatRequest:
+    return await _start(request, args.query, args.sessionId, args.chatbotId, args.enableTTS, args.language)
 
 
-async def parse_get(request: Request) -> ChatRequest:
-    return await _start(request, request.query_params, "message")
+async def parse_get(request: Request, args: ChatQuery) -> ChatRequest:
+    return await _start(request, args.message, args.sessionId, args.chatbotId, args.enableTTS, args.language)
 
 
 def _context(chat: ChatRequest) -> dict[str, Any]:
@@ -61,32 +81,16 @@ def _context(chat: ChatRequest) -> dict[str, Any]:
 
 _EVENTS = ("connected", "progress:retrieval", "results:sources", "results:product_cards?", "text*",
            "audio*", "results:suggestions", "complete", "close")
-_BODY = {
-    "type": "object",
-    "required": ["query"],
-    "properties": {
-        "query": {"type": "string", "maxLength": MAX_QUERY},
-        "chatbotId": {"type": "string"},
-        "sessionId": {"type": "string", "description": "unknown or absent: a new conversation"},
-        "enableTTS": {"type": "boolean", "default": False},
-        "language": {"enum": list(SUPPORTED), "description": "default: detected from the query"},
-    },
-}
-
 CHAT = StreamEndpoint(
     "chat", parse_post, answer_events, context=_context, detach=True,
+    body=ChatBody,
     summary="Chat answer with sources, product cards, tokens and per-sentence audio",
-    request_body=_BODY, events=_EVENTS,
+    events=_EVENTS,
 )
 CHAT_GET = StreamEndpoint(
     "chat_get", parse_get, answer_events, context=_context, detach=True,
+    query=ChatQuery,
     summary="Chat answer for EventSource clients (GET)",
-    parameters=(
-        {"name": "message", "in": "query", "required": True, "schema": {"type": "string"}},
-        {"name": "sessionId", "in": "query", "schema": {"type": "string"}},
-        {"name": "enableTTS", "in": "query", "schema": {"type": "boolean"}},
-        {"name": "language", "in": "query", "schema": {"enum": list(SUPPORTED)}},
-    ),
     events=_EVENTS,
 )
 
@@ -104,10 +108,29 @@ def message_json(message: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[s
     }
 
 
+class ConversationPath(QueryContract):
+    conversation_id: ID
+
+
+class StoredMessage(Payload):
+    id: str
+    role: str = Field(description="user or assistant")
+    content: str
+    status: str = Field(description="complete, streaming, interrupted or failed")
+    created_at: str | None = Field(description="ISO 8601")
+
+
+class Conversation(Payload):
+    conversation_id: str
+    session_id: str | None
+    messages: list[StoredMessage] = Field(description="oldest first, at most 500; assistant answers carry "
+                                          "metadata, sources and products")
+
+
 async def conversation(request: Request) -> JSONResponse:
     platform: Platform = request.app.state.platform
     store = platform.require_store()
-    conversation_id = request.path_params["conversation_id"]
+    conversation_id = read_path(request, ConversationPath).conversation_id
     found = await store.conversations.get(conversation_id)
     if found is None:
         raise BadRequest("no such conversation", status=404, code="NOT_FOUND", field="conversation_id")
@@ -123,15 +146,16 @@ async def conversation(request: Request) -> JSONResponse:
     )
 
 
-conversation.__openapi__ = {  # type: ignore[attr-defined]
-    "get": {"summary": "A conversation's messages", "responses": {"200": {"description": "messages"}}}
-}
-
-
 def routes(platform: Platform) -> list[Route]:
     return [
         *stream_routes(CHAT, platform, stream_path="/api/chat/query/stream",
                        json_path="/api/chat/query", methods=["POST"]),
         *stream_routes(CHAT_GET, platform, stream_path="/api/chat/stream", json_path=None, methods=["GET"]),
-        Route("/api/chat/conversations/{conversation_id}", conversation, methods=["GET"]),
+        ApiRoute("/api/chat/conversations/{conversation_id}", conversation, methods=["GET"], operation=Operation(
+            "A conversation's messages", path=ConversationPath, tags=("history",), replies={
+                200: Reply("the conversation", Conversation),
+                400: Reply("INVALID_PARAMETERS: the id is longer than 128 characters", ErrorBody),
+                404: Reply("NOT_FOUND: no such conversation", ErrorBody),
+                503: Reply("DB_UNAVAILABLE, SERVER_SHUTTING_DOWN", ErrorBody),
+            })),
     ]

@@ -20,16 +20,19 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 from pymongo.errors import DuplicateKeyError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.auth import require_admin
-from app.errors import BadRequest
+from app.contracts.fields import Contract, Payload, QInt, QueryContract, Text, fail, reword
+from app.contracts.openapi import ApiRoute, Operation, Reply
+from app.contracts.reading import read_path, read_query, validate
+from app.errors import BadRequest, ErrorBody
 from app.ingest import upload
 from app.ingest.chunking import Chunker
 from app.ingest.context_index import FileEntry, Record, as_binary, chunk_id, public_chunk, record_of
@@ -38,13 +41,14 @@ from app.ingest.embed import embed_chunks
 from app.ingest.pipeline import Prepared, in_thread, prepare, preview
 from app.ingest.spool import ChunkSpool
 from app.platform import Platform
-from app.routes import params
+from app.responses import JSONResponse
 from app.search.embedder import DIM, MODEL_ID
 from app.store.repositories import new_id
 from app.streams import events as ev
 from app.streams.endpoint import StreamEndpoint, stream_routes
 from app.streams.engine import StreamContext
 from app.streams.events import Code, Event, StreamError
+from app.streams.fold import UploadAnswer
 
 log = logging.getLogger("storestream.ingest")
 
@@ -52,8 +56,91 @@ VALIDATE_TIMEOUT_S = 60.0  # pypdf on a hostile file must not hold a request for
 EMBED_BATCH = 32  # chunks per embedding call (and per progress step)
 STORE_BATCH = 256  # chunks per insert when there is no model
 PROGRESS_EVERY_S = 1.0
-_CHATBOT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_CHATBOT_ID = r"^[A-Za-z0-9_.:-]{1,128}$"
 _FILE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+# -- the contracts ------------------------------------------------------------------------------
+
+
+def _visible(value: str) -> str:
+    """A title is shown to admins as a file's name is: no control characters, nothing that
+    reorders or hides text (app/ingest/upload.py, `invisible_character`)."""
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise fail("title", "must not contain control characters")
+    if (hidden := upload.invisible_character(value)) is not None:
+        raise fail("title", f"must not contain invisible or text-direction characters ({hidden})")
+    return value
+
+
+ChatbotId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_CHATBOT_ID),
+                      reword("chatbot_id", "takes 1-128 letters, digits, '_', '.', ':' or '-'")]
+
+
+class UploadForm(Contract):
+    """`multipart/form-data`: exactly one file part named `file` (with a file name), and
+    optional text fields. Nothing else."""
+
+    file: Annotated[Any, WithJsonSchema({
+        "type": "string", "format": "binary", "contentMediaType": "application/octet-stream",
+        "description": f"the document ({ACCEPTED}), at most UPLOAD_MAX_BYTES; its file name must be a plain "
+                       "name: no path parts, control characters, or invisible and text-direction characters "
+                       "(bidi controls, zero-width spaces...)"})]
+    chatbotId: ChatbotId | None = Field(default=None, description="whose chats may quote it")  # noqa: N815
+    title: Annotated[Text(200), AfterValidator(_visible)] | None = Field(
+        default=None, description="shown instead of the file name")
+
+
+class FilesQuery(QueryContract):
+    chatbotId: Text(128) = None  # noqa: N815
+
+
+class FilePath(QueryContract):
+    file_id: Text(64, min_len=1, description="32 hex digits; any other value names no file (404)")
+
+
+class PageQuery(QueryContract):
+    limit: QInt(1, 500, description="chunk previews") = 50
+    offset: QInt(0, 10_000_000) = 0
+
+
+class ContextFile(Payload):
+    id: str
+    name: str
+    title: str
+    chatbot_id: str | None
+    type: str
+    size: int
+    sha256: str
+    chunks: int
+    tokens: int
+    embedded: bool
+    created_at: str | None = Field(default=None, description="ISO 8601")
+
+
+class FileList(Payload):
+    files: list[ContextFile]
+    total: int
+
+
+class ChunkInfo(Payload):
+    id: str
+    index: int
+    tokens: int
+    page: int | None = None
+    preview: str
+
+
+class ContextFileDetail(ContextFile):
+    chunk_previews: list[ChunkInfo]
+    offset: int
+    limit: int
+
+
+class FileDeleted(Payload):
+    id: str
+    deleted: bool
+    chunks_deleted: int
 
 
 def _platform(request: Request) -> Platform:
@@ -75,14 +162,13 @@ class UploadParams:
 
 
 def _fields(fields: dict[str, str], filename: str) -> tuple[str | None, str]:
-    chatbot_id = fields.get("chatbotId", "").strip() or None
-    if chatbot_id is not None and not _CHATBOT_ID.match(chatbot_id):
-        raise BadRequest("chatbotId takes 1-128 letters, digits, '_', '.', ':' or '-'",
-                         field="chatbotId", code="BAD_MULTIPART")
-    title = params.text(fields, "title", max_len=200, required=False) if "title" in fields else ""
-    if any(ord(ch) < 32 for ch in title):
-        raise BadRequest("title must not contain control characters", field="title", code="BAD_MULTIPART")
-    return chatbot_id, title or filename
+    given = {k: v for k, v in fields.items() if v.strip()}
+    try:
+        form = validate(UploadForm, {"file": filename, **given}, root="form")
+    except BadRequest as exc:
+        exc.code = "BAD_MULTIPART"
+        raise
+    return form.chatbotId, form.title or filename
 
 
 async def parse_upload(request: Request) -> UploadParams:
@@ -283,8 +369,13 @@ UPLOAD = StreamEndpoint(
     context=lambda p: {"file_name": p.upload.filename, "size": p.upload.size},
     authorize=require_admin,
     detach=True,
-    summary=(f"Upload a context file (admin; multipart/form-data: file, chatbotId?, title?; accepted: {ACCEPTED}). "
-             "413 too large, 415 unsupported type, 422 unprocessable content, 400 malformed request"),
+    form=UploadForm,
+    answer=UploadAnswer,
+    summary=f"Upload a context file (admin; accepted: {ACCEPTED})",
+    refusals={
+        422: "content that cannot be processed: UNPROCESSABLE_FILE, EMPTY_FILE, UNDECODABLE_TEXT, INVALID_JSON, "
+             "BROKEN_PDF, ENCRYPTED_PDF, BROKEN_DOCX, ZIP_BOMB",
+    },
     timeout_s=lambda settings: settings.upload_timeout_s,
     events=("connected", "progress:validation", "progress:extraction", "progress:chunking",
             "progress:token_counting", "progress:embedding", "progress:storing", "results:chunks",
@@ -306,7 +397,7 @@ async def list_files(request: Request) -> JSONResponse:
     require_admin(request)
     platform = _platform(request)
     assert platform.store is not None
-    chatbot_id = request.query_params.get("chatbotId") or None
+    chatbot_id = read_query(request, FilesQuery).chatbotId or None
     docs = await platform.store.context_files.list(limit=1000)
     files = [public_file(d) for d in docs if chatbot_id is None or d.get("chatbot_id") == chatbot_id]
     return JSONResponse({"files": files, "total": len(files)})
@@ -316,7 +407,7 @@ async def _file(request: Request) -> tuple[Platform, str, dict[str, Any] | None]
     require_admin(request)
     platform = _platform(request)
     assert platform.store is not None
-    file_id = request.path_params["file_id"]
+    file_id = read_path(request, FilePath).file_id
     doc = await platform.store.context_files.get(file_id) if _FILE_ID.match(file_id) else None
     return platform, file_id, doc
 
@@ -329,8 +420,8 @@ async def get_file(request: Request) -> JSONResponse:
     platform, file_id, doc = await _file(request)
     if doc is None:
         raise _not_found(file_id)
-    limit = params.integer(request.query_params, "limit", default=50, low=1, high=500)
-    offset = params.integer(request.query_params, "offset", default=0, low=0, high=10_000_000)
+    page = read_query(request, PageQuery)
+    limit, offset = page.limit, page.offset
     assert platform.store is not None
     chunks = await platform.store.chunks.of_file(file_id, limit=limit, skip=offset, vectors=False)
     previews = [{**{k: v for k, v in public_chunk(c).items() if k != "text"}, "preview": preview(c["text"])}
@@ -350,24 +441,37 @@ async def delete_file(request: Request) -> JSONResponse:
     return JSONResponse({"id": file_id, "deleted": True, "chunks_deleted": removed})
 
 
-list_files.__openapi__ = {  # type: ignore[attr-defined]
-    "get": {"summary": "List context files (admin)", "responses": {"200": {"description": "files"}}}
+_ADMIN = {
+    401: Reply("UNAUTHORIZED: no admin token", ErrorBody),
+    403: Reply("FORBIDDEN: a wrong admin token", ErrorBody),
+    503: Reply("DB_UNAVAILABLE, ADMIN_DISABLED (no ADMIN_TOKEN on the server), SERVER_SHUTTING_DOWN", ErrorBody),
 }
-get_file.__openapi__ = {  # type: ignore[attr-defined]
-    "get": {"summary": "A context file with chunk previews (admin)",
-            "responses": {"200": {"description": "metadata and chunks"}, "404": {"description": "no such file"}}}
-}
-delete_file.__openapi__ = {  # type: ignore[attr-defined]
-    "delete": {"summary": "Delete a context file, its chunks and their vectors (admin)",
-               "responses": {"200": {"description": "deleted"}, "404": {"description": "no such file"}}}
-}
+LIST = Operation("List context files (admin)", query=FilesQuery, admin=True, tags=("context files",), replies={
+    200: Reply("the files, newest first, at most 1,000", FileList),
+    400: Reply("INVALID_PARAMETERS", ErrorBody),
+    **_ADMIN,
+})
+GET = Operation("A context file with chunk previews (admin)", path=FilePath, query=PageQuery, admin=True,
+                tags=("context files",), replies={
+    200: Reply("metadata and a page of chunk previews", ContextFileDetail),
+    400: Reply("INVALID_PARAMETERS: limit or offset out of range", ErrorBody),
+    404: Reply("NOT_FOUND: no such file", ErrorBody),
+    **_ADMIN,
+})
+DELETE = Operation("Delete a context file, its chunks and their vectors (admin)", path=FilePath, admin=True,
+                   tags=("context files",), replies={
+    200: Reply("deleted", FileDeleted),
+    400: Reply("INVALID_PARAMETERS", ErrorBody),
+    404: Reply("NOT_FOUND: no such file", ErrorBody),
+    **_ADMIN,
+})
 
 
 def routes(platform: Platform) -> list[Route]:
     return [
         *stream_routes(UPLOAD, platform, stream_path="/api/context/upload-file/stream",
                        json_path="/api/context/upload-file", methods=["POST"]),
-        Route("/api/context/files", list_files, methods=["GET"]),
-        Route("/api/context/files/{file_id}", get_file, methods=["GET"]),
-        Route("/api/context/files/{file_id}", delete_file, methods=["DELETE"]),
+        ApiRoute("/api/context/files", list_files, methods=["GET"], operation=LIST),
+        ApiRoute("/api/context/files/{file_id}", get_file, methods=["GET"], operation=GET),
+        ApiRoute("/api/context/files/{file_id}", delete_file, methods=["DELETE"], operation=DELETE),
     ]

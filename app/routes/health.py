@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app.contracts.fields import Payload
+from app.contracts.openapi import ApiRoute, Operation, Reply
+from app.errors import ErrorBody
 from app.redis_link import Unavailable, is_redis
+from app.responses import JSONResponse
 from app.threads import blas_threads
+
+
+class Check(Payload):
+    ready: bool
+    reason: str = Field(default=None, description="why not ready", json_schema_extra=lambda s: s.pop("default"))
+
+
+class Health(Payload):
+    status: Literal["ok", "degraded"]
+    checks: dict[str, Check] = Field(description="db, indexes, models (with thread counts), search, redis (when configured)")
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -71,13 +87,12 @@ async def _redis(platform) -> dict | None:
     return {"ready": all(s["ready"] for s in servers), "required": required, "servers": servers}
 
 
-healthz.__openapi__ = {  # type: ignore[attr-defined]
-    "get": {
-        "summary": "Readiness of the database, indexes and models",
-        "responses": {"200": {"description": "ready"}, "503": {"description": "not ready, with reasons"}},
-    }
-}
+HEALTH = Operation("Readiness of the database, indexes, models and search, with reasons", tags=("operations",),
+                   replies={
+    200: Reply("ready", Health),
+    503: Reply("not ready, with reasons (or SERVER_SHUTTING_DOWN)", (Health, ErrorBody)),
+})
 
 
 def routes() -> list[Route]:
-    return [Route("/healthz", healthz, methods=["GET"])]
+    return [ApiRoute("/healthz", healthz, methods=["GET"], operation=HEALTH)]

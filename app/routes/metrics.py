@@ -7,16 +7,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.contracts.openapi import ApiRoute, Operation, Reply
+from app.errors import ErrorBody
+
 
 async def metrics(request: Request) -> Response:
     registry = request.app.state.platform.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-metrics.__openapi__ = {  # type: ignore[attr-defined]
-    "get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition"}}}
-}
+METRICS = Operation("Prometheus metrics", tags=("operations",), replies={
+    200: Reply("the text exposition format", media="text/plain"),
+    503: Reply("SERVER_SHUTTING_DOWN", ErrorBody),
+})
 
 
 def routes() -> list[Route]:
-    return [Route("/metrics", metrics, methods=["GET"])]
+    return [ApiRoute("/metrics", metrics, methods=["GET"], operation=METRICS)]

@@ -10,22 +10,25 @@ a field given as a parameter wins over the same field read from the text.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
 from starlette.requests import Request
 from starlette.routing import Route
 
+from app.contracts.fields import Flag, Num, OpenContract, QBool, QChoice, QInt, QNum, QueryContract, QWords, Text, Words
+from app.contracts.fields import Int
 from app.errors import BadRequest
 from app.platform import Platform
-from app.routes import params
 from app.search.products import SORTS, Filters, card
 from app.search.service import POOL, VECTOR_FLOOR, SearchService, top
 from app.streams import events as ev
 from app.streams.endpoint import StreamEndpoint, stream_routes
 from app.streams.engine import StreamContext
 from app.streams.events import Event
+from app.streams.fold import SearchAnswer
 
 MAX_QUERY = 512
 MAX_LIMIT = 50
@@ -45,29 +48,67 @@ def _service(request: Request) -> SearchService:
     return service
 
 
-def _filters(source: Mapping[str, Any], prefix: str = "") -> Filters:
-    """Filters from a query string, or from a JSON `filters` object (`prefix="filters."`,
-    so an error names `filters.min_price`)."""
-
-    def name(field: str) -> str:
-        return prefix + field
-
-    view = {prefix + k: v for k, v in source.items()} if prefix else source
-    min_price = params.number(view, name("min_price"))
-    max_price = params.number(view, name("max_price"))
+def _price_range(min_price: float | None, max_price: float | None, field: str) -> None:
     if min_price is not None and max_price is not None and min_price > max_price:
-        raise BadRequest("min_price must not be greater than max_price", field=name("min_price"))
-    colors = params.words(view, name("color")) or params.words(view, name("colors"))
-    sizes = params.words(view, name("size")) or params.words(view, name("sizes"))
-    return Filters(
-        category=params.text(view, name("category"), max_len=64, required=False) or None,
-        brand=params.text(view, name("brand"), max_len=64, required=False) or None,
-        colors=colors,
-        sizes=sizes,
-        min_price=min_price,
-        max_price=max_price,
-        in_stock=params.boolean(view, name("in_stock")),
-    )
+        raise BadRequest("min_price must not be greater than max_price", field=field)
+
+
+# -- the contracts ------------------------------------------------------------------------------
+
+MAX_PRICE = 1e12
+
+
+class SearchQuery(QueryContract):
+    """`GET /api/products/search[/stream]` parameters. A filter given here wins over the same
+    filter read from `q`."""
+
+    q: Text(MAX_QUERY, min_len=1, description="what the shopper typed; filters are read from it too")
+    limit: QInt(1, MAX_LIMIT, description="products on the page") = 20
+    sort: QChoice(SORTS) = "relevance"
+    category: Text(64, min_len=1) = None
+    brand: Text(64, min_len=1) = None
+    color: QWords(description="comma-separated") = None
+    colors: QWords(description="the same as `color`") = None
+    size: QWords(description="comma-separated") = None
+    sizes: QWords(description="the same as `size`") = None
+    min_price: QNum(0, MAX_PRICE, description="rupees") = None
+    max_price: QNum(0, MAX_PRICE, description="rupees") = None
+    in_stock: QBool = None
+
+    def filters(self) -> Filters:
+        _price_range(self.min_price, self.max_price, "min_price")
+        return Filters(category=self.category, brand=self.brand, colors=tuple(self.color or self.colors or ()),
+                       sizes=tuple(self.size or self.sizes or ()), min_price=self.min_price,
+                       max_price=self.max_price, in_stock=self.in_stock)
+
+
+class AzaFilters(OpenContract):
+    """Filters of an Aza query (unknown keys are ignored)."""
+
+    category: Text(64) | None = None
+    brand: Text(64) | None = None
+    colors: Words() | None = None
+    color: Words(description="the same as `colors`") | None = None
+    sizes: Words() | None = None
+    size: Words(description="the same as `sizes`") | None = None
+    min_price: Num(0, MAX_PRICE, description="rupees") | None = None
+    max_price: Num(0, MAX_PRICE, description="rupees") | None = None
+    in_stock: Flag | None = None
+
+    def filters(self) -> Filters:
+        _price_range(self.min_price, self.max_price, "filters.min_price")
+        return Filters(category=self.category or None, brand=self.brand or None,
+                       colors=tuple(self.colors or self.color or ()), sizes=tuple(self.sizes or self.size or ()),
+                       min_price=self.min_price, max_price=self.max_price, in_stock=self.in_stock)
+
+
+class AzaBody(OpenContract):
+    """`POST /aza/search[/stream]` (unknown fields are ignored)."""
+
+    query: Text(MAX_QUERY, min_len=1)
+    limit: Int(1, MAX_LIMIT) = 10
+    min_score: Num(-1, 1, description="cosine similarity (or normalised BM25 on the text path)") | None = None
+    filters: AzaFilters | None = Field(default=None, description="as the product search's parameters")
 
 
 # -- GET /api/products/search/stream -------------------------------------------------------
@@ -82,13 +123,8 @@ class SearchParams:
     service: SearchService
 
 
-async def parse_search(request: Request) -> SearchParams:
-    query = request.query_params
-    q = params.text(query, "q", max_len=MAX_QUERY)
-    limit = params.integer(query, "limit", default=20, low=1, high=MAX_LIMIT)
-    sort = params.choice(query, "sort", SORTS, "relevance")
-    filters = _filters(query)
-    return SearchParams(q, limit, sort, filters, _service(request))
+async def parse_search(request: Request, args: SearchQuery) -> SearchParams:
+    return SearchParams(args.q, args.limit, args.sort, args.filters(), _service(request))
 
 
 async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncIterator[Event]:
@@ -144,27 +180,15 @@ def _shape_search(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_SEARCH_PARAMETERS = (
-    {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": MAX_QUERY}},
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20}},
-    {"name": "category", "in": "query", "schema": {"type": "string"}},
-    {"name": "brand", "in": "query", "schema": {"type": "string"}},
-    {"name": "color", "in": "query", "schema": {"type": "string"}, "description": "comma-separated"},
-    {"name": "size", "in": "query", "schema": {"type": "string"}, "description": "comma-separated"},
-    {"name": "min_price", "in": "query", "schema": {"type": "number", "minimum": 0}},
-    {"name": "max_price", "in": "query", "schema": {"type": "number", "minimum": 0}},
-    {"name": "in_stock", "in": "query", "schema": {"type": "boolean"}},
-    {"name": "sort", "in": "query", "schema": {"enum": list(SORTS), "default": "relevance"}},
-)
-
 SEARCH = StreamEndpoint(
     "search",
     parse_search,
     search_events,
     shape=_shape_search,
     context=lambda p: {"query": p.q},
+    query=SearchQuery,
+    answer=SearchAnswer,
     summary="Hybrid product search with early results",
-    parameters=_SEARCH_PARAMETERS,
     events=("connected", "progress:text_search", "results:product_cards(stage=text)",
             "progress:vector_search", "progress:filters", "results:product_cards(stage=final)",
             "complete", "close"),
@@ -183,16 +207,10 @@ class AzaParams:
     service: SearchService
 
 
-async def parse_aza(request: Request) -> AzaParams:
-    body = await params.json_object(request)
-    query = params.text(body, "query", max_len=MAX_QUERY)
-    limit = params.integer(body, "limit", default=10, low=1, high=MAX_LIMIT)
-    min_score = params.number(body, "min_score", low=-1.0, high=1.0)
-    raw_filters = body.get("filters") or {}
-    if not isinstance(raw_filters, dict):
-        raise BadRequest("filters must be an object", field="filters")
-    filters = _filters(raw_filters, prefix="filters.") if raw_filters else Filters()
-    return AzaParams(query, limit, 0.0 if min_score is None else min_score, filters, _service(request))
+async def parse_aza(request: Request, args: AzaBody) -> AzaParams:
+    filters = args.filters.filters() if args.filters is not None else Filters()
+    min_score = 0.0 if args.min_score is None else args.min_score
+    return AzaParams(args.query, args.limit, min_score, filters, _service(request))
 
 
 def _text_path_reason(p: AzaParams) -> str | None:
@@ -254,26 +272,9 @@ AZA = StreamEndpoint(
     aza_events,
     shape=_shape_search,
     context=lambda p: {"query": p.query},
+    body=AzaBody,
+    answer=SearchAnswer,
     summary="Aza semantic search: cosine similarity score on every product",
-    request_body={
-        "type": "object",
-        "required": ["query"],
-        "properties": {
-            "query": {"type": "string", "maxLength": MAX_QUERY},
-            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
-            "min_score": {"type": "number", "minimum": -1, "maximum": 1, "default": 0},
-            "filters": {
-                "type": "object",
-                "properties": {
-                    "category": {"type": "string"}, "brand": {"type": "string"},
-                    "colors": {"type": "array", "items": {"type": "string"}},
-                    "sizes": {"type": "array", "items": {"type": "string"}},
-                    "min_price": {"type": "number"}, "max_price": {"type": "number"},
-                    "in_stock": {"type": "boolean"},
-                },
-            },
-        },
-    },
     events=("connected", "progress:semantic_search|text_fallback", "progress:vector_search|text_search",
             "results:product_cards", "complete", "close"),
 )

@@ -20,14 +20,27 @@ one cannot reach.
 
 from __future__ import annotations
 
+from pydantic import Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.errors import BadRequest
+from app.contracts.fields import Payload, QueryContract, Text
+from app.contracts.openapi import ApiRoute, Operation, Reply
+from app.contracts.reading import read_path
+from app.errors import BadRequest, ErrorBody
 from app.platform import Platform
+from app.responses import JSONResponse
 from app.streams.endpoint import resume_point
 from app.streams.resume import Binding, may_resume
+
+
+class StreamPath(QueryContract):
+    stream_id: Text(64, min_len=1, description="`connected.stream_id` (32 hex digits)")
+
+
+class Stopped(Payload):
+    stream_id: str
+    stopped: bool = Field(description="false when it had already ended")
 
 
 def _not_found() -> BadRequest:
@@ -44,7 +57,7 @@ def _authorize(platform: Platform, request: Request, binding: Binding | None) ->
 
 async def stop(request: Request) -> JSONResponse:
     platform: Platform = request.app.state.platform
-    stream_id = request.path_params["stream_id"]
+    stream_id = read_path(request, StreamPath).stream_id
     raw = request.headers.get("last-event-id", "").strip()
     if not raw:
         raise BadRequest("Last-Event-ID (an id received from the stream) is required", field="Last-Event-ID")
@@ -73,23 +86,24 @@ async def stop(request: Request) -> JSONResponse:
     return JSONResponse({"stream_id": stream_id, "stopped": True})
 
 
-stop.__openapi__ = {  # type: ignore[attr-defined]
-    "post": {
-        "summary": "Stop a running stream now (bound like a resume: Last-Event-ID, and the admin token for admin streams)",
-        "parameters": [
-            {"name": "stream_id", "in": "path", "required": True, "schema": {"type": "string"}},
-            {"name": "Last-Event-ID", "in": "header", "required": True, "schema": {"type": "string"}},
-        ],
-        "responses": {
-            "200": {"description": "{stream_id, stopped}: stopped is false when it had already ended"},
-            "400": {"description": "Last-Event-ID missing or malformed"},
-            "401": {"description": "the stream's route needs the admin token"},
-            "404": {"description": "NOT_FOUND: unknown, expired, or not the caller's"},
-            "503": {"description": "STOP_UNAVAILABLE: the instance running it cannot be reached"},
-        },
-    }
-}
+STOP = Operation(
+    "Stop a running stream now", path=StreamPath, tags=("streams",),
+    description="Bound like a resume: `Last-Event-ID` must be an id the caller received from that stream, and a "
+                "stream opened on an admin route needs the admin token too.",
+    headers=({"name": "Last-Event-ID", "in": "header", "required": True,
+              "schema": {"type": "string", "pattern": "^[0-9a-f]{32}-[0-9]{1,9}$"},
+              "description": "an id received from the stream"},),
+    replies={
+        200: Reply("stopped (or `stopped: false`: it had already ended)", Stopped),
+        400: Reply("Last-Event-ID missing or malformed", ErrorBody),
+        401: Reply("UNAUTHORIZED: the stream's route needs the admin token", ErrorBody),
+        403: Reply("FORBIDDEN: a wrong admin token", ErrorBody),
+        404: Reply("NOT_FOUND: unknown, expired, or not the caller's", ErrorBody),
+        503: Reply("STOP_UNAVAILABLE: the instance running it cannot be reached; ADMIN_DISABLED; "
+                   "SERVER_SHUTTING_DOWN", ErrorBody),
+    },
+)
 
 
 def routes() -> list[Route]:
-    return [Route("/api/streams/{stream_id}/stop", stop, methods=["POST"])]
+    return [ApiRoute("/api/streams/{stream_id}/stop", stop, methods=["POST"], operation=STOP)]

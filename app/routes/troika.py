@@ -13,92 +13,117 @@ starts, so a crash at any later point cannot lose it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import re
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, Field
 from pymongo.errors import DuplicateKeyError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.agent.agent import AgentRequest, agent_events
 from app.agent.memory import Memory
-from app.errors import BadRequest
+from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, fail
+from app.contracts.openapi import ApiRoute, Operation, Reply
+from app.contracts.reading import read_path
+from app.errors import BadRequest, ErrorBody
 from app.platform import Platform
-from app.routes import params
-from app.routes.chat import message_json
+from app.responses import JSONResponse
+from app.routes.chat import StoredMessage, message_json
 from app.store.repositories import new_id
 from app.streams.endpoint import StreamEndpoint, stream_routes
 
 MAX_MESSAGE = 4000
 MAX_BUDGET = 100_000_000
-_TEXT_PREFERENCES = ("category", "brand", "occasion", "fabric", "gender")
-_LIST_PREFERENCES = ("colors", "sizes")
+_RUPEES = re.compile(r"[0-9]{1,3}(?:,?[0-9]{2,3})*")  # "20000", "20,000", "2,00,000": ASCII digits only
 
 
-def _nested(prefix: str, source: Mapping[str, Any], name: str, **options: Any) -> str:
-    """`params.text` for a field inside an object, naming it `prefix.name` when refused."""
-    try:
-        return params.text(source, name, **options)
-    except BadRequest as exc:
-        raise BadRequest(f"{prefix}.{exc.message}", field=f"{prefix}.{name}") from None
+def _budget(value: Any) -> Any:
+    """A number of rupees, or its text in ASCII digits with thousands separators ("20,000")."""
+    if isinstance(value, str):
+        if not _RUPEES.fullmatch(text := value.strip()) or len(text) > 15:
+            raise fail("budget", f"must be a number of rupees between 1 and {MAX_BUDGET}")
+        return int(text.replace(",", ""))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise fail("budget", f"must be a number of rupees between 1 and {MAX_BUDGET}")
+    if not 0 < value <= MAX_BUDGET:  # NaN fails this too
+        raise fail("budget", f"must be a number of rupees between 1 and {MAX_BUDGET}")
+    return value
 
 
-def _customer(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadRequest("customer must be an object", field="customer")
-    unknown = sorted(set(value) - {"name", "budget", "preferences"})
-    if unknown:
-        raise BadRequest(f"customer has unknown field {unknown[0]!r}", field=f"customer.{unknown[0]}")
-    out: dict[str, Any] = {}
-    if name := _nested("customer", value, "name", max_len=100, required=False):
-        out["name"] = name
-    budget = value.get("budget")
-    if budget is not None:
-        if isinstance(budget, str) and budget.strip().replace(",", "").isdigit():
-            budget = int(budget.strip().replace(",", ""))
-        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget <= MAX_BUDGET:
-            raise BadRequest(f"customer.budget must be a number of rupees between 1 and {MAX_BUDGET}",
-                             field="customer.budget")
-        out["budget"] = budget
-    if value.get("preferences") is not None:
-        out["preferences"] = _preferences(value["preferences"])
-    return out
+Budget = Annotated[
+    float,
+    Field(gt=0, le=MAX_BUDGET, description="a price ceiling in rupees: a number, or its digits (\"20,000\")"),
+    BeforeValidator(_budget, json_schema_input_type=Annotated[float, Field(gt=0, le=MAX_BUDGET)]
+                    | Annotated[str, Field(pattern=f"^{_RUPEES.pattern}$", max_length=15)]),
+]
 
 
-def _preferences(value: Any) -> dict[str, Any]:
-    prefix = "customer.preferences"
-    if not isinstance(value, dict):
-        raise BadRequest(f"{prefix} must be an object", field=prefix)
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if key in _TEXT_PREFERENCES:
-            if text := _nested(prefix, value, key, max_len=60, required=False):
-                out[key] = text.lower() if key != "brand" else text
-        elif key in _LIST_PREFERENCES:
-            items = [item] if isinstance(item, str) else item
-            if not isinstance(items, list) or not all(isinstance(i, str) and 0 < len(i.strip()) <= 30 for i in items) \
-                    or len(items) > 10:
-                raise BadRequest(f"{prefix}.{key} must be a list of at most 10 short strings",
-                                 field=f"{prefix}.{key}")
-            out[key] = [i.strip().upper() if key == "sizes" else i.strip().lower() for i in items]
-        else:
-            allowed = ", ".join((*_TEXT_PREFERENCES, *_LIST_PREFERENCES))
-            raise BadRequest(f"{prefix} has unknown field {key!r} (allowed: {allowed})", field=f"{prefix}.{key}")
-    return out
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
 
 
-async def parse(request: Request) -> AgentRequest:
-    body = await params.json_object(request)
-    unknown = sorted(set(body) - {"message", "sessionId", "customer", "enableTTS"})
-    if unknown:
-        raise BadRequest(f"unknown field {unknown[0]!r}", field=unknown[0])
-    message = params.text(body, "message", max_len=MAX_MESSAGE)
-    session_id = params.text(body, "sessionId", max_len=128, required=False) or None
-    enable_tts = params.boolean(body, "enableTTS") or False
-    customer = _customer(body.get("customer"))
+Preference = Text(60)
+Choices = Annotated[
+    list[Text(30, min_len=1)],
+    Field(max_length=10, description="a list of at most 10, or one string"),
+    BeforeValidator(_one_or_many, json_schema_input_type=list[str] | str),
+]
+
+
+class Preferences(Contract):
+    """What every search starts from (a message's own words win over these)."""
+
+    category: Preference | None = None
+    brand: Preference | None = None
+    occasion: Preference | None = None
+    fabric: Preference | None = None
+    gender: Preference | None = None
+    colors: Choices | None = None
+    sizes: Choices | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("category", "brand", "occasion", "fabric", "gender"):
+            if value := getattr(self, key):
+                out[key] = value if key == "brand" else value.lower()
+        if self.colors is not None:
+            out["colors"] = [c.lower() for c in self.colors]
+        if self.sizes is not None:
+            out["sizes"] = [s.upper() for s in self.sizes]
+        return out
+
+
+class Customer(Contract):
+    name: Text(100) | None = None
+    budget: Budget | None = None
+    preferences: Preferences | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.name:
+            out["name"] = self.name
+        if self.budget is not None:
+            out["budget"] = int(self.budget) if float(self.budget).is_integer() else self.budget
+        if self.preferences is not None:
+            out["preferences"] = self.preferences.as_dict()
+        return out
+
+
+class TroikaBody(Contract):
+    """`POST /api/troika/intelligent-chat[/stream]`: unknown fields are refused."""
+
+    message: Text(MAX_MESSAGE, min_len=1, description="the shopper's message")
+    sessionId: Text(128, description="unknown or absent: a new session") | None = None  # noqa: N815
+    customer: Customer | None = None
+    enableTTS: Flag | None = None  # noqa: N815
+
+
+async def parse(request: Request, args: TroikaBody) -> AgentRequest:
+    message = args.message
+    session_id = args.sessionId or None
+    enable_tts = bool(args.enableTTS)
+    customer = args.customer.as_dict() if args.customer is not None else {}
     platform: Platform = request.app.state.platform
     store = platform.require_store()
     session = await store.agent_sessions.get(session_id) if session_id else None
@@ -136,44 +161,30 @@ def _context(request: AgentRequest) -> dict[str, Any]:
 _EVENTS = ("connected", "results:intent", "progress:tool*", "results:market_intelligence?",
            "results:product_cards?", "results:comparison?", "results:stock?", "text*", "audio*",
            "results:suggestions", "complete", "close")
-_BODY = {
-    "type": "object",
-    "required": ["message"],
-    "additionalProperties": False,
-    "properties": {
-        "message": {"type": "string", "maxLength": MAX_MESSAGE},
-        "sessionId": {"type": "string", "description": "unknown or absent: a new session"},
-        "enableTTS": {"type": "boolean", "default": False},
-        "customer": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string"},
-                "budget": {"type": "number", "description": "price ceiling in rupees"},
-                "preferences": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        **{k: {"type": "string"} for k in _TEXT_PREFERENCES},
-                        **{k: {"type": "array", "items": {"type": "string"}} for k in _LIST_PREFERENCES},
-                    },
-                },
-            },
-        },
-    },
-}
-
 TROIKA = StreamEndpoint(
     "troika", parse, agent_events, context=_context, detach=True,
+    body=TroikaBody,
     summary="Sales agent turn: intent, tool use, market intelligence, product cards, answer and audio",
-    request_body=_BODY, events=_EVENTS,
+    events=_EVENTS,
 )
+
+
+class SessionPath(QueryContract):
+    session_id: Text(128, min_len=1)
+
+
+class AgentSession(Payload):
+    session_id: str
+    conversation_id: str
+    customer: dict[str, Any]
+    memory: dict[str, Any] = Field(description="the current search's filters, the products shown, the last intent")
+    messages: list[StoredMessage]
 
 
 async def session(request: Request) -> JSONResponse:
     platform: Platform = request.app.state.platform
     store = platform.require_store()
-    session_id = request.path_params["session_id"]
+    session_id = read_path(request, SessionPath).session_id
     found = await store.agent_sessions.get(session_id)
     if found is None:
         raise BadRequest("no such session", status=404, code="NOT_FOUND", field="session_id")
@@ -187,15 +198,16 @@ async def session(request: Request) -> JSONResponse:
     })
 
 
-session.__openapi__ = {  # type: ignore[attr-defined]
-    "get": {"summary": "What the sales agent remembers of a session, and its messages",
-            "responses": {"200": {"description": "session"}, "404": {"description": "unknown session"}}}
-}
-
-
 def routes(platform: Platform) -> list[Route]:
     return [
         *stream_routes(TROIKA, platform, stream_path="/api/troika/intelligent-chat/stream",
                        json_path="/api/troika/intelligent-chat", methods=["POST"]),
-        Route("/api/troika/sessions/{session_id}", session, methods=["GET"]),
+        ApiRoute("/api/troika/sessions/{session_id}", session, methods=["GET"], operation=Operation(
+            "What the sales agent remembers of a session, and its messages", path=SessionPath,
+            tags=("history",), replies={
+                200: Reply("the session", AgentSession),
+                400: Reply("INVALID_PARAMETERS: the id is longer than 128 characters", ErrorBody),
+                404: Reply("NOT_FOUND: no such session", ErrorBody),
+                503: Reply("DB_UNAVAILABLE, SERVER_SHUTTING_DOWN", ErrorBody),
+            })),
     ]

@@ -14,9 +14,15 @@ from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from pydantic import Field
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+
+from app.contracts.fields import QueryContract
+from app.contracts.openapi import ApiRoute, Operation, Reply
+from app.contracts.reading import read_query
+from app.errors import ErrorBody
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 STATIC = WEB / "static"
@@ -91,7 +97,7 @@ def chat_endpoint(request: Request) -> str:
 async def index(request: Request) -> HTMLResponse:
     """The demo storefront. `/?q=lehenga` opens with that search running: the query goes
     into the search element's `query` attribute, HTML-escaped (it is the shopper's text)."""
-    query = request.query_params.get("q", "")[:512]
+    query = (read_query(request, StorefrontQuery).q or "")[:512]
     body = (
         _page("index.html")
         .replace("{{query}}", html.escape(query, quote=True))
@@ -106,19 +112,21 @@ async def admin_context(request: Request) -> HTMLResponse:
     return HTMLResponse(_page("admin_context.html"), headers=_headers("no-store"))
 
 
-index.__openapi__ = {  # type: ignore[attr-defined]
-    "get": {"summary": "Demo storefront: search widget and chat embed (?q= starts a search)",
-            "responses": {"200": {"description": "HTML page"}}}
-}
-admin_context.__openapi__ = {  # type: ignore[attr-defined]
-    "get": {"summary": "Context-file uploader (admin token asked in the page)",
-            "responses": {"200": {"description": "HTML page"}}}
-}
+class StorefrontQuery(QueryContract):
+    q: str = Field(default=None, description="start with this search (at most 512 characters are used)",
+                   json_schema_extra=lambda s: s.pop("default"))
+
+
+_PAGE_DOWN = Reply("SERVER_SHUTTING_DOWN", ErrorBody)
+STOREFRONT = Operation("Demo storefront: search widget and chat embed", query=StorefrontQuery, tags=("web",),
+                       replies={200: Reply("HTML page", media="text/html"), 503: _PAGE_DOWN})
+UPLOADER = Operation("Context-file uploader (the admin token is asked in the page)", tags=("web",),
+                     replies={200: Reply("HTML page", media="text/html"), 503: _PAGE_DOWN})
 
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/", index, methods=["GET"]),
-        Route("/admin/context", admin_context, methods=["GET"]),
+        ApiRoute("/", index, methods=["GET"], operation=STOREFRONT),
+        ApiRoute("/admin/context", admin_context, methods=["GET"], operation=UPLOADER),
         Mount("/static", app=WebStatic(directory=STATIC), name="static"),
     ]

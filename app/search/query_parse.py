@@ -137,8 +137,11 @@ _UNITS = {"k": 1_000, "thousand": 1_000, "l": 100_000, "lakh": 100_000, "lakhs":
 
 def _amount(name: str) -> str:
     """Regex for one amount ("₹15,000", "20k", "1.5 lakh", "rs. 500", "999/-") as group `name`."""
+    # At most 16 digits and separators, starting and ending a run of digits: unbounded, a
+    # run of thousands of digits made every pattern backtrack quadratically (a 4,000-digit
+    # message took 10 s here, and the stream past its deadline).
     return (
-        rf"(?:₹|\brs\.?|\binr)?\s*(?P<{name}>\d[\d,]*(?:\.\d+)?)"
+        rf"(?:₹|\brs\.?|\binr)?\s*(?P<{name}>(?<![\d,.])\d[\d,]{{0,15}}(?:\.\d{{1,6}})?(?![\d,]))"
         rf"(?:(?P<{name}_u>k|l)\b|\s*(?P<{name}_w>thousand|lakhs?|lacs?|hazaa?r|hajar)\b)?"
         r"(?:\s*(?:rs\b|rupees\b|inr\b|/-))?"
     )

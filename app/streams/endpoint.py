@@ -10,6 +10,12 @@ A new stream: streaming enabled -> rate limit -> authentication -> concurrent-st
 validation (4xx JSON before any stream) -> a `Run` (app/streams/runs.py) read by this
 connection.
 
+Validation: an endpoint declares its query parameters (`query=`) or its JSON body (`body=`)
+as a model (app/contracts/); the request is read into it first (415, 413, 408 and 400 naming
+the field), and `parse(request, args)` gets the model instance. An endpoint without either
+reads the request itself in `parse(request)` (the upload: multipart, declared by `form=` for
+the documentation). The same declaration documents both routes in `/openapi.json`.
+
 A resume (`Last-Event-ID`, app/streams/resume.py): streaming enabled -> authentication,
 exactly as for a new request -> the id must name a stream of this route (and client, when
 bound) -> nothing left to send: 204, free -> rate limit -> the frames after the id (from the
@@ -27,16 +33,21 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from app.errors import BadRequest, error_response
+from app.contracts.openapi import ApiRoute, Operation, Reply, ref
+from app.contracts.reading import JSON_MAX_BYTES, read_json, read_query
+from app.errors import BadRequest, ErrorBody, error_response
 from app.redis_link import Unavailable
+from app.responses import JSONResponse
 from app.streams import wire
 from app.streams.engine import StreamContext, run_stream
 from app.streams.events import EVENT_TYPES, Code, Event
-from app.streams.fold import fold
+from app.streams.fold import FoldedStream, StreamFailure, fold
+from app.streams.schema import EVENT_MODELS, RESULT_BY_TYPE, ResultsEvent
 from app.streams.response import LiveResponse, ReplayResponse
 from app.streams.resume import Binding, ResumePoint, may_resume, new_token, parse_last_event_id, stream_id_of
 from app.streams.runs import Run
@@ -53,7 +64,9 @@ P = TypeVar("P")
 @dataclass(frozen=True, slots=True)
 class StreamEndpoint(Generic[P]):
     name: str
-    parse: Callable[[Request], Awaitable[P]]  # raises app.errors.BadRequest
+    # raises app.errors.BadRequest. `parse(request, args)` when `query` or `body` is declared
+    # (args: the validated model), else `parse(request)`.
+    parse: Callable[..., Awaitable[P]]
     produce: Callable[[P, StreamContext], AsyncIterator[Event]]
     # Projection of the folded document for the JSON twin (pure: it sees only the fold).
     shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None
@@ -64,12 +77,20 @@ class StreamEndpoint(Generic[P]):
     # Keep running after the client leaves (STREAM_DETACH_S), for work that is costly to
     # repeat and whose result the client wants (an answer, an upload). False: cancel at once.
     detach: bool = False
-    # For /openapi.json: a summary, OpenAPI `parameters`, a JSON `requestBody` schema and the
-    # event order the endpoint promises.
+    # The request, declared: the query-parameter model, or the JSON body model (read within
+    # `body_limit` bytes); `form` documents a multipart body `parse` reads itself.
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    body_limit: int = JSON_MAX_BYTES
+    form: type[BaseModel] | None = None
+    # For /openapi.json: a summary, the event order the endpoint promises (`results:<type>`
+    # entries name the results types it sends), the JSON twin's document, and refusals of
+    # its own (e.g. the upload's 422).
     summary: str = ""
-    parameters: tuple[dict[str, Any], ...] = ()
-    request_body: dict[str, Any] | None = None
+    description: str = ""
     events: tuple[str, ...] = ()
+    answer: type[BaseModel] = FoldedStream
+    refusals: dict[int, str] | None = None
     # Seconds this endpoint's streams may run; None: STREAMING_TIMEOUT. (An upload that
     # embeds thousands of chunks needs minutes; a search needs milliseconds.)
     timeout_s: Callable[[Settings], float] | None = None
@@ -93,6 +114,15 @@ def resume_point(raw: str) -> ResumePoint:
     if point is None:
         raise BadRequest("Last-Event-ID is not an event id this server sent", field="Last-Event-ID")
     return point
+
+
+async def parse(spec: StreamEndpoint[P], request: Request) -> P:
+    """The request read into the endpoint's declared model, then the endpoint's own `parse`."""
+    if spec.query is not None:
+        return await spec.parse(request, read_query(request, spec.query))
+    if spec.body is not None:
+        return await spec.parse(request, await read_json(request, spec.body, max_bytes=spec.body_limit))
+    return await spec.parse(request)
 
 
 def sse_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Response]]:
@@ -124,7 +154,7 @@ async def _open(spec: StreamEndpoint[Any], platform: Platform, request: Request)
     if release is None:
         return limiter.too_many_streams(request)
     try:
-        params = await spec.parse(request)
+        params = await parse(spec, request)
     except BaseException:
         release()
         raise
@@ -203,7 +233,7 @@ def json_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Re
         settings = platform.settings
         if spec.authorize is not None:
             spec.authorize(request)
-        params = await spec.parse(request)
+        params = await parse(spec, request)
         ctx = StreamContext(
             stream=spec.name,
             stream_id=stream_id_of(new_token()),
@@ -236,9 +266,10 @@ def json_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Re
     return endpoint
 
 
-class StreamRoute(Route):
+class StreamRoute(ApiRoute):
     """The SSE route of a `StreamEndpoint`: served below Starlette's middleware stack
-    (app/streams/asgi.py), since it holds its request open for as long as the stream runs."""
+    (app/streams/asgi.py), since it holds its request open for as long as the stream runs;
+    documented like any `ApiRoute`."""
 
 
 def stream_routes(
@@ -252,12 +283,12 @@ def stream_routes(
     """The SSE route and (optionally) its JSON twin, both drawing on the shared budget."""
     platform.stream_endpoints[spec.name] = spec  # the stop route authorizes by the stream's route
     stream = _when_enabled(platform.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec), deferred=_is_resume))
-    stream.__openapi__ = _describe(spec, methods, streaming=True)  # type: ignore[attr-defined]
-    routes: list[Route] = [StreamRoute(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream")]
+    routes: list[Route] = [StreamRoute(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream",
+                                       operation=describe(spec, streaming=True))]
     if json_path is not None:
         twin = platform.limiter.guard(f"{spec.name}_json", json_endpoint(spec))
-        twin.__openapi__ = _describe(spec, methods, streaming=False)  # type: ignore[attr-defined]
-        routes.append(Route(json_path, twin, methods=list(methods), name=f"{spec.name}_json"))
+        routes.append(ApiRoute(json_path, twin, methods=list(methods), name=f"{spec.name}_json",
+                               operation=describe(spec, streaming=False)))
     return routes
 
 
@@ -265,43 +296,117 @@ def _is_resume(request: Request) -> bool:
     return bool(request.headers.get("last-event-id", "").strip())
 
 
-_REFUSALS = {
-    "400": {"description": "invalid parameters (JSON body names the field); no stream starts"},
-    "429": {"description": "RATE_LIMITED or TOO_MANY_STREAMS, with Retry-After"},
+# -- the documentation of both routes, from the spec ----------------------------------------------
+
+LAST_EVENT_ID = {
+    "name": "Last-Event-ID", "in": "header", "required": False,
+    "schema": {"type": "string", "pattern": "^[0-9a-f]{32}-[0-9]{1,9}$"},
+    "description": "resume after this event (`<token>-<seq>`, an id this stream sent; docs/events.md, 'Resuming')",
 }
+RATE_HEADERS = {"X-RateLimit-Limit": "requests per window", "X-RateLimit-Remaining": "left in this window",
+                "X-RateLimit-Reset": "when the window frees a request (Unix seconds)"}
 
 
-def _describe(spec: StreamEndpoint[Any], methods: Sequence[str], *, streaming: bool) -> dict[str, Any]:
-    if streaming:
-        events = [{"$ref": f"#/components/schemas/{name.capitalize()}Event"} for name in EVENT_TYPES]
-        ok = {
-            "description": "a Server-Sent Events stream (docs/events.md)",
-            "content": {"text/event-stream": {"schema": {"oneOf": events}}},
-        }
-        extra = {"204": {"description": "Last-Event-ID of a finished stream: nothing to replay"},
-                 "404": {"description": "STREAMING_DISABLED: use the JSON twin"},
-                 "410": {"description": "STREAM_EXPIRED: Last-Event-ID names no stream this route "
-                                        "can resume for this caller"}}
-    else:
-        ok = {"description": "the stream folded into one JSON document (docs/events.md)"}
-        extra = {"503": {"description": "DB_UNAVAILABLE"}, "504": {"description": "STREAM_TIMEOUT"}}
-    operation: dict[str, Any] = {
-        "summary": spec.summary + ("" if streaming else " (JSON)"),
-        "parameters": list(spec.parameters),
-        "responses": {"200": ok, **_REFUSALS, **extra},
+def _kinds(spec: StreamEndpoint[Any]) -> tuple[list[str], list[str]]:
+    """The event types and the results types the endpoint's `events` name ("results:chunks",
+    "progress:tool*", "audio*"...); the engine's own events are always possible."""
+    kinds = {"connected", "error", "complete", "close"}
+    results: list[str] = []
+    for entry in spec.events:
+        kind, _, rest = entry.partition(":")
+        kind = kind.rstrip("*?")
+        kinds.add(kind)
+        if kind == "results" and rest:
+            name = rest.split("(")[0].rstrip("*?")
+            if name not in results:
+                results.append(name)
+    if not spec.events:
+        kinds = set(EVENT_TYPES)
+    return [k for k in EVENT_TYPES if k in kinds], results
+
+
+def _event_item(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """One item of a stream, as OpenAPI 3.2 describes Server-Sent Events."""
+    properties: dict[str, Any] = {
+        "event": {"const": kind},
+        "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": payload},
+        "id": {"type": "string", "pattern": "^[0-9a-f]{32}-[0-9]+$"},
     }
+    if kind == "connected":
+        properties["retry"] = {"type": "integer", "minimum": 0}
+    return {"type": "object", "required": ["event", "data", "id"], "properties": properties}
+
+
+def event_stream_schema(spec: StreamEndpoint[Any]) -> dict[str, Any]:
+    kinds, results = _kinds(spec)
+    items = []
+    for kind in kinds:
+        if kind == "results" and results:
+            payloads = [ref(RESULT_BY_TYPE[name]) for name in results]
+            payload = payloads[0] if len(payloads) == 1 else {"oneOf": payloads}
+        else:
+            payload = ref(EVENT_MODELS[kind])
+        items.append(_event_item(kind, payload))
+    return {
+        "description": "Server-Sent Events (docs/events.md): `connected` first, `close` last; each item "
+                       "is one event, its `data` one line of JSON.",
+        "oneOf": items,
+    }
+
+
+def describe(spec: StreamEndpoint[Any], *, streaming: bool) -> Operation:
+    body_route = spec.body is not None or spec.form is not None
+    refused = "invalid parameters: the JSON body names the field (`field`); no stream starts"
+    replies: dict[int, Reply] = {}
     if streaming:
-        operation["parameters"].append(
-            {"name": "Last-Event-ID", "in": "header", "required": False,
-             "schema": {"type": "string"},
-             "description": "resume after this event (docs/events.md, 'Resuming')"}
-        )
-        operation["x-events"] = list(spec.events)
-    if spec.request_body is not None:
-        operation["requestBody"] = {
-            "required": True, "content": {"application/json": {"schema": spec.request_body}}
-        }
-    return {method.lower(): operation for method in methods}
+        replies[200] = Reply("a Server-Sent Events stream", headers=RATE_HEADERS)
+        replies[204] = Reply("`Last-Event-ID` of a finished stream: nothing left to send")
+        replies[400] = Reply(refused + " (also a malformed `Last-Event-ID`)", ErrorBody)
+        replies[404] = Reply("STREAMING_DISABLED: use the JSON twin", ErrorBody)
+        replies[410] = Reply("STREAM_EXPIRED: `Last-Event-ID` names no stream this route can resume for this caller",
+                             ErrorBody)
+    else:
+        failure = (ErrorBody, StreamFailure)
+        replies[200] = Reply("the stream folded into one document (docs/events.md, 'The JSON twin')", spec.answer,
+                             headers=RATE_HEADERS)
+        replies[400] = Reply(refused + "; or the stream ended with INVALID_PARAMETERS", failure)
+        replies[502] = Reply("UPSTREAM_UNAVAILABLE: a model or service the stream depends on failed", StreamFailure)
+        replies[504] = Reply("STREAM_TIMEOUT", StreamFailure)
+    if spec.authorize is not None:
+        replies[401] = Reply("UNAUTHORIZED: no admin token", ErrorBody)
+        replies[403] = Reply("FORBIDDEN: a wrong admin token", ErrorBody)
+    if body_route:
+        replies[408] = Reply("BODY_TIMEOUT: the body stopped arriving", ErrorBody)
+        replies[413] = Reply("the body is larger than this route takes", ErrorBody)
+        replies[415] = Reply("UNSUPPORTED_MEDIA_TYPE: " + ("not JSON" if spec.body is not None else
+                                                          "not multipart/form-data, or a file type not taken"),
+                             ErrorBody)
+    for status, text in (spec.refusals or {}).items():
+        replies[status] = Reply(text, ErrorBody)
+    replies[429] = Reply("RATE_LIMITED or TOO_MANY_STREAMS, with Retry-After", ErrorBody,
+                         headers={"Retry-After": "seconds", **RATE_HEADERS})
+    replies[503] = Reply("SERVER_SHUTTING_DOWN, DB_UNAVAILABLE, SEARCH_NOT_READY, RATE_LIMIT_UNAVAILABLE"
+                         + (", ADMIN_DISABLED" if spec.authorize is not None else ""),
+                         ErrorBody if streaming else (ErrorBody, StreamFailure))
+    kinds, results = _kinds(spec)
+    models: tuple[type[BaseModel], ...] = ()
+    if streaming:
+        models = tuple(EVENT_MODELS[k] for k in kinds if k != "results" or not results) \
+            + tuple(RESULT_BY_TYPE[r] for r in results) + (ResultsEvent,)
+    return Operation(
+        summary=spec.summary + ("" if streaming else " (JSON)"),
+        description=spec.description,
+        replies=replies,
+        query=spec.query,
+        body=spec.body,
+        form=spec.form,
+        headers=(LAST_EVENT_ID,) if streaming else (),
+        admin=spec.authorize is not None,
+        tags=("streams",) if streaming else ("json twins",),
+        extensions={"x-events": list(spec.events)} if streaming and spec.events else {},
+        stream=(lambda: event_stream_schema(spec)) if streaming else None,
+        models=models,
+    )
 
 
 def _when_enabled(

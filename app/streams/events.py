@@ -1,8 +1,11 @@
-"""The event vocabulary: exactly eight event types, each built by one typed constructor.
+"""The event vocabulary: exactly eight event types, each built by one constructor.
 
-Producers (the endpoints' async generators) build events only through these functions, so a
-payload's shape is decided here and documented in `docs/events.md`. The engine adds ids,
-`connected`, the closing `complete`/`close` and every `error` caused by the engine itself.
+Producers (the endpoints' async generators) build events only through these functions. What
+each payload holds is declared once, as a model, in `app/streams/schema.py` (OpenAPI and the
+tables of docs/events.md come from there); these build the same payloads as plain dicts,
+because an event is built for every token of an answer (tests/streams/test_events.py checks
+every constructor's output against its model). The engine adds ids, `connected`, the closing
+`complete`/`close` and every `error` caused by the engine itself.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
+from app.streams.schema import RESULT_BY_TYPE
+
 EventType = Literal[
     "connected", "progress", "results", "text", "audio", "complete", "error", "close"
 ]
 EVENT_TYPES: Final = (
     "connected", "progress", "results", "text", "audio", "complete", "error", "close"
 )
-RESULT_TYPES: Final = frozenset(
-    {"product_cards", "suggestions", "sources", "intent", "market_intelligence", "comparison", "stock", "chunks"}
-)
+RESULT_TYPES: Final = frozenset(RESULT_BY_TYPE)  # declared by the result models
 
 
 class Code:

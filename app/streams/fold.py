@@ -10,9 +10,22 @@ Folding rules (documented in docs/events.md):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import create_model
+
+from app.contracts.fields import Payload
 from app.streams.events import Event
+from app.streams.schema import (
+    RESULT_MODELS,
+    Absent,
+    AudioEvent,
+    ChunksResult,
+    CompleteEvent,
+    ErrorEvent,
+    ProductCardsResult,
+    ProgressEvent,
+)
 
 # HTTP status of a folded document whose stream ended in a fatal error.
 STATUS_BY_CODE: dict[str, int] = {
@@ -59,3 +72,60 @@ def fold(events: list[Event]) -> tuple[int, dict[str, Any]]:
     if warnings:
         doc["warnings"] = warnings
     return status, doc
+
+
+# -- the folded documents, declared (for /openapi.json) ------------------------------------------
+
+
+def _folded(model: type[Payload]) -> type[Payload]:
+    """A results model as folded: keyed by its type, so without its `type` field."""
+    name = model.__name__.removesuffix("Result") + "Folded"
+    return create_model(name, __base__=model, __doc__=model.__doc__ or f"A `{name}` result, folded",
+                        type=(model.model_fields["type"].annotation, Absent("not repeated: it is the key")))
+
+
+FOLDED = {m.model_fields["type"].annotation.__args__[0]: _folded(m) for m in RESULT_MODELS}  # type: ignore[union-attr]
+FoldedResults = create_model(
+    "FoldedResults", __base__=Payload, __doc__="The last `results` payload of each type, keyed by type",
+    **{kind: (model, Absent()) for kind, model in FOLDED.items()},  # type: ignore[call-overload]
+)
+
+
+class _Outcome(Payload):
+    stream_id: str = Absent("the stream's public name")
+    complete: CompleteEvent = Absent("on success")
+    error: ErrorEvent = Absent("the fatal error, when the stream failed")
+
+
+class FoldedStream(_Outcome):
+    """A stream folded into one document (the JSON twin of chat and the sales agent)."""
+
+    status: Literal["ok", "error"]
+    stream: str = Absent()
+    progress: list[ProgressEvent]
+    results: FoldedResults  # type: ignore[valid-type]
+    text: str = ""
+    audio: list[AudioEvent] = Absent("in `seq` order")
+    warnings: list[ErrorEvent] = Absent("non-fatal errors (speech failed, the text went on)")
+
+
+class StreamFailure(_Outcome):
+    """A JSON twin whose stream ended in a fatal error (its HTTP status: 400, 502, 503, 504)."""
+
+    status: Literal["error"]
+    error: ErrorEvent
+
+
+class SearchAnswer(_Outcome, FOLDED["product_cards"]):  # type: ignore[misc,valid-type]
+    """The search and Aza twins: the final `product_cards` payload."""
+
+    status: Literal["ok"]
+
+
+class UploadAnswer(_Outcome, FOLDED["chunks"]):  # type: ignore[misc,valid-type]
+    """The upload twin: the `chunks` payload."""
+
+    status: Literal["ok"]
+
+
+assert ProductCardsResult and ChunksResult  # the bases of the two answers above

@@ -380,7 +380,8 @@ async def test_json_twin_is_the_same_turn_folded(server: AppServer) -> None:
         ({"message": "  "}, "message"),
         ({"message": "hi", "customer": {"budget": -5}}, "customer.budget"),
         ({"message": "hi", "customer": {"preferences": {"colour": "red"}}}, "customer.preferences.colour"),
-        ({"message": "hi", "customer": {"preferences": {"sizes": "M" * 40}}}, "customer.preferences.sizes"),
+        # one string is a one-item list; its item is too long (list positions are part of the path)
+        ({"message": "hi", "customer": {"preferences": {"sizes": "M" * 40}}}, "customer.preferences.sizes.0"),
         ({"message": "hi", "customer": "vip"}, "customer"),
         ({"message": "hi", "enableTTS": "loud"}, "enableTTS"),
         ({"message": "hi", "mesage": "typo"}, "mesage"),

@@ -286,7 +286,9 @@ async def test_upsert_and_delete_keep_the_index_current(server: AppServer) -> No
             headers=ADMIN,
         )
         assert put.status_code == 200
-        assert put.json() == {"upserted": 1, "errors": [{"index": 1, "error": "sku is required"}]}
+        # Row errors name the field as a dotted path (and the row's sku when it has one).
+        assert put.json() == {"upserted": 1, "errors": [{"index": 1, "field": "products.1.sku",
+                                                         "message": "sku is required"}]}
         found = (await client.get(f"{server.url}/api/products/search", params={"q": "quokka potli"})).json()
         assert found["products"][0]["sku"] == "NEW-1"
         assert found["products"][0]["vector_score"] is not None

@@ -296,3 +296,19 @@ async def test_start_and_end_are_logged(server: AppServer) -> None:
     log = server.log()
     assert f"[echo-{stream_id}] start" in log
     assert re.search(rf"\[echo-{stream_id}\] end outcome=complete events=\d+ duration_ms=", log)
+
+
+async def test_payloads_that_cannot_be_written_as_they_are_still_end_with_close(server: AppServer) -> None:
+    """A lone surrogate (in `connected` too), NaN, a payload that refers to itself: the wire
+    encoding never raises, so the stream is written to its `close` (it once hung after its
+    headers, holding the event loop)."""
+    got = await read_stream(f"{server.url}/t/odd/stream", timeout=10)
+    assert got.status == 200
+    assert got.types() == ["connected", "progress", "results", "progress", "text", "complete", "close"]
+    assert got.events[0][2]["tag"] == "x \ud800 y"
+    assert got.events[1][2]["query"] == "red \udfff kurta"
+    assert got.events[2][2]["products"][0]["price"] is None
+    async with httpx.AsyncClient(timeout=10) as client:
+        twin = await client.get(f"{server.url}/t/odd")
+        assert twin.status_code == 200 and twin.json()["text"] == "still \ud83d here"
+        assert (await client.get(f"{server.url}/healthz")).status_code in (200, 503)

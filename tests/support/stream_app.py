@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from app.auth import require_admin
-from app.errors import BadRequest
+from app.contracts.fields import QInt, QueryContract
 from app.main import create_app
 from app.platform import Platform
 from app.streams import events as ev
@@ -37,11 +37,12 @@ TRICKY = [
 ]
 
 
-async def parse_echo(request: Request) -> dict[str, Any]:
-    raw = request.query_params.get("n", "3")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise BadRequest("n must be an integer from 1 to 1000", field="n")
-    return {"n": int(raw)}
+class EchoQuery(QueryContract):
+    n: QInt(1, 1000, description="how many text events") = 3
+
+
+async def parse_echo(request: Request, args: EchoQuery) -> dict[str, Any]:
+    return {"n": args.n}
 
 
 async def echo(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
@@ -117,6 +118,16 @@ async def soft_error(params: dict[str, Any], ctx: StreamContext) -> AsyncIterato
     yield ev.text(" Still here.", "Hello. Still here.")
 
 
+async def odd(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+    """Payloads that cannot go on the wire as they are: a lone surrogate, NaN, a loop."""
+    loop: dict[str, Any] = {"name": "loop"}
+    loop["self"] = loop
+    yield ev.progress("surrogate", "lone \ud800 surrogate", query="red \udfff kurta")
+    yield ev.results("product_cards", products=[{"sku": "X", "price": float("nan")}], total=1)
+    yield ev.progress("loop", "a payload that refers to itself", data=loop)
+    yield ev.text("still \ud83d here", "still \ud83d here")
+
+
 async def db_read(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
     """Touches the database, so an unreachable one must surface as DB_UNAVAILABLE."""
     store = ctx.platform.store
@@ -128,10 +139,9 @@ async def db_read(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[E
 ENDPOINTS = [
     (
         StreamEndpoint(
-            "echo", parse_echo, echo, context=lambda p: {"n": p["n"]},
+            "echo", parse_echo, echo, context=lambda p: {"n": p["n"]}, query=EchoQuery,
             summary="Echo tricky payloads",
-            parameters=({"name": "n", "in": "query", "schema": {"type": "integer"}},),
-            events=("connected", "progress", "text", "results", "complete", "close"),
+            events=("connected", "progress", "text", "results:suggestions", "complete", "close"),
         ),
         "/t/echo",
         ["GET"],
@@ -146,6 +156,8 @@ ENDPOINTS = [
     (StreamEndpoint("refuse", parse_none, refuse), "/t/refuse", ["GET"]),
     (StreamEndpoint("soft", parse_none, soft_error), "/t/soft", ["GET"]),
     (StreamEndpoint("db", parse_none, db_read), "/t/db", ["GET"]),
+    # Odd payloads, and a `connected` context holding a lone surrogate.
+    (StreamEndpoint("odd", parse_none, odd, context=lambda p: {"tag": "x \ud800 y"}), "/t/odd", ["GET"]),
 ]
 
 

@@ -1,0 +1,191 @@
+"""The building blocks of every contract: base models and field types with their own refusal
+messages ("must be an integer from 1 to 50"; `reading.refusal` puts the field's path in
+front of it).
+
+JSON bodies use `Text`, `Int`, `Num`, `Flag` (strict JSON types); query strings use `QInt`,
+`QNum`, `QBool`, `QChoice`, `QWords`, which read the text forms, ASCII only. Each type's JSON
+Schema (for OpenAPI and function calling) comes from the same annotation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
+
+
+class Contract(BaseModel):
+    """A request contract: strict JSON types, unknown fields refused, no NaN or Infinity."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True,
+                              hide_input_in_errors=True)
+
+
+class OpenContract(Contract):
+    """A request contract whose unknown fields are ignored (kept so for the routes that
+    always ignored them: a chat or Aza client sending an extra field is not refused)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class QueryContract(Contract):
+    """A query-string contract: every value arrives as text; unknown parameters are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Payload(BaseModel):
+    """A response or event payload: the declaration of what the server sends. Fields not
+    declared may be added (`additionalProperties` is left open), so a client must ignore
+    fields it does not know."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False, strict=True)
+
+
+def fail(kind: str, message: str) -> PydanticCustomError:
+    """A refusal whose message follows the field's path: `fail("x", "must be ...")`."""
+    return PydanticCustomError(kind, message)
+
+
+def reword(kind: str, message: str) -> WrapValidator:
+    """Any failure of the wrapped validation becomes this one message (which names the range
+    or the options, unlike pydantic's per-cause messages)."""
+
+    def wrap(value: Any, handler: Callable[[Any], Any]) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise fail(kind, message) from None
+
+    return WrapValidator(wrap)
+
+
+# -- text --------------------------------------------------------------------------------------
+
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")
+
+
+def safe_text(value: str) -> str:
+    """No NUL characters (C libraries and logs cut at them) and no lone surrogates (not
+    Unicode: they cannot be stored, logged or sent as UTF-8). JSON bodies never get here with
+    a surrogate (the parser refuses them); Python-mode input can (a JSONL import, a model's
+    tool arguments)."""
+    found = _UNSAFE.search(value)
+    if found is None:
+        return value
+    if found.group() == "\x00":
+        raise fail("text_nul", "must not contain NUL characters")
+    raise fail("text_surrogate", "must not contain lone surrogates (it is not valid Unicode text)")
+
+
+def Text(max_len: int, *, min_len: int = 0, description: str | None = None,  # noqa: N802 - a type
+         pattern: str | None = None, examples: list[str] | None = None) -> Any:
+    """A string, trimmed, then at most `max_len` characters (`min_len=1`: not empty)."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_len or None, max_length=max_len, pattern=pattern),
+        AfterValidator(safe_text),
+        Field(description=description, examples=examples),
+    ]
+
+
+# -- numbers, JSON -----------------------------------------------------------------------------
+
+
+def Int(low: int, high: int, *, description: str | None = None) -> Any:  # noqa: N802
+    """A JSON integer from `low` to `high` (not `10.0`, not `"10"`, not `true`)."""
+    return Annotated[int, Field(ge=low, le=high, description=description),
+                     reword("int_range", f"must be an integer from {low} to {high}")]
+
+
+def Num(low: float, high: float, *, description: str | None = None) -> Any:  # noqa: N802
+    """A finite JSON number from `low` to `high`."""
+    return Annotated[float, Field(ge=low, le=high, description=description),
+                     reword("number_range", f"must be a number from {low:g} to {high:g}")]
+
+
+Flag = Annotated[bool, reword("bool", "must be true or false")]
+
+
+# -- query strings -----------------------------------------------------------------------------
+
+_ASCII_INT = re.compile(r"[+-]?[0-9]{1,18}")
+_ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})(?:[eE][+-]?[0-9]{1,3})?")
+
+
+def _query_int(value: Any) -> Any:
+    """ASCII digits only: Python's `int()` also reads '²' (and fails: a 500 once) or '٣'."""
+    if isinstance(value, str) and _ASCII_INT.fullmatch(text := value.strip()):
+        return int(text)
+    return value
+
+
+def _query_number(value: Any) -> Any:
+    """An ASCII decimal (thousands separators allowed: '1,299'), never 'nan' or 'inf'."""
+    if isinstance(value, str) and _ASCII_NUMBER.fullmatch(text := value.strip().replace(",", "")):
+        return float(text)
+    return value
+
+
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+def _query_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return value
+
+
+def QInt(low: int, high: int, *, description: str | None = None) -> Any:  # noqa: N802
+    return Annotated[int, Field(ge=low, le=high, description=description), BeforeValidator(_query_int),
+                     reword("int_range", f"must be an integer from {low} to {high}")]
+
+
+def QNum(low: float, high: float, *, description: str | None = None) -> Any:  # noqa: N802
+    return Annotated[float, Field(ge=low, le=high, description=description), BeforeValidator(_query_number),
+                     reword("number_range", f"must be a number from {low:g} to {high:g}")]
+
+
+QBool = Annotated[bool, BeforeValidator(_query_bool), reword("bool", "must be true or false")]
+
+
+def QChoice(options: tuple[str, ...], *, description: str | None = None) -> Any:  # noqa: N802
+    """One of `options`, case-insensitive."""
+    return Annotated[Literal[options], Field(description=description),  # type: ignore[valid-type]
+                     BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+                     reword("choice", f"must be one of: {', '.join(options)}")]
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def QWords(max_items: int = 20, max_len: int = 64, *, description: str | None = None) -> Any:  # noqa: N802
+    """Comma-separated short strings (`color=red,blue`; OpenAPI `style: form, explode: false`)."""
+    return Annotated[list[Text(max_len, min_len=1)], Field(max_length=max_items, description=description),
+                     BeforeValidator(_split),
+                     reword("words", f"takes at most {max_items} values of {max_len} characters")]
+
+
+def Words(max_items: int = 20, max_len: int = 64, *, description: str | None = None) -> Any:  # noqa: N802
+    """A JSON array of short strings."""
+    return Annotated[list[Text(max_len, min_len=1)], Field(max_length=max_items, description=description)]
