@@ -65,6 +65,7 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     with_retry_after: int = 0
     transport_errors: int = 0
+    refused_connections: int = 0  # the process had stopped listening (after SIGTERM)
     stream_errors: Counter[str] = field(default_factory=Counter)
     acknowledged: list[tuple[str, str]] = field(default_factory=list)  # (conversation, message)
 
@@ -144,6 +145,8 @@ async def chat(client: httpx.AsyncClient, url: str, question: str, tally: Tally)
                         tally.acknowledged.append((data["conversation_id"], data["message_id"]))
                     elif kind == "error":
                         tally.stream_errors[data.get("code", "")] += 1
+    except httpx.ConnectError:
+        tally.refused_connections += 1
     except (httpx.HTTPError, OSError):
         tally.transport_errors += 1
 
@@ -152,6 +155,8 @@ async def search(client: httpx.AsyncClient, url: str, query: str, tally: Tally) 
     try:
         response = await client.get(f"{url}/api/products/search", params={"q": query})
         tally.add(response)
+    except httpx.ConnectError:
+        tally.refused_connections += 1
     except (httpx.HTTPError, OSError):
         tally.transport_errors += 1
 
@@ -287,6 +292,9 @@ async def run(quick: bool, folder: Path) -> dict[str, Any]:
         await background
         await asyncio.sleep(5)
         report["settled"] = app.usage()  # the load stopped too: what is left open
+        if not quick:  # past the database pool's idle time (maxIdleTimeMS, app/store/mongo.py)
+            await asyncio.sleep(62)
+            report["idle_minute"] = app.usage()
         report["transport_errors_before_sigterm"] = tally.transport_errors
         # SIGTERM with streams open and clients stalled mid-body.
         stop_again = asyncio.Event()
@@ -296,6 +304,7 @@ async def run(quick: bool, folder: Path) -> dict[str, Any]:
         assert app.proc is not None
         app.proc.send_signal(signal.SIGTERM)
         sent = time.monotonic()
+        stop_again.set()  # no new requests from here: what fails below was in flight at SIGTERM
         try:
             await asyncio.to_thread(app.proc.wait, 60)
             report["sigterm"] = {"exit_s": round(time.monotonic() - sent, 2), "code": app.proc.returncode}
@@ -320,6 +329,7 @@ async def run(quick: bool, folder: Path) -> dict[str, Any]:
     report["503_with_retry_after"] = tally.with_retry_after
     report["503_total"] = tally.statuses.get(503, 0)
     report["transport_errors"] = tally.transport_errors
+    report["refused_connections"] = tally.refused_connections
     report["stream_errors"] = dict(tally.stream_errors)
     return report
 
@@ -334,8 +344,9 @@ def markdown(report: dict[str, Any], info: dict[str, Any]) -> str:
         f"| responses (all phases), by status | {', '.join(f'{s}: {n}' for s, n in report['statuses'].items())} |",
         f"| 5xx other than 503 | {report['5xx_other_than_503']} |",
         f"| 503, of them with Retry-After | {report['503_total']}, {report['503_with_retry_after']} |",
-        f"| connections that failed without an answer, before SIGTERM / in the SIGTERM phase | "
+        f"| requests cut off without an answer: before SIGTERM / at SIGTERM | "
         f"{report['transport_errors_before_sigterm']} / {report['transport_errors'] - report['transport_errors_before_sigterm']} |",
+        f"| requests refused at connect (sent as the process was exiting) | {report['refused_connections']} |",
         f"| kill -9 of the database: a store route answers 200 again after (s) | {kill['recovered_s']} |",
         f"| {stall['count']} clients stalled mid-body: what they got | {', '.join(f'{k}: {v}' for k, v in stall['answers'].items())} |",
         f"| a search meanwhile | {stall['search_meanwhile']} |",
@@ -343,6 +354,8 @@ def markdown(report: dict[str, Any], info: dict[str, Any]) -> str:
         f"| RSS before the faults / after the stalls and aborts (MB) | {report['before']['rss_mb']} / {report['after']['rss_mb']} |",
         f"| open file descriptors before / after / with the load stopped | {report['before']['open_fds']} / "
         f"{report['after']['open_fds']} / {report['settled']['open_fds']} |",
+        f"| open file descriptors a minute later (the database pool's idle connections closed) | "
+        f"{report.get('idle_minute', {}).get('open_fds', 'not measured (--quick)')} |",
         f"| SIGTERM with streams open and 10 stalled bodies: exit after (s) | {term.get('exit_s')} |",
         f"| acknowledged questions / lost | {report['acknowledged_messages']} / {report['acknowledged_lost']} |",
         f"| error events inside streams | {', '.join(f'{k}: {v}' for k, v in report['stream_errors'].items()) or 'none'} |",
