@@ -38,7 +38,13 @@ async def _watch_disconnect(receive: Receive, gone: Callable[[], None]) -> None:
 
 
 class LiveResponse:
-    """One connection reading a run of this instance."""
+    """One connection reading a run of this instance.
+
+    Its request task is the only task it adds to the run's: while there is nothing to write
+    it waits on the connection itself (`receive()`, which says `http.disconnect` when the
+    client goes) under a deadline that is the keep-alive interval, and the run wakes it by
+    moving that deadline to now. A second task per stream listening for the disconnect
+    costs about as much again to admit a stream (README, "Stream engine")."""
 
     __slots__ = ("run", "reader", "runs", "ping_s", "headers")
 
@@ -62,12 +68,6 @@ class LiveResponse:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         run, reader = self.run, self.reader
-
-        def gone() -> None:
-            reader.gone = True
-            run.wake()
-
-        watcher = asyncio.create_task(_watch_disconnect(receive, gone))
         self.runs.connections.add(self)
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.headers})
@@ -85,14 +85,37 @@ class LiveResponse:
                     break
                 if reader.gone or reader.displaced:
                     break
-                if not await run.wait(reader, self.ping_s):
+                if run.ready(reader):
+                    continue
+                if await _wait(run, reader, receive, self.ping_s):
+                    reader.gone = True
+                elif not run.ready(reader):
                     await send({"type": "http.response.body", "body": wire.KEEPALIVE, "more_body": True})
         except OSError:
             reader.gone = True  # the socket went away while writing
         finally:
-            watcher.cancel()
             self.runs.connections.discard(self)
             run.detach(reader)
+
+
+async def _wait(run: Run, reader: Reader, receive: Receive, timeout: float) -> bool:
+    """Until the run has something for `reader`, or `timeout`: False; the client left: True."""
+    try:
+        async with asyncio.timeout(timeout) as deadline:
+            run.on_ready(lambda: _expire(deadline))
+            try:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                return True
+            finally:
+                run.on_ready(None)
+    except TimeoutError:
+        return False
+
+
+def _expire(deadline: asyncio.Timeout) -> None:
+    if not deadline.expired():
+        deadline.reschedule(-1)  # now: the `async with` ends with TimeoutError at once
 
 
 class ReplayResponse:

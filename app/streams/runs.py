@@ -118,7 +118,7 @@ class Run:
         self.reader: Reader | None = None
         self.detached_at: float | None = None
         self._reason: str | None = None
-        self._wakeup: asyncio.Future[None] | None = None  # a reader waiting for frames
+        self._wakeup: Callable[[], None] | None = None  # wakes the connection waiting for frames
         self._drained: asyncio.Future[None] | None = None  # the producer waiting for its reader
         self._timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task[None] | None = None
@@ -272,30 +272,19 @@ class Run:
         if reader is self.reader and self.seq - seq < _BACKLOG:
             self._release_producer()
 
-    async def wait(self, reader: Reader, timeout: float) -> bool:
-        """Until there is something for `reader` (frames, the end, its own end): True; after
-        `timeout` with nothing: False."""
-        if self._ready(reader):
-            return True
-        loop = asyncio.get_running_loop()
-        self._wakeup = waiter = loop.create_future()
-        timer = loop.call_later(timeout, self._wake)
-        try:
-            await waiter
-        finally:
-            timer.cancel()
-        return self._ready(reader)
-
-    def wake(self) -> None:
-        self._wake()
-
-    def _ready(self, reader: Reader) -> bool:
+    def ready(self, reader: Reader) -> bool:
+        """Is there something for `reader`: frames, the end, or its own end?"""
         return self.seq > reader.after or self.ended or reader.gone or reader.displaced
 
+    def on_ready(self, wake: Callable[[], None] | None) -> None:
+        """`wake` is called (once) when there may be something for the waiting connection;
+        None when it no longer waits. One connection waits at a time."""
+        self._wakeup = wake
+
     def _wake(self) -> None:
-        waiter, self._wakeup = self._wakeup, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        wake, self._wakeup = self._wakeup, None
+        if wake is not None:
+            wake()
 
     def _release_producer(self) -> None:
         drained, self._drained = self._drained, None

@@ -191,12 +191,14 @@ async def test_a_dropped_answer_resumed_on_the_other_instance_is_whole_and_ran_o
 
 
 async def test_a_follower_on_the_other_instance_keeps_a_detached_stream_alive(instances: Instances) -> None:
-    a, b = instances(STREAMING_RATE_LIMIT="1000", STREAM_DETACH_S="0.5")
-    seen = await first_events(f"{a.url}/t/tale/stream?n=30&every=0.1", 2)
-    # Read on B for three seconds, six detach windows: A must see the follower and go on.
-    rest = await read_stream(f"{b.url}/t/tale/stream", headers={"Last-Event-ID": seen[-1][0]}, timeout=15)
+    # The window must outlast B's first follow (under a loaded machine B took over 0.5 s
+    # between the drop and its first follow, so A rightly gave up): 1.5 s.
+    a, b = instances(STREAMING_RATE_LIMIT="1000", STREAM_DETACH_S="1.5")
+    seen = await first_events(f"{a.url}/t/tale/stream?n=60&every=0.1", 2)
+    # Read on B for six seconds, four detach windows: A must see the follower and go on.
+    rest = await read_stream(f"{b.url}/t/tale/stream", headers={"Last-Event-ID": seen[-1][0]}, timeout=20)
     assert rest.types()[-2:] == ["complete", "close"], rest.types()[-3:]
-    assert len(rest.of("text")) == 29
+    assert len(rest.of("text")) == 59
     assert seen[0][2]["stream_id"] not in (await probe(a))["cancelled"]
 
 
