@@ -4,9 +4,10 @@
 - llama.cpp's own server (xllamacpp) with SmolLM2-135M: a real OpenAI-compatible streaming
   server, started once for the module (tests/support/llama_server.py). Skipped, with the
   reason, where xllamacpp or the model package is missing.
-- Protocol edge cases no real model server produces on demand (503 then OK, a connection
-  dropped mid-answer, an error object in the stream, 401, stalls, garbage): a tiny Starlette
-  app served by real uvicorn on 127.0.0.1 in a thread.
+- Protocol edge cases no real model server produces on demand (503 then OK, 429 with
+  Retry-After, a connection dropped mid-answer, an error object in the stream, 401, stalls,
+  garbage), streamed and for function calling (`choose_tools`): a tiny Starlette app served by
+  real uvicorn on 127.0.0.1 in a thread.
 
 Every stream is read under `asyncio.timeout`.
 """
@@ -182,6 +183,7 @@ async def test_llama_stops_generating_when_the_reader_leaves(llama: LlamaServer)
 # ----------------------------------------------------------------------------- protocol edge cases
 
 HITS: Counter[str] = Counter()
+HIT_AT: dict[str, list[float]] = {}  # when each request of a run arrived (monotonic)
 SEEN: dict[str, dict[str, Any]] = {}
 CLOSED: dict[str, float] = {}
 
@@ -214,10 +216,24 @@ GOOD = [chunk(role=True), ": keep-alive\n\n", chunk("Hello"), chunk(" there"), c
         chunk(finish="stop"), 'data: {"choices": [], "usage": {"total_tokens": 9}}\n\n', "data: [DONE]\n\n"]
 
 
+def tool_call(name: str, arguments: str) -> dict[str, Any]:
+    return {"id": f"call_{name}", "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+TOOL_REPLY = {"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+    "role": "assistant", "content": None, "tool_calls": [
+        tool_call("search_catalog", '{"query": "saree", "max_price": 9000}'),
+        tool_call("compare_products", "not json"),  # dropped
+        tool_call("market_snapshot", '["not", "an", "object"]'),  # dropped
+    ]}}]}
+TOOLS = [{"type": "function", "function": {"name": "search_catalog", "parameters": {"type": "object"}}}]
+
+
 async def completions(request: Request) -> Response:
     scenario, run = request.path_params["scenario"], request.path_params["run"]
     key = f"{scenario}/{run}"
     HITS[key] += 1
+    HIT_AT.setdefault(key, []).append(time.monotonic())
     attempt = HITS[key]
     SEEN[key] = {"json": await request.json(), "auth": request.headers.get("authorization")}
     match scenario:
@@ -273,6 +289,20 @@ async def completions(request: Request) -> Response:
                                            + "x" * 5000, "type": "invalid_request_error"}}, 401)
         case "400":
             return JSONResponse({"error": {"message": "max_tokens is too large"}}, 400)
+        case "tools-429-then-ok":
+            if attempt == 1:
+                return JSONResponse({"error": {"message": "slow down"}}, 429, headers={"Retry-After": "1"})
+            return JSONResponse(TOOL_REPLY)
+        case "tools-429-long":
+            return JSONResponse({"error": {"message": "slow down"}}, 429, headers={"Retry-After": "60"})
+        case "tools-503-then-ok":
+            if attempt == 1:
+                return JSONResponse({"error": {"message": "overloaded"}}, 503)
+            return JSONResponse(TOOL_REPLY)
+        case "tools-401":
+            return JSONResponse({"error": {"message": f"Incorrect API key provided: {SECRET}"}}, 401)
+        case "tools-ok":
+            return JSONResponse(TOOL_REPLY)
     return JSONResponse({"error": "unknown scenario"}, 404)
 
 
@@ -483,6 +513,60 @@ async def test_cancelling_the_reader_closes_the_upstream_response(upstream: Fake
             while key not in CLOSED:
                 assert time.monotonic() - left < 2, "upstream kept streaming after cancellation"
                 await asyncio.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------- choose_tools
+
+async def choose(provider: OpenAIProvider, timeout: float = 15.0) -> list[dict[str, Any]]:
+    async with asyncio.timeout(timeout):
+        return await provider.choose_tools([{"role": "user", "content": "red saree?"}], TOOLS)
+
+
+async def test_choose_tools_reads_the_calls_and_drops_unreadable_arguments(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("tools-ok")
+    async with fake(url) as provider:
+        calls = await choose(provider)
+    assert calls == [{"name": "search_catalog", "arguments": {"query": "saree", "max_price": 9000}}]
+    body = SEEN[key]["json"]
+    assert body["tools"] == TOOLS and body["stream"] is False and body["model"] == "fake-model"
+
+
+@pytest.mark.xfail(strict=True, reason="choose_tools ignores Retry-After")
+async def test_choose_tools_waits_as_long_as_retry_after_says(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("tools-429-then-ok")
+    async with fake(url) as provider:  # its own backoff is 0.05 s: only Retry-After explains a wait of 1 s
+        calls = await choose(provider)
+    assert [c["name"] for c in calls] == ["search_catalog"]
+    assert HITS[key] == 2
+    first, second = HIT_AT[key]
+    assert second - first >= 0.95, f"retried after {second - first:.2f} s, Retry-After said 1 s"
+
+
+@pytest.mark.xfail(strict=True, reason="choose_tools ignores Retry-After")
+async def test_choose_tools_gives_up_at_once_on_a_long_retry_after(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("tools-429-long")
+    async with fake(url, retries=3) as provider:
+        started = time.monotonic()
+        with pytest.raises(ProviderError) as raised:
+            await choose(provider)
+    assert raised.value.retryable is True and "429" in raised.value.message
+    assert HITS[key] == 1 and time.monotonic() - started < 2
+
+
+async def test_choose_tools_retries_a_5xx(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("tools-503-then-ok")
+    async with fake(url) as provider:
+        calls = await choose(provider)
+    assert [c["name"] for c in calls] == ["search_catalog"] and HITS[key] == 2
+
+
+async def test_choose_tools_401_is_final_and_never_shows_the_key(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("tools-401")
+    async with fake(url, retries=3) as provider:
+        with pytest.raises(ProviderError) as raised:
+            await choose(provider)
+    assert raised.value.retryable is False and "401" in raised.value.message
+    assert SECRET not in raised.value.message and HITS[key] == 1
 
 
 # ----------------------------------------------------------------------------- unreachable servers
