@@ -1,6 +1,5 @@
 """`OpenAIProvider` against real servers on loopback.
 
-- `build_messages` unit tests (the grounded prompt).
 - llama.cpp's own server (xllamacpp) with SmolLM2-135M: a real OpenAI-compatible streaming
   server, started once for the module (tests/support/llama_server.py). Skipped, with the
   reason, where xllamacpp or the model package is missing.
@@ -33,29 +32,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from app.llm.base import Grounding, Message, ProviderError
-from app.llm.openai import OpenAIProvider, build_messages, build_system_prompt
+from app.llm.openai import OpenAIProvider
 from app.store.embedded import free_port
+from tests.llm.groundings import grounding
 from tests.support.llama_server import MODEL, LlamaServer, unavailable_reason
 
 SECRET = "sk-live-TESTSECRET0123456789abcdef"
-
-PRODUCTS = [
-    {"sku": "LH-1", "title": "Red silk wedding lehenga", "brand": "Sabya", "category": "lehenga",
-     "price": 24999, "colors": ["red", "gold"], "sizes": ["S", "M", "L"], "rating": 4.6,
-     "in_stock": True},
-    {"sku": "LH-2", "title": "Pink georgette lehenga", "brand": "Anita", "category": "lehenga",
-     "price": 124999.5, "colors": ["pink"], "sizes": ["M"], "rating": 4.1, "in_stock": False},
-]
-SOURCES = [
-    {"text": "Returns are accepted within 30 days of delivery for unworn items with tags.",
-     "file_name": "returns-policy.pdf", "page": 2, "score": 0.8},
-]
-
-
-def grounding(language: str = "en", products=PRODUCTS, sources=SOURCES, query="red lehenga for a wedding"):
-    return Grounding(query=query, language=language, products=list(products), sources=list(sources),
-                     filters={"category": "lehenga", "max_price": 30000, "colors": []})
-
 
 async def collect(
     provider: OpenAIProvider, history: list[Message], g: Grounding, timeout: float = 15.0
@@ -69,52 +51,6 @@ async def collect(
         except ProviderError as exc:
             return pieces, exc
     return pieces, None
-
-
-# ----------------------------------------------------------------------------- build_messages
-
-def test_messages_name_the_language_and_carry_products_and_sources() -> None:
-    messages = build_messages([Message("user", "سلام، لهنگا قرمز دارید؟")], grounding("fa"))
-    system = messages[0]
-    assert system["role"] == "system"
-    text = system["content"]
-    assert "Answer in Persian" in text
-    assert "ONLY" in text and "discount" in text.lower()
-    assert "Red silk wedding lehenga" in text and "Sabya" in text
-    assert "₹24,999" in text and "INR" in text
-    assert "₹1,24,999.50" in text  # Indian grouping, paise kept
-    assert "red, gold" in text and "S, M, L" in text and "4.6/5" in text
-    assert "in stock" in text and "OUT OF STOCK" in text
-    assert "returns-policy.pdf, page 2" in text and "within 30 days" in text
-    assert "clarifying question instead of guessing" in text
-    assert messages[-1] == {"role": "user", "content": "سلام، لهنگا قرمز دارید؟"}
-
-
-@pytest.mark.parametrize(("code", "name"), [("hi", "Hindi"), ("ar", "Arabic"), ("en", "English"),
-                                            ("ru", "Russian"), ("he", "Hebrew")])
-def test_language_by_name(code: str, name: str) -> None:
-    assert f"Answer in {name}." in build_system_prompt(grounding(code))
-
-
-def test_no_products_or_sources_asks_a_clarifying_question() -> None:
-    text = build_system_prompt(grounding("hi", products=[], sources=[]))
-    assert "Answer in Hindi" in text
-    assert "clarifying question (in Hindi)" in text
-    assert "Do not recommend anything" in text
-    assert "Products" not in text and "Store documents" not in text
-
-
-def test_history_is_trimmed_to_the_last_turns_and_ends_with_the_user() -> None:
-    history = [Message("system", "ignored")]
-    for i in range(10):
-        history += [Message("user", f"q{i}"), Message("assistant", f"a{i}")]
-    history.append(Message("user", "final question"))
-    messages = build_messages(history, grounding(), max_turns=4)
-    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
-    assert [m["content"] for m in messages[1:]] == ["q9", "a9", "final question"]
-    assert sum(m["role"] == "system" for m in messages) == 1
-    # An empty history still asks the grounding's query.
-    assert build_messages([], grounding(query="any sarees?"))[1:] == [{"role": "user", "content": "any sarees?"}]
 
 
 # ----------------------------------------------------------------------------- real llama.cpp
