@@ -3,9 +3,9 @@
 Works with OpenAI, vLLM, Ollama (`/v1`) and llama.cpp's server. The answer is grounded by the
 system prompt that `app.llm.prompts.build_messages` writes from the retrieval results.
 
-Failure policy:
+Failure policy (one `RetryPolicy`, app/llm/retry.py, for `stream` and `choose_tools`):
 - before the first token, connect errors, timeouts, dropped connections, 429 and 5xx are
-  retried (`retries` more attempts, short exponential backoff);
+  retried (short exponential backoff; `Retry-After` honoured up to a cap);
 - after the first token nothing is retried: any failure raises `ProviderError(retryable=True)`
   and the caller keeps the partial answer it already streamed;
 - a 4xx other than 429 raises `ProviderError(retryable=False)` at once;
@@ -17,19 +17,17 @@ HTTP response at once, which tells the server to stop generating.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import aclosing
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, Self
 
 import httpx
 
 from app.llm.base import Grounding, Message, ProviderError
 from app.llm.prompts import MAX_HISTORY_TURNS, build_messages
+from app.llm.retry import DEFAULT_RETRY, RetryPolicy, Transient
 
-MAX_BACKOFF_S = 5.0  # a Retry-After longer than this is not waited for: we give up instead
 _ERROR_BODY_BYTES = 4096
 _EXCERPT_CHARS = 160
 
@@ -37,15 +35,6 @@ _EXCERPT_CHARS = 160
 def _one_line(text: Any, limit: int) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-class _Transient(Exception):
-    """A failure worth another attempt, if no token has been yielded yet."""
-
-    def __init__(self, reason: str, *, delay: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.delay = delay
 
 
 _SECRETISH = re.compile(r"\b(sk|pk|key|token)[-_][A-Za-z0-9_\-*.]{6,}", re.IGNORECASE)
@@ -66,16 +55,14 @@ class OpenAIProvider:
         read_timeout_s: float = 30.0,
         max_tokens: int = 400,
         temperature: float = 0.3,
-        retries: int = 2,
-        backoff_s: float = 0.25,
+        retry: RetryPolicy = DEFAULT_RETRY,
         max_turns: int = MAX_HISTORY_TURNS,
     ) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self.retries = max(0, retries)
-        self.backoff_s = backoff_s
+        self.retry = retry
         self.max_turns = max_turns
         self._api_key = api_key or None
         headers = {"Accept": "text/event-stream"}
@@ -91,7 +78,7 @@ class OpenAIProvider:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def __aenter__(self) -> OpenAIProvider:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -106,84 +93,57 @@ class OpenAIProvider:
             "temperature": self.temperature,
         }
 
-    async def stream(self, history: list[Message], grounding: Grounding) -> AsyncIterator[str]:
+    def stream(self, history: list[Message], grounding: Grounding) -> AsyncGenerator[str, None]:
+        """The answer, piece by piece, streamed; retried (`self.retry`) until the first piece."""
         payload = self.payload(history, grounding)
-        attempts = self.retries + 1
-        reason = "no attempt made"
-        for attempt in range(attempts):
-            yielded = False
-            try:
-                # aclosing: if our consumer stops (aclose/cancel), the HTTP response closes now,
-                # not whenever the garbage collector finalises the inner generator.
-                async with aclosing(self._attempt(payload)) as pieces:
-                    async for piece in pieces:
-                        yielded = True
-                        yield piece
-                return
-            except (_Transient, httpx.RequestError) as exc:
-                reason = exc.reason if isinstance(exc, _Transient) else _transport_reason(exc)
-                if yielded:
-                    raise ProviderError(
-                        f"The language model stopped mid-answer ({reason}).", retryable=True
-                    ) from None
-                delay = self.backoff_s * (2**attempt)
-                if isinstance(exc, _Transient) and exc.delay is not None:
-                    if exc.delay > MAX_BACKOFF_S:
-                        break  # told to come back much later: give up now
-                    delay = max(delay, exc.delay)
-                if attempt + 1 < attempts:
-                    await asyncio.sleep(min(delay, MAX_BACKOFF_S))
-        raise ProviderError(
-            f"The language model is unavailable ({reason}) after {attempt + 1} "
-            f"attempt{'s' if attempt else ''}.",
-            retryable=True,
-        )
+        return self.retry.stream(lambda: self._attempt(payload))
 
     async def choose_tools(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, max_tokens: int = 300
     ) -> list[dict[str, Any]]:
         """Function calling, not streamed: the `tool_calls` the model asks for (each
         `{"name", "arguments"}` with the arguments parsed from their JSON text; a call whose
-        arguments are not a JSON object is dropped). Empty when it calls none. Transient
-        failures are retried like `stream`'s; raises `ProviderError` in the end."""
+        arguments are not a JSON object is dropped). Empty when it calls none. Retried like
+        `stream` (`self.retry`); raises `ProviderError` in the end."""
         payload = {"model": self.model, "messages": messages, "tools": tools, "tool_choice": "auto",
                    "stream": False, "max_tokens": max_tokens, "temperature": 0}
-        reason = "no attempt made"
-        for attempt in range(self.retries + 1):
-            try:
-                response = await self._client.post(self.url, json=payload, headers={"Accept": "application/json"})
-                if response.status_code != 200:
-                    await self._fail_status(response)
-                return _tool_calls(response)
-            except (_Transient, httpx.RequestError) as exc:
-                reason = exc.reason if isinstance(exc, _Transient) else _transport_reason(exc)
-                if attempt < self.retries:
-                    await asyncio.sleep(min(self.backoff_s * (2**attempt), MAX_BACKOFF_S))
-        raise ProviderError(f"The language model is unavailable ({reason}).", retryable=True)
+        return await self.retry.call(lambda: self._choose_once(payload))
 
-    async def _attempt(self, payload: dict[str, Any]) -> AsyncIterator[str]:
-        async with self._client.stream("POST", self.url, json=payload) as response:
+    async def _choose_once(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            response = await self._client.post(self.url, json=payload, headers={"Accept": "application/json"})
             if response.status_code != 200:
                 await self._fail_status(response)
-            finished = False
-            async for data in _sse_data(response):
-                if data.strip() == "[DONE]":
-                    return
-                piece, done = self._parse_chunk(data)
-                finished = finished or done
-                if piece:
-                    yield piece
-            if not finished:
-                raise _Transient("the stream ended before the answer was complete")
+            return _tool_calls(response)
+        except httpx.RequestError as exc:
+            raise Transient(_transport_reason(exc)) from None
+
+    async def _attempt(self, payload: dict[str, Any]) -> AsyncGenerator[str, None]:
+        try:
+            async with self._client.stream("POST", self.url, json=payload) as response:
+                if response.status_code != 200:
+                    await self._fail_status(response)
+                finished = False
+                async for data in _sse_data(response):
+                    if data.strip() == "[DONE]":
+                        return
+                    piece, done = self._parse_chunk(data)
+                    finished = finished or done
+                    if piece:
+                        yield piece
+                if not finished:
+                    raise Transient("the stream ended before the answer was complete")
+        except httpx.RequestError as exc:
+            raise Transient(_transport_reason(exc)) from None
 
     def _parse_chunk(self, data: str) -> tuple[str | None, bool]:
         """(content piece, whether a finish_reason was given) of one `data:` payload."""
         try:
             chunk = json.loads(data)
         except ValueError:
-            raise _Transient("a malformed chunk") from None
+            raise Transient("a malformed chunk") from None
         if not isinstance(chunk, dict):
-            raise _Transient("a malformed chunk")
+            raise Transient("a malformed chunk")
         if chunk.get("error"):
             error = chunk["error"]
             message = error.get("message", error) if isinstance(error, dict) else error
@@ -191,17 +151,17 @@ class OpenAIProvider:
             excerpt = self._excerpt(str(message))
             if isinstance(code, int) and 400 <= code < 500 and code != 429:
                 raise ProviderError(f"The language model refused the request: {excerpt}", retryable=False)
-            raise _Transient(f"error from the model: {excerpt}")
+            raise Transient(f"error from the model: {excerpt}")
         choices = chunk.get("choices")
         if not choices:  # e.g. a trailing usage chunk
             return None, False
         if not isinstance(choices, list) or not isinstance(choices[0], dict):
-            raise _Transient("a malformed chunk")
+            raise Transient("a malformed chunk")
         choice = choices[0]
         delta = choice.get("delta") or {}
         content = delta.get("content") if isinstance(delta, dict) else None
         if content is not None and not isinstance(content, str):
-            raise _Transient("a malformed chunk")
+            raise Transient("a malformed chunk")
         return content or None, bool(choice.get("finish_reason"))
 
     async def _fail_status(self, response: httpx.Response) -> None:
@@ -217,7 +177,7 @@ class OpenAIProvider:
         detail = self._excerpt(_error_message(bytes(body[:_ERROR_BODY_BYTES])))
         suffix = f": {detail}" if detail else ""
         if status == 429 or status >= 500:
-            raise _Transient(f"HTTP {status}", delay=_retry_after(response.headers.get("retry-after")))
+            raise Transient(f"HTTP {status}", retry_after=_retry_after(response.headers.get("retry-after")))
         if status in (401, 403):
             raise ProviderError(
                 f"The language model service rejected our credentials (HTTP {status}){suffix}",
@@ -239,7 +199,7 @@ def _tool_calls(response: httpx.Response) -> list[dict[str, Any]]:
         body = response.json()
         message = body["choices"][0]["message"]
     except (ValueError, KeyError, IndexError, TypeError):
-        raise _Transient("a malformed reply") from None
+        raise Transient("a malformed reply") from None
     calls = []
     for call in (message or {}).get("tool_calls") or []:
         function = call.get("function") if isinstance(call, dict) else None

@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from app.llm.base import Grounding, Message, ProviderError
 from app.llm.openai import OpenAIProvider
+from app.llm.retry import RetryPolicy
 from app.store.embedded import free_port
 from tests.llm.groundings import grounding
 from tests.support.llama_server import MODEL, LlamaServer, unavailable_reason
@@ -68,9 +69,9 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
         server.stop()
 
 
-def llama_provider(server: LlamaServer, **kwargs: Any) -> OpenAIProvider:
+def llama_provider(server: LlamaServer, *, retries: int = 0, **kwargs: Any) -> OpenAIProvider:
     options = {"model": MODEL, "api_key": SECRET, "max_tokens": 48, "temperature": 0.0,
-               "read_timeout_s": 30.0, "retries": 0, **kwargs}
+               "read_timeout_s": 30.0, "retry": RetryPolicy(retries=retries), **kwargs}
     return OpenAIProvider(server.base_url, **options)
 
 
@@ -277,9 +278,9 @@ def upstream() -> Iterator[FakeUpstream]:
         server.stop()
 
 
-def fake(url: str, **kwargs: Any) -> OpenAIProvider:
-    options = {"model": "fake-model", "api_key": SECRET, "backoff_s": 0.05, "read_timeout_s": 2.0,
-               "connect_timeout_s": 1.0, **kwargs}
+def fake(url: str, *, retries: int = 2, **kwargs: Any) -> OpenAIProvider:
+    options = {"model": "fake-model", "api_key": SECRET, "retry": RetryPolicy(retries=retries, backoff_s=0.05),
+               "read_timeout_s": 2.0, "connect_timeout_s": 1.0, **kwargs}
     return OpenAIProvider(url, **options)
 
 
@@ -467,7 +468,6 @@ async def test_choose_tools_reads_the_calls_and_drops_unreadable_arguments(upstr
     assert body["tools"] == TOOLS and body["stream"] is False and body["model"] == "fake-model"
 
 
-@pytest.mark.xfail(strict=True, reason="choose_tools ignores Retry-After")
 async def test_choose_tools_waits_as_long_as_retry_after_says(upstream: FakeUpstream) -> None:
     url, key = upstream.base_url("tools-429-then-ok")
     async with fake(url) as provider:  # its own backoff is 0.05 s: only Retry-After explains a wait of 1 s
@@ -478,7 +478,6 @@ async def test_choose_tools_waits_as_long_as_retry_after_says(upstream: FakeUpst
     assert second - first >= 0.95, f"retried after {second - first:.2f} s, Retry-After said 1 s"
 
 
-@pytest.mark.xfail(strict=True, reason="choose_tools ignores Retry-After")
 async def test_choose_tools_gives_up_at_once_on_a_long_retry_after(upstream: FakeUpstream) -> None:
     url, key = upstream.base_url("tools-429-long")
     async with fake(url, retries=3) as provider:
