@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import Any, Self
 
 import httpx
 
-from app.llm.base import Grounding, Message, ProviderError
+from app.llm.base import Grounding, Message, ProviderError, ToolCall
 from app.llm.prompts import MAX_HISTORY_TURNS, build_messages
 from app.llm.retry import DEFAULT_RETRY, RetryPolicy, Transient
 
@@ -41,7 +41,7 @@ _SECRETISH = re.compile(r"\b(sk|pk|key|token)[-_][A-Za-z0-9_\-*.]{6,}", re.IGNOR
 
 
 class OpenAIProvider:
-    """`LanguageModel` over an OpenAI-compatible `/chat/completions` endpoint."""
+    """`LanguageModel` and `ToolChooser` over an OpenAI-compatible `/chat/completions`."""
 
     name = "openai"
 
@@ -99,17 +99,21 @@ class OpenAIProvider:
         return self.retry.stream(lambda: self._attempt(payload))
 
     async def choose_tools(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, max_tokens: int = 300
-    ) -> list[dict[str, Any]]:
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]],
+        *,
+        max_tokens: int = 300,
+    ) -> list[ToolCall]:
         """Function calling, not streamed: the `tool_calls` the model asks for (each
         `{"name", "arguments"}` with the arguments parsed from their JSON text; a call whose
         arguments are not a JSON object is dropped). Empty when it calls none. Retried like
         `stream` (`self.retry`); raises `ProviderError` in the end."""
-        payload = {"model": self.model, "messages": messages, "tools": tools, "tool_choice": "auto",
-                   "stream": False, "max_tokens": max_tokens, "temperature": 0}
+        payload = {"model": self.model, "messages": list(messages), "tools": list(tools),
+                   "tool_choice": "auto", "stream": False, "max_tokens": max_tokens, "temperature": 0}
         return await self.retry.call(lambda: self._choose_once(payload))
 
-    async def _choose_once(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _choose_once(self, payload: dict[str, Any]) -> list[ToolCall]:
         try:
             response = await self._client.post(self.url, json=payload, headers={"Accept": "application/json"})
             if response.status_code != 200:
@@ -194,13 +198,13 @@ class OpenAIProvider:
         return _one_line(text, _EXCERPT_CHARS)
 
 
-def _tool_calls(response: httpx.Response) -> list[dict[str, Any]]:
+def _tool_calls(response: httpx.Response) -> list[ToolCall]:
     try:
         body = response.json()
         message = body["choices"][0]["message"]
     except (ValueError, KeyError, IndexError, TypeError):
         raise Transient("a malformed reply") from None
-    calls = []
+    calls: list[ToolCall] = []
     for call in (message or {}).get("tool_calls") or []:
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):

@@ -332,7 +332,7 @@ async def test_429_with_a_long_retry_after_is_not_waited_for(upstream: FakeUpstr
     url, key = upstream.base_url("429-long")
     async with fake(url, retries=3) as provider:
         started = time.monotonic()
-        pieces, error = await collect(provider, ASK, grounding())
+        _, error = await collect(provider, ASK, grounding())
     assert error is not None and error.retryable is True and "429" in error.message
     assert HITS[key] == 1 and time.monotonic() - started < 2
 
