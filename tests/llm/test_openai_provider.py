@@ -21,6 +21,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from email.utils import formatdate
 from typing import Any
 
 import httpx
@@ -31,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from app.llm.base import Grounding, Message, ProviderError
+from app.llm.base import Grounding, Message, ProviderError, ToolCall
 from app.llm.openai import OpenAIProvider
 from app.llm.retry import RetryPolicy
 from app.store.embedded import free_port
@@ -226,6 +227,18 @@ async def completions(request: Request) -> Response:
                                            + "x" * 5000, "type": "invalid_request_error"}}, 401)
         case "400":
             return JSONResponse({"error": {"message": "max_tokens is too large"}}, 400)
+        case "429-date-then-ok":
+            if attempt == 1:
+                when = formatdate(time.time() + 2, usegmt=True)  # whole seconds: 1 to 2 s from now
+                return JSONResponse({"error": {"message": "slow down"}}, 429, headers={"Retry-After": when})
+            return sse(GOOD)
+        case "not-sse":
+            return JSONResponse({"choices": [{"message": {"content": "Hello"}}]})  # ignored stream: true
+        case "crlf-multiline":
+            first = json.dumps({"choices": [{"delta": {"content": "Hel"}, "finish_reason": None}]})
+            return sse([": ping\r\n\r\n", f"data: {first}\r\n\r\n",
+                        'data: {"choices": [{"delta": {"content": "lo"},\r\ndata:  "finish_reason": "stop"}]}\r\n\r\n',
+                        "data: [DONE]\r\n\r\n"])
         case "tools-429-then-ok":
             if attempt == 1:
                 return JSONResponse({"error": {"message": "slow down"}}, 429, headers={"Retry-After": "1"})
@@ -335,6 +348,30 @@ async def test_429_with_a_long_retry_after_is_not_waited_for(upstream: FakeUpstr
         _, error = await collect(provider, ASK, grounding())
     assert error is not None and error.retryable is True and "429" in error.message
     assert HITS[key] == 1 and time.monotonic() - started < 2
+
+
+async def test_retry_after_as_an_http_date_is_honoured(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("429-date-then-ok")
+    async with fake(url) as provider:
+        pieces, error = await collect(provider, ASK, grounding())
+    assert error is None and "".join(pieces) == "Hello there!"
+    first, second = HIT_AT[key]
+    assert second - first >= 0.95, f"retried after {second - first:.2f} s, the date was 1 to 2 s away"
+
+
+async def test_a_reply_that_is_not_an_event_stream_is_retried_then_refused(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("not-sse")
+    async with fake(url) as provider:
+        pieces, error = await collect(provider, ASK, grounding())
+    assert pieces == [] and error is not None and error.retryable
+    assert "not an event stream" in error.message and HITS[key] == 3
+
+
+async def test_crlf_lines_comments_and_multiline_data_are_read(upstream: FakeUpstream) -> None:
+    url, _ = upstream.base_url("crlf-multiline")
+    async with fake(url) as provider:
+        pieces, error = await collect(provider, ASK, grounding())
+    assert error is None and pieces == ["Hel", "lo"]
 
 
 async def test_read_timeout_before_the_first_byte_is_retried(upstream: FakeUpstream) -> None:
@@ -454,7 +491,7 @@ async def test_cancelling_the_reader_closes_the_upstream_response(upstream: Fake
 
 # ----------------------------------------------------------------------------- choose_tools
 
-async def choose(provider: OpenAIProvider, timeout: float = 15.0) -> list[dict[str, Any]]:
+async def choose(provider: OpenAIProvider, timeout: float = 15.0) -> list[ToolCall]:
     async with asyncio.timeout(timeout):
         return await provider.choose_tools([{"role": "user", "content": "red saree?"}], TOOLS)
 
