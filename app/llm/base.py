@@ -40,6 +40,9 @@ class ProviderError(Exception):
         self.retryable = retryable
 
 
+JsonObject = Mapping[str, Any]  # a chat-completions message or tool schema, as JSON
+
+
 class ToolCall(TypedDict):
     """A tool the model asks to run, with its arguments as the model wrote them (unchecked)."""
 
@@ -68,11 +71,7 @@ class ToolChooser(Protocol):
     """A model that can choose tools (function calling)."""
 
     async def choose_tools(
-        self,
-        messages: Sequence[Mapping[str, Any]],
-        tools: Sequence[Mapping[str, Any]],
-        *,
-        max_tokens: int = 300,
+        self, messages: Sequence[JsonObject], tools: Sequence[JsonObject], *, max_tokens: int = 300
     ) -> list[ToolCall]:
         """The calls the model asks for, given the chat-completions `messages` and `tools`;
         empty when it calls none. Raises `ProviderError` when the model cannot answer."""

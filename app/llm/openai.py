@@ -20,11 +20,11 @@ HTTP response at once, which tells the server to stop generating.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import Any, Self
 
-from app.llm.base import Grounding, Message, ProviderError, ToolCall
+from app.llm.base import Grounding, JsonObject, Message, ProviderError, ToolCall
 from app.llm.prompts import MAX_HISTORY_TURNS, build_messages
 from app.llm.retry import DEFAULT_RETRY, RetryPolicy, Transient
 from app.llm.transport import ChatCompletionsClient
@@ -82,11 +82,7 @@ class OpenAIProvider:
         return self.retry.stream(lambda: self._answer(payload))
 
     async def choose_tools(
-        self,
-        messages: Sequence[Mapping[str, Any]],
-        tools: Sequence[Mapping[str, Any]],
-        *,
-        max_tokens: int = 300,
+        self, messages: Sequence[JsonObject], tools: Sequence[JsonObject], *, max_tokens: int = 300
     ) -> list[ToolCall]:
         """Function calling, not streamed: the `tool_calls` the model asks for, with their
         arguments parsed from their JSON text (a call whose arguments are not a JSON object is
