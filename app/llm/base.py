@@ -1,15 +1,16 @@
-"""The one interface every answer provider implements.
+"""The interfaces every answer provider implements.
 
 A provider receives the conversation and what retrieval found (`Grounding`) and yields the
 answer as text pieces. It raises `ProviderError` when its upstream fails; the chat stream
-turns that into an `error` event and keeps the partial answer.
+turns that into an `error` event and keeps the partial answer. A provider that can do
+function calling is a `ToolChooser` too (the sales agent asks it which tools to run).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +40,39 @@ class ProviderError(Exception):
         self.retryable = retryable
 
 
-class LanguageModel(Protocol):
+JsonObject = Mapping[str, Any]  # a chat-completions message or tool schema, as JSON
+
+
+class ToolCall(TypedDict):
+    """A tool the model asks to run, with its arguments as the model wrote them (unchecked)."""
+
     name: str
+    arguments: dict[str, Any]
+
+
+class LanguageModel(Protocol):
+    """What callers use of a provider. `name` and `model` are recorded with each answer
+    (`name` alone when `model` is empty, as for the grounded provider)."""
+
+    name: str  # the provider: "grounded", "openai"
+    model: str  # the model it asks for, as the server names it; "" when there is none
 
     def stream(self, history: list[Message], grounding: Grounding) -> AsyncIterator[str]:
         """The answer to the last user message in `history`, piece by piece."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the provider holds (its HTTP connections); called once, at shutdown."""
+        ...
+
+
+@runtime_checkable
+class ToolChooser(Protocol):
+    """A model that can choose tools (function calling)."""
+
+    async def choose_tools(
+        self, messages: Sequence[JsonObject], tools: Sequence[JsonObject], *, max_tokens: int = 300
+    ) -> list[ToolCall]:
+        """The calls the model asks for, given the chat-completions `messages` and `tools`;
+        empty when it calls none. Raises `ProviderError` when the model cannot answer."""
         ...

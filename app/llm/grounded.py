@@ -129,7 +129,13 @@ async def pieces(text: str) -> AsyncIterator[str]:
 
 
 class GroundedProvider:
+    """`LanguageModel` that composes the answer itself (`compose`): no model, nothing to close."""
+
     name = "grounded"
+    model = ""
+
+    async def aclose(self) -> None:
+        pass
 
     async def stream(self, history: list[Message], grounding: Grounding) -> AsyncIterator[str]:
         async for piece in pieces(compose(grounding)):

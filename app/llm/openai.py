@@ -1,12 +1,13 @@
 """`OpenAIProvider`: any OpenAI-compatible chat-completions server, streamed (`stream: true`).
 
-Works with OpenAI, vLLM, Ollama (`/v1`) and llama.cpp's server. The answer is grounded by the
-system prompt that `build_messages` writes from the retrieval results: the model is told to
-use only the listed products and document excerpts, in the shopper's language.
+Works with OpenAI, vLLM, Ollama (`/v1`) and llama.cpp's server. This module reads and writes
+the chat-completions payloads; the prompt comes from app/llm/prompts.py, HTTP and SSE from
+app/llm/transport.py, and when to ask again from app/llm/retry.py.
 
-Failure policy:
-- before the first token, connect errors, timeouts, dropped connections, 429 and 5xx are
-  retried (`retries` more attempts, short exponential backoff);
+Failure policy (one `RetryPolicy` for `stream` and `choose_tools`):
+- before the first token, connect errors, timeouts, dropped connections, 429, 5xx, an error
+  object in the stream and a malformed reply are retried (short exponential backoff;
+  `Retry-After` honoured up to a cap, a longer one not waited for);
 - after the first token nothing is retried: any failure raises `ProviderError(retryable=True)`
   and the caller keeps the partial answer it already streamed;
 - a 4xx other than 429 raises `ProviderError(retryable=False)` at once;
@@ -18,153 +19,19 @@ HTTP response at once, which tells the server to stop generating.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
-from typing import Any
+from typing import Any, Self
 
-import httpx
-
-from app.llm.base import Grounding, Message, ProviderError
-from app.llm.phrases import inr
-
-# Prompt budget: small enough for a 2k-token context window.
-MAX_PRODUCTS = 8
-MAX_SOURCES = 4
-MAX_SOURCE_CHARS = 700
-MAX_HISTORY_TURNS = 6  # messages (user and assistant) carried over from the conversation
-MAX_TURN_CHARS = 1500
-
-MAX_BACKOFF_S = 5.0  # a Retry-After longer than this is not waited for: we give up instead
-_ERROR_BODY_BYTES = 4096
-_EXCERPT_CHARS = 160
-
-LANGUAGE_NAMES = {
-    "en": "English", "hi": "Hindi", "fa": "Persian", "ar": "Arabic", "ru": "Russian",
-    "he": "Hebrew", "ur": "Urdu", "bn": "Bengali", "ta": "Tamil", "te": "Telugu",
-    "mr": "Marathi", "gu": "Gujarati", "kn": "Kannada", "ml": "Malayalam", "pa": "Punjabi",
-    "es": "Spanish", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese",
-    "nl": "Dutch", "tr": "Turkish", "zh": "Chinese", "ja": "Japanese", "ko": "Korean",
-    "id": "Indonesian", "ms": "Malay", "th": "Thai", "vi": "Vietnamese", "uk": "Ukrainian",
-    "pl": "Polish",
-}
-
-
-def language_name(code: str) -> str:
-    code = (code or "en").strip().lower().split("-")[0]
-    return LANGUAGE_NAMES.get(code, code or "English")
-
-
-def _one_line(text: Any, limit: int) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def _product_line(i: int, product: dict[str, Any]) -> str:
-    parts = [f"{i}. {_one_line(product.get('title', 'untitled'), 160)}"]
-    if product.get("sku"):
-        parts.append(f"sku {product['sku']}")
-    if product.get("brand"):
-        parts.append(f"brand {_one_line(product['brand'], 60)}")
-    if product.get("category"):
-        parts.append(f"category {product['category']}")
-    if isinstance(product.get("price"), (int, float)):
-        parts.append(f"price {inr(product['price'])} (INR)")
-    if product.get("colors"):
-        parts.append("colours " + ", ".join(map(str, product["colors"][:8])))
-    if product.get("sizes"):
-        parts.append("sizes " + ", ".join(map(str, product["sizes"][:10])))
-    if isinstance(product.get("rating"), (int, float)):
-        parts.append(f"rating {product['rating']}/5")
-    if "in_stock" in product:
-        parts.append("in stock" if product["in_stock"] else "OUT OF STOCK")
-    return "; ".join(parts)
-
-
-def _source_block(i: int, source: dict[str, Any]) -> str:
-    name = source.get("file_name") or source.get("title") or "store document"
-    label = f"[{i}] {name}" + (f", page {source['page']}" if source.get("page") else "")
-    return f"{label}:\n{_one_line(source.get('text', ''), MAX_SOURCE_CHARS)}"
-
-
-def build_system_prompt(grounding: Grounding) -> str:
-    language = language_name(grounding.language)
-    lines = [
-        "You are the shopping assistant of an Indian online store.",
-        f"Answer in {language}.",
-        "Answer ONLY from the products and store documents listed below. Do not invent products, "
-        "prices, discounts, offers, delivery dates or stock levels. Prices are in Indian rupees "
-        "(INR, ₹). Say when a product is out of stock.",
-        "Be concise: a short sentence or two, then at most 4 products, each with its price.",
-    ]
-    if grounding.sources:
-        lines.append("When you use a store document, name it (file name and page).")
-    products = grounding.products[:MAX_PRODUCTS]
-    sources = grounding.sources[:MAX_SOURCES]
-    if not products and not sources:
-        lines.append(
-            "Nothing in the catalog or the store documents matches this request. Do not recommend "
-            f"anything: ask one short clarifying question (in {language}) about the category, "
-            "colour, size or budget the shopper has in mind."
-        )
-    else:
-        lines.append(
-            "If none of them fits what the shopper asked, say so and ask one short clarifying "
-            "question instead of guessing."
-        )
-    wanted = {k: v for k, v in grounding.filters.items() if v not in (None, "", [], {})}
-    if wanted:
-        lines.append("The shopper asked for: " + "; ".join(f"{k} {v}" for k, v in wanted.items()))
-    if products:
-        heading = "Products (best match first"
-        if grounding.total > len(products):  # the exact count, should the model quote one
-            heading += f"; the best {len(products)} of the {grounding.total} that match"
-        lines.append(f"\n{heading}):")
-        lines += [_product_line(i, p) for i, p in enumerate(products, 1)]
-    if sources:
-        lines.append("\nStore documents:")
-        lines += [_source_block(i, s) for i, s in enumerate(sources, 1)]
-    return "\n".join(lines)
-
-
-def build_messages(
-    history: list[Message], grounding: Grounding, *, max_turns: int = MAX_HISTORY_TURNS
-) -> list[dict[str, str]]:
-    """The chat-completions `messages`: the grounded system prompt, then the last `max_turns`
-    user/assistant turns of `history` (ending with the shopper's question)."""
-    turns = [
-        {"role": m.role, "content": _clip(m.content)}
-        for m in history
-        if m.role in ("user", "assistant") and m.content.strip()
-    ]
-    turns = turns[-max_turns:] if max_turns > 0 else []
-    if not turns or turns[-1]["role"] != "user":
-        turns.append({"role": "user", "content": _clip(grounding.query)})
-    while turns and turns[0]["role"] != "user":  # some chat templates insist on user first
-        turns.pop(0)
-    return [{"role": "system", "content": build_system_prompt(grounding)}, *turns]
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_TURN_CHARS else text[:MAX_TURN_CHARS] + "…"
-
-
-class _Transient(Exception):
-    """A failure worth another attempt, if no token has been yielded yet."""
-
-    def __init__(self, reason: str, *, delay: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.delay = delay
-
-
-_SECRETISH = re.compile(r"\b(sk|pk|key|token)[-_][A-Za-z0-9_\-*.]{6,}", re.IGNORECASE)
+from app.llm.base import Grounding, JsonObject, Message, ProviderError, ToolCall
+from app.llm.prompts import MAX_HISTORY_TURNS, build_messages
+from app.llm.retry import DEFAULT_RETRY, RetryPolicy, Transient
+from app.llm.transport import ChatCompletionsClient
 
 
 class OpenAIProvider:
-    """`LanguageModel` over an OpenAI-compatible `/chat/completions` endpoint."""
+    """`LanguageModel` and `ToolChooser` over an OpenAI-compatible `/chat/completions`."""
 
     name = "openai"
 
@@ -178,38 +45,29 @@ class OpenAIProvider:
         read_timeout_s: float = 30.0,
         max_tokens: int = 400,
         temperature: float = 0.3,
-        retries: int = 2,
-        backoff_s: float = 0.25,
+        retry: RetryPolicy = DEFAULT_RETRY,
         max_turns: int = MAX_HISTORY_TURNS,
     ) -> None:
-        self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self.retries = max(0, retries)
-        self.backoff_s = backoff_s
+        self.retry = retry
         self.max_turns = max_turns
-        self._api_key = api_key or None
-        headers = {"Accept": "text/event-stream"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        # httpx's read timeout applies to each socket read: the longest wait between chunks.
-        self._client = httpx.AsyncClient(
-            headers=headers,
-            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
-            follow_redirects=False,
+        self._http = ChatCompletionsClient(
+            base_url, api_key=api_key, connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s
         )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
-    async def __aenter__(self) -> OpenAIProvider:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
     def payload(self, history: list[Message], grounding: Grounding) -> dict[str, Any]:
+        """The streamed request's body: the grounded messages and the sampling settings."""
         return {
             "model": self.model,
             "messages": build_messages(history, grounding, max_turns=self.max_turns),
@@ -218,142 +76,83 @@ class OpenAIProvider:
             "temperature": self.temperature,
         }
 
-    async def stream(self, history: list[Message], grounding: Grounding) -> AsyncIterator[str]:
+    def stream(self, history: list[Message], grounding: Grounding) -> AsyncGenerator[str, None]:
+        """The answer, piece by piece; retried (`self.retry`) until its first piece only."""
         payload = self.payload(history, grounding)
-        attempts = self.retries + 1
-        reason = "no attempt made"
-        for attempt in range(attempts):
-            yielded = False
-            try:
-                # aclosing: if our consumer stops (aclose/cancel), the HTTP response closes now,
-                # not whenever the garbage collector finalises the inner generator.
-                async with aclosing(self._attempt(payload)) as pieces:
-                    async for piece in pieces:
-                        yielded = True
-                        yield piece
-                return
-            except (_Transient, httpx.RequestError) as exc:
-                reason = exc.reason if isinstance(exc, _Transient) else _transport_reason(exc)
-                if yielded:
-                    raise ProviderError(
-                        f"The language model stopped mid-answer ({reason}).", retryable=True
-                    ) from None
-                delay = self.backoff_s * (2**attempt)
-                if isinstance(exc, _Transient) and exc.delay is not None:
-                    if exc.delay > MAX_BACKOFF_S:
-                        break  # told to come back much later: give up now
-                    delay = max(delay, exc.delay)
-                if attempt + 1 < attempts:
-                    await asyncio.sleep(min(delay, MAX_BACKOFF_S))
-        raise ProviderError(
-            f"The language model is unavailable ({reason}) after {attempt + 1} "
-            f"attempt{'s' if attempt else ''}.",
-            retryable=True,
-        )
+        return self.retry.stream(lambda: self._answer(payload))
 
     async def choose_tools(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, max_tokens: int = 300
-    ) -> list[dict[str, Any]]:
-        """Function calling, not streamed: the `tool_calls` the model asks for (each
-        `{"name", "arguments"}` with the arguments parsed from their JSON text; a call whose
-        arguments are not a JSON object is dropped). Empty when it calls none. Transient
-        failures are retried like `stream`'s; raises `ProviderError` in the end."""
-        payload = {"model": self.model, "messages": messages, "tools": tools, "tool_choice": "auto",
-                   "stream": False, "max_tokens": max_tokens, "temperature": 0}
-        reason = "no attempt made"
-        for attempt in range(self.retries + 1):
-            try:
-                response = await self._client.post(self.url, json=payload, headers={"Accept": "application/json"})
-                if response.status_code != 200:
-                    await self._fail_status(response)
-                return _tool_calls(response)
-            except (_Transient, httpx.RequestError) as exc:
-                reason = exc.reason if isinstance(exc, _Transient) else _transport_reason(exc)
-                if attempt < self.retries:
-                    await asyncio.sleep(min(self.backoff_s * (2**attempt), MAX_BACKOFF_S))
-        raise ProviderError(f"The language model is unavailable ({reason}).", retryable=True)
+        self, messages: Sequence[JsonObject], tools: Sequence[JsonObject], *, max_tokens: int = 300
+    ) -> list[ToolCall]:
+        """Function calling, not streamed: the `tool_calls` the model asks for, with their
+        arguments parsed from their JSON text (a call whose arguments are not a JSON object is
+        dropped). Empty when it calls none. Retried like `stream` (`self.retry`); raises
+        `ProviderError` in the end."""
+        payload = {"model": self.model, "messages": list(messages), "tools": list(tools),
+                   "tool_choice": "auto", "stream": False, "max_tokens": max_tokens, "temperature": 0}
 
-    async def _attempt(self, payload: dict[str, Any]) -> AsyncIterator[str]:
-        async with self._client.stream("POST", self.url, json=payload) as response:
-            if response.status_code != 200:
-                await self._fail_status(response)
-            finished = False
-            async for data in _sse_data(response):
+        async def attempt() -> list[ToolCall]:
+            return _tool_calls(await self._http.post(payload))
+
+        return await self.retry.call(attempt)
+
+    async def _answer(self, payload: dict[str, Any]) -> AsyncGenerator[str, None]:
+        """One attempt at the streamed answer: the content pieces of its chunks."""
+        finished = False
+        # aclosing: when we stop early ([DONE], an error, our caller left), the HTTP response
+        # closes now, not whenever the garbage collector finalises the events generator.
+        async with aclosing(self._http.events(payload)) as events:
+            async for data in events:
                 if data.strip() == "[DONE]":
                     return
-                piece, done = self._parse_chunk(data)
+                piece, done = self._read_chunk(data)
                 finished = finished or done
                 if piece:
                     yield piece
-            if not finished:
-                raise _Transient("the stream ended before the answer was complete")
+        if not finished:
+            raise Transient("the stream ended before the answer was complete")
 
-    def _parse_chunk(self, data: str) -> tuple[str | None, bool]:
-        """(content piece, whether a finish_reason was given) of one `data:` payload."""
+    def _read_chunk(self, data: str) -> tuple[str | None, bool]:
+        """(content piece, whether a finish_reason was given) of one `chat.completion.chunk`."""
         try:
             chunk = json.loads(data)
         except ValueError:
-            raise _Transient("a malformed chunk") from None
+            raise Transient("a malformed chunk") from None
         if not isinstance(chunk, dict):
-            raise _Transient("a malformed chunk")
+            raise Transient("a malformed chunk")
         if chunk.get("error"):
             error = chunk["error"]
             message = error.get("message", error) if isinstance(error, dict) else error
             code = error.get("code") if isinstance(error, dict) else None
-            excerpt = self._excerpt(str(message))
+            excerpt = self._http.excerpt(str(message))
             if isinstance(code, int) and 400 <= code < 500 and code != 429:
                 raise ProviderError(f"The language model refused the request: {excerpt}", retryable=False)
-            raise _Transient(f"error from the model: {excerpt}")
+            raise Transient(f"error from the model: {excerpt}")
         choices = chunk.get("choices")
         if not choices:  # e.g. a trailing usage chunk
             return None, False
         if not isinstance(choices, list) or not isinstance(choices[0], dict):
-            raise _Transient("a malformed chunk")
+            raise Transient("a malformed chunk")
         choice = choices[0]
         delta = choice.get("delta") or {}
         content = delta.get("content") if isinstance(delta, dict) else None
         if content is not None and not isinstance(content, str):
-            raise _Transient("a malformed chunk")
+            raise Transient("a malformed chunk")
         return content or None, bool(choice.get("finish_reason"))
 
-    async def _fail_status(self, response: httpx.Response) -> None:
-        status = response.status_code
-        body = bytearray()
-        try:
-            async for part in response.aiter_bytes():
-                body += part
-                if len(body) >= _ERROR_BODY_BYTES:
-                    break
-        except httpx.HTTPError:
-            pass
-        detail = self._excerpt(_error_message(bytes(body[:_ERROR_BODY_BYTES])))
-        suffix = f": {detail}" if detail else ""
-        if status == 429 or status >= 500:
-            raise _Transient(f"HTTP {status}", delay=_retry_after(response.headers.get("retry-after")))
-        if status in (401, 403):
-            raise ProviderError(
-                f"The language model service rejected our credentials (HTTP {status}){suffix}",
-                retryable=False,
-            )
-        raise ProviderError(
-            f"The language model service refused the request (HTTP {status}){suffix}", retryable=False
-        )
 
-    def _excerpt(self, text: str) -> str:
-        if self._api_key:
-            text = text.replace(self._api_key, "[redacted]")
-        text = _SECRETISH.sub("[redacted]", text)
-        return _one_line(text, _EXCERPT_CHARS)
-
-
-def _tool_calls(response: httpx.Response) -> list[dict[str, Any]]:
+def _tool_calls(body: Any) -> list[ToolCall]:
+    """The readable tool calls of a (non-streamed) chat completion."""
     try:
-        body = response.json()
         message = body["choices"][0]["message"]
-    except (ValueError, KeyError, IndexError, TypeError):
-        raise _Transient("a malformed reply") from None
-    calls = []
-    for call in (message or {}).get("tool_calls") or []:
+    except (KeyError, IndexError, TypeError):
+        raise Transient("a malformed reply") from None
+    if message is None:
+        return []
+    if not isinstance(message, dict):
+        raise Transient("a malformed reply")
+    calls: list[ToolCall] = []
+    for call in message.get("tool_calls") or []:
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
             continue
@@ -365,60 +164,3 @@ def _tool_calls(response: httpx.Response) -> list[dict[str, Any]]:
         if isinstance(arguments, dict):
             calls.append({"name": function["name"], "arguments": arguments})
     return calls
-
-
-async def _sse_data(response: httpx.Response) -> AsyncIterator[str]:
-    """The `data` of each server-sent event (multi-line data joined with newlines)."""
-    lines: list[str] = []
-    async for line in response.aiter_lines():
-        if not line:
-            if lines:
-                yield "\n".join(lines)
-                lines = []
-            continue
-        if line.startswith(":"):
-            continue  # comment / keep-alive
-        field, _, value = line.partition(":")
-        if field == "data":
-            lines.append(value[1:] if value.startswith(" ") else value)
-    if lines:
-        yield "\n".join(lines)
-
-
-def _error_message(body: bytes) -> str:
-    text = body.decode("utf-8", "replace")
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return text
-    if isinstance(parsed, dict):
-        error = parsed.get("error", parsed)
-        if isinstance(error, dict):
-            return str(error.get("message") or error.get("type") or "")
-        return str(error)
-    return text
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: use our own backoff
-
-
-def _transport_reason(exc: httpx.RequestError) -> str:
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "connection timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return "connection failed"
-    if isinstance(exc, httpx.ReadTimeout):
-        return "no data within the read timeout"
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "connection closed by the server"
-    if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
-        return "connection lost"
-    return type(exc).__name__

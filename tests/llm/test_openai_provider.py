@@ -1,12 +1,12 @@
 """`OpenAIProvider` against real servers on loopback.
 
-- `build_messages` unit tests (the grounded prompt).
 - llama.cpp's own server (xllamacpp) with SmolLM2-135M: a real OpenAI-compatible streaming
   server, started once for the module (tests/support/llama_server.py). Skipped, with the
   reason, where xllamacpp or the model package is missing.
-- Protocol edge cases no real model server produces on demand (503 then OK, a connection
-  dropped mid-answer, an error object in the stream, 401, stalls, garbage): a tiny Starlette
-  app served by real uvicorn on 127.0.0.1 in a thread.
+- Protocol edge cases no real model server produces on demand (503 then OK, 429 with
+  Retry-After, a connection dropped mid-answer, an error object in the stream, 401, stalls,
+  garbage), streamed and for function calling (`choose_tools`): a tiny Starlette app served by
+  real uvicorn on 127.0.0.1 in a thread.
 
 Every stream is read under `asyncio.timeout`.
 """
@@ -21,6 +21,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from email.utils import formatdate
 from typing import Any
 
 import httpx
@@ -31,30 +32,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from app.llm.base import Grounding, Message, ProviderError
-from app.llm.openai import OpenAIProvider, build_messages, build_system_prompt
+from app.llm.base import Grounding, Message, ProviderError, ToolCall
+from app.llm.openai import OpenAIProvider
+from app.llm.retry import RetryPolicy
 from app.store.embedded import free_port
+from tests.llm.groundings import grounding
 from tests.support.llama_server import MODEL, LlamaServer, unavailable_reason
 
 SECRET = "sk-live-TESTSECRET0123456789abcdef"
-
-PRODUCTS = [
-    {"sku": "LH-1", "title": "Red silk wedding lehenga", "brand": "Sabya", "category": "lehenga",
-     "price": 24999, "colors": ["red", "gold"], "sizes": ["S", "M", "L"], "rating": 4.6,
-     "in_stock": True},
-    {"sku": "LH-2", "title": "Pink georgette lehenga", "brand": "Anita", "category": "lehenga",
-     "price": 124999.5, "colors": ["pink"], "sizes": ["M"], "rating": 4.1, "in_stock": False},
-]
-SOURCES = [
-    {"text": "Returns are accepted within 30 days of delivery for unworn items with tags.",
-     "file_name": "returns-policy.pdf", "page": 2, "score": 0.8},
-]
-
-
-def grounding(language: str = "en", products=PRODUCTS, sources=SOURCES, query="red lehenga for a wedding"):
-    return Grounding(query=query, language=language, products=list(products), sources=list(sources),
-                     filters={"category": "lehenga", "max_price": 30000, "colors": []})
-
 
 async def collect(
     provider: OpenAIProvider, history: list[Message], g: Grounding, timeout: float = 15.0
@@ -68,52 +53,6 @@ async def collect(
         except ProviderError as exc:
             return pieces, exc
     return pieces, None
-
-
-# ----------------------------------------------------------------------------- build_messages
-
-def test_messages_name_the_language_and_carry_products_and_sources() -> None:
-    messages = build_messages([Message("user", "سلام، لهنگا قرمز دارید؟")], grounding("fa"))
-    system = messages[0]
-    assert system["role"] == "system"
-    text = system["content"]
-    assert "Answer in Persian" in text
-    assert "ONLY" in text and "discount" in text.lower()
-    assert "Red silk wedding lehenga" in text and "Sabya" in text
-    assert "₹24,999" in text and "INR" in text
-    assert "₹1,24,999.50" in text  # Indian grouping, paise kept
-    assert "red, gold" in text and "S, M, L" in text and "4.6/5" in text
-    assert "in stock" in text and "OUT OF STOCK" in text
-    assert "returns-policy.pdf, page 2" in text and "within 30 days" in text
-    assert "clarifying question instead of guessing" in text
-    assert messages[-1] == {"role": "user", "content": "سلام، لهنگا قرمز دارید؟"}
-
-
-@pytest.mark.parametrize(("code", "name"), [("hi", "Hindi"), ("ar", "Arabic"), ("en", "English"),
-                                            ("ru", "Russian"), ("he", "Hebrew")])
-def test_language_by_name(code: str, name: str) -> None:
-    assert f"Answer in {name}." in build_system_prompt(grounding(code))
-
-
-def test_no_products_or_sources_asks_a_clarifying_question() -> None:
-    text = build_system_prompt(grounding("hi", products=[], sources=[]))
-    assert "Answer in Hindi" in text
-    assert "clarifying question (in Hindi)" in text
-    assert "Do not recommend anything" in text
-    assert "Products" not in text and "Store documents" not in text
-
-
-def test_history_is_trimmed_to_the_last_turns_and_ends_with_the_user() -> None:
-    history = [Message("system", "ignored")]
-    for i in range(10):
-        history += [Message("user", f"q{i}"), Message("assistant", f"a{i}")]
-    history.append(Message("user", "final question"))
-    messages = build_messages(history, grounding(), max_turns=4)
-    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
-    assert [m["content"] for m in messages[1:]] == ["q9", "a9", "final question"]
-    assert sum(m["role"] == "system" for m in messages) == 1
-    # An empty history still asks the grounding's query.
-    assert build_messages([], grounding(query="any sarees?"))[1:] == [{"role": "user", "content": "any sarees?"}]
 
 
 # ----------------------------------------------------------------------------- real llama.cpp
@@ -131,9 +70,9 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
         server.stop()
 
 
-def llama_provider(server: LlamaServer, **kwargs: Any) -> OpenAIProvider:
+def llama_provider(server: LlamaServer, *, retries: int = 0, **kwargs: Any) -> OpenAIProvider:
     options = {"model": MODEL, "api_key": SECRET, "max_tokens": 48, "temperature": 0.0,
-               "read_timeout_s": 30.0, "retries": 0, **kwargs}
+               "read_timeout_s": 30.0, "retry": RetryPolicy(retries=retries), **kwargs}
     return OpenAIProvider(server.base_url, **options)
 
 
@@ -182,6 +121,7 @@ async def test_llama_stops_generating_when_the_reader_leaves(llama: LlamaServer)
 # ----------------------------------------------------------------------------- protocol edge cases
 
 HITS: Counter[str] = Counter()
+HIT_AT: dict[str, list[float]] = {}  # when each request of a run arrived (monotonic)
 SEEN: dict[str, dict[str, Any]] = {}
 CLOSED: dict[str, float] = {}
 
@@ -214,10 +154,24 @@ GOOD = [chunk(role=True), ": keep-alive\n\n", chunk("Hello"), chunk(" there"), c
         chunk(finish="stop"), 'data: {"choices": [], "usage": {"total_tokens": 9}}\n\n', "data: [DONE]\n\n"]
 
 
+def tool_call(name: str, arguments: str) -> dict[str, Any]:
+    return {"id": f"call_{name}", "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+TOOL_REPLY = {"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+    "role": "assistant", "content": None, "tool_calls": [
+        tool_call("search_catalog", '{"query": "saree", "max_price": 9000}'),
+        tool_call("compare_products", "not json"),  # dropped
+        tool_call("market_snapshot", '["not", "an", "object"]'),  # dropped
+    ]}}]}
+TOOLS = [{"type": "function", "function": {"name": "search_catalog", "parameters": {"type": "object"}}}]
+
+
 async def completions(request: Request) -> Response:
     scenario, run = request.path_params["scenario"], request.path_params["run"]
     key = f"{scenario}/{run}"
     HITS[key] += 1
+    HIT_AT.setdefault(key, []).append(time.monotonic())
     attempt = HITS[key]
     SEEN[key] = {"json": await request.json(), "auth": request.headers.get("authorization")}
     match scenario:
@@ -273,6 +227,32 @@ async def completions(request: Request) -> Response:
                                            + "x" * 5000, "type": "invalid_request_error"}}, 401)
         case "400":
             return JSONResponse({"error": {"message": "max_tokens is too large"}}, 400)
+        case "429-date-then-ok":
+            if attempt == 1:
+                when = formatdate(time.time() + 2, usegmt=True)  # whole seconds: 1 to 2 s from now
+                return JSONResponse({"error": {"message": "slow down"}}, 429, headers={"Retry-After": when})
+            return sse(GOOD)
+        case "not-sse":
+            return JSONResponse({"choices": [{"message": {"content": "Hello"}}]})  # ignored stream: true
+        case "crlf-multiline":
+            first = json.dumps({"choices": [{"delta": {"content": "Hel"}, "finish_reason": None}]})
+            return sse([": ping\r\n\r\n", f"data: {first}\r\n\r\n",
+                        'data: {"choices": [{"delta": {"content": "lo"},\r\ndata:  "finish_reason": "stop"}]}\r\n\r\n',
+                        "data: [DONE]\r\n\r\n"])
+        case "tools-429-then-ok":
+            if attempt == 1:
+                return JSONResponse({"error": {"message": "slow down"}}, 429, headers={"Retry-After": "1"})
+            return JSONResponse(TOOL_REPLY)
+        case "tools-429-long":
+            return JSONResponse({"error": {"message": "slow down"}}, 429, headers={"Retry-After": "60"})
+        case "tools-503-then-ok":
+            if attempt == 1:
+                return JSONResponse({"error": {"message": "overloaded"}}, 503)
+            return JSONResponse(TOOL_REPLY)
+        case "tools-401":
+            return JSONResponse({"error": {"message": f"Incorrect API key provided: {SECRET}"}}, 401)
+        case "tools-ok":
+            return JSONResponse(TOOL_REPLY)
     return JSONResponse({"error": "unknown scenario"}, 404)
 
 
@@ -311,9 +291,9 @@ def upstream() -> Iterator[FakeUpstream]:
         server.stop()
 
 
-def fake(url: str, **kwargs: Any) -> OpenAIProvider:
-    options = {"model": "fake-model", "api_key": SECRET, "backoff_s": 0.05, "read_timeout_s": 2.0,
-               "connect_timeout_s": 1.0, **kwargs}
+def fake(url: str, *, retries: int = 2, **kwargs: Any) -> OpenAIProvider:
+    options = {"model": "fake-model", "api_key": SECRET, "retry": RetryPolicy(retries=retries, backoff_s=0.05),
+               "read_timeout_s": 2.0, "connect_timeout_s": 1.0, **kwargs}
     return OpenAIProvider(url, **options)
 
 
@@ -365,9 +345,33 @@ async def test_429_with_a_long_retry_after_is_not_waited_for(upstream: FakeUpstr
     url, key = upstream.base_url("429-long")
     async with fake(url, retries=3) as provider:
         started = time.monotonic()
-        pieces, error = await collect(provider, ASK, grounding())
+        _, error = await collect(provider, ASK, grounding())
     assert error is not None and error.retryable is True and "429" in error.message
     assert HITS[key] == 1 and time.monotonic() - started < 2
+
+
+async def test_retry_after_as_an_http_date_is_honoured(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("429-date-then-ok")
+    async with fake(url) as provider:
+        pieces, error = await collect(provider, ASK, grounding())
+    assert error is None and "".join(pieces) == "Hello there!"
+    first, second = HIT_AT[key]
+    assert second - first >= 0.95, f"retried after {second - first:.2f} s, the date was 1 to 2 s away"
+
+
+async def test_a_reply_that_is_not_an_event_stream_is_retried_then_refused(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("not-sse")
+    async with fake(url) as provider:
+        pieces, error = await collect(provider, ASK, grounding())
+    assert pieces == [] and error is not None and error.retryable
+    assert "not an event stream" in error.message and HITS[key] == 3
+
+
+async def test_crlf_lines_comments_and_multiline_data_are_read(upstream: FakeUpstream) -> None:
+    url, _ = upstream.base_url("crlf-multiline")
+    async with fake(url) as provider:
+        pieces, error = await collect(provider, ASK, grounding())
+    assert error is None and pieces == ["Hel", "lo"]
 
 
 async def test_read_timeout_before_the_first_byte_is_retried(upstream: FakeUpstream) -> None:
@@ -483,6 +487,58 @@ async def test_cancelling_the_reader_closes_the_upstream_response(upstream: Fake
             while key not in CLOSED:
                 assert time.monotonic() - left < 2, "upstream kept streaming after cancellation"
                 await asyncio.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------- choose_tools
+
+async def choose(provider: OpenAIProvider, timeout: float = 15.0) -> list[ToolCall]:
+    async with asyncio.timeout(timeout):
+        return await provider.choose_tools([{"role": "user", "content": "red saree?"}], TOOLS)
+
+
+async def test_choose_tools_reads_the_calls_and_drops_unreadable_arguments(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("tools-ok")
+    async with fake(url) as provider:
+        calls = await choose(provider)
+    assert calls == [{"name": "search_catalog", "arguments": {"query": "saree", "max_price": 9000}}]
+    body = SEEN[key]["json"]
+    assert body["tools"] == TOOLS and body["stream"] is False and body["model"] == "fake-model"
+
+
+async def test_choose_tools_waits_as_long_as_retry_after_says(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("tools-429-then-ok")
+    async with fake(url) as provider:  # its own backoff is 0.05 s: only Retry-After explains a wait of 1 s
+        calls = await choose(provider)
+    assert [c["name"] for c in calls] == ["search_catalog"]
+    assert HITS[key] == 2
+    first, second = HIT_AT[key]
+    assert second - first >= 0.95, f"retried after {second - first:.2f} s, Retry-After said 1 s"
+
+
+async def test_choose_tools_gives_up_at_once_on_a_long_retry_after(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("tools-429-long")
+    async with fake(url, retries=3) as provider:
+        started = time.monotonic()
+        with pytest.raises(ProviderError) as raised:
+            await choose(provider)
+    assert raised.value.retryable is True and "429" in raised.value.message
+    assert HITS[key] == 1 and time.monotonic() - started < 2
+
+
+async def test_choose_tools_retries_a_5xx(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("tools-503-then-ok")
+    async with fake(url) as provider:
+        calls = await choose(provider)
+    assert [c["name"] for c in calls] == ["search_catalog"] and HITS[key] == 2
+
+
+async def test_choose_tools_401_is_final_and_never_shows_the_key(upstream: FakeUpstream) -> None:
+    url, key = upstream.base_url("tools-401")
+    async with fake(url, retries=3) as provider:
+        with pytest.raises(ProviderError) as raised:
+            await choose(provider)
+    assert raised.value.retryable is False and "401" in raised.value.message
+    assert SECRET not in raised.value.message and HITS[key] == 1
 
 
 # ----------------------------------------------------------------------------- unreachable servers
