@@ -7,7 +7,7 @@
     DELETE /api/context/files/{id}           the file, its chunks and their vectors
 
 Everything that can be wrong with an upload is refused in `parse_upload`, before a stream
-starts, as a 4xx JSON body (mapping in README, "Context files"). The one exception is a
+starts, as a 4xx JSON body (mapping in docs/routes.md, "Context files"). The one exception is a
 file that is valid but has no text at all, which only extraction can tell (a scanned PDF):
 its stream ends with `error{code: INVALID_PARAMETERS}` (400 for the JSON twin).
 """
