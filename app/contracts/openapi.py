@@ -11,8 +11,8 @@ Event streams: OpenAPI 3.1 has no keyword for one schema per event; the `text/ev
 schema here describes one item of the stream as OpenAPI 3.2 does (`{event, data, id, retry}`,
 `data` being JSON text whose `contentSchema` is the event's payload), which is how
 schemathesis validates streams in 3.1 documents too (its `schema` is read per event there).
-Explorers do not read that schema as a sequence, so the 200's description lists the events in
-the order the operation's `x-events` gives, each with its payload's schema name.
+Explorers do not read that schema as a sequence: the 200's description and example list the
+events in order (app/contracts/stream_doc.py).
 
 Examples: a contract declares one example request as its model's JSON Schema `examples`
 (`model_config = example(...)`, app/contracts/fields.py); the builder copies it to where
@@ -21,7 +21,6 @@ explorers and schemathesis read it: each parameter's `example`, the request body
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +28,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from starlette.routing import BaseRoute, Route
+
+from app.contracts import stream_doc
 
 REF = "#/components/schemas/{model}"
 ADMIN_SCHEME = "adminToken"
@@ -205,8 +206,8 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             stream = op.stream()
             item["content"] = {"text/event-stream": {"schema": stream}}
             events = op.extensions.get("x-events")
-            item["content"]["text/event-stream"]["example"] = _stream_example(events, stream, components)
-            item["description"] = _stream_description(reply.description, events, stream, components)
+            item["content"]["text/event-stream"]["example"] = stream_doc.example(events, stream, components)
+            item["description"] = stream_doc.description(reply.description, events, stream, components)
         elif reply.body is not None:
             item["content"] = {reply.media: {"schema": _schema_of(reply.body)}}
         elif reply.media != "application/json":
@@ -220,82 +221,6 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         doc["security"] = [{ADMIN_SCHEME: []}]
     doc.update(op.extensions)
     return doc
-
-
-def _payloads(stream: dict[str, Any], components: dict[str, Any]) -> dict[str, list[str]]:
-    """Event type (and `results:<type>`) -> the names of its payload schemas, read from a
-    stream's schema (one `oneOf` item per event, its `data.contentSchema` a `$ref` or a
-    `oneOf` of them) and, for results, from each result schema's `type` constant."""
-    names: dict[str, list[str]] = {}
-    for item in stream.get("oneOf", ()):
-        props = item.get("properties", {})
-        kind = props.get("event", {}).get("const")
-        content = props.get("data", {}).get("contentSchema", {})
-        refs = [c["$ref"] for c in content.get("oneOf", [content]) if "$ref" in c]
-        for target in refs:
-            name = target.rsplit("/", 1)[-1]
-            names.setdefault(kind, []).append(name)
-            result = components.get(name, {}).get("properties", {}).get("type", {}).get("const")
-            if kind == "results" and result:
-                names.setdefault(f"results:{result}", []).append(name)
-    return names
-
-
-def _sample(schema: dict[str, Any], components: dict[str, Any]) -> Any:
-    """A placeholder value of a schema, as explorers draw one (its required fields only)."""
-    if "$ref" in schema:
-        return _sample(components.get(schema["$ref"].rsplit("/", 1)[-1], {}), components)
-    if "const" in schema or "enum" in schema:
-        return schema.get("const", (schema.get("enum") or [None])[0])
-    if choices := schema.get("anyOf") or schema.get("oneOf"):
-        return _sample(choices[0], components)
-    kind = schema.get("type")
-    if kind == "object" or "properties" in schema:
-        props = schema.get("properties", {})
-        return {name: _sample(props[name], components) for name in schema.get("required", ()) if name in props}
-    return {"string": "string", "integer": 0, "number": 0, "boolean": True, "array": []}.get(kind)
-
-
-def _stream_example(events: Sequence[str] | None, stream: dict[str, Any], components: dict[str, Any]) -> str:
-    """What the stream looks like on the wire, one frame per event in order, each `data` with
-    its payload's required fields as placeholders."""
-    payloads = _payloads(stream, components)
-    order = list(events) if events else [kind for kind in payloads if ":" not in kind]
-    frames = []
-    for seq, entry in enumerate(order, start=1):
-        kind, _, detail = entry.rstrip("*?").partition(":")
-        name = detail.split("(")[0].split("|")[0]
-        schemas = payloads.get(f"{kind}:{name}") or payloads.get(kind) or []
-        data = _sample({"$ref": REF.format(model=schemas[0])}, components) if schemas else {}
-        if kind == "progress" and name:
-            data["step"] = name
-        frame = f"id: 5f0c3e1b9a7d4c2e8f6a0b1c2d3e4f50-{seq}\nevent: {kind}\n"
-        frame += "retry: 3000\n" if kind == "connected" else ""
-        frames.append(frame + "data: " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
-    return "\n".join(frames)
-
-
-def _stream_description(lead: str, events: Sequence[str] | None, stream: dict[str, Any],
-                        components: dict[str, Any]) -> str:
-    """The 200 of a stream, in Markdown: its events in order (from `x-events`: `kind[:detail]`,
-    `*` any number, `?` when there is one), each with its payload schema."""
-    payloads = _payloads(stream, components)
-    order = list(events) if events else [kind for kind in payloads if ":" not in kind]
-    lines = []
-    for entry in order:
-        many, maybe = entry.endswith("*"), entry.endswith("?")
-        kind, _, detail = entry.rstrip("*?").partition(":")
-        schemas = payloads.get(f"{kind}:{detail.split('(')[0]}") or payloads.get(kind) or []
-        name, _, qualifier = detail.partition("(")
-        text = f"`{kind}`" + (" " + " or ".join(f"`{n}`" for n in name.split("|")) if name else "")
-        text += f" ({qualifier.rstrip(')')})" if qualifier else ""
-        text += " (any number)" if many else " (when there is one)" if maybe else ""
-        lines.append(f"1. {text}: {', '.join(f'`{name}`' for name in schemas) or 'no payload schema'}")
-    if events and "error" in payloads and not any(e.startswith("error") for e in events):
-        lines.append(f"\nA failure is an `error` event (`{payloads['error'][0]}`): with `fatal: false` the "
-                     "stream goes on, otherwise `close` follows.")
-    return (f"{lead}. Its events, in this order (each `data` is one line of JSON; the payload schemas are "
-            "under Schemas, and in docs/events.md):\n\n" + "\n".join(lines))
 
 
 def build_openapi(routes: Iterable[BaseRoute], *, extra_models: Sequence[type[BaseModel]] = (),
