@@ -102,4 +102,5 @@ def sample(schema: dict[str, Any], components: dict[str, Any]) -> Any:
     if schema.get("type") == "object" or "properties" in schema:
         props = schema.get("properties", {})
         return {name: sample(props[name], components) for name in schema.get("required", ()) if name in props}
-    return {"string": "string", "integer": 0, "number": 0, "boolean": True, "array": []}.get(schema.get("type"))
+    zeros: dict[Any, Any] = {"string": "string", "integer": 0, "number": 0, "boolean": True, "array": []}
+    return zeros.get(schema.get("type"))

@@ -35,10 +35,8 @@ def test_the_layout_table_names_paths_that_exist() -> None:
         missing += [path for path in paths if not (ROOT / path).exists()]
         # Files named in the description, relative to the row's folder or to the checkout.
         folder = ROOT / paths[0] if paths[0].endswith("/") else ROOT
-        for name in re.findall(r"`([^`\s]+)`", description):
-            if PATHLIKE.match(name) and not name.startswith("/"):
-                if not (list(folder.glob(name)) or list(ROOT.glob(name))):
-                    missing.append(f"{paths[0]}: {name}")
+        named = [n for n in re.findall(r"`([^`\s]+)`", description) if PATHLIKE.match(n) and not n.startswith("/")]
+        missing += [f"{paths[0]}: {n}" for n in named if not (list(folder.glob(n)) or list(ROOT.glob(n)))]
     assert not missing, f"the README's layout table names what is not in the tree: {missing}"
 
 
@@ -71,8 +69,6 @@ def test_relative_links_resolve(doc: Path) -> None:
             continue
         path, _, fragment = target.partition("#")
         file = (doc.parent / path).resolve() if path else doc
-        if not file.exists():
-            broken.append(target)
-        elif fragment and file.suffix == ".md" and fragment not in anchors(file.read_text()):
+        if not file.exists() or (fragment and file.suffix == ".md" and fragment not in anchors(file.read_text())):
             broken.append(target)
     assert not broken, f"{doc.name}: links to nothing: {broken}"

@@ -107,6 +107,7 @@ def test_the_explorer_is_served_by_the_app(web_app: AppServer) -> None:
         others = [client.get(f"/docs/static/{name}").status_code for name in
                   ("swagger-editor-bundle.js", "index.css", "../api_docs.py", "docs.html")]
     assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "swagger-ui-bundle.js" in page.text, "the explorer's package (swagger-ui-py) is not installed"
     csp = page.headers["content-security-policy"]
     assert "script-src 'self';" in csp and "connect-src 'self';" in csp
     for src in re.findall(r'(?:src|href)="([^"]+)"', page.text):
