@@ -169,7 +169,7 @@ class Settings:
     stream_replay_url: str = ""  # empty: in-process buffer; redis://: shared by every instance
     # How long an answer or upload goes on after its client left, awaiting a resume. 30 s
     # covers EventSource's retry (3 s) many times over and a phone changing networks, while
-    # an abandoned tab costs at most 30 s of work (README, "Resume, detach and stop").
+    # an abandoned tab costs at most 30 s of work (docs/design.md, "Resume, detach and stop").
     stream_detach_s: float = 30.0
     stream_resume_bind_client: bool = False  # resume only from the address that opened the stream
 
@@ -199,7 +199,7 @@ class Settings:
 
     # The longest wait for the next bytes of a request body (not for the whole body): a 20 MB
     # upload over a slow mobile link that keeps sending is read however long it takes; a
-    # client that stops gets 408 and its spooled file is removed (README, "Request bodies").
+    # client that stops gets 408 and its spooled file is removed (docs/operations.md, "Request bodies").
     request_body_timeout_s: float = 30.0
 
     admin_token: str = ""  # empty: admin routes refuse
@@ -222,7 +222,7 @@ class Settings:
     # How far speech may lag its text: a sentence not started within this long of its text
     # is not spoken, nor the rest of that answer (one non-fatal error{TTS_UNAVAILABLE,
     # reason: busy}). 10 s keeps a stream's end well inside STREAMING_TIMEOUT (30 s) under
-    # any load; 5 s gave a quarter of the audio at 200 streams (README, "Speech under load").
+    # any load; 5 s gave a quarter of the audio at 200 streams (docs/benchmarks.md, "Speech under load").
     tts_queue_wait_s: float = 10.0
 
     mongodb_url: str = ""  # empty: start the embedded nx-27017 server
@@ -304,7 +304,7 @@ assert {field for field, _ in _PARSERS.values()} == {f.name for f in fields(Sett
 
 
 def variables() -> list[tuple[str, str]]:
-    """(name, default) of every variable, for the README table and `--help`."""
+    """(name, default) of every variable, for the table in docs/settings.md and `--help`."""
     defaults = Settings()
     out = []
     for name, (field, _) in _PARSERS.items():

@@ -20,7 +20,7 @@ and it gives JSON Schema for OpenAPI 3.1 and for function calling directly. Stri
 lone surrogates and nesting past ~200 levels, strict types refuse `"10"` for an integer and
 `true` for a number, and finite-number checks refuse NaN, Infinity and 1e400.
 
-Conventions (docs in README, "Contracts"):
+Conventions (docs/design.md, "Contracts"):
 - JSON bodies are typed as JSON: integers are JSON integers, booleans JSON booleans; strings
   are trimmed; NUL characters and lone surrogates are refused in every string.
 - Query strings are text: integers are ASCII digits only (`²` and `٣` are digits to Python's

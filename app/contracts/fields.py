@@ -46,6 +46,13 @@ class QueryContract(Contract):
     model_config = ConfigDict(extra="ignore")
 
 
+def example(**values: Any) -> ConfigDict:
+    """A contract's example request, one that works against the demo catalog, as its model's
+    `model_config`: the JSON Schema's `examples`, which /openapi.json shows as the request's
+    example (the /docs explorer fills it in; schemathesis sends it)."""
+    return ConfigDict(json_schema_extra={"examples": [values]})
+
+
 class Payload(BaseModel):
     """A response or event payload: the declaration of what the server sends. Fields not
     declared may be added (`additionalProperties` is left open), so a client must ignore

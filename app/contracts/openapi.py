@@ -11,6 +11,12 @@ Event streams: OpenAPI 3.1 has no keyword for one schema per event; the `text/ev
 schema here describes one item of the stream as OpenAPI 3.2 does (`{event, data, id, retry}`,
 `data` being JSON text whose `contentSchema` is the event's payload), which is how
 schemathesis validates streams in 3.1 documents too (its `schema` is read per event there).
+Explorers do not read that schema as a sequence: the 200's description and example list the
+events in order (app/contracts/stream_doc.py).
+
+Examples: a contract declares one example request as its model's JSON Schema `examples`
+(`model_config = example(...)`, app/contracts/fields.py); the builder copies it to where
+explorers and schemathesis read it: each parameter's `example`, the request body's `example`.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from starlette.routing import BaseRoute, Route
+
+from app.contracts import stream_doc
 
 REF = "#/components/schemas/{model}"
 ADMIN_SCHEME = "adminToken"
@@ -137,9 +145,16 @@ def _model_schema(model: type[BaseModel], components: dict[str, Any]) -> dict[st
     return components[model.__name__]
 
 
+def _example(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any] | None:
+    """The model's declared example request (the first of its schema's `examples`), if any."""
+    examples = _model_schema(model, components).get("examples")
+    return examples[0] if examples else None
+
+
 def _parameters(model: type[BaseModel], where: str, components: dict[str, Any]) -> list[dict[str, Any]]:
     schema = _model_schema(model, components)
     required = set(schema.get("required", ()))
+    example = _example(model, components) or {}
     out = []
     for name, prop in schema.get("properties", {}).items():
         prop = dict(prop)
@@ -148,6 +163,8 @@ def _parameters(model: type[BaseModel], where: str, components: dict[str, Any]) 
                                  "schema": prop}
         if description:
             param["description"] = description
+        if name in example:
+            param["example"] = example[name]
         if where == "query" and prop.get("type") == "array":
             param["style"], param["explode"] = "form", False  # color=red,blue
         out.append(param)
@@ -169,15 +186,28 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if parameters:
         doc["parameters"] = parameters
     if op.body is not None:
-        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(op.body)}}}
+        media: dict[str, Any] = {"schema": ref(op.body)}
+        if (example := _example(op.body, components)) is not None:
+            media["example"] = example
+        doc["requestBody"] = {"required": True, "content": {"application/json": media}}
     elif op.form is not None:
-        doc["requestBody"] = {"required": True, "content": {"multipart/form-data": {
-            "schema": ref(op.form), "encoding": {"file": {"contentType": "application/octet-stream"}}}}}
+        media = {"schema": ref(op.form), "encoding": {"file": {"contentType": "application/octet-stream"}}}
+        if (example := _example(op.form, components)) is not None:
+            media["example"] = example
+            # Explorers fill a form's fields from each field's own examples, not the body's.
+            fields = _model_schema(op.form, components).get("properties", {})
+            for name, value in example.items():
+                fields.get(name, {}).setdefault("examples", [value])
+        doc["requestBody"] = {"required": True, "content": {"multipart/form-data": media}}
     responses: dict[str, Any] = {}
     for status, reply in sorted(op.replies.items()):
         item: dict[str, Any] = {"description": reply.description}
         if status == 200 and op.stream is not None:
-            item["content"] = {"text/event-stream": {"schema": op.stream()}}
+            stream = op.stream()
+            item["content"] = {"text/event-stream": {"schema": stream}}
+            events = op.extensions.get("x-events")
+            item["content"]["text/event-stream"]["example"] = stream_doc.example(events, stream, components)
+            item["description"] = stream_doc.description(reply.description, events, stream, components)
         elif reply.body is not None:
             item["content"] = {reply.media: {"schema": _schema_of(reply.body)}}
         elif reply.media != "application/json":
@@ -193,7 +223,10 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def build_openapi(routes: Iterable[BaseRoute], *, extra_models: Sequence[type[BaseModel]] = ()) -> dict[str, Any]:
+def build_openapi(routes: Iterable[BaseRoute], *, extra_models: Sequence[type[BaseModel]] = (),
+                  tags: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """The document of these routes' operations; `tags` are (name, description) in the order an
+    explorer should show them."""
     declared: list[tuple[str, str, Operation]] = []
     for route in routes:
         if isinstance(route, ApiRoute) and route.include_in_schema:
@@ -218,9 +251,11 @@ def build_openapi(routes: Iterable[BaseRoute], *, extra_models: Sequence[type[Ba
                 "Streaming commerce AI over Server-Sent Events. Every stream speaks one vocabulary of "
                 "eight events (`connected`, `progress`, `results`, `text`, `audio`, `complete`, `error`, "
                 "`close`; their payloads are the `*Event` schemas; docs/events.md). Refusals before a "
-                "stream starts are JSON (`ErrorBody`) naming the field at fault as a dotted path."
+                "stream starts are JSON (`ErrorBody`) naming the field at fault as a dotted path. "
+                "Routes marked with a lock need the admin token: Authorize takes it (`ADMIN_TOKEN`)."
             ),
         },
+        **({"tags": [{"name": name, "description": text} for name, text in tags]} if tags else {}),
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": components,

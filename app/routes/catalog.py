@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from app.auth import require_admin
 from app.catalog.validate import ProductRow, RowError, validate_product
-from app.contracts.fields import Contract, Payload, QueryContract, Text
+from app.contracts.fields import Contract, Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path, require_json, validate
 from app.errors import BadRequest, ErrorBody
@@ -39,6 +39,12 @@ MAX_BYTES = 16 * 1024 * 1024
 
 class CatalogPut(Contract):
     """Products to insert or replace, by `sku`. Each row is validated on its own."""
+
+    model_config = example(products=[{
+        "sku": "SS-EXAMPLE-1", "title": "Rani Pink Banarasi Silk Saree with Zari Border", "brand": "Chandbagh",
+        "category": "saree", "colors": ["pink"], "sizes": ["Free Size"], "price": 7499, "in_stock": True,
+        "rating": 4.4, "attributes": {"fabric": "silk", "occasion": "wedding"},
+    }])
 
     products: list[SkipValidation[ProductRow]] = Field(min_length=1, max_length=MAX_BATCH)
 
@@ -65,6 +71,8 @@ class CatalogRefusal(ErrorBody):
 
 
 class SkuPath(QueryContract):
+    model_config = example(sku="SS-EXAMPLE-1")  # the product CatalogPut's example stores
+
     sku: Text(64, min_len=1)
 
 

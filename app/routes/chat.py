@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from app.chat.answer import ChatRequest, answer_events
-from app.contracts.fields import Flag, OpenContract, Payload, QBool, QChoice, QueryContract, Text
+from app.contracts.fields import Flag, OpenContract, Payload, QBool, QChoice, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.errors import BadRequest, ErrorBody
@@ -28,11 +28,12 @@ from app.responses import JSONResponse
 from app.streams.endpoint import StreamEndpoint, stream_routes
 
 MAX_QUERY = 4000
-ID = Text(128, min_len=1)
 
 
 class ChatBody(OpenContract):
     """`POST /api/chat/query[/stream]` (unknown fields are ignored)."""
+
+    model_config = example(query="blue kurta under 2000")
 
     query: Text(MAX_QUERY, min_len=1, description="the shopper's question")
     chatbotId: Text(128) | None = None  # noqa: N815 - the wire names
@@ -43,6 +44,8 @@ class ChatBody(OpenContract):
 
 class ChatQuery(QueryContract):
     """`GET /api/chat/stream` (for EventSource, which can only GET)."""
+
+    model_config = example(message="blue kurta under 2000")
 
     message: Text(MAX_QUERY, min_len=1, description="the shopper's question")
     sessionId: Text(128, description="unknown or absent: a new conversation") = None  # noqa: N815
@@ -109,7 +112,9 @@ def message_json(message: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[s
 
 
 class ConversationPath(QueryContract):
-    conversation_id: ID
+    model_config = example(conversation_id="0b9d6c1e5f2a4e7d8c3b1a0f9e8d7c6b")  # the form; a real one 404s
+
+    conversation_id: Text(128, min_len=1, description="`connected.conversation_id` of a chat stream")
 
 
 class StoredMessage(Payload):

@@ -7,7 +7,7 @@
     DELETE /api/context/files/{id}           the file, its chunks and their vectors
 
 Everything that can be wrong with an upload is refused in `parse_upload`, before a stream
-starts, as a 4xx JSON body (mapping in README, "Context files"). The one exception is a
+starts, as a 4xx JSON body (mapping in docs/routes.md, "Context files"). The one exception is a
 file that is valid but has no text at all, which only extraction can tell (a scanned PDF):
 its stream ends with `error{code: INVALID_PARAMETERS}` (400 for the JSON twin).
 """
@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from app.auth import require_admin
-from app.contracts.fields import Contract, Payload, QInt, QueryContract, Text, fail, reword
+from app.contracts.fields import Contract, Payload, QInt, QueryContract, Text, example, fail, reword
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path, read_query, validate
 from app.errors import BadRequest, ErrorBody
@@ -81,21 +81,28 @@ class UploadForm(Contract):
     """`multipart/form-data`: exactly one file part named `file` (with a file name), and
     optional text fields. Nothing else."""
 
+    model_config = example(chatbotId="demo-store", title="Returns policy")  # and a file of yours
+
     file: Annotated[Any, WithJsonSchema({
         "type": "string", "format": "binary", "contentMediaType": "application/octet-stream",
         "description": f"the document ({ACCEPTED}), at most UPLOAD_MAX_BYTES; its file name must be a plain "
                        "name: no path parts, control characters, or invisible and text-direction characters "
                        "(bidi controls, zero-width spaces...)"})]
-    chatbotId: ChatbotId | None = Field(default=None, description="whose chats may quote it")  # noqa: N815
-    title: Annotated[Text(200), AfterValidator(_visible)] | None = Field(
+    # Absent, never null: a form field has no null (and an explorer would send "null" for one).
+    chatbotId: ChatbotId = Field(default=None, description="whose chats may quote it")  # noqa: N815
+    title: Annotated[Text(200), AfterValidator(_visible)] = Field(
         default=None, description="shown instead of the file name")
 
 
 class FilesQuery(QueryContract):
+    model_config = example(chatbotId="demo-store")  # the files UploadForm's example stores
+
     chatbotId: Text(128) = None  # noqa: N815
 
 
 class FilePath(QueryContract):
+    model_config = example(file_id="3f2a9c4e8b1d4f6a9e0c7b5d2a1f8e6c")  # the form: an upload's `file_id`
+
     file_id: Text(64, min_len=1, description="32 hex digits; any other value names no file (404)")
 
 

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from app.contracts.fields import Flag, Num, OpenContract, QBool, QChoice, QInt, QNum, QueryContract, QWords, Text, Words
-from app.contracts.fields import Int
+from app.contracts.fields import Int, example
 from app.errors import BadRequest
 from app.platform import Platform
 from app.search.products import SORTS, Filters, card
@@ -61,6 +61,8 @@ MAX_PRICE = 1e12
 class SearchQuery(QueryContract):
     """`GET /api/products/search[/stream]` parameters. A filter given here wins over the same
     filter read from `q`."""
+
+    model_config = example(q="red lehenga", limit=5)
 
     q: Text(MAX_QUERY, min_len=1, description="what the shopper typed; filters are read from it too")
     limit: QInt(1, MAX_LIMIT, description="products on the page") = 20
@@ -104,6 +106,8 @@ class AzaFilters(OpenContract):
 
 class AzaBody(OpenContract):
     """`POST /aza/search[/stream]` (unknown fields are ignored)."""
+
+    model_config = example(query="silk saree for a wedding", limit=5, filters={"max_price": 20000})
 
     query: Text(MAX_QUERY, min_len=1)
     limit: Int(1, MAX_LIMIT) = 10

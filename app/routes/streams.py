@@ -24,7 +24,7 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.routing import Route
 
-from app.contracts.fields import Payload, QueryContract, Text
+from app.contracts.fields import Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.errors import BadRequest, ErrorBody
@@ -35,6 +35,8 @@ from app.streams.resume import Binding, may_resume
 
 
 class StreamPath(QueryContract):
+    model_config = example(stream_id="8bfd193f23b9f786c30a34bae2da9121")  # the form; pairs with the id below
+
     stream_id: Text(64, min_len=1, description="`connected.stream_id` (32 hex digits)")
 
 
@@ -92,7 +94,8 @@ STOP = Operation(
                 "stream opened on an admin route needs the admin token too.",
     headers=({"name": "Last-Event-ID", "in": "header", "required": True,
               "schema": {"type": "string", "pattern": "^[0-9a-f]{32}-[0-9]{1,9}$"},
-              "description": "an id received from the stream"},),
+              "description": "an id received from the stream",
+              "example": "5f0c3e1b9a7d4c2e8f6a0b1c2d3e4f50-2"},),
     replies={
         200: Reply("stopped (or `stopped: false`: it had already ended)", Stopped),
         400: Reply("Last-Event-ID missing or malformed", ErrorBody),

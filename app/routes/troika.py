@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from app.agent.agent import AgentRequest, agent_events
 from app.agent.memory import Memory
-from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, fail
+from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, example, fail
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.errors import BadRequest, ErrorBody
@@ -113,6 +113,9 @@ class Customer(Contract):
 class TroikaBody(Contract):
     """`POST /api/troika/intelligent-chat[/stream]`: unknown fields are refused."""
 
+    model_config = example(message="shaadi ke liye red lehenga 20k tak", sessionId="demo-shopper",
+                           customer={"name": "Asha", "budget": 20000})
+
     message: Text(MAX_MESSAGE, min_len=1, description="the shopper's message")
     sessionId: Text(128, description="unknown or absent: a new session") | None = None  # noqa: N815
     customer: Customer | None = None
@@ -170,7 +173,9 @@ TROIKA = StreamEndpoint(
 
 
 class SessionPath(QueryContract):
-    session_id: Text(128, min_len=1)
+    model_config = example(session_id="demo-shopper")  # the session TroikaBody's example starts
+
+    session_id: Text(128, min_len=1, description="the `sessionId` sent, or `connected.session_id`")
 
 
 class AgentSession(Payload):

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from app.contracts.fields import QueryContract
+from app.contracts.fields import QueryContract, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_query
 from app.errors import ErrorBody
@@ -113,6 +113,8 @@ async def admin_context(request: Request) -> HTMLResponse:
 
 
 class StorefrontQuery(QueryContract):
+    model_config = example(q="lehenga")
+
     q: str = Field(default=None, description="start with this search (at most 512 characters are used)",
                    json_schema_extra=lambda s: s.pop("default"))
 

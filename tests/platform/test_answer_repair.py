@@ -1,6 +1,6 @@
 """Start-up repair of answers left `streaming` by a process that died mid-answer.
 
-Rule (app/store/repositories.py `Conversations.end_stale_answers`, README "Storage"): with the
+Rule (app/store/repositories.py `Conversations.end_stale_answers`, docs/operations.md "Storage"): with the
 embedded server (one app per DATA_DIR) every `streaming` answer becomes `interrupted` at start;
 with a shared MONGODB_URL only those that cannot still be streaming on another instance: past
 their `expires_at` (or, for records without one, older than STREAMING_TIMEOUT +

@@ -105,6 +105,29 @@ def test_streams_document_each_event(spec: dict) -> None:
         assert model.__name__ in schemas
 
 
+def test_stream_responses_show_their_events_in_order(spec: dict) -> None:
+    """Explorers do not read the per-event schema as a sequence: the 200's description lists the
+    events in order with their payload schemas, and its example is a stream on the wire."""
+    stream = spec["paths"]["/api/chat/query/stream"]["post"]
+    ok = stream["responses"]["200"]
+    lines = [line for line in ok["description"].splitlines() if line.startswith("1. ")]
+    assert lines[0] == "1. `connected`: `ConnectedEvent`" and lines[-1] == "1. `close`: `CloseEvent`"
+    assert "1. `results` `product_cards` (when there is one): `ProductCardsResult`" in lines
+    assert "1. `text` (any number): `TextEvent`" in lines
+    assert len(lines) == len(stream["x-events"]) and "`ErrorEvent`" in ok["description"]
+    example = ok["content"]["text/event-stream"]["example"]
+    kinds = re.findall(r"^event: (\w+)$", example, flags=re.MULTILINE)
+    assert kinds == [entry.rstrip("*?").split(":")[0] for entry in stream["x-events"]]
+    assert '"type":"sources"' in example and "retry: 3000" in example
+
+
+def test_tags_are_described_streams_first(spec: dict) -> None:
+    names = [tag["name"] for tag in spec["tags"]]
+    assert names[0] == "streams" and all(tag["description"] for tag in spec["tags"])
+    used = {tag for item in spec["paths"].values() for op in item.values() for tag in op.get("tags", ())}
+    assert used - {"test"} <= set(names)
+
+
 def test_query_lists_are_comma_separated(spec: dict) -> None:
     params = {p["name"]: p for p in spec["paths"]["/api/products/search"]["get"]["parameters"]}
     assert params["color"]["style"] == "form" and params["color"]["explode"] is False

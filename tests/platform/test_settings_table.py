@@ -1,5 +1,5 @@
-"""The README's settings table stays true: every variable `config/settings.py` reads is in it,
-with the default the code has."""
+"""The settings table (docs/settings.md) stays true: every variable `config/settings.py` reads
+is in it, with the default the code has."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from pathlib import Path
 
 from config.settings import _PARSERS, variables
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+SETTINGS_DOC = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
 
 def settings_table() -> dict[str, str]:
-    """variable -> the default the README gives, from the table under `## Settings`."""
-    text = README.read_text()
-    section = text.split("\n## Settings", 1)[1].split("\n## ", 1)[0]
+    """variable -> the default docs/settings.md gives, from its table."""
+    section = SETTINGS_DOC.read_text()
     rows: dict[str, str] = {}
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
@@ -24,16 +23,16 @@ def settings_table() -> dict[str, str]:
         defaults = [d.strip() for d in re.split(r",\s+(?=`|\()", cells[1])] if cells[1] else [""]
         if len(defaults) == 1:
             defaults *= len(names)
-        assert len(defaults) == len(names), f"README row {line!r}: one default per variable, or one for all"
+        assert len(defaults) == len(names), f"docs/settings.md row {line!r}: one default per variable, or one for all"
         for name, default in zip(names, defaults):
             rows[name] = default
     return rows
 
 
-def same_default(readme: str, code: str) -> bool:
-    if readme.startswith("(empty"):
+def same_default(documented: str, code: str) -> bool:
+    if documented.startswith("(empty"):
         return code == ""
-    value = readme.strip("`")
+    value = documented.strip("`")
     if value.lower() == code.lower():  # true / True
         return True
     try:
@@ -42,16 +41,16 @@ def same_default(readme: str, code: str) -> bool:
         return False
 
 
-def test_every_variable_is_in_the_readme_table() -> None:
+def test_every_variable_is_in_the_settings_table() -> None:
     table = settings_table()
     missing = [name for name in _PARSERS if name not in table]
-    assert not missing, f"add these to the README's settings table: {missing}"
+    assert not missing, f"add these to the table in docs/settings.md: {missing}"
     unknown = [name for name in table if name not in _PARSERS]
-    assert not unknown, f"the README lists variables the code does not read: {unknown}"
+    assert not unknown, f"docs/settings.md lists variables the code does not read: {unknown}"
 
 
-def test_the_readme_gives_the_defaults_of_the_code() -> None:
+def test_the_table_gives_the_defaults_of_the_code() -> None:
     table = settings_table()
     wrong = {name: (table[name], default) for name, default in variables()
              if name in table and not same_default(table[name], default)}
-    assert not wrong, f"README default vs code default: {wrong}"
+    assert not wrong, f"docs/settings.md default vs code default: {wrong}"
