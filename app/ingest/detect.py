@@ -1,6 +1,6 @@
 """What an uploaded file is, decided by its content (the name only says what it claims to be),
 and whether it can be processed at all. Every refusal is a `BadRequest` with the status of
-the mapping in README ("Context files"): 415 for a type we do not accept or content that is
+the mapping in docs/routes.md ("Context files"): 415 for a type we do not accept or content that is
 not what the name says, 422 for accepted content that cannot be processed.
 
 Runs in a worker thread before any stream starts, so a bad file never opens a stream.

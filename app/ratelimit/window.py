@@ -5,7 +5,7 @@ Redis: a request is allowed when fewer than `amount` of the client's requests fa
 last `window_s` seconds. Ours because `limits`' in-memory storage does not scale to many
 clients: it sweeps every key every 10 ms from a thread (its asyncio variant starts a thread
 per key per sweep), which made admitting 10,000 clients twice as slow as a bare Starlette
-response (README, "Stream engine").
+response (docs/benchmarks.md, "Stream engine").
 
 Per client a short list of timestamps (at most `amount`); clients whose newest request has
 left the window are dropped lazily, oldest first, so memory follows the active clients.

@@ -3,7 +3,7 @@
 A stream holds its request for as long as it runs, and with it every frame of the ASGI
 chain it was dispatched through: Starlette's ServerErrorMiddleware, ExceptionMiddleware,
 Router, Route and two exception-handling wrappers hold about 5.6 KB of coroutine frames per
-open stream (tracemalloc, README "Stream engine"), a quarter of an idle stream's cost. So
+open stream (tracemalloc, docs/benchmarks.md "Stream engine"), a quarter of an idle stream's cost. So
 `StreamRoutes` answers the SSE routes itself (exact path, one of the route's methods) and
 hands everything else (JSON twins, pages, preflights, other methods) to the usual stack.
 

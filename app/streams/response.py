@@ -44,7 +44,7 @@ class LiveResponse:
     it waits on the connection itself (`receive()`, which says `http.disconnect` when the
     client goes) under a deadline that is the keep-alive interval, and the run wakes it by
     moving that deadline to now. A second task per stream listening for the disconnect
-    costs about as much again to admit a stream (README, "Stream engine")."""
+    costs memory and admission time (docs/benchmarks.md, "Stream engine")."""
 
     __slots__ = ("run", "reader", "runs", "ping_s", "headers")
 
