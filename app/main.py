@@ -65,7 +65,9 @@ def frozen_after(
     platform) lives as long as the process, yet every full collection of the cyclic garbage
     collector would walk it again, and collections come with allocation, so with every
     stream admitted. Frozen objects are left out of collections (still freed by reference
-    counting). Measured: docs/benchmarks.md, "Stream engine" (admission burst CPU)."""
+    counting; only what start-up built and a later catalog import replaces, if it sits in a
+    reference cycle, waits for the shutdown's `unfreeze`). Measured: docs/benchmarks.md,
+    "Stream engine" (admission burst CPU)."""
 
     @contextlib.asynccontextmanager
     async def lifespan_then_freeze(app: Any) -> AsyncIterator[Any]:
