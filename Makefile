@@ -43,6 +43,7 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt pyprojec
 	$(PIP) install torch==$(TORCH)
 	$(PIP) install -r requirements-dev.txt torch==$(TORCH)
 	$(PIP) install --no-deps -r requirements-nodeps.txt
+	$(PIP) install --no-deps -e .
 	touch $(STAMP)
 
 # npm packages used only by the browser tests (real SSE client libraries run in Chromium):
@@ -63,7 +64,7 @@ test: install
 	$(PY) -m pytest -q
 
 bench: install
-	$(PY) bench/sse_engine.py
+	$(PY) -m bench.sse_engine
 
 clean:
 	rm -rf $(VENV) data node_modules
