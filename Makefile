@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make run    install, then serve the demo on $(HOST):$(PORT)
-#   make test   install, then the whole suite
+#   make test   install, then ruff and the whole suite
 #   make lock   rewrite the lock files from pyproject.toml (after changing a dependency)
 # `make install` reinstalls only when a lock file changed (a stamp file in .venv), and the npm
 # packages of the browser tests only when package-lock.json changed (a stamp file in
@@ -20,7 +20,7 @@ TORCH  := 2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install system run test bench lock clean
+.PHONY: install system run lint test bench lock clean
 
 # Debian packages some features and tests need (espeak-ng: offline speech; chromium: the
 # browser tests; redis-server: the multi-instance tests). Installed when running as root with
@@ -68,7 +68,11 @@ $(NPM_STAMP): package-lock.json
 run: install
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m app serve
 
-test: install
+# ruff, pinned in the dev lock; its rules are in pyproject.toml.
+lint: install
+	$(PY) -m ruff check app config tests bench
+
+test: lint
 	$(PY) -m pytest -q
 
 # The benchmarks' peers (pyproject's `bench` extra), on top of what `make install` installs.
