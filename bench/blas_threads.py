@@ -1,7 +1,7 @@
 """CPU and latency of search by BLAS thread count: in one process, and on a server.
 
-    .venv/bin/python bench/blas_threads.py                                  # BLAS_THREADS=1 and 0
-    .venv/bin/python bench/blas_threads.py --variant before:OPENBLAS_NUM_THREADS=1 --root ../old
+    .venv/bin/python -m bench.blas_threads                                  # BLAS_THREADS=1 and 0
+    .venv/bin/python -m bench.blas_threads --variant before:OPENBLAS_NUM_THREADS=1 --root ../old
 
 In one process (a subprocess per thread count): the sentence model loaded as the app loads
 it (torch on 1 thread, in its worker thread), 5,000 random unit vectors in a `VectorIndex`;
@@ -35,8 +35,6 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from bench.common import machine, pct  # noqa: E402
 from bench.search_relevance import shopper_queries  # noqa: E402
@@ -55,7 +53,7 @@ def cpu_seconds(process: psutil.Process) -> float:
 
 def run_variant(root: Path, data: str, env_extra: dict[str, str], queries: list[str]) -> dict[str, Any]:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(root), "DATA_DIR": data, "SEARCH_EMBEDDINGS": "true",
+    env = {**os.environ, "DATA_DIR": data, "SEARCH_EMBEDDINGS": "true",
            "DEMO_CATALOG_SIZE": "5000", "EMBEDDING_CACHE_SIZE": "0", "LOG_LEVEL": "WARNING",
            "STREAMING_RATE_LIMIT": "100000000", "HF_HUB_OFFLINE": "1", **env_extra}
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "BLAS_THREADS"):
@@ -109,10 +107,9 @@ def run_variant(root: Path, data: str, env_extra: dict[str, str], queries: list[
 IN_PROCESS = r"""
 import asyncio, json, os, sys, time
 import numpy as np
-sys.path.insert(0, sys.argv[1])
 os.environ["HF_HUB_OFFLINE"] = "1"
 from app.threads import blas_threads, cap_blas
-cap_blas(int(sys.argv[2]))
+cap_blas(int(sys.argv[1]))
 from app.search.embedder import Embedder
 from app.search.vector_index import VectorIndex
 
@@ -146,7 +143,8 @@ asyncio.run(main())
 
 def in_process(root: Path, threads: int) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
-    out = subprocess.run([sys.executable, "-c", IN_PROCESS, str(root), str(threads)], env=env, capture_output=True,
+    # `python -c` imports from its working directory: the checkout under test.
+    out = subprocess.run([sys.executable, "-c", IN_PROCESS, str(threads)], cwd=root, env=env, capture_output=True,
                          text=True, timeout=300, check=True)
     return {"blas_threads": threads, **json.loads(out.stdout.strip().splitlines()[-1])}
 

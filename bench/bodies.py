@@ -2,8 +2,8 @@
 200 MB POSTs reach `/api/chat/query`, one alone and then three at once (two chunked, one
 with `Content-Length`), each sent as fast as the server takes it.
 
-    .venv/bin/python bench/bodies.py                                  # this checkout
-    .venv/bin/python bench/bodies.py --root ../old --label before     # another checkout
+    .venv/bin/python -m bench.bodies                                  # this checkout
+    .venv/bin/python -m bench.bodies --root ../old --label before     # another checkout
 
 The app runs as operators run it (`python -m app serve`, embedded database, no model, no demo
 catalog) from `--root`; the client is raw sockets in threads of this process.
@@ -25,8 +25,6 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from bench.common import machine  # noqa: E402
 from tests.support import raw_http as raw  # noqa: E402
@@ -100,7 +98,7 @@ def main() -> int:
                             text=True).stdout.strip()
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATA_DIR": data, "SEARCH_EMBEDDINGS": "false",
+        env = {**os.environ, "DATA_DIR": data, "SEARCH_EMBEDDINGS": "false",
                "DEMO_CATALOG_SIZE": "0", "LOG_LEVEL": "WARNING", "STREAMING_RATE_LIMIT": "1000",
                "HF_HUB_OFFLINE": "1"}
         server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=root, env=env,

@@ -2,8 +2,8 @@
 (p50/p99), and streamed text events per second, with the `grounded` provider and the offline
 speech engine (espeak-ng + lameenc), over loopback against a real app process.
 
-    .venv/bin/python bench/chat_latency.py            # 120 questions
-    .venv/bin/python bench/chat_latency.py --quick    # 30 questions
+    .venv/bin/python -m bench.chat_latency            # 120 questions
+    .venv/bin/python -m bench.chat_latency --quick    # 30 questions
 
 The app runs with its embedded MongoDB on a temporary folder, a 2,000-product demo catalog
 with real MiniLM embeddings, TTS_ENGINE=espeak. Questions are varied shopper questions, each
@@ -17,8 +17,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -114,7 +112,7 @@ def main() -> int:
         return {"p50": round(pct(values, 0.5), 1), "p99": round(pct(values, 0.99), 1), "n": len(values)}
 
     result = {
-        "command": "python bench/chat_latency.py" + (" --quick" if args.quick else ""),
+        "command": "python -m bench.chat_latency" + (" --quick" if args.quick else ""),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": pyplatform.python_version(),
                     "load_average": os.getloadavg()[0]},

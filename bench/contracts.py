@@ -1,6 +1,6 @@
 """What the typed contracts cost on the hot path, in-process (no server), on this machine.
 
-    .venv/bin/python bench/contracts.py          # about 30 s
+    .venv/bin/python -m bench.contracts          # about 30 s
 
 1. Reading a request: each route's model (`model_validate_json` for JSON bodies,
    `model_validate` for query strings) against `json.loads` alone, and against the
@@ -23,8 +23,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import json  # noqa: E402
 import os  # noqa: E402

@@ -12,8 +12,8 @@ and, in the second run, on the other of two instances sharing Redis. Reported:
   (each run of the producer stores exactly one); the target is exactly 1;
 - how many connections the proxy actually cut (a short answer can end before its drop).
 
-    .venv/bin/python bench/drops.py             # 100 streams, one instance, then two
-    .venv/bin/python bench/drops.py --quick     # 20 streams
+    .venv/bin/python -m bench.drops             # 100 streams, one instance, then two
+    .venv/bin/python -m bench.drops --quick     # 20 streams
 
 Needs redis-server for the two-instance run (skipped, and said, without it). Results:
 bench/results/drops.json and .md.
@@ -21,12 +21,9 @@ bench/results/drops.json and .md.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

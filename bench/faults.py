@@ -19,8 +19,8 @@ acknowledged messages lost: every chat question whose `connected` event (which n
 stored message) reached the client is looked up after the app is started again on the same
 data (target 0).
 
-    .venv/bin/python bench/faults.py            # about 2 minutes
-    .venv/bin/python bench/faults.py --quick
+    .venv/bin/python -m bench.faults            # about 2 minutes
+    .venv/bin/python -m bench.faults --quick
 
 Results: bench/results/faults.json and .md.
 """
@@ -31,8 +31,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -82,7 +80,7 @@ class App:
         self.port = free_port()
         self.data = data
         self.log = log
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HOST": HOST,
+        self.env = {**os.environ, "HF_HUB_OFFLINE": "1", "HOST": HOST,
                     "PORT": str(self.port), "DATA_DIR": str(data), "DEMO_CATALOG_SIZE": "1000",
                     "SEARCH_EMBEDDINGS": "false", "TTS_ENGINE": "off", "STREAMING_RATE_LIMIT": "1000000",
                     "STREAMING_MAX_CONCURRENT_PER_IP": "2000", "LOG_LEVEL": "WARNING", **env}

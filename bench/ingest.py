@@ -1,6 +1,6 @@
 """Context-file ingestion benchmark: how fast an upload moves through each stage.
 
-    .venv/bin/python bench/ingest.py          # ~2-4 minutes (the embedding part dominates)
+    .venv/bin/python -m bench.ingest          # ~2-4 minutes (the embedding part dominates)
 
 1. A 10 MB plain-text file and a 100-page PDF are generated in /tmp. For each: validation
    (type sniffing, decoding / PDF checks: `detect`) and pass one (extraction, chunking,
@@ -16,12 +16,9 @@ Best of REPS runs for the throughput figures. Results: bench/results/ingest.json
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import asyncio  # noqa: E402
 import datetime as dt  # noqa: E402

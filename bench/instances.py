@@ -1,7 +1,7 @@
 """Several instances: one app instance against two sharing a Redis, on this machine.
 
-    .venv/bin/python bench/instances.py            # full run (~3 minutes)
-    .venv/bin/python bench/instances.py --quick    # smoke check (~1 minute)
+    .venv/bin/python -m bench.instances            # full run (~3 minutes)
+    .venv/bin/python -m bench.instances --quick    # smoke check (~1 minute)
 
 Setups, each its own uvicorn processes (one worker, h11, asyncio, no access log, log level
 warning) serving the engine's bench endpoint (bench/servers.py's events: `?n=` text events,
@@ -36,8 +36,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -120,7 +118,7 @@ class Proc:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Proc:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **self.env}
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", **self.env}
         env.pop("WEB_CONCURRENCY", None)
         with open(self.log_dir / f"{self.name}.log", "wb") as log:
             self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=log,

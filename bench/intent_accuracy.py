@@ -1,8 +1,8 @@
 """Intent classification accuracy and latency: the Troika classifier against its own parts.
 
-    .venv/bin/python bench/intent_accuracy.py            # full run (~1 minute)
-    .venv/bin/python bench/intent_accuracy.py --quick    # one timing round instead of three
-    .venv/bin/python bench/intent_accuracy.py --data tests/data/intents_heldout.jsonl  # held-out set
+    .venv/bin/python -m bench.intent_accuracy            # full run (~1 minute)
+    .venv/bin/python -m bench.intent_accuracy --quick    # one timing round instead of three
+    .venv/bin/python -m bench.intent_accuracy --data tests/data/intents_heldout.jsonl  # held-out set
 
 Data: tests/data/intents.jsonl (labelled shopper messages, English and romanised Hindi, written
 apart from the prototypes in config/intents.toml; a test keeps the two disjoint). Caveat: the
@@ -53,8 +53,6 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -298,7 +296,7 @@ def main() -> int:
     info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     info["duration_s"] = round(time.perf_counter() - started, 1)
     held_out = data != DATA
-    command = (".venv/bin/python bench/intent_accuracy.py"
+    command = (".venv/bin/python -m bench.intent_accuracy"
                + (f" --data {display_path(data)}" if held_out else "")
                + (" --quick" if args.quick else ""))
     doc = {"machine": info, "command": command, **body}

@@ -2,8 +2,8 @@
 counted every matching product instead of the fused pools, in-process, same catalog, same
 queries, same run.
 
-    .venv/bin/python bench/search_counts.py                   # 50,000 products, 200 queries (~3 minutes)
-    .venv/bin/python bench/search_counts.py --size 5000 --queries 40
+    .venv/bin/python -m bench.search_counts                   # 50,000 products, 200 queries (~3 minutes)
+    .venv/bin/python -m bench.search_counts --size 5000 --queries 40
 
 Setup: `generate_catalog(size)` in a `SearchService` with embeddings: real all-MiniLM-L6-v2
 vectors for the first 5,000 products (cached in /tmp/storestream-bench), noisy re-normalised
@@ -34,8 +34,6 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -225,7 +223,7 @@ def main() -> int:
     info = machine(["numpy", "hnswlib", "torch"])
     result = asyncio.run(measure(args.size, args.queries, progress))
     info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    doc = {"machine": info, "command": " ".join([".venv/bin/python", "bench/search_counts.py", *sys.argv[1:]]),
+    doc = {"machine": info, "command": " ".join([".venv/bin/python", "-m", "bench.search_counts", *sys.argv[1:]]),
            "result": result}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "search_counts.json").write_text(json.dumps(doc, indent=2) + "\n")

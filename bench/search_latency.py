@@ -1,9 +1,9 @@
 """End-to-end search latency over loopback, query embedding included, at 5,000, 50,000 and
 500,000 products: the two search endpoints and their JSON twins, on a real app server.
 
-    .venv/bin/python bench/search_latency.py            # full run (~15-20 minutes; the 500k load/build dominates)
-    .venv/bin/python bench/search_latency.py --quick    # smoke check: 5k and 50k, 40 queries
-    .venv/bin/python bench/search_latency.py --sizes 5000,50000 --queries 100
+    .venv/bin/python -m bench.search_latency            # full run (~15-20 minutes; the 500k load/build dominates)
+    .venv/bin/python -m bench.search_latency --quick    # smoke check: 5k and 50k, 40 queries
+    .venv/bin/python -m bench.search_latency --sizes 5000,50000 --queries 100
 
 Setup per catalog size n (every server stopped whatever happens):
 - one nx-27017 wire-protocol MongoDB (`app.store.embedded.EmbeddedMongo`) on a temp dir for
@@ -57,8 +57,6 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -616,7 +614,7 @@ def main() -> int:
     info["duration_s"] = round(time.perf_counter() - started, 1)
     doc = {
         "machine": info,
-        "command": " ".join([".venv/bin/python", "bench/search_latency.py", *sys.argv[1:]]),
+        "command": " ".join([".venv/bin/python", "-m", "bench.search_latency", *sys.argv[1:]]),
         "config": {**cfg, "sizes": list(cfg["sizes"]), "quick": args.quick, "read_timeout_s": READ_TIMEOUT_S,
                    "real_embeddings_max": REAL_MAX, "synthetic_noise_norm": NOISE_NORM,
                    "query_examples": queries[:12], "warmup_examples": warmup[:5]},

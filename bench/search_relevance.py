@@ -1,8 +1,8 @@
 """Search relevance and text-search speed: our ranking (app.search) against rank_bm25, on real
 relevance judgements (WANDS dev) and on the generated demo catalog, measured in one run.
 
-    .venv/bin/python bench/search_relevance.py            # full run (~3-5 minutes, first run embeds WANDS)
-    .venv/bin/python bench/search_relevance.py --quick    # smoke check (fewer repetitions and demo queries)
+    .venv/bin/python -m bench.search_relevance            # full run (~3-5 minutes, first run embeds WANDS)
+    .venv/bin/python -m bench.search_relevance --quick    # smoke check (fewer repetitions and demo queries)
 
 Relevance (WANDS dev, ../shared/data/wands-dev relative to the project root; read, never
 copied; skipped with a message when absent): products.tsv is loaded like a catalog import
@@ -45,8 +45,6 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -488,7 +486,7 @@ def machine() -> dict[str, Any]:
 
 
 def command(argv: list[str]) -> str:
-    return " ".join([".venv/bin/python", "bench/search_relevance.py", *argv])
+    return " ".join([".venv/bin/python", "-m", "bench.search_relevance", *argv])
 
 
 def markdown(doc: dict[str, Any]) -> str:

@@ -26,15 +26,9 @@ import cProfile
 import gc
 import os
 import secrets
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from starlette.applications import Starlette  # noqa: E402
 from starlette.requests import Request  # noqa: E402

@@ -1,9 +1,9 @@
 """Speech under load: what espeak-ng can do on this machine, and what 200 speaking chat
 streams from 40 client addresses get from the app.
 
-    .venv/bin/python bench/speech.py                       # both parts, this checkout
-    .venv/bin/python bench/speech.py --root ../old-checkout --label before
-    .venv/bin/python bench/speech.py --skip-engine --env TTS_QUEUE_WAIT_S=5 --label wait-5
+    .venv/bin/python -m bench.speech                       # both parts, this checkout
+    .venv/bin/python -m bench.speech --root ../old-checkout --label before
+    .venv/bin/python -m bench.speech --skip-engine --env TTS_QUEUE_WAIT_S=5 --label wait-5
 
 1. Engine: the offline engine (espeak-ng to WAV, lameenc to MP3, as the app runs it) on 48
    answer-like sentences, 1 to 8 at a time: sentences per second and time per sentence.
@@ -33,8 +33,6 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from bench.common import machine, pct  # noqa: E402
 
@@ -131,7 +129,7 @@ async def one_stream(client: httpx.AsyncClient, url: str, i: int) -> dict[str, A
 async def load(root: Path, extra_env: dict[str, str]) -> dict[str, Any]:
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATA_DIR": data, "TTS_ENGINE": "espeak",
+        env = {**os.environ, "DATA_DIR": data, "TTS_ENGINE": "espeak",
                "SEARCH_EMBEDDINGS": "false", "DEMO_CATALOG_SIZE": "2000", "LOG_LEVEL": "WARNING",
                "TRUSTED_PROXIES": "127.0.0.1", "HF_HUB_OFFLINE": "1", **extra_env}
         server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=root, env=env,

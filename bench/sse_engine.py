@@ -1,9 +1,9 @@
 """SSE engine benchmark: our engine against sse-starlette and a raw Starlette StreamingResponse,
 serving the same events (bench/servers.py), measured in one run on this machine.
 
-    .venv/bin/python bench/sse_engine.py            # full run (~3 minutes)
-    .venv/bin/python bench/sse_engine.py --quick    # smoke check (~1 minute)
-    .venv/bin/python bench/sse_engine.py --profile  # also: cProfile of `ours` (separate server)
+    .venv/bin/python -m bench.sse_engine            # full run (~3 minutes)
+    .venv/bin/python -m bench.sse_engine --quick    # smoke check (~1 minute)
+    .venv/bin/python -m bench.sse_engine --profile  # also: cProfile of `ours` (separate server)
 
 Each server is its own uvicorn process (one worker, h11, asyncio loop, no access log, log level
 warning) on a free 127.0.0.1 port; all are stopped (SIGTERM, then SIGKILL) whatever happens.
@@ -37,8 +37,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -119,7 +117,7 @@ class Server:
 
     def start(self, timeout: float = 30.0) -> Server:
         self.port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **self.env}
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", **self.env}
         env.pop("WEB_CONCURRENCY", None)
         log = open(self.log_dir / f"{self.name}-{self.port}.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(

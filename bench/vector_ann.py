@@ -1,8 +1,8 @@
 """Vector search benchmark: exact numpy against hnswlib, usearch and faiss HNSW, on real MiniLM
 embeddings, to choose the ANN library, its parameters and `VectorIndex`'s default `exact_max`.
 
-    .venv/bin/python bench/vector_ann.py            # full run (~11 min on an idle machine, warm caches)
-    .venv/bin/python bench/vector_ann.py --quick    # smoke check (~1-2 minutes)
+    .venv/bin/python -m bench.vector_ann            # full run (~11 min on an idle machine, warm caches)
+    .venv/bin/python -m bench.vector_ann --quick    # smoke check (~1-2 minutes)
 
 Data (all embedded with all-MiniLM-L6-v2, normalised; cached in /tmp/storestream-bench, never
 in the repo; the first full run spends ~3 minutes embedding):
@@ -48,12 +48,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # before numpy is imported, so BLAS starts single-threaded
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import csv  # noqa: E402

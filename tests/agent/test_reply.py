@@ -102,6 +102,6 @@ def test_relaxed_search_says_what_it_widened() -> None:
 
 def test_out_of_stock_is_never_called_in_stock() -> None:
     text = reply.compose(turn("browse_search"), outcomes()[1])
-    line = next(l for l in text.splitlines() if "Crimson Net Lehenga" in l)
+    line = next(row for row in text.splitlines() if "Crimson Net Lehenga" in row)
     assert "out of stock" in line
     assert "My pick: **Ruby Silk Lehenga**" in text  # the in-stock one, rated higher

@@ -73,7 +73,7 @@ SAREE = ("Banarasi silk sarees are handwoven in Varanasi with gold and silver za
 RETURNS = "Returns are accepted within thirty days of delivery; the refund goes back to the original payment method."
 DOCUMENTS: dict[str, tuple[str, bytes, list[str]]] = {
     "txt": ("guide.txt", f"{SAREE}\n\n{RETURNS}\n".encode(), [SAREE, RETURNS]),
-    "md": ("faq.md", f"# Care\n\nDry clean only. Store silk wrapped in muslin.\n\n## Sizes\n\n- S\n- M\n".encode(),
+    "md": ("faq.md", "# Care\n\nDry clean only. Store silk wrapped in muslin.\n\n## Sizes\n\n- S\n- M\n".encode(),
            ["Dry clean only. Store silk wrapped in muslin."]),
     "html": ("page.html", b"<html><head><title>Shipping</title><style>p{color:red}</style>"
              b"<script>var secret='do-not-index';</script></head><body><h1>Shipping</h1>"

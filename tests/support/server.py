@@ -49,7 +49,6 @@ class AppServer:
         defaults = {"HF_HUB_OFFLINE": "1", "LOG_LEVEL": "INFO", "SEARCH_EMBEDDINGS": "false",
                     "DEMO_CATALOG_SIZE": "0"}
         env = {**os.environ, **defaults, **self.env}
-        env["PYTHONPATH"] = str(ROOT)
         command = [
             sys.executable, "-m", "uvicorn", "--factory", self.factory,
             "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
