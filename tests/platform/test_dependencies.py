@@ -24,6 +24,7 @@ NOT_IMPORTED = {
     "requests": "gTTS's HTTP client; gTTS is installed with --no-deps (requirements-nodeps.txt)",
     "uvloop": "uvicorn's event loop, chosen by uvicorn when installed",
     "httptools": "uvicorn's HTTP parser, chosen by uvicorn when installed",
+    "swagger-ui-py": "Swagger UI's files, served from its installed folder (app/routes/api_docs.py)",
 }
 
 
