@@ -24,8 +24,8 @@ from tests.support.sse import read_stream
 @pytest.fixture(scope="module")
 def env(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return isolated_env(
-        mongo_url, tmp_path_factory.mktemp("chatdata"), "chat", SEARCH_EMBEDDINGS="true",
-        DEMO_CATALOG_SIZE="600", STREAMING_RATE_LIMIT="100000", TTS_ENGINE="auto", ADMIN_TOKEN="chat-admin",
+        mongo_url, tmp_path_factory.mktemp("chatdata"), "chat", catalog=600,
+        SEARCH_EMBEDDINGS="true", STREAMING_RATE_LIMIT="100000", TTS_ENGINE="auto", ADMIN_TOKEN="chat-admin",
     )
 
 

@@ -103,25 +103,36 @@ class AppServer:
         self.stop()
 
 
-def isolated_env(mongo_url: str, folder: Path, name: str, **settings: str) -> dict[str, str]:
+def isolated_env(mongo_url: str, folder: Path, name: str, *, catalog: int = 0, **settings: str) -> dict[str, str]:
     """Settings for an app of its own: the session's MongoDB server, but a database and a data
-    folder no other test uses."""
-    return {
+    folder no other test uses. With `catalog=N` the database already holds the first N demo
+    products with their embeddings (tests/support/catalog.py: computed once, not per app), and
+    DEMO_CATALOG_SIZE is N."""
+    env = {
         "MONGODB_URL": mongo_url,
         "MONGODB_DB": f"{name}_{uuid.uuid4().hex[:8]}",
         "DATA_DIR": str(folder / "data"),
+        **({"DEMO_CATALOG_SIZE": str(catalog)} if catalog else {}),
         **settings,
     }
+    if catalog:
+        from tests.support.catalog import seed_catalog  # numpy and the model only when asked
+
+        seed_catalog(mongo_url, env["MONGODB_DB"], catalog)
+    return env
 
 
 def wait_for_search(app: AppServer, min_vectors: int = 1, timeout: float = 180.0) -> None:
-    """Until the app's search index is built and holds `min_vectors` embeddings."""
+    """Until the app's search index is built and holds `min_vectors` embeddings; when it must
+    hold some, also until the sentence model is loaded (stored embeddings are indexed before
+    the model is, and a query needs the model)."""
     deadline = time.monotonic() + timeout
     checks: dict = {}
     with httpx.Client(timeout=5) as client:
         while time.monotonic() < deadline:
             checks = client.get(f"{app.url}/healthz").json()["checks"]
-            if checks["search"]["ready"] and checks["search"]["vectors"] >= min_vectors:
+            search_ready = checks["search"]["ready"] and checks["search"]["vectors"] >= min_vectors
+            if search_ready and (min_vectors == 0 or checks["models"]["ready"]):
                 return
             time.sleep(0.1)
     raise RuntimeError(f"search never became ready: {checks}\n{app.log()}")
