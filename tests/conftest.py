@@ -11,9 +11,16 @@ import pytest
 
 from app.store.embedded import EmbeddedMongo
 from tests.support.llama_server import llama_server, unavailable_reason
+from tests.support.requirements import need
 from tests.support.server import AppServer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`@requires(reason)` (tests/support/requirements.py): skip saying why, or fail under CI=true."""
+    for mark in item.iter_markers("requires"):
+        need(mark.args[0])
 
 
 @pytest.fixture(scope="session")

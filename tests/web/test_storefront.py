@@ -19,11 +19,11 @@ import httpx
 import pytest
 
 from app.llm.phrases import inr
-from app.tts import espeak
+from tests.support.requirements import missing_espeak, missing_playwright, need_at_import, requires
 from tests.support.server import AppServer
 from tests.web.conftest import ADMIN_TOKEN, TIMEOUT_MS, PageProbe, screenshot
 
-pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+need_at_import(missing_playwright())
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import Locator, Page, Request, Route, expect  # noqa: E402
 
@@ -556,7 +556,7 @@ def test_keyboard_alone_reaches_every_control_and_sends(web_app: AppServer, stor
     expect(chat.locator('.ss-msg-bot[data-complete="true"]')).to_have_count(2)
 
 
-@pytest.mark.skipif(not espeak.available(), reason="espeak-ng is not installed (make installs it as root)")
+@requires(missing_espeak())
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_spoken_answer_queues_audio_in_order(web_app: AppServer, storefront: PageProbe, endpoint: str) -> None:
     if not served(web_app, endpoint):
