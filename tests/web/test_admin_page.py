@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import AppServer

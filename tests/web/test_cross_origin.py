@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-import pytest
-
 from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import AppServer
 from tests.web.conftest import PageProbe, Storefront, screenshot
