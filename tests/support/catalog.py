@@ -14,6 +14,7 @@ makes a new file; nothing is downloaded.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import threading
@@ -71,15 +72,17 @@ def demo_vectors() -> np.ndarray:
         if _vectors is None:
             texts = [product_text(p) for p in generate_catalog(LARGEST)]
             path = CACHE / f"demo-{LARGEST}-{cache_key(texts)}.npy"
-            if path.is_file():
-                _vectors = np.load(path)
-            else:
-                _vectors = _compute(texts)
-                CACHE.mkdir(parents=True, exist_ok=True)
-                partial = path.with_suffix(f".{os.getpid()}.tmp")
-                with open(partial, "wb") as out:
-                    np.save(out, _vectors)
-                os.replace(partial, path)  # whole or absent, also with parallel workers
+            CACHE.mkdir(parents=True, exist_ok=True)
+            with open(CACHE / ".lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test processes: one computes, the rest read
+                if path.is_file():
+                    _vectors = np.load(path)
+                else:
+                    _vectors = _compute(texts)
+                    partial = path.with_suffix(f".{os.getpid()}.tmp")
+                    with open(partial, "wb") as out:
+                        np.save(out, _vectors)
+                    os.replace(partial, path)  # whole or absent
             assert _vectors.shape == (LARGEST, DIM), _vectors.shape
         return _vectors
 
