@@ -59,8 +59,10 @@ $(NPM_STAMP): package-lock.json
 run: install
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m app serve
 
+# Two workers (pytest-xdist, the machine's 2 cores), each running whole test files, so a
+# module's app server starts once. `$(PY) -m pytest -q` runs the same suite in one process.
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: install
 	$(PY) bench/sse_engine.py

@@ -23,6 +23,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         need(mark.args[0])
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Captured output may hold lone surrogates (the hostile-input tests send them): escape
+    them, so a report can be written as UTF-8 (pytest-xdist sends reports between processes)."""
+    report = yield
+    report.sections = [(title, text.encode("utf-8", "backslashreplace").decode("utf-8"))
+                       for title, text in report.sections]
+    return report
+
+
 @pytest.fixture(scope="session")
 def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = EmbeddedMongo(tmp_path_factory.mktemp("mongo"))
