@@ -72,8 +72,10 @@ run: install
 lint: install
 	$(PY) -m ruff check app config tests bench
 
+# Two workers (pytest-xdist, the machine's 2 cores), each running whole test files, so a
+# module's app server starts once. `$(PY) -m pytest -q` runs the same suite in one process.
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # The benchmarks' peers (pyproject's `bench` extra), on top of what `make install` installs.
 $(BENCH_STAMP): requirements-bench.txt $(STAMP)

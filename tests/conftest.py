@@ -11,9 +11,26 @@ import pytest
 
 from app.store.embedded import EmbeddedMongo
 from tests.support.llama_server import llama_server, unavailable_reason
+from tests.support.requirements import need
 from tests.support.server import AppServer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`@requires(reason)` (tests/support/requirements.py): skip saying why, or fail under CI=true."""
+    for mark in item.iter_markers("requires"):
+        need(mark.args[0])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Captured output may hold lone surrogates (the hostile-input tests send them): escape
+    them, so a report can be written as UTF-8 (pytest-xdist sends reports between processes)."""
+    report = yield
+    report.sections = [(title, text.encode("utf-8", "backslashreplace").decode("utf-8"))
+                       for title, text in report.sections]
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -34,8 +34,8 @@ def catalog() -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     env = isolated_env(
-        mongo_url, tmp_path_factory.mktemp("troikadata"), "troika", SEARCH_EMBEDDINGS="true",
-        DEMO_CATALOG_SIZE=str(CATALOG_SIZE), STREAMING_RATE_LIMIT="100000", TTS_ENGINE="espeak", ADMIN_TOKEN="troika-admin",
+        mongo_url, tmp_path_factory.mktemp("troikadata"), "troika", catalog=CATALOG_SIZE,
+        SEARCH_EMBEDDINGS="true", STREAMING_RATE_LIMIT="100000", TTS_ENGINE="espeak", ADMIN_TOKEN="troika-admin",
     )
     with AppServer(env, log_dir=tmp_path_factory.mktemp("troikalogs")) as app:
         wait_for_search(app, min_vectors=CATALOG_SIZE)

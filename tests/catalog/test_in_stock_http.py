@@ -5,7 +5,6 @@ on the same database."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import httpx
 
 from tests.support.server import AppServer, isolated_env, wait_for_search
 from tests.support.sse import read_stream
+from tests.support.wait import eventually
 
 ADMIN = {"Authorization": "Bearer stock-admin"}
 
@@ -62,8 +62,11 @@ async def test_in_stock_is_a_boolean_before_and_after_a_restart(mongo_url: str, 
         async with httpx.AsyncClient(timeout=20) as client:
             put = await client.put(f"{app.url}/api/catalog/products", json={"products": changed}, headers=ADMIN)
         assert put.status_code == 200 and put.json()["upserted"] == 2
-        await asyncio.sleep(1.0)  # the store follower re-reads what was written (SEARCH_SYNC_S)
-        assert await stock_of(app, first["sku"]) is (not first["in_stock"])
+
+        async def flipped() -> bool:  # the store follower re-reads what was written (SEARCH_SYNC_S)
+            return await stock_of(app, first["sku"]) is (not first["in_stock"])
+
+        await eventually(flipped, timeout=10, what="the search index shows the new stock")
         assert_booleans(await cards(app))
     with AppServer(env, log_dir=tmp_path) as again:  # the same database, indexes rebuilt from it
         wait_for_search(again, min_vectors=0)

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from app.llm.phrases import inr
-from app.tts import espeak
 from tests.support.mp3 import frames
+from tests.support.requirements import missing_espeak, requires
 from tests.support.server import AppServer, isolated_env, wait_for_search
 from tests.support.sse import read_stream
 
@@ -24,8 +24,8 @@ from tests.support.sse import read_stream
 @pytest.fixture(scope="module")
 def env(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return isolated_env(
-        mongo_url, tmp_path_factory.mktemp("chatdata"), "chat", SEARCH_EMBEDDINGS="true",
-        DEMO_CATALOG_SIZE="600", STREAMING_RATE_LIMIT="100000", TTS_ENGINE="auto", ADMIN_TOKEN="chat-admin",
+        mongo_url, tmp_path_factory.mktemp("chatdata"), "chat", catalog=600,
+        SEARCH_EMBEDDINGS="true", STREAMING_RATE_LIMIT="100000", TTS_ENGINE="auto", ADMIN_TOKEN="chat-admin",
     )
 
 
@@ -102,7 +102,7 @@ async def test_nothing_matching_gets_a_clarifying_question(server: AppServer) ->
     assert "Could you tell me the category, colour or budget" in got.of("text")[-1]["fullText"]
 
 
-@pytest.mark.skipif(not espeak.available(), reason="espeak-ng is not installed (make test installs it as root)")
+@requires(missing_espeak())
 async def test_audio_per_sentence_in_order_each_a_valid_mp3(server: AppServer) -> None:
     got = await ask(server, "blue cotton kurta", enableTTS=True)
     audio = got.of("audio")

@@ -1,5 +1,6 @@
 """Fixtures of the multi-instance tests: a real `redis-server` per test (skipped, with the
-reason, when it is not installed) and two real app instances sharing it and one MongoDB."""
+reason, when it is not installed; failed under CI=true) and two real app instances sharing
+it and one MongoDB."""
 
 from __future__ import annotations
 
@@ -8,16 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.redis_server import REDIS_SERVER, RedisServer
+from tests.support.redis_server import RedisServer
+from tests.support.requirements import missing_redis, need
 from tests.support.server import AppServer
-
-NO_REDIS = "redis-server is not installed (Debian package `redis-server`; `make install` as root installs it)"
 
 
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    if REDIS_SERVER is None:
-        pytest.skip(NO_REDIS)
+    need(missing_redis())
     server = RedisServer(tmp_path / "redis").start()
     try:
         yield server

@@ -13,6 +13,7 @@ from app.redis_link import RedisLinks
 from app.streams.replay_redis import RedisReplayBuffer
 from app.streams.resume import Binding
 from tests.support.redis_server import RedisServer
+from tests.support.wait import eventually
 
 Factory = Callable[..., RedisReplayBuffer]
 
@@ -81,8 +82,11 @@ async def test_finished_streams_expire(make: Factory) -> None:
     await buffer.finish("t")
     await buffer.flush()
     assert await buffer.read("t", 0) is not None
-    await asyncio.sleep(0.5)
-    assert await buffer.read("t", 0) is None
+
+    async def expired() -> bool:
+        return await buffer.read("t", 0) is None
+
+    await eventually(expired, timeout=5, what="the finished stream expired (ttl 0.3 s)")
 
 
 async def test_an_id_drawn_twice_is_never_replayed_to_the_wrong_client(make: Factory) -> None:
@@ -116,7 +120,12 @@ async def test_a_stream_whose_instance_died_is_sealed_once(make: Factory) -> Non
     assert held.owner == "dead"
     assert owner.link._keeper is not None
     owner.link._keeper.cancel()  # as after kill -9: nobody refreshes its heartbeat any more
-    await asyncio.sleep(1.3)
+
+    async def orphaned() -> bool:  # once the owner's lease (1 s) has lapsed
+        held = await other.read("orphan", 1)
+        return held is not None and held.orphaned
+
+    await eventually(orphaned, timeout=10, what="the dead owner's stream is orphaned")
     orphan = await other.read("orphan", 1)
     assert orphan is not None and orphan.orphaned and not orphan.finished and orphan.next_seq == 4
     end = [(4, b"the error"), (5, b"the close")]

@@ -26,7 +26,7 @@ MB = 1024 * 1024
 def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     log_dir = tmp_path_factory.mktemp("priority")
     env = isolated_env(mongo_url, log_dir, "priority", ADMIN_TOKEN=d.ADMIN_TOKEN, SEARCH_EMBEDDINGS="true",
-                       DEMO_CATALOG_SIZE="300", STREAMING_RATE_LIMIT="100000", UPLOAD_MAX_BYTES=str(4 * MB))
+                       catalog=300, STREAMING_RATE_LIMIT="100000", UPLOAD_MAX_BYTES=str(4 * MB))
     with AppServer(env, log_dir=log_dir) as app:
         wait_for_search(app, min_vectors=300)
         yield app

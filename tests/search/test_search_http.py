@@ -24,7 +24,7 @@ CATALOG_SIZE = 800
 def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     log_dir = tmp_path_factory.mktemp("search")
     env = isolated_env(
-        mongo_url, log_dir, "search", SEARCH_EMBEDDINGS="true", DEMO_CATALOG_SIZE=str(CATALOG_SIZE),
+        mongo_url, log_dir, "search", catalog=CATALOG_SIZE, SEARCH_EMBEDDINGS="true",
         STREAMING_RATE_LIMIT="100000", SEARCH_SYNC_S="0.5", ADMIN_TOKEN="test-admin-token",
     )
     with AppServer(env, log_dir=log_dir) as app:

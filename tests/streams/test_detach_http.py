@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.server import AppServer
 from tests.support.sse import events_of, read_stream
+from tests.support.wait import eventually
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +44,36 @@ async def read_then_drop(url: str, events: int, headers: dict[str, str] | None =
     return got
 
 
+async def producer_ended(server: AppServer, stream_id: str) -> None:
+    """Until the stream's producer has run its `finally` (ended, or was cancelled)."""
+    await eventually(lambda: _ended(server, stream_id), timeout=10, what=f"{stream_id} ended")
+
+
+async def _ended(server: AppServer, stream_id: str) -> bool:
+    return stream_id in (await probe(server))["finally"]
+
+
+async def detached(server: AppServer, at_least: int = 1) -> None:
+    """Until /metrics counts `at_least` detached streams (the server noticed its client left)."""
+    await eventually(lambda: _detached(server, at_least), timeout=10, what=f"{at_least} detached stream(s)")
+
+
+async def _detached(server: AppServer, at_least: int) -> bool:
+    async with httpx.AsyncClient(timeout=5) as client:
+        metrics = (await client.get(f"{server.url}/metrics")).text
+    values = [line.split()[1] for line in metrics.splitlines() if line.startswith("storestream_detached_streams ")]
+    return bool(values) and float(values[0]) >= at_least
+
+
 async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await condition():  # type: ignore[misc]
-            await asyncio.sleep(0.05)
+    await eventually(condition, timeout=timeout)
 
 
 async def test_a_resume_after_a_drop_gets_the_whole_answer_and_the_work_runs_once(server: AppServer) -> None:
     url = f"{server.url}/t/tale/stream?n=20&every=0.05"
     seen = await read_then_drop(url, 4)  # connected + 3 words
     stream_id = seen[0][2]["stream_id"]
-    await asyncio.sleep(1.5)  # the whole answer is produced meanwhile, with nobody reading
+    await producer_ended(server, stream_id)  # the whole answer is produced, with nobody reading
     rest = await read_stream(url, headers={"Last-Event-ID": seen[-1][0]})
     assert rest.status == 200
     texts = [d for _, k, d in seen if k == "text"] + rest.of("text")
@@ -137,11 +157,8 @@ async def test_stop_reaches_a_detached_stream(server: AppServer) -> None:
     url = f"{server.url}/t/tale/stream?n=200&every=0.05"
     seen = await read_then_drop(url, 2)
     stream_id = seen[0][2]["stream_id"]
-    await asyncio.sleep(0.2)
+    await detached(server)  # operators can see it
     async with httpx.AsyncClient(timeout=10) as client:
-        metrics = (await client.get(f"{server.url}/metrics")).text
-        detached = [line for line in metrics.splitlines() if line.startswith("storestream_detached_streams ")]
-        assert detached and float(detached[0].split()[1]) >= 1  # operators can see them
         stopped = await client.post(f"{server.url}/api/streams/{stream_id}/stop", headers={"Last-Event-ID": seen[1][0]})
     assert stopped.json()["stopped"] is True
 
@@ -179,7 +196,7 @@ async def test_stop_is_bound_like_a_resume(server: AppServer) -> None:
 async def test_a_detached_stream_keeps_its_slot_and_a_resume_needs_none(app_server: Callable[..., AppServer]) -> None:
     server = app_server(STREAMING_MAX_CONCURRENT_PER_IP="1", STREAMING_RATE_LIMIT="1000")
     seen = await read_then_drop(f"{server.url}/t/tale/stream?n=40&every=0.05", 2)
-    await asyncio.sleep(0.3)
+    await detached(server)  # its client has gone; it runs on, in its slot
     async with httpx.AsyncClient(timeout=10) as client:
         refused = await client.get(f"{server.url}/t/echo/stream?n=1")
     assert refused.status_code == 429 and refused.json()["code"] == "TOO_MANY_STREAMS"

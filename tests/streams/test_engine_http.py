@@ -20,6 +20,7 @@ from httpx_sse import aconnect_sse
 from tests.support.server import AppServer
 from tests.support.sse import read_stream
 from tests.support.stream_app import TRICKY
+from tests.support.wait import eventually
 
 ID = re.compile(r"^[0-9a-f]{32}-\d+$")  # a 128-bit resume token, then the seq
 
@@ -231,15 +232,21 @@ async def test_unknown_last_event_id_is_gone_and_a_malformed_one_is_refused(serv
 
 
 async def test_resume_of_an_interrupted_stream_says_so(server: AppServer) -> None:
-    last_id = ""
+    last_id = stream_id = ""
     async with asyncio.timeout(10), httpx.AsyncClient() as client:
         async with client.stream("GET", f"{server.url}/t/slow/stream?every=0.3") as response:
             async for line in response.aiter_lines():
                 if line.startswith("id: "):
                     last_id = line[4:]
+                if line.startswith("data: ") and not stream_id:
+                    stream_id = json.loads(line[6:])["stream_id"]  # `connected`
                 if line.startswith("event: progress"):
                     break
-    await asyncio.sleep(0.5)  # let the server notice the disconnect
+
+    async def noticed() -> bool:  # the server saw the disconnect: the producer was cancelled
+        return stream_id in (await probe(server))["finally"]
+
+    await eventually(noticed, timeout=10, what="the producer of the dropped stream ended")
     got = await read_stream(f"{server.url}/t/slow/stream", headers={"Last-Event-ID": last_id})
     assert got.types()[-2:] == ["error", "close"]
     assert got.of("error")[-1]["code"] == "STREAM_INTERRUPTED"

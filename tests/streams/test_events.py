@@ -1,12 +1,18 @@
 """The constructors of `app/streams/events.py` build exactly what the models of
 `app/streams/schema.py` declare (the constructors build dicts for speed; the models are the
-declaration, so this is what keeps the two equal)."""
+declaration, so this is what keeps the two equal), and what the JSON Schemas published from
+those models (`/openapi.json`, docs/events.md) accept, checked by `jsonschema` the way a
+client in another language would check them."""
 
 from __future__ import annotations
 
+import json
+
+import jsonschema
 import pydantic
 import pytest
 
+from app.contracts.openapi import json_schema
 from app.streams import events as ev
 from app.streams.schema import EVENT_MODELS, RESULT_BY_TYPE, validate_payload
 
@@ -64,10 +70,25 @@ def test_constructors_build_what_the_models_declare(event: ev.Event) -> None:
     validate_payload(event.type, event.data)
 
 
+def published(kind: str) -> jsonschema.protocols.Validator:
+    """A validator of the JSON Schema clients are given for `kind` (OpenAPI 3.1: 2020-12)."""
+    schema = json_schema(EVENT_MODELS[kind])
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=[f"{e.type}:{e.data.get('type', e.data.get('step', ''))}" for e in SAMPLES])
+def test_constructors_build_what_the_published_schemas_accept(event: ev.Event) -> None:
+    published(event.type).validate(json.loads(json.dumps(event.data)))  # as it travels: JSON
+
+
 def test_every_type_and_results_type_is_sampled() -> None:
     assert set(EVENT_MODELS) == set(ev.EVENT_TYPES) and len(ev.EVENT_TYPES) == 8
     assert {e.type for e in SAMPLES} == set(ev.EVENT_TYPES)
     assert {e.data["type"] for e in SAMPLES if e.type == "results"} == set(RESULT_BY_TYPE) == ev.RESULT_TYPES
+
+
+REFUSED_NAN = {"type": "product_cards", "products": [{**CARD, "price": float("nan")}], "total": 1}
 
 
 @pytest.mark.parametrize(
@@ -80,12 +101,15 @@ def test_every_type_and_results_type_is_sampled() -> None:
         ("results", {"type": "product_cards", "products": [{"sku": "A"}], "total": 1}),  # a card needs a title
         ("results", {"type": "banana"}),
         ("progress", {"step": "x", "message": "y", "count": None}),  # absent, never null
-        ("results", {"type": "product_cards", "products": [{**CARD, "price": float("nan")}], "total": 1}),
+        ("results", REFUSED_NAN),
     ],
 )
 def test_the_models_refuse_what_is_not_sent(kind: str, data: dict) -> None:
     with pytest.raises(pydantic.ValidationError):
         validate_payload(kind, data)
+    if data is not REFUSED_NAN:  # NaN is no JSON value: the wire encoder, not a schema, refuses it
+        with pytest.raises(jsonschema.ValidationError):
+            published(kind).validate(data)
 
 
 def test_unknown_results_type_is_refused() -> None:

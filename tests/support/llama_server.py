@@ -29,7 +29,6 @@ import importlib.util
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import tempfile
@@ -40,8 +39,11 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.process import ServerProcess
+
 MODEL = "smollm2-135m"  # the name the server answers to (any name works with llama.cpp)
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+ROOT = Path(__file__).resolve().parents[2]  # the child imports tests.support too
 
 
 class LlamaServerUnavailable(RuntimeError):
@@ -68,7 +70,9 @@ def unavailable_reason() -> str | None:
     return None
 
 
-class LlamaServer:
+class LlamaServer(ServerProcess):
+    name = "llama server"
+
     def __init__(
         self,
         *,
@@ -86,9 +90,9 @@ class LlamaServer:
         if log_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="llama-server-")
             log_dir = Path(self._tmp.name)
-        self.log_path = Path(log_dir) / f"llama-server-{os.getpid()}-{id(self):x}.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(Path(log_dir) / f"llama-server-{os.getpid()}-{id(self):x}.log")
         self.url = ""  # http://127.0.0.1:PORT
+        self._line = b""
 
     @property
     def base_url(self) -> str:
@@ -103,72 +107,41 @@ class LlamaServer:
             "model": str(model_path()), "alias": MODEL, "threads": self.threads,
             "parallel": self.parallel, "ctx_per_slot": self.ctx_per_slot, "api_key": self.api_key,
         }
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, __file__, json.dumps(config)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        self.spawn([sys.executable, __file__, json.dumps(config)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                   env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
         deadline = time.monotonic() + ready_timeout
-        assert self.process.stdout is not None
-        line = b""
-        while time.monotonic() < deadline and not line.endswith(b"\n"):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"llama server exited with {self.process.returncode}:\n{self.log()}")
-            ready, _, _ = select.select([self.process.stdout], [], [], 0.2)
-            if ready:
-                chunk = os.read(self.process.stdout.fileno(), 4096)
-                if not chunk:
-                    continue  # EOF: poll() reports the exit next round
-                line += chunk
-        if not line.endswith(b"\n"):
-            self.stop()
-            raise RuntimeError(f"llama server not ready within {ready_timeout}s:\n{self.log()}")
-        self.url = json.loads(line)["url"].rstrip("/")
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"llama server did not report healthy within {ready_timeout}s:\n{self.log()}")
+        self.wait_ready(self._said_its_url, timeout=ready_timeout, interval=0, deadline=deadline)
+        self.url = json.loads(self._line)["url"].rstrip("/")
+        self.wait_ready(self._healthy, timeout=ready_timeout, deadline=deadline)
+        return self
 
-    def log(self) -> str:
+    def _said_its_url(self) -> bool:
+        """The child prints one line, its URL, once llama.cpp listens (waits 0.2 s for it)."""
+        assert self.process is not None and self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], 0.2)
+        if ready:
+            self._line += os.read(self.process.stdout.fileno(), 4096)  # b"" at EOF: poll() sees the exit
+        return self._line.endswith(b"\n")
+
+    def _healthy(self) -> bool:
         try:
-            return self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
+            return httpx.get(f"{self.url}/health", timeout=2.0).status_code == 200
+        except httpx.HTTPError:
+            return False
 
-    def stop(self, timeout: float = 10.0) -> None:
-        process = self.process
-        if process is not None and process.poll() is None:
-            try:
-                assert process.stdin is not None
-                process.stdin.close()  # the child's signal to exit cleanly
-            except OSError:
-                pass
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(5)
-        if process is not None and process.stdout is not None:
-            process.stdout.close()
+    def request_stop(self) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        try:
+            self.process.stdin.close()  # the child's signal to exit cleanly
+        except OSError:
+            pass
+
+    def cleanup(self) -> None:
+        if self.process is not None and self.process.stdout is not None:
+            self.process.stdout.close()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-    def __enter__(self) -> LlamaServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def start_llama_server(**options: object) -> tuple[str, Callable[[], None]]:

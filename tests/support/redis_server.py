@@ -10,20 +10,21 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 from app.store.embedded import free_port
+from tests.support.process import ServerProcess
 
 REDIS_SERVER = shutil.which("redis-server")
 
 
-class RedisServer:
+class RedisServer(ServerProcess):
+    name = "redis-server"
+
     def __init__(self, folder: Path, port: int | None = None) -> None:
         self.folder = folder
         self.port = port or free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = folder / f"redis-{self.port}.log"
+        super().__init__(folder / f"redis-{self.port}.log")
 
     @property
     def url(self) -> str:
@@ -37,18 +38,10 @@ class RedisServer:
             "--save", "", "--appendonly", "no", "--dir", str(self.folder),
             "--logfile", str(self.log_path), "--daemonize", "no",
         ]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}: {self.log()}")
-            if self.ping():
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"redis-server did not answer within {timeout}s: {self.log()}")
+        # redis-server writes its own log (--logfile); what it prints before that is dropped.
+        self.spawn(command, stdout=subprocess.DEVNULL)
+        self.wait_ready(self.ping, timeout=timeout, interval=0.05)
+        return self
 
     def ping(self) -> bool:
         try:
@@ -64,11 +57,8 @@ class RedisServer:
             sock.sendall((" ".join(args) + "\r\n").encode())
             return sock.recv(65536)
 
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-2000:]
-        except OSError:
-            return ""
+    def log(self, tail: int = 2000) -> str:
+        return super().log(tail)
 
     def pause(self) -> None:
         """SIGSTOP: the port still accepts connections but nothing answers (a hung server)."""
@@ -79,22 +69,13 @@ class RedisServer:
         assert self.process is not None
         os.kill(self.process.pid, signal.SIGCONT)
 
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
+    def request_stop(self) -> None:
+        assert self.process is not None
         try:
             os.kill(self.process.pid, signal.SIGCONT)  # a paused server cannot exit otherwise
         except OSError:
             pass
         self.process.terminate()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
 
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def stop(self, timeout: float = 5.0) -> None:
+        super().stop(timeout)

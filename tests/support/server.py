@@ -1,27 +1,29 @@
-"""Real servers for integration tests: uvicorn on a loopback port in its own process, and the
-nx-27017 wire-protocol MongoDB. Each test that needs one starts it; nothing outlives the run.
+"""The real app for integration tests: uvicorn on a loopback port in its own process (a
+`ServerProcess`, tests/support/process.py), with a database of its own. Each test that needs
+one starts it; nothing outlives the run.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import httpx
 
 from app.store.embedded import free_port
+from tests.support.process import ServerProcess
+from tests.support.wait import Timeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class AppServer:
+class AppServer(ServerProcess):
     """`uvicorn --factory <factory>` with the given environment, on 127.0.0.1:<free port>;
     with `serve=True`, `python -m app serve` instead (what operators run)."""
+
+    name = "app"
 
     def __init__(
         self,
@@ -36,8 +38,7 @@ class AppServer:
         self.factory = factory
         self.serve = serve
         self.port = port or free_port()
-        self.log_path = log_dir / f"server-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(log_dir / f"server-{self.port}.log")
 
     @property
     def url(self) -> str:
@@ -56,71 +57,51 @@ class AppServer:
         ]
         if self.serve:
             command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + ready_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"app exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                httpx.get(f"{self.url}/healthz", timeout=1.0)
-                return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"app did not answer within {ready_timeout}s:\n{self.log()}")
+        self.spawn(command, cwd=ROOT, env=env)
+        self.wait_ready(self._answers, timeout=ready_timeout)
+        return self
 
-    def log(self) -> str:
+    def _answers(self) -> bool:
         try:
-            return self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-
-    def kill(self) -> None:
-        """`kill -9`: no shutdown code runs."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
-
-    def __enter__(self) -> AppServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            httpx.get(f"{self.url}/healthz", timeout=1.0)
+            return True
+        except httpx.HTTPError:
+            return False
 
 
-def isolated_env(mongo_url: str, folder: Path, name: str, **settings: str) -> dict[str, str]:
+def isolated_env(mongo_url: str, folder: Path, name: str, *, catalog: int = 0, **settings: str) -> dict[str, str]:
     """Settings for an app of its own: the session's MongoDB server, but a database and a data
-    folder no other test uses."""
-    return {
+    folder no other test uses. With `catalog=N` the database already holds the first N demo
+    products with their embeddings (tests/support/catalog.py: computed once, not per app), and
+    DEMO_CATALOG_SIZE is N."""
+    env = {
         "MONGODB_URL": mongo_url,
         "MONGODB_DB": f"{name}_{uuid.uuid4().hex[:8]}",
         "DATA_DIR": str(folder / "data"),
+        **({"DEMO_CATALOG_SIZE": str(catalog)} if catalog else {}),
         **settings,
     }
+    if catalog:
+        from tests.support.catalog import seed_catalog  # numpy and the model only when asked
+
+        seed_catalog(mongo_url, env["MONGODB_DB"], catalog)
+    return env
 
 
 def wait_for_search(app: AppServer, min_vectors: int = 1, timeout: float = 180.0) -> None:
-    """Until the app's search index is built and holds `min_vectors` embeddings."""
-    deadline = time.monotonic() + timeout
+    """Until the app's search index is built and holds `min_vectors` embeddings; when it must
+    hold some, also until the sentence model is loaded (stored embeddings are indexed before
+    the model is, and a query needs the model)."""
     checks: dict = {}
+
+    def ready() -> bool:
+        nonlocal checks
+        checks = client.get(f"{app.url}/healthz").json()["checks"]
+        search_ready = checks["search"]["ready"] and checks["search"]["vectors"] >= min_vectors
+        return search_ready and (min_vectors == 0 or checks["models"]["ready"])
+
     with httpx.Client(timeout=5) as client:
-        while time.monotonic() < deadline:
-            checks = client.get(f"{app.url}/healthz").json()["checks"]
-            if checks["search"]["ready"] and checks["search"]["vectors"] >= min_vectors:
-                return
-            time.sleep(0.1)
-    raise RuntimeError(f"search never became ready: {checks}\n{app.log()}")
+        try:
+            wait_until(ready, timeout=timeout, interval=0.1, what="search ready")
+        except Timeout:
+            raise RuntimeError(f"search never became ready: {checks}\n{app.log()}") from None

@@ -15,10 +15,9 @@ from app.tts.engine import TTSError
 from app.tts.google import GoogleEngine
 from app.tts.speaker import Speaker
 from tests.support.mp3 import frames
+from tests.support.requirements import missing_espeak, requires
 
-needs_espeak = pytest.mark.skipif(
-    not espeak.available(), reason="espeak-ng is not installed (make test installs it when run as root)"
-)
+needs_espeak = requires(missing_espeak())
 
 
 @needs_espeak

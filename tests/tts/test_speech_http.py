@@ -23,10 +23,10 @@ import httpx
 import psutil
 import pytest
 
-from app.tts import espeak
+from tests.support.requirements import missing_espeak, requires
 from tests.support.server import AppServer, isolated_env, wait_for_search
 
-pytestmark = pytest.mark.skipif(not espeak.available(), reason="espeak-ng is not installed")
+pytestmark = requires(missing_espeak())
 
 QUESTIONS = ["red silk saree for a wedding", "blue kurta under 2000", "lehenga for a sangeet",
              "cotton dupatta in yellow", "show me sherwanis", "something festive in green"]

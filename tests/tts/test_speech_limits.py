@@ -18,6 +18,7 @@ from app.chat.stored import StoredAnswer, spoken
 from app.tts.engine import TTSError
 from app.tts.slots import SpeechBusy, SpeechSlots
 from app.tts.speaker import Speaker
+from tests.support.wait import eventually
 
 
 class Counting:
@@ -81,7 +82,7 @@ async def test_oldest_answer_first() -> None:
     await asyncio.sleep(0.01)
     newer = Speaker(engine, "en", slots=slots, parallel=1)
     older.feed("Old one. ")
-    await asyncio.sleep(0.005)  # the older answer is speaking
+    await eventually(lambda: engine.started == ["Old one."], timeout=5, interval=0.001, what="the older answer speaks")
     newer.feed("New one. New two. ")
     older.feed("Old two. Old three. ")
     older.finish()
@@ -96,7 +97,7 @@ async def test_past_the_wait_bound_the_rest_of_the_answer_is_text_only() -> None
     hog = Counting(seconds=0.6)
     slots = SpeechSlots(1, max_wait_s=0.2)
     busy = asyncio.create_task(speak_all(Speaker(hog, "en", slots=slots, parallel=1), "Long one. "))
-    await asyncio.sleep(0.05)
+    await eventually(lambda: hog.now == 1, timeout=5, interval=0.005, what="the hog holds the only slot")
     engine = Counting()
     speaker = Speaker(engine, "en", slots=slots, parallel=1)
     events = await speak_all(speaker, sentences("B", 3))
@@ -113,7 +114,7 @@ async def test_a_refused_slot_is_not_lost_when_its_waiter_goes() -> None:
     slots = SpeechSlots(1, max_wait_s=5)
     async with slots.slot(0.0):
         waiter = asyncio.create_task(slots._acquire(1.0, 5.0))
-        await asyncio.sleep(0.01)
+        await eventually(lambda: slots.waiting == 1, timeout=5, interval=0.001, what="the waiter queues")
         waiter.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiter

@@ -11,9 +11,7 @@ named by `WEB_SCREENSHOTS_DIR`.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.support.requirements import chromium_path, missing_browser, need
 from tests.support.server import ROOT, AppServer, isolated_env, wait_for_search
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-CHROMIUM = "/usr/bin/chromium"
 # Debian's chromium headless as root (see ../shared/FIELD-NOTES.md, "Browser tests"). Playwright
 # adds --headless and its own fresh --user-data-dir for every launch.
 CHROMIUM_ARGS = [
@@ -40,25 +38,16 @@ ADMIN_TOKEN = "web-admin-token"
 SCREENSHOTS = Path(os.environ.get("WEB_SCREENSHOTS_DIR") or ROOT / "tests" / "artifacts" / "screenshots")
 
 
-def _missing() -> str | None:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        return "chromium is not installed (`make install` installs the Debian package as root)"
-    if importlib.util.find_spec("playwright") is None:
-        return "playwright is not installed (requirements-dev.txt)"
-    return None
-
-
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Skips the browser tests, saying why, when chromium or Playwright is missing."""
-    reason = _missing()
-    if reason:
-        pytest.skip(reason)
+    """Skips the browser tests, saying why, when chromium or Playwright is missing (fails
+    them under CI=true)."""
+    need(missing_browser())
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            executable_path=chromium_path(),
             args=CHROMIUM_ARGS,
             timeout=30_000,
         )

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
+from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import AppServer
 from tests.web.conftest import ADMIN_TOKEN, PageProbe, screenshot
 
-pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+need_at_import(missing_playwright())
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 TOKEN_KEY = "storestream.adminToken"

@@ -27,10 +27,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import ROOT, AppServer
 from tests.web.conftest import TIMEOUT_MS, PageProbe, screenshot, start_app
 
-pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+need_at_import(missing_playwright())
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import Locator, Page, Request, Response, expect  # noqa: E402
 

@@ -25,10 +25,11 @@ import httpx
 import pytest
 
 from tests.support.llama_server import MODEL
+from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import AppServer
 from tests.web.conftest import TIMEOUT_MS, PageProbe, screenshot, start_app
 
-pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+need_at_import(missing_playwright())
 from playwright.sync_api import Locator, Page, Request, Route, expect  # noqa: E402
 
 CHAT_STREAM = "/api/chat/query/stream"

@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-import pytest
-
+from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import AppServer
 from tests.web.conftest import PageProbe, Storefront, screenshot
 
-pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+need_at_import(missing_playwright())
 from playwright.sync_api import Page, expect  # noqa: E402
 
 UNREACHABLE = "The service could not be reached (the network failed, or this site is not allowed to use it)."

@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import AppServer
 from tests.web.conftest import TIMEOUT_MS, PageProbe, screenshot, start_app
 
-pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+need_at_import(missing_playwright())
 from playwright.sync_api import Page, Request, expect  # noqa: E402
 
 MESSAGE = re.compile(r"^Too many requests right now\. Please try again in (\d+) seconds? \(at [\d:]+\s*[AP]?M?\)\.$")

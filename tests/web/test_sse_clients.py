@@ -37,10 +37,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.requirements import missing_fetch_event_source, missing_playwright, need, need_at_import
 from tests.support.server import ROOT, AppServer, isolated_env
 from tests.web.conftest import PageProbe
 
-pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+need_at_import(missing_playwright())
 from playwright.sync_api import Page, Route  # noqa: E402
 
 FES = ROOT / "node_modules" / "@microsoft" / "fetch-event-source"
@@ -154,13 +155,6 @@ def page_html(with_fes: bool) -> str:
             + CLASSIC_SCRIPT + (FES_SCRIPT if with_fes else "") + "</head><body><h1>SSE clients</h1></body></html>")
 
 
-def _missing_fes() -> str | None:
-    if not (FES_ESM / "index.js").is_file():
-        return ("node_modules/@microsoft/fetch-event-source is not installed: `make install` runs "
-                "`npm ci` (needs npm and the npm registry once)")
-    return None
-
-
 @pytest.fixture(scope="module")
 def sse_app(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     folder = tmp_path_factory.mktemp("sse-clients")
@@ -206,9 +200,9 @@ def clients_page(sse_app: AppServer, new_page: Callable[..., PageProbe]) -> Iter
 
 @pytest.fixture
 def fes_page(sse_app: AppServer, new_page: Callable[..., PageProbe]) -> Iterator[Page]:
-    """The page with fetch-event-source too; skips, saying why, when npm has not installed it."""
-    if reason := _missing_fes():
-        pytest.skip(reason)
+    """The page with fetch-event-source too; skips, saying why, when npm has not installed it
+    (fails under CI=true)."""
+    need(missing_fetch_event_source())
     probe, page = open_clients_page(sse_app, new_page, with_fes=True)
     yield page
     assert probe.errors == [], f"uncaught exceptions in the page: {probe.errors}"

@@ -19,11 +19,11 @@ import httpx
 import pytest
 
 from app.llm.phrases import inr
-from app.tts import espeak
+from tests.support.requirements import missing_espeak, missing_playwright, need_at_import, requires
 from tests.support.server import AppServer
 from tests.web.conftest import ADMIN_TOKEN, TIMEOUT_MS, PageProbe, screenshot
 
-pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+need_at_import(missing_playwright())
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import Locator, Page, Request, Route, expect  # noqa: E402
 
@@ -447,12 +447,14 @@ RECORD_JS = """() => {
     new MutationObserver(() => window.__typingHidden.push(typing.hidden)).observe(typing, {attributes: true});
 }"""
 
-# Both chat endpoints the embed speaks to; the Troika agent only where this app serves it.
+# Both chat endpoints the embed speaks to.
 ENDPOINTS = [CHAT_STREAM, TROIKA_STREAM]
 
 
-def served(app: AppServer, endpoint: str) -> bool:
-    return endpoint in httpx.get(f"{app.url}/openapi.json", timeout=15).json()["paths"]
+def assert_served(app: AppServer, endpoint: str) -> None:
+    """A route missing from /openapi.json is a regression: the test fails, it does not skip."""
+    paths = httpx.get(f"{app.url}/openapi.json", timeout=15).json()["paths"]
+    assert endpoint in paths, f"{endpoint} is missing from /openapi.json"
 
 
 def chat_widget(page: Page, endpoint: str) -> Locator:
@@ -472,8 +474,7 @@ def ask(chat: Locator, text: str) -> None:
 def test_chat_streams_the_answer_with_cards_and_suggestions(
     web_app: AppServer, storefront: PageProbe, endpoint: str
 ) -> None:
-    if not served(web_app, endpoint):
-        pytest.skip(f"{endpoint} is not served by this app")
+    assert_served(web_app, endpoint)
     page = storefront.page
     posts = stream_requests(page, endpoint)
     chat = chat_widget(page, endpoint)
@@ -513,9 +514,9 @@ def test_chat_streams_the_answer_with_cards_and_suggestions(
     screenshot(page, f"storefront-chat-{endpoint.split('/')[2]}")
 
 
-def test_demo_page_embeds_the_agent_when_served(web_app: AppServer, storefront: PageProbe) -> None:
-    expected = TROIKA_STREAM if served(web_app, TROIKA_STREAM) else CHAT_STREAM
-    assert storefront.page.locator("storestream-chat").get_attribute("endpoint") == expected
+def test_demo_page_embeds_the_agent(web_app: AppServer, storefront: PageProbe) -> None:
+    assert_served(web_app, TROIKA_STREAM)
+    assert storefront.page.locator("storestream-chat").get_attribute("endpoint") == TROIKA_STREAM
 
 
 def test_keyboard_alone_reaches_every_control_and_sends(web_app: AppServer, storefront: PageProbe) -> None:
@@ -556,11 +557,10 @@ def test_keyboard_alone_reaches_every_control_and_sends(web_app: AppServer, stor
     expect(chat.locator('.ss-msg-bot[data-complete="true"]')).to_have_count(2)
 
 
-@pytest.mark.skipif(not espeak.available(), reason="espeak-ng is not installed (make installs it as root)")
+@requires(missing_espeak())
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_spoken_answer_queues_audio_in_order(web_app: AppServer, storefront: PageProbe, endpoint: str) -> None:
-    if not served(web_app, endpoint):
-        pytest.skip(f"{endpoint} is not served by this app")
+    assert_served(web_app, endpoint)
     page = storefront.page
     chat = chat_widget(page, endpoint)
     chat.locator(".ss-tts").focus()
@@ -649,8 +649,7 @@ def test_direction_from_the_script_unless_the_server_says_rtl(web_app: AppServer
 def test_dropped_answer_resumes_with_last_event_id(web_app: AppServer, storefront: PageProbe, endpoint: str) -> None:
     """The first response is cut after a few text events (as a dropped connection would);
     the widget asks again with Last-Event-ID and the server replays the rest."""
-    if not served(web_app, endpoint):
-        pytest.skip(f"{endpoint} is not served by this app")
+    assert_served(web_app, endpoint)
     page = storefront.page
     seen: list[dict[str, str]] = []
     full: dict[str, str] = {}

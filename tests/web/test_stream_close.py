@@ -24,10 +24,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import AppServer
 from tests.web.conftest import PageProbe
 
-pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+need_at_import(missing_playwright())
 from playwright.sync_api import expect  # noqa: E402
 
 HOLD_OPEN_S = 10.0
