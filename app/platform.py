@@ -1,7 +1,10 @@
-"""The running platform: the shared parts every route uses, built once per app.
+"""The running platform: the composition root and lifecycle owner of one app.
 
-Routes reach it as `request.app.state.platform`; nothing is a module-level global, so tests
-and benchmarks can run several apps in one process.
+It builds the shared services once (stream engine, limiter, database, search and retrieval
+indexes, models, speech), starts and supervises them (the database, the background index
+builds) and stops them. It is no service locator: the app factory (app/main.py) hands each
+route group the typed services it uses, and nothing else reads the platform. Nothing is a
+module-level global, so tests and benchmarks can run several apps in one process.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from app import ingest
 from app.ingest import upload
 from app.ingest.context_index import ContextIndex
 from app.ratelimit.limiter import StreamLimiter
+from app.routes.body import Bodies
 from app.redis_link import RedisLinks
 from app.agent.intents import IntentClassifier
 from app.catalog.demo import generate_catalog
@@ -29,12 +33,14 @@ from app.search.service import SearchService
 from app.tts.auto import build_engine
 from app.tts.engine import TTSEngine
 from app.tts.slots import SpeechSlots
+from app.store.database import Database
 from app.store.embedded import EmbeddedMongo
 from app.store.mongo import Store
 from app.store.state import PROBE_S, DatabaseState
 from app.streams.metrics import StreamMetrics
 from app.streams.replay import MemoryReplayBuffer, ReplayBuffer
 from app.streams.runs import Runs
+from app.streams.services import StreamServices
 from app.streams.signals import LocalSignals, StreamSignals
 from config.settings import Settings
 
@@ -65,13 +71,18 @@ class Platform:
         self.signals: StreamSignals = _signals(settings, self.redis)
         # The streams this instance runs, attached or detached (app/streams/runs.py).
         self.runs = Runs(signals=self.signals, metrics=self.metrics)
-        self.stream_endpoints: dict[str, Any] = {}  # name -> StreamEndpoint, filled by stream_routes
+        # What every stream route shares (app/streams/services.py).
+        self.streams = StreamServices(
+            settings=settings, limiter=self.limiter, runs=self.runs, replay=self.replay, signals=self.signals,
+            bodies=Bodies(idle_s=settings.request_body_timeout_s, closing=lambda: self.runs.closing),
+        )
         self.embedded: EmbeddedMongo | None = None
-        self.store: Store | None = None
         # Reachable or not, as this process sees it (app/store/state.py); `_watch_db` keeps it.
         self.db = DatabaseState(
             backend=self.db_backend, retry_after_s=_RETRY_AFTER_EMBEDDED_S if settings.embedded_db else _RETRY_AFTER_S
         )
+        # The store (attached at start) and its state, as routes and producers hold them.
+        self.database = Database(self.db)
         self._db_url = ""
         self.models: dict[str, str] = {}  # name -> what it is; filled as models load
         self.embedder: Embedder | None = (
@@ -109,25 +120,9 @@ class Platform:
         return "embedded nx-27017" if self.settings.embedded_db else "mongodb"
 
     @property
-    def db_error(self) -> str | None:
-        """Why the database cannot be used now, or None."""
-        return self.db.reason if self.db.down else None
-
-    def db_failed(self, reason: str) -> None:
-        """A ping failed: the outage begins (said once). When the embedded server's process
-        is gone, the supervisor says so itself, naming how it ended, within CHILD_POLL_S."""
-        if self.embedded is not None and not self.embedded.alive():
-            return
-        if self.db.down and self.db.reason.startswith("the embedded server"):
-            return  # the supervisor's account (died, being restarted) says more than a failed ping
-        self.db.failed(reason)
-
-    def require_store(self) -> Store:
-        """The store, or `DatabaseUnavailable` (503 DB_UNAVAILABLE with Retry-After, app/errors.py)
-        while the database is known to be unreachable: refused at once, not after a timeout."""
-        self.db.require()
-        assert self.store is not None
-        return self.store
+    def store(self) -> Store | None:
+        """The store, once started."""
+        return self.database.connected
 
     def hook_sigterm(self) -> None:
         """On SIGTERM: refuse new streams (503 SERVER_SHUTTING_DOWN), end every open one with
@@ -162,11 +157,11 @@ class Platform:
             self.embedded = EmbeddedMongo(self.settings.data_dir)
             url = await asyncio.to_thread(self.embedded.start)
         self._db_url = url
-        self.store = Store.connect(
+        store = Store.connect(
             url, self.settings.mongodb_db, self.settings.mongodb_timeout_ms,
             instance_id=self.instance_id, answer_lifetime_s=self.answer_lifetime_s,
         )
-        self.context.store = self.store  # uploads index into it even before the build runs
+        self.database.attach(store, self.embedded)
         # Not reachable yet (a real server may come up later): the supervisor keeps trying;
         # requests meanwhile get DB_UNAVAILABLE at once rather than waiting.
         await self._prepare_db()
@@ -254,7 +249,7 @@ class Platform:
         try:
             await self.store.ping()
         except Exception as exc:  # noqa: BLE001 - whatever it is, the database is not answering
-            self.db_failed(f"{type(exc).__name__}: cannot reach the database")
+            self.database.failed(f"{type(exc).__name__}: cannot reach the database")
 
     async def _revive(self) -> bool:
         """The embedded server is gone: a new one on the same data (and port, if free). Its

@@ -4,7 +4,7 @@ Built from the store at start-up (after the products index, in the platform's ba
 task) and kept current by uploads and deletes, so a chunk is searchable as soon as its
 upload sends `complete`. Embedded chunks live in memory (vector + text + position: a 20 MB
 upload costs about 15 MB of vectors and 25 MB of text), because `search` is synchronous: a
-chat producer calls it inline, `platform.context.search(question, k)`, with no await for a
+chat producer calls it inline, `documents.search(question, k)`, with no await for a
 database round trip. There is no in-memory BM25 over chunks on purpose: the products'
 TextIndex keeps a posting per (term, document), hundreds of MB for 10,000 chunks of 512
 tokens.
