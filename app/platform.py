@@ -295,7 +295,7 @@ class Platform:
             await self.search.follow(_WhileUp(self.store.products, self.db), self.settings.search_sync_s)
         except Exception:  # noqa: BLE001 - health says so, and the build is tried again
             log.exception("search index build failed; trying again in %.0f s", _INDEX_RETRY_S)
-            self.search.state = "failed"
+            self.search.failed()
             await asyncio.sleep(_INDEX_RETRY_S)
             self._search_task = asyncio.create_task(self._prepare_search())
 
@@ -308,7 +308,7 @@ class Platform:
             await self.context.build(self.store)
         except Exception:  # noqa: BLE001 - context search stays unavailable; products go on
             log.exception("context index build failed")
-            self.context.state = "failed"
+            self.context.failed()
 
     @property
     def upload_dir(self) -> Path:

@@ -34,6 +34,7 @@ import numpy as np
 from bson import Binary
 
 from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
+from app.search.index_state import IndexState
 from app.search.products import Filters, Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
 from app.search.text_index import TextIndex
@@ -152,16 +153,31 @@ class SearchService:
         self.table = ProductTable()
         self.text = TextIndex()
         self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
-        self.state = "empty"  # empty -> building -> ready
+        self._state = IndexState.EMPTY
         self.progress = (0, 0)
         self.watermark: float | None = None  # newest `updated_at` (Unix seconds) indexed
         self._missing: list[Product] = []  # built without an embedding
         self.embedding = (0, 0)  # (embedded, to embed) while embeddings are computed
 
     @property
+    def state(self) -> IndexState:
+        return self._state
+
+    @property
     def ready(self) -> bool:
         """Text search works once the table is built."""
-        return self.state == "ready"
+        return self._state is IndexState.READY
+
+    def failed(self) -> None:
+        """Building or keeping the index current stopped on an error: not ready (`/healthz`
+        says so) until the next `build`."""
+        self._state = IndexState.FAILED
+
+    def build_from(self, docs: Iterable[Product]) -> None:
+        """Index these products without a store, ready at once (benchmarks)."""
+        self._state = IndexState.BUILDING
+        self.index(docs)
+        self._state = IndexState.READY
 
     @property
     def vectors_ready(self) -> bool:
@@ -172,7 +188,7 @@ class SearchService:
     async def build(self, products: Products) -> None:
         """Index every stored product (text at once; vectors from stored embeddings). Products
         without a current embedding are kept for `embed_missing`."""
-        self.state = "building"
+        self._state = IndexState.BUILDING
         self.watermark = 0.0
         started = time.perf_counter()
         total = await products.estimated_count()
@@ -193,7 +209,7 @@ class SearchService:
             self.progress = (done, total)
             if done % 50000 == 0:
                 log.info("search index: %d/%d products", done, total)
-        self.state = "ready"  # text search works from here; vectors join below
+        self._state = IndexState.READY  # text search works from here; vectors join below
         log.info(
             "search index: %d products, text ready in %.1f s (%d stored embeddings, %d to compute)",
             len(self.table), time.perf_counter() - started, len(ids), len(missing),
@@ -395,8 +411,8 @@ class SearchService:
 
     def health(self) -> dict[str, Any]:
         done, total = self.progress
-        out: dict[str, Any] = {"state": self.state, "products": len(self.table), "vectors": len(self.vectors)}
-        if self.state == "building":
+        out: dict[str, Any] = {"state": str(self._state), "products": len(self.table), "vectors": len(self.vectors)}
+        if self._state is IndexState.BUILDING:
             out["progress"] = f"{done}/{total}"
         embedded, to_embed = self.embedding
         if embedded < to_embed:
