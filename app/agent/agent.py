@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.agent import calling, reply, tools
-from app.agent.intents import IntentClassifier, IntentResult
+from app.agent.intents import Intent, IntentClassifier, IntentResult
 from app.agent.memory import Memory, asks_for_two, filters_from, merge, points_at_shown, references
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
@@ -126,25 +126,25 @@ def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any]
         filters = replace(filters, max_price=min(ceiling, filters.max_price or ceiling))
         if filters.min_price is not None and filters.min_price > ceiling:
             filters = replace(filters, min_price=None)
-        intent, confident = "price_discount", True
+        intent, confident = Intent.PRICE_DISCOUNT, True
     elif direction == "higher" and shown_prices:
         pricier_than = max(shown_prices)
         floor = math.floor(pricier_than) + 1
         filters = replace(filters, min_price=max(floor, filters.min_price or floor))
         if filters.max_price is not None and filters.max_price < floor:
             filters = replace(filters, max_price=None)
-        intent, confident = "browse_search", True
+        intent, confident = Intent.BROWSE_SEARCH, True
     if (len(refs) >= 2 or (refs and asks_for_two(message))) and _COMPARE_WORDS.search(message):
         # Two asked for, even if fewer were shown: the reply says what there is to compare.
-        intent, confident = "compare", True
-    elif len(refs) == 1 and intent == "compare":
-        intent = "product_question"  # "is the second one pure cotton?": one product, a question
+        intent, confident = Intent.COMPARE, True
+    elif len(refs) == 1 and intent == Intent.COMPARE:
+        intent = Intent.PRODUCT_QUESTION  # "is the second one pure cotton?": one product, a question
     if not confident and asked.category is not None:
         # Naming a kind of product is a search, whatever else the message is unclear about.
-        intent, confident = "browse_search", True
+        intent, confident = Intent.BROWSE_SEARCH, True
     elif not confident and _YES.match(message) and memory.preferences.category:
         # "yes" to "Shall I carry on with red lehengas?": the search in memory.
-        intent, confident = "browse_search", True
+        intent, confident = Intent.BROWSE_SEARCH, True
     parsed = parse_query(message)
     own = " ".join(w for w in parsed.residual.split() if w not in _FOLLOW_UP_FILLER)
     if asked.category is not None or not memory.preferences.category:
@@ -242,18 +242,18 @@ async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> 
     intent = turn.intent
     search = deps.search
     searchable = search.ready
-    if intent == "browse_search" or (intent == "price_discount" and turn.cheaper_than is not None):
+    if intent == Intent.BROWSE_SEARCH or (intent == Intent.PRICE_DISCOUNT and turn.cheaper_than is not None):
         if searchable:
             async for event in _search(search, turn, outcome, market=True):
                 yield event
-    elif intent == "price_discount":
+    elif intent == Intent.PRICE_DISCOUNT:
         targets = _targets(turn, memory)
         if targets:
             outcome.focus = search.products(targets)
         elif searchable:
             async for event in _search(search, turn, outcome, market=True):
                 yield event
-    elif intent == "compare":
+    elif intent == Intent.COMPARE:
         skus = list(turn.references)
         about_shown = bool(memory.shown) and turn.slots.get("category") is None
         if len(skus) < 2 and about_shown:
@@ -272,7 +272,7 @@ async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> 
             outcome.tools.append("compare_products")
             outcome.comparison = tools.compare_products(search, skus)
             outcome.focus = search.products(skus)
-    elif intent in ("size_fit", "availability"):
+    elif intent in (Intent.SIZE_FIT, Intent.AVAILABILITY):
         targets = _targets(turn, memory)
         if not targets and searchable:
             async for event in _search(search, turn, outcome, market=False):
@@ -283,10 +283,10 @@ async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> 
         if targets:
             async for event in _stock(search, turn, outcome, targets):
                 yield event
-        if intent == "size_fit":
+        if intent == Intent.SIZE_FIT:
             async for event in _documents(deps.documents, turn, outcome):
                 yield event
-    elif intent == "product_question":
+    elif intent == Intent.PRODUCT_QUESTION:
         targets = _targets(turn, memory)
         if targets:
             outcome.focus = search.products(targets)
@@ -295,7 +295,7 @@ async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> 
                 yield event
         async for event in _documents(deps.documents, turn, outcome):
             yield event
-    elif intent in ("order_status", "returns_policy"):
+    elif intent in (Intent.ORDER_STATUS, Intent.RETURNS_POLICY):
         async for event in _documents(deps.documents, turn, outcome):
             yield event
 
@@ -343,7 +343,7 @@ def suggestions(turn: Turn, outcome: Outcome, search: SearchService) -> list[str
         return ["Show me wedding lehengas under 20k", "Compare the first two", "What is your returns policy?"]
     cards = outcome.cards
     out: list[str] = []
-    if cards and turn.intent not in ("compare",):
+    if cards and turn.intent != Intent.COMPARE:
         out.append("Show me cheaper ones")
         if len(cards) >= 2:
             out.append("Compare the first two")
@@ -351,9 +351,9 @@ def suggestions(turn: Turn, outcome: Outcome, search: SearchService) -> list[str
         if others:
             out.append(f"In {others[0]}")
         sizes = cards[0].get("sizes") or []
-        if sizes and turn.intent != "size_fit":
+        if sizes and turn.intent != Intent.SIZE_FIT:
             out.append(f"Is the first one available in size {sizes[len(sizes) // 2]}?")
-    elif turn.intent == "compare" and cards:
+    elif turn.intent == Intent.COMPARE and cards:
         out += ["Which one is in stock?" if len(cards) > 1 else "Is it in stock?", "Show me cheaper ones"]
     if len(out) < 2:
         out += ["Show me party wear dresses", "Red silk sarees under 10k", "Talk to a person"]
@@ -433,7 +433,7 @@ def _remember(memory: Memory, turn: Turn, outcome: Outcome) -> Memory:
     updated = replace(memory, last_intent=turn.intent, turns=memory.turns + 1)
     if not turn.confident:
         return updated
-    if turn.intent in ("browse_search", "price_discount"):
+    if turn.intent in (Intent.BROWSE_SEARCH, Intent.PRICE_DISCOUNT):
         # Only a search changes the search; "is the second one cotton?" asks about a product.
         updated = replace(updated, preferences=turn.filters, query=turn.query)
     if outcome.found is not None and outcome.found.cards:
