@@ -93,7 +93,8 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
         ), streams),
         *troika.routes(AgentDeps(
             database=platform.database, search=platform.search, documents=documents, intents=platform.intents,
-            llm=platform.llm, tool_calling=settings.llm_tool_calling, tts=platform.tts,
+            llm=platform.llm, tool_chooser=platform.tool_chooser if settings.llm_tool_calling else None,
+            tts=platform.tts,
             speech_slots=platform.speech_slots,
         ), streams),
         *stop.routes(streams),

@@ -15,6 +15,7 @@ import secrets
 import signal
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from app.redis_link import RedisLinks
 from app.agent.intents import IntentClassifier
 from app.catalog.demo import generate_catalog
 from app.search.embedder import MODEL_ID, Embedder
-from app.llm.base import LanguageModel
+from app.llm.base import LanguageModel, ToolChooser
 from app.llm.grounded import GroundedProvider
 from app.search.service import SearchService
 from app.tts.auto import build_engine
@@ -36,6 +37,7 @@ from app.tts.slots import SpeechSlots
 from app.store.database import Database
 from app.store.embedded import EmbeddedMongo
 from app.store.mongo import Store
+from app.store.repositories import Products
 from app.store.state import PROBE_S, DatabaseState
 from app.streams.metrics import StreamMetrics
 from app.streams.replay import MemoryReplayBuffer, ReplayBuffer
@@ -100,7 +102,8 @@ class Platform:
         # The sales agent's intent classifier (config/intents.toml); rules and n-grams until
         # the sentence model is loaded, embeddings too after.
         self.intents = IntentClassifier(embedder=self.embedder)
-        self.llm: LanguageModel = _language_model(settings)
+        # The answering model, and the same when it can choose the agent's tools.
+        self.llm, self.tool_chooser = _language_model(settings)
         self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)
         self.speech_slots = SpeechSlots(settings.tts_max_concurrent, settings.tts_queue_wait_s)
         self._watch_task: asyncio.Task[None] | None = None
@@ -316,9 +319,7 @@ class Platform:
         return self.settings.data_dir / "uploads"
 
     async def stop(self) -> None:
-        close = getattr(self.llm, "aclose", None)
-        if close is not None:
-            await close()
+        await self.llm.aclose()
         for task in (self._watch_task, self._search_task):  # the supervisor first: no restart now
             if task is not None:
                 task.cancel()
@@ -328,9 +329,7 @@ class Platform:
             await self.store.close()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
-        flush = getattr(self.replay, "aclose", None)  # the Redis buffer writes behind
-        if flush is not None:
-            await flush()
+        await self.replay.aclose()  # the Redis buffer writes behind
         await self.redis.close()
 
 
@@ -339,7 +338,7 @@ class _WhileUp:
     known to be down nothing has changed (the sync catches up from its watermark once it is
     back), rather than a failed read and a warning every SEARCH_SYNC_S through an outage."""
 
-    def __init__(self, products: Any, state: DatabaseState) -> None:
+    def __init__(self, products: Products, state: DatabaseState) -> None:
         self._products = products
         self._state = state
 
@@ -348,8 +347,8 @@ class _WhileUp:
             return []
         return await self._products.changed_since(since, limit)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._products, name)
+    async def upsert_many(self, products: Iterable[dict[str, Any]]) -> int:
+        return await self._products.upsert_many(products)
 
 
 def _replay_buffer(settings: Settings, redis: RedisLinks) -> ReplayBuffer:
@@ -376,15 +375,17 @@ def _signals(settings: Settings, redis: RedisLinks) -> StreamSignals:
     return LocalSignals()
 
 
-def _language_model(settings: Settings) -> LanguageModel:
+def _language_model(settings: Settings) -> tuple[LanguageModel, ToolChooser | None]:
+    """The configured model, and the same again when it can choose tools."""
     if settings.llm_provider == "openai":
         from app.llm.openai import OpenAIProvider
 
-        return OpenAIProvider(
+        provider = OpenAIProvider(
             base_url=settings.llm_base_url,
             api_key=settings.llm_api_key,
             model=settings.llm_model,
             connect_timeout_s=settings.llm_connect_timeout_s,
             read_timeout_s=settings.llm_read_timeout_s,
         )
-    return GroundedProvider()
+        return provider, provider
+    return GroundedProvider(), None

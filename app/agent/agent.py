@@ -36,7 +36,7 @@ from app.chat.answer import recent_history
 from app.chat.followup import FILLER
 from app.chat.stored import StoredAnswer, spoken
 from app.ingest.context_index import ContextIndex
-from app.llm.base import Grounding, LanguageModel, Message, ProviderError
+from app.llm.base import Grounding, LanguageModel, Message, ProviderError, ToolChooser, model_used
 from app.llm.grounded import pieces
 from app.search.products import Filters
 from app.search.query_parse import parse_query
@@ -62,14 +62,15 @@ _FOLLOW_UP_FILLER = FILLER | frozenset(  # and the words of a price follow-up
 class AgentDeps:
     """What a turn of the agent uses: the database (sessions, history, the stored answer), the
     catalog search its tools run on, the uploaded documents (None: none are searched), the
-    intent classifier, the model (and whether it may choose the tools), and speech."""
+    intent classifier, the model (and the one that chooses the tools, when a model may:
+    LLM_TOOL_CALLING with a provider that can), and speech."""
 
     database: Database
     search: SearchService
     documents: ContextIndex | None
     intents: IntentClassifier
     llm: LanguageModel
-    tool_calling: bool
+    tool_chooser: ToolChooser | None
     tts: TTSEngine | None
     speech_slots: SpeechSlots
 
@@ -301,12 +302,12 @@ async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> 
 
 
 async def _model_calls(deps: AgentDeps, turn: Turn, memory: Memory) -> list[calling.Call]:
-    choose = getattr(deps.llm, "choose_tools", None)
-    if choose is None or not deps.tool_calling:
+    chooser = deps.tool_chooser
+    if chooser is None:
         return []
     shown = deps.search.products(memory.shown)
     try:
-        raw = await choose(calling.messages(turn, memory, shown), calling.SCHEMAS)
+        raw = await chooser.choose_tools(calling.messages(turn, memory, shown), calling.SCHEMAS)
     except ProviderError as exc:
         log.warning("the model could not choose tools (%s); choosing by intent", exc.message)
         return []
@@ -403,9 +404,8 @@ async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContex
     if outcome.stock is not None:
         yield ev.results("stock", products=outcome.stock)
 
-    model = deps.llm
-    model_used = model.name + (f":{model.model}" if getattr(model, "model", "") else "")
-    answer = await StoredAnswer.start(store, request.conversation_id, model=model_used, intent=turn.intent)
+    used = model_used(deps.llm)
+    answer = await StoredAnswer.start(store, request.conversation_id, model=used, intent=turn.intent)
     async with answer.kept(ctx.tag):
         pieces = _answer(deps, request, turn, outcome)
         async with aclosing(spoken(answer, pieces, deps.tts, "en", speak=request.enable_tts,
@@ -418,7 +418,7 @@ async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContex
         metadata = {
             "tokens": answer.pieces,
             "processing_time_ms": round((time.perf_counter() - started) * 1000, 1),
-            "model_used": model_used,
+            "model_used": used,
             "intent_source": result.source,
         }
         await answer.complete(metadata=metadata, products=[c["sku"] for c in cards], tools=outcome.tools)

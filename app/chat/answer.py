@@ -21,7 +21,7 @@ from app.chat.followup import contextual_query
 from app.chat.stored import StoredAnswer, spoken
 from app.chat.suggestions import suggest
 from app.ingest.context_index import ContextIndex
-from app.llm.base import Grounding, LanguageModel, Message
+from app.llm.base import Grounding, LanguageModel, Message, model_used
 from app.search.products import Filters, card, relaxations
 from app.search.service import SearchService
 from app.store.database import Database
@@ -143,8 +143,8 @@ async def answer_events(deps: ChatDeps, request: ChatRequest, ctx: StreamContext
     grounding = Grounding(query=query, language=request.language, products=products,
                           sources=sources, filters=filters, total=total)
     model = deps.llm
-    model_used = model.name + (f":{model.model}" if getattr(model, "model", "") else "")
-    answer = await StoredAnswer.start(store, request.conversation_id, model=model_used)
+    used = model_used(model)
+    answer = await StoredAnswer.start(store, request.conversation_id, model=used)
     async with answer.kept(ctx.tag):
         pieces = model.stream([*history, Message("user", request.query)], grounding)
         async with aclosing(spoken(answer, pieces, deps.tts, request.language, speak=request.enable_tts,
@@ -155,7 +155,7 @@ async def answer_events(deps: ChatDeps, request: ChatRequest, ctx: StreamContext
         metadata = {
             "tokens": answer.pieces,
             "processing_time_ms": round((time.perf_counter() - started) * 1000, 1),
-            "model_used": model_used,
+            "model_used": used,
             "cached": False,
             "language": request.language,
         }

@@ -40,8 +40,28 @@ class ProviderError(Exception):
 
 
 class LanguageModel(Protocol):
-    name: str
+    name: str  # the provider: "grounded", "openai"
+    model: str  # which model it asks ("" when the provider is the model)
 
     def stream(self, history: list[Message], grounding: Grounding) -> AsyncIterator[str]:
         """The answer to the last user message in `history`, piece by piece."""
         ...
+
+    async def aclose(self) -> None:
+        """Release what it holds (connections), at shutdown."""
+        ...
+
+
+class ToolChooser(Protocol):
+    """A model that can choose the agent's tools (function calling)."""
+
+    async def choose_tools(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, max_tokens: int = 300
+    ) -> list[dict[str, Any]]:
+        """The calls the model asks for, each `{"name", "arguments"}`; raises `ProviderError`."""
+        ...
+
+
+def model_used(model: LanguageModel) -> str:
+    """How a stored answer names what wrote it: `grounded`, `openai:<model>`."""
+    return model.name + (f":{model.model}" if model.model else "")

@@ -130,6 +130,10 @@ async def pieces(text: str) -> AsyncIterator[str]:
 
 class GroundedProvider:
     name = "grounded"
+    model = ""  # it composes the answer itself
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
 
     async def stream(self, history: list[Message], grounding: Grounding) -> AsyncIterator[str]:
         async for piece in pieces(compose(grounding)):

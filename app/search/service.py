@@ -28,7 +28,7 @@ import time
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from bson import Binary
@@ -42,6 +42,14 @@ from app.search.vector_index import VectorIndex
 
 if TYPE_CHECKING:
     from app.store.repositories import Products
+
+
+class ProductFeed(Protocol):
+    """What keeping the index current reads and writes: `Products`, or a view of it."""
+
+    async def changed_since(self, since: float, limit: int = 5000) -> list[Product]: ...
+
+    async def upsert_many(self, products: Iterable[Product]) -> int: ...
 
 log = logging.getLogger("storestream.search")
 
@@ -229,7 +237,7 @@ class SearchService:
         if missing and self.embedder is not None and self.embedder.ready:
             await self._embed_and_store(products, missing)
 
-    async def _embed_and_store(self, products: Products, missing: list[Product]) -> None:
+    async def _embed_and_store(self, products: ProductFeed, missing: list[Product]) -> None:
         assert self.embedder is not None
         started = time.perf_counter()
         for start in range(0, len(missing), EMBED_BATCH):
@@ -254,7 +262,7 @@ class SearchService:
             out += [with_embedding(p, v) for p, v in zip(batch, matrix)]
         return out
 
-    async def follow(self, products: Products, interval_s: float) -> None:
+    async def follow(self, products: ProductFeed, interval_s: float) -> None:
         """Index what other writers (an import) stored since the last look; runs forever."""
         while True:
             await asyncio.sleep(interval_s)
