@@ -87,7 +87,7 @@ class AgentRequest:
 
 
 def brands(search: SearchService) -> list[str]:
-    return search.table.values("brand")
+    return search.values("brand")
 
 
 # -- reading the message ------------------------------------------------------------------
@@ -111,8 +111,7 @@ def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any]
     if current.sizes and not filters.sizes and filters.category != current.category:
         # A size is the shopper's, not the product's: it carries to a new kind of product
         # when that kind comes in it (size M from lehengas to kurtas; not to shoes).
-        table = search.table
-        kept = tuple(s for s in current.sizes if table.candidates(Filters(category=filters.category, sizes=(s,))))
+        kept = tuple(s for s in current.sizes if search.candidates(Filters(category=filters.category, sizes=(s,))))
         filters = replace(filters, sizes=kept)
     intent = result.intent
     refs = references(message, memory.shown)
@@ -311,7 +310,7 @@ async def _model_calls(deps: AgentDeps, turn: Turn, memory: Memory) -> list[call
     except ProviderError as exc:
         log.warning("the model could not choose tools (%s); choosing by intent", exc.message)
         return []
-    return calling.checked(raw, known_skus=set(deps.search.table.products))
+    return calling.checked(raw, known_skus=deps.search.skus())
 
 
 async def _run_calls(deps: AgentDeps, calls: list[calling.Call], outcome: Outcome) -> AsyncIterator[Event]:

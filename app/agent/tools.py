@@ -51,7 +51,7 @@ async def search_catalog(
     """Best matches for the query within the filters. When nothing fits, the closest items
     within the budget: filters are dropped one by one in RELAX_ORDER, those the shopper did
     not name in this message (`asked`) first. The budget is never dropped."""
-    filters = search.table.known(filters)  # a value no product carries must not empty the results
+    filters = search.known(filters)  # a value no product carries must not empty the results
     plan = search.plan(query, Filters())
     plan = replace(plan, filters=filters, candidates=search.candidates(filters))
     relaxed: list[str] = []
@@ -72,7 +72,7 @@ async def search_catalog(
 def matching(search: SearchService, query: str, filters: Filters) -> list[Product]:
     """The items a market snapshot describes: what the search matches for the query within
     every filter but the budget (`SearchService.matching`), so its counts are the search's."""
-    unpriced = replace(search.table.known(filters), min_price=None, max_price=None, in_stock=None)
+    unpriced = replace(search.known(filters), min_price=None, max_price=None, in_stock=None)
     return search.products(search.matching(query, unpriced))
 
 

@@ -116,7 +116,7 @@ async def _products(search: SearchService, query: str) -> tuple[list[dict[str, A
     shown = {c for p, _ in page for c in p.get("colors") or []}
     others: list[str] = []
     for hit in found.hits:
-        product = search.table.get(hit.sku)
+        product = search.product(hit.sku)
         for color in (product or {}).get("colors") or []:
             if color not in shown and color not in others:
                 others.append(color)

@@ -162,12 +162,13 @@ async def delete_product(deps: CatalogDeps, request: Request) -> Response:
 async def stats(deps: CatalogDeps, request: Request) -> JSONResponse:
     store = deps.database.require()
     search = deps.search
-    table = search.table.products.values()
+    count = await store.products.count()
+    table = search.indexed()
     return JSONResponse(
         {
-            "products": await store.products.count(),
-            "indexed": len(search.table),
-            "with_vectors": len(search.vectors),
+            "products": count,
+            "indexed": len(table),
+            "with_vectors": search.health()["vectors"],
             "in_stock": sum(1 for p in table if p.get("in_stock", True)),
             "categories": dict(Counter(p.get("category", "") for p in table).most_common()),
         }

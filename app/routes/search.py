@@ -257,7 +257,7 @@ def _text_path(p: AzaParams, candidates: set[str] | None) -> tuple[list[tuple[st
     """The best `limit` (sku, score) at or above min_score and how many there are: an exact
     SKU scores 1.0 alone; otherwise BM25 normalised by the best score, over every word match."""
     service = p.service
-    exact = service.table.get(p.query.strip().upper()) or service.table.get(p.query.strip())
+    exact = service.product(p.query.strip().upper()) or service.product(p.query.strip())
     if exact is not None and (candidates is None or exact["sku"] in candidates):
         return ([(exact["sku"], 1.0)], 1) if p.min_score <= 1.0 else ([], 0)
     scores = service.word_matches(p.query, candidates)

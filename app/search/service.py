@@ -417,6 +417,25 @@ class SearchService:
         table = self.table.products
         return [table[sku] for sku in skus if sku in table]
 
+    def product(self, sku: str) -> Product | None:
+        return self.table.get(sku)
+
+    def skus(self) -> set[str]:
+        """Every SKU in the index (a copy)."""
+        return set(self.table.products)
+
+    def indexed(self) -> Collection[Product]:
+        """Every product in the index (a live view: read it before the next await)."""
+        return self.table.products.values()
+
+    def values(self, name: str) -> list[str]:
+        """Every value of a field some product carries, e.g. the brands (lower case)."""
+        return self.table.values(name)
+
+    def known(self, filters: Filters) -> Filters:
+        """`filters` without the values no product carries (`ProductTable.known`)."""
+        return self.table.known(filters)
+
     def health(self) -> dict[str, Any]:
         done, total = self.progress
         out: dict[str, Any] = {"state": str(self._state), "products": len(self.table), "vectors": len(self.vectors)}
