@@ -34,7 +34,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         # JSON logs: uvicorn's lines go through the root handler too (app/logs.py).
         **({"log_config": None} if settings.log_format == "json" else {}),
     )
-    Server(config, platform=app.state.platform).run()
+    platform = app.state.platform  # the app's composition root: its SIGTERM starts the grace
+    Server(config, grace_s=settings.shutdown_grace_s, sigterm_at=lambda: platform.sigterm_at).run()
     return 0
 
 

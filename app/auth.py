@@ -7,26 +7,34 @@ configured the admin routes refuse (503) instead of opening up.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 
 from starlette.requests import Request
 
 from app.errors import BadRequest
 
 
-def require_admin(request: Request) -> None:
-    token: str = request.app.state.platform.settings.admin_token
-    if not token:
-        raise BadRequest(
-            "Admin routes are disabled: set ADMIN_TOKEN on the server", status=503, code="ADMIN_DISABLED"
-        )
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
-        raise BadRequest(
-            "Admin token required: Authorization: Bearer <token>",
-            status=401,
-            code="UNAUTHORIZED",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    if not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise BadRequest("Admin token is not valid", status=403, code="FORBIDDEN")
+Authorize = Callable[[Request], None]
+
+
+def admin(token: str) -> Authorize:
+    """The check of the admin routes for `token` (ADMIN_TOKEN; empty: they refuse with 503)."""
+
+    def require_admin(request: Request) -> None:
+        if not token:
+            raise BadRequest(
+                "Admin routes are disabled: set ADMIN_TOKEN on the server", status=503, code="ADMIN_DISABLED"
+            )
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            raise BadRequest(
+                "Admin token required: Authorization: Bearer <token>",
+                status=401,
+                code="UNAUTHORIZED",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise BadRequest("Admin token is not valid", status=403, code="FORBIDDEN")
+
+    return require_admin

@@ -7,7 +7,8 @@ Body shape, for every 4xx/5xx the app sends: `{"status", "error", "code", ...}` 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 from pymongo.errors import ConnectionFailure
@@ -17,7 +18,12 @@ from starlette.requests import Request
 from app.contracts.fields import Payload
 from app.responses import JSONResponse
 
+if TYPE_CHECKING:
+    from app.store.state import DatabaseState
+
 log = logging.getLogger("storestream.http")
+
+ExceptionHandler = Callable[[Request, Exception], Awaitable[JSONResponse]]
 
 
 class ErrorBody(Payload):
@@ -84,19 +90,21 @@ async def http_exception(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, str(exc.detail), code, exc.headers)
 
 
-async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+def database_unavailable(state: DatabaseState | None) -> ExceptionHandler:
     """Any route that met an unreachable database (PyMongo's `ConnectionFailure` family, or
     `DatabaseUnavailable` while an outage is known): 503 `DB_UNAVAILABLE` with `Retry-After`,
-    never a 500. Not logged per request: the platform's database state logs the outage once
+    never a 500. Not logged per request: the database's state logs the outage once
     (app/store/state.py), and is asked to check the database now."""
-    platform = getattr(request.app.state, "platform", None)
-    state = getattr(platform, "db", None)
-    retry_after = 5
-    if state is not None:
-        state.suspect()
-        retry_after = state.retry_after_s
-    return error_response(503, "The database is unavailable; try again shortly", "DB_UNAVAILABLE",
-                          headers={"Retry-After": str(retry_after)})
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        retry_after = 5
+        if state is not None:
+            state.suspect()
+            retry_after = state.retry_after_s
+        return error_response(503, "The database is unavailable; try again shortly", "DB_UNAVAILABLE",
+                              headers={"Retry-After": str(retry_after)})
+
+    return handler
 
 
 async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -104,9 +112,11 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "Internal error", "INTERNAL_ERROR")
 
 
-EXCEPTION_HANDLERS = {
-    BadRequest: bad_request,
-    HTTPException: http_exception,
-    ConnectionFailure: database_unavailable,  # and every subclass: AutoReconnect, timeouts...
-    Exception: unexpected,
-}
+def exception_handlers(db: DatabaseState | None) -> dict[Any, ExceptionHandler]:
+    """The app's handlers; `db` is told of connection failures (None: no database)."""
+    return {
+        BadRequest: bad_request,
+        HTTPException: http_exception,
+        ConnectionFailure: database_unavailable(db),  # and every subclass: AutoReconnect, timeouts...
+        Exception: unexpected,
+    }

@@ -15,16 +15,24 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from app.agent.agent import AgentDeps
+from app.auth import admin
+from app.chat.answer import ChatDeps
 from app.cors import PublicCORS
 from app import logs
-from app.errors import EXCEPTION_HANDLERS
+from app.errors import exception_handlers
 from app.platform import Platform
+from app.redis_link import is_redis
+from app.routes.catalog import CatalogDeps
+from app.routes.context import ContextDeps
+from app.routes.health import HealthDeps
 from app.streams.asgi import StreamRoutes
 from app.streams.endpoint import StreamRoute
 from app.shutdown import AnswerWhenCancelled
 from app.threads import cap_blas
 from app.routes import api_docs, catalog, chat, health, metrics, search
-from app.routes import context, streams, troika
+from app.routes import context, troika
+from app.routes import streams as stop
 from app.routes import web
 from config.settings import Settings, load_settings
 
@@ -41,20 +49,22 @@ def configure_logging(level: str, fmt: str = "text") -> None:
 class StorestreamApp(Starlette):
     """Starlette, with the stream routes answered before its middleware stack
     (app/streams/asgi.py: an open stream then holds none of the stack's frames), and the
-    heap built by start-up frozen once start-up is over (`frozen_after`)."""
+    heap built by start-up frozen once start-up is over (`frozen_after`). `closing` says
+    whether the server is shutting down; `cors_origins` may embed the public routes."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *, closing: Callable[[], bool], cors_origins: tuple[str, ...] = (), **options: Any) -> None:
+        self._closing = closing
+        self._cors_origins = cors_origins
+        super().__init__(**options)
         self.router.lifespan_context = frozen_after(self.router.lifespan_context)
 
     def build_middleware_stack(self) -> ASGIApp:
-        platform: Platform = self.state.platform
         return StreamRoutes(
             super().build_middleware_stack(),
             [route for route in self.routes if isinstance(route, StreamRoute)],
             exception_handlers=self.exception_handlers,
-            closing=lambda: platform.runs.closing,
-            cors_origins=platform.settings.cors_allowed_origins,
+            closing=self._closing,
+            cors_origins=self._cors_origins,
         )
 
 
@@ -82,13 +92,50 @@ def frozen_after(
     return lifespan_then_freeze
 
 
+def route_groups(platform: Platform) -> list[BaseRoute]:
+    """Every route group, each given the services it uses and nothing else."""
+    settings = platform.settings
+    streams = platform.streams
+    admin_only = admin(settings.admin_token)
+    documents = platform.context
+    return [
+        *health.routes(HealthDeps(
+            database=platform.database, models=platform.models, torch_threads=settings.torch_threads,
+            embedder=platform.embedder, search=platform.search, redis=platform.redis,
+            redis_required=is_redis(settings.rate_limit_storage_url) and not settings.rate_limit_fail_open,
+        )),
+        *metrics.routes(platform.metrics.registry),
+        *api_docs.routes(),
+        *search.routes(platform.search, streams),
+        *context.routes(ContextDeps(
+            database=platform.database, index=documents, embedder=platform.embedder, admin=admin_only,
+            bodies=streams.bodies, upload_dir=platform.upload_dir, max_bytes=settings.upload_max_bytes,
+            chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap,
+        ), streams),
+        *catalog.routes(CatalogDeps(database=platform.database, search=platform.search, admin=admin_only,
+                                    bodies=streams.bodies)),
+        *chat.routes(ChatDeps(
+            database=platform.database, search=platform.search, documents=documents, llm=platform.llm,
+            tts=platform.tts, speech_slots=platform.speech_slots,
+        ), streams),
+        *troika.routes(AgentDeps(
+            database=platform.database, search=platform.search, documents=documents, intents=platform.intents,
+            llm=platform.llm, tool_chooser=platform.tool_chooser if settings.llm_tool_calling else None,
+            tts=platform.tts,
+            speech_slots=platform.speech_slots,
+        ), streams),
+        *stop.routes(streams),
+        *web.routes(),
+    ]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     extra_routes: Sequence[BaseRoute] | None = None,
 ) -> Starlette:
-    """Build the app. `extra_routes` receive the same platform (used by tests to mount
-    producers of their own behind the real engine and limiter)."""
+    """Build the app. `extra_routes` are served beside the app's own (tests mount producers
+    of their own behind the real engine and limiter: `app.state.platform.streams`)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
     cap_blas(settings.blas_threads)
@@ -102,24 +149,13 @@ def create_app(
         finally:
             await platform.stop()
 
-    routes: list[BaseRoute] = [
-        *health.routes(),
-        *metrics.routes(),
-        *api_docs.routes(),
-        *search.routes(platform),
-        *context.routes(platform),
-        *catalog.routes(),
-        *chat.routes(platform),
-        *troika.routes(platform),
-        *streams.routes(),
-        *web.routes(),
-        *(extra_routes or []),
-    ]
+    routes: list[BaseRoute] = [*route_groups(platform), *(extra_routes or [])]
     middleware = [Middleware(AnswerWhenCancelled, closing=lambda: platform.runs.closing)]
     if settings.cors_allowed_origins:
         middleware.append(Middleware(PublicCORS, origins=settings.cors_allowed_origins))
     app = StorestreamApp(
-        routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS, middleware=middleware
+        routes=routes, lifespan=lifespan, exception_handlers=exception_handlers(platform.db), middleware=middleware,
+        closing=lambda: platform.runs.closing, cors_origins=settings.cors_allowed_origins,
     )
-    app.state.platform = platform
+    app.state.platform = platform  # for the process runner (app/__main__.py) and tests; no route reads it
     return app

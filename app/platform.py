@@ -1,7 +1,10 @@
-"""The running platform: the shared parts every route uses, built once per app.
+"""The running platform: the composition root and lifecycle owner of one app.
 
-Routes reach it as `request.app.state.platform`; nothing is a module-level global, so tests
-and benchmarks can run several apps in one process.
+It builds the shared services once (stream engine, limiter, database, search and retrieval
+indexes, models, speech), starts and supervises them (the database, the background index
+builds) and stops them. It is no service locator: the app factory (app/main.py) hands each
+route group the typed services it uses, and nothing else reads the platform. Nothing is a
+module-level global, so tests and benchmarks can run several apps in one process.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import secrets
 import signal
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +23,26 @@ from app import ingest
 from app.ingest import upload
 from app.ingest.context_index import ContextIndex
 from app.ratelimit.limiter import StreamLimiter
+from app.routes.body import Bodies
 from app.redis_link import RedisLinks
 from app.agent.intents import IntentClassifier
 from app.catalog.demo import generate_catalog
 from app.search.embedder import MODEL_ID, Embedder
-from app.llm.base import LanguageModel
+from app.llm.base import LanguageModel, ToolChooser
 from app.llm.grounded import GroundedProvider
 from app.search.service import SearchService
 from app.tts.auto import build_engine
 from app.tts.engine import TTSEngine
 from app.tts.slots import SpeechSlots
+from app.store.database import Database
 from app.store.embedded import EmbeddedMongo
 from app.store.mongo import Store
+from app.store.repositories import Products
 from app.store.state import PROBE_S, DatabaseState
 from app.streams.metrics import StreamMetrics
 from app.streams.replay import MemoryReplayBuffer, ReplayBuffer
 from app.streams.runs import Runs
+from app.streams.services import StreamServices
 from app.streams.signals import LocalSignals, StreamSignals
 from config.settings import Settings
 
@@ -65,13 +73,18 @@ class Platform:
         self.signals: StreamSignals = _signals(settings, self.redis)
         # The streams this instance runs, attached or detached (app/streams/runs.py).
         self.runs = Runs(signals=self.signals, metrics=self.metrics)
-        self.stream_endpoints: dict[str, Any] = {}  # name -> StreamEndpoint, filled by stream_routes
+        # What every stream route shares (app/streams/services.py).
+        self.streams = StreamServices(
+            settings=settings, limiter=self.limiter, runs=self.runs, replay=self.replay, signals=self.signals,
+            bodies=Bodies(idle_s=settings.request_body_timeout_s, closing=lambda: self.runs.closing),
+        )
         self.embedded: EmbeddedMongo | None = None
-        self.store: Store | None = None
         # Reachable or not, as this process sees it (app/store/state.py); `_watch_db` keeps it.
         self.db = DatabaseState(
             backend=self.db_backend, retry_after_s=_RETRY_AFTER_EMBEDDED_S if settings.embedded_db else _RETRY_AFTER_S
         )
+        # The store (attached at start) and its state, as routes and producers hold them.
+        self.database = Database(self.db)
         self._db_url = ""
         self.models: dict[str, str] = {}  # name -> what it is; filled as models load
         self.embedder: Embedder | None = (
@@ -89,7 +102,8 @@ class Platform:
         # The sales agent's intent classifier (config/intents.toml); rules and n-grams until
         # the sentence model is loaded, embeddings too after.
         self.intents = IntentClassifier(embedder=self.embedder)
-        self.llm: LanguageModel = _language_model(settings)
+        # The answering model, and the same when it can choose the agent's tools.
+        self.llm, self.tool_chooser = _language_model(settings)
         self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)
         self.speech_slots = SpeechSlots(settings.tts_max_concurrent, settings.tts_queue_wait_s)
         self._watch_task: asyncio.Task[None] | None = None
@@ -109,25 +123,9 @@ class Platform:
         return "embedded nx-27017" if self.settings.embedded_db else "mongodb"
 
     @property
-    def db_error(self) -> str | None:
-        """Why the database cannot be used now, or None."""
-        return self.db.reason if self.db.down else None
-
-    def db_failed(self, reason: str) -> None:
-        """A ping failed: the outage begins (said once). When the embedded server's process
-        is gone, the supervisor says so itself, naming how it ended, within CHILD_POLL_S."""
-        if self.embedded is not None and not self.embedded.alive():
-            return
-        if self.db.down and self.db.reason.startswith("the embedded server"):
-            return  # the supervisor's account (died, being restarted) says more than a failed ping
-        self.db.failed(reason)
-
-    def require_store(self) -> Store:
-        """The store, or `DatabaseUnavailable` (503 DB_UNAVAILABLE with Retry-After, app/errors.py)
-        while the database is known to be unreachable: refused at once, not after a timeout."""
-        self.db.require()
-        assert self.store is not None
-        return self.store
+    def store(self) -> Store | None:
+        """The store, once started."""
+        return self.database.connected
 
     def hook_sigterm(self) -> None:
         """On SIGTERM: refuse new streams (503 SERVER_SHUTTING_DOWN), end every open one with
@@ -162,11 +160,11 @@ class Platform:
             self.embedded = EmbeddedMongo(self.settings.data_dir)
             url = await asyncio.to_thread(self.embedded.start)
         self._db_url = url
-        self.store = Store.connect(
+        store = Store.connect(
             url, self.settings.mongodb_db, self.settings.mongodb_timeout_ms,
             instance_id=self.instance_id, answer_lifetime_s=self.answer_lifetime_s,
         )
-        self.context.store = self.store  # uploads index into it even before the build runs
+        self.database.attach(store, self.embedded)
         # Not reachable yet (a real server may come up later): the supervisor keeps trying;
         # requests meanwhile get DB_UNAVAILABLE at once rather than waiting.
         await self._prepare_db()
@@ -254,7 +252,7 @@ class Platform:
         try:
             await self.store.ping()
         except Exception as exc:  # noqa: BLE001 - whatever it is, the database is not answering
-            self.db_failed(f"{type(exc).__name__}: cannot reach the database")
+            self.database.failed(f"{type(exc).__name__}: cannot reach the database")
 
     async def _revive(self) -> bool:
         """The embedded server is gone: a new one on the same data (and port, if free). Its
@@ -300,7 +298,7 @@ class Platform:
             await self.search.follow(_WhileUp(self.store.products, self.db), self.settings.search_sync_s)
         except Exception:  # noqa: BLE001 - health says so, and the build is tried again
             log.exception("search index build failed; trying again in %.0f s", _INDEX_RETRY_S)
-            self.search.state = "failed"
+            self.search.failed()
             await asyncio.sleep(_INDEX_RETRY_S)
             self._search_task = asyncio.create_task(self._prepare_search())
 
@@ -313,7 +311,7 @@ class Platform:
             await self.context.build(self.store)
         except Exception:  # noqa: BLE001 - context search stays unavailable; products go on
             log.exception("context index build failed")
-            self.context.state = "failed"
+            self.context.failed()
 
     @property
     def upload_dir(self) -> Path:
@@ -321,9 +319,7 @@ class Platform:
         return self.settings.data_dir / "uploads"
 
     async def stop(self) -> None:
-        close = getattr(self.llm, "aclose", None)
-        if close is not None:
-            await close()
+        await self.llm.aclose()
         for task in (self._watch_task, self._search_task):  # the supervisor first: no restart now
             if task is not None:
                 task.cancel()
@@ -333,9 +329,7 @@ class Platform:
             await self.store.close()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
-        flush = getattr(self.replay, "aclose", None)  # the Redis buffer writes behind
-        if flush is not None:
-            await flush()
+        await self.replay.aclose()  # the Redis buffer writes behind
         await self.redis.close()
 
 
@@ -344,7 +338,7 @@ class _WhileUp:
     known to be down nothing has changed (the sync catches up from its watermark once it is
     back), rather than a failed read and a warning every SEARCH_SYNC_S through an outage."""
 
-    def __init__(self, products: Any, state: DatabaseState) -> None:
+    def __init__(self, products: Products, state: DatabaseState) -> None:
         self._products = products
         self._state = state
 
@@ -353,8 +347,8 @@ class _WhileUp:
             return []
         return await self._products.changed_since(since, limit)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._products, name)
+    async def upsert_many(self, products: Iterable[dict[str, Any]]) -> int:
+        return await self._products.upsert_many(products)
 
 
 def _replay_buffer(settings: Settings, redis: RedisLinks) -> ReplayBuffer:
@@ -381,15 +375,17 @@ def _signals(settings: Settings, redis: RedisLinks) -> StreamSignals:
     return LocalSignals()
 
 
-def _language_model(settings: Settings) -> LanguageModel:
+def _language_model(settings: Settings) -> tuple[LanguageModel, ToolChooser | None]:
+    """The configured model, and the same again when it can choose tools."""
     if settings.llm_provider == "openai":
         from app.llm.openai import OpenAIProvider
 
-        return OpenAIProvider(
+        provider = OpenAIProvider(
             base_url=settings.llm_base_url,
             api_key=settings.llm_api_key,
             model=settings.llm_model,
             connect_timeout_s=settings.llm_connect_timeout_s,
             read_timeout_s=settings.llm_read_timeout_s,
         )
-    return GroundedProvider()
+        return provider, provider
+    return GroundedProvider(), None

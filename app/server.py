@@ -15,26 +15,25 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import uvicorn
-
-if TYPE_CHECKING:
-    from app.platform import Platform
 
 MIN_WAIT_S = 0.5
 
 
 class Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, *, platform: Platform) -> None:
+    def __init__(self, config: uvicorn.Config, *, grace_s: float, sigterm_at: Callable[[], float | None]) -> None:
+        """`grace_s`: SHUTDOWN_GRACE_S; `sigterm_at`: the `time.monotonic()` of SIGTERM, once
+        the app has had it (`Platform.hook_sigterm`)."""
         super().__init__(config)
-        self.platform = platform
-        self.grace_s = platform.settings.shutdown_grace_s
+        self.grace_s = grace_s
+        self.sigterm_at = sigterm_at
 
     def remaining_grace(self) -> float:
         """Seconds uvicorn may still wait for connections: the grace runs from SIGTERM (or
         from now, when uvicorn was stopped another way, e.g. Ctrl+C)."""
-        since = self.platform.sigterm_at
+        since = self.sigterm_at()
         used = 0.0 if since is None else time.monotonic() - since
         return max(MIN_WAIT_S, self.grace_s - used)
 

@@ -97,9 +97,8 @@ def app():
             yield event
 
     spec = StreamEndpoint("bench", parse, produce)
-    routes = stream_routes(spec, platform, stream_path=PATH, json_path=None, methods=["GET"])
+    routes = stream_routes(spec, platform.streams, stream_path=PATH, json_path=None, methods=["GET"])
     application = Starlette(routes=[*routes, Route("/gc", _gc)])
-    application.state.platform = platform
     return application
 
 

@@ -129,8 +129,7 @@ async def measure(size: int, n_queries: int, progress) -> dict[str, Any]:
     vectors = vectors_for(0, size, real, np.random.default_rng(5))
     service = SearchService(embedder, exact_max=20_000)
     started = time.perf_counter()
-    service.index([with_embedding(p, v) for p, v in zip(catalog, vectors)])
-    service.state = "ready"
+    service.build_from([with_embedding(p, v) for p, v in zip(catalog, vectors)])
     progress(f"{size:,} products indexed in {time.perf_counter() - started:.1f}s (ANN: {service.vectors.uses_ann})")
     queries = shopper_queries(n_queries, QUERY_SEED, filters=True)
     times: dict[str, list[float]] = {v: [] for v in VARIANTS}

@@ -430,8 +430,7 @@ async def _breakdown(catalog: list[dict[str, Any]], real: np.ndarray, queries: l
     embedder.load()
     service = SearchService(embedder, exact_max=Settings().vector_exact_max)
     started = time.perf_counter()
-    service.index([with_embedding(p, v) for p, v in zip(catalog, real[: len(catalog)])])
-    service.state = "ready"
+    service.build_from([with_embedding(p, v) for p, v in zip(catalog, real[: len(catalog)])])
     progress(f"  in-process service: {len(service.table):,} products indexed in {time.perf_counter() - started:.1f}s "
              f"(ANN: {service.vectors.uses_ann})")
     times: dict[str, list[float]] = {s: [] for s in (*STEPS, "total")}

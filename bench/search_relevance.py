@@ -236,8 +236,7 @@ async def relevance(progress) -> dict[str, Any]:
         embedder.load()
     service = SearchService(embedder, exact_max=Settings().vector_exact_max)
     started = time.perf_counter()
-    service.index([service_mod.with_embedding(p, v) for p, v in zip(products, vectors)])
-    service.state = "ready"
+    service.build_from([service_mod.with_embedding(p, v) for p, v in zip(products, vectors)])
     build_s = time.perf_counter() - started
     progress(f"service indexed {len(service.table):,} products, {len(service.vectors):,} vectors in {build_s:.1f}s")
 

@@ -4,7 +4,7 @@ per event (same ids, event names, JSON data, `retry:` on `connected`, `\\n` line
 
     connected -> n x text {"token":"tok","fullText":"tok"} -> complete -> close
 
-- `ours`  the engine: `stream_routes(StreamEndpoint(...), platform)` with the rate limiter,
+- `ours`  the engine: `stream_routes(StreamEndpoint(...), platform.streams)` with the rate limiter,
           the concurrent-stream cap, metrics and the replay buffer in the path (limits set
           high enough never to refuse). No database (`platform.start()` is not called).
 - `sse`   sse-starlette's `EventSourceResponse` fed dicts (id/event/data/retry).
@@ -132,12 +132,12 @@ def ours() -> Starlette:
             yield event
 
     spec = StreamEndpoint("bench", parse, produce)
-    routes = stream_routes(spec, platform, stream_path=STREAM_PATH, json_path=None, methods=["GET"])
+    routes = stream_routes(spec, platform.streams, stream_path=STREAM_PATH, json_path=None, methods=["GET"])
     # The app class the platform serves with (stream routes below the middleware stack).
     from app.main import StorestreamApp
 
-    app = StorestreamApp(routes=[*routes, Route("/gc", _gc)], lifespan=_lifespan())
-    app.state.platform = platform
+    app = StorestreamApp(routes=[*routes, Route("/gc", _gc)], lifespan=_lifespan(),
+                         closing=lambda: platform.runs.closing)
     return app
 
 

@@ -25,26 +25,28 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.agent import calling, reply, tools
-from app.agent.intents import IntentResult
+from app.agent.intents import Intent, IntentClassifier, IntentResult
 from app.agent.memory import Memory, asks_for_two, filters_from, merge, points_at_shown, references
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
 from app.chat.answer import recent_history
 from app.chat.followup import FILLER
 from app.chat.stored import StoredAnswer, spoken
-from app.llm.base import Grounding, Message, ProviderError
+from app.ingest.context_index import ContextIndex
+from app.llm.base import Grounding, LanguageModel, Message, ProviderError, ToolChooser, model_used
 from app.llm.grounded import pieces
 from app.search.products import Filters
 from app.search.query_parse import parse_query
+from app.search.service import SearchService
+from app.store.database import Database
 from app.streams import events as ev
 from app.streams.engine import StreamContext
 from app.streams.events import Event
-
-if TYPE_CHECKING:
-    from app.platform import Platform
+from app.tts.engine import TTSEngine
+from app.tts.slots import SpeechSlots
 
 log = logging.getLogger("storestream.agent")
 
@@ -54,6 +56,23 @@ _FOLLOW_UP_FILLER = FILLER | frozenset(  # and the words of a price follow-up
     "cheaper cheapest less expensive lower price priced more affordable budget friendly too costly pricey "
     "options something else other some kuch aur dikhao wale wala sasta saste sasti".split()
 )
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDeps:
+    """What a turn of the agent uses: the database (sessions, history, the stored answer), the
+    catalog search its tools run on, the uploaded documents (None: none are searched), the
+    intent classifier, the model (and the one that chooses the tools, when a model may:
+    LLM_TOOL_CALLING with a provider that can), and speech."""
+
+    database: Database
+    search: SearchService
+    documents: ContextIndex | None
+    intents: IntentClassifier
+    llm: LanguageModel
+    tool_chooser: ToolChooser | None
+    tts: TTSEngine | None
+    speech_slots: SpeechSlots
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +86,8 @@ class AgentRequest:
     enable_tts: bool
 
 
-def brands(platform: Platform) -> list[str]:
-    return platform.search.table.values("brand")
+def brands(search: SearchService) -> list[str]:
+    return search.values("brand")
 
 
 # -- reading the message ------------------------------------------------------------------
@@ -82,7 +101,7 @@ def customer_filters(customer: dict[str, Any]) -> Filters:
     return filters_from(prefs)
 
 
-def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any], platform: Platform,
+def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any], search: SearchService,
               *, confident: bool) -> Turn:
     memory = request.memory
     message = request.message
@@ -92,15 +111,14 @@ def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any]
     if current.sizes and not filters.sizes and filters.category != current.category:
         # A size is the shopper's, not the product's: it carries to a new kind of product
         # when that kind comes in it (size M from lehengas to kurtas; not to shoes).
-        table = platform.search.table
-        kept = tuple(s for s in current.sizes if table.candidates(Filters(category=filters.category, sizes=(s,))))
+        kept = tuple(s for s in current.sizes if search.candidates(Filters(category=filters.category, sizes=(s,))))
         filters = replace(filters, sizes=kept)
     intent = result.intent
     refs = references(message, memory.shown)
     cheaper_than: float | None = None
     pricier_than: float | None = None
     direction = price_direction(message)
-    shown_prices = [p["price"] for p in platform.search.products(memory.shown)
+    shown_prices = [p["price"] for p in search.products(memory.shown)
                     if isinstance(p.get("price"), (int, float))]
     if direction == "lower" and shown_prices:
         cheaper_than = min(shown_prices)
@@ -108,25 +126,25 @@ def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any]
         filters = replace(filters, max_price=min(ceiling, filters.max_price or ceiling))
         if filters.min_price is not None and filters.min_price > ceiling:
             filters = replace(filters, min_price=None)
-        intent, confident = "price_discount", True
+        intent, confident = Intent.PRICE_DISCOUNT, True
     elif direction == "higher" and shown_prices:
         pricier_than = max(shown_prices)
         floor = math.floor(pricier_than) + 1
         filters = replace(filters, min_price=max(floor, filters.min_price or floor))
         if filters.max_price is not None and filters.max_price < floor:
             filters = replace(filters, max_price=None)
-        intent, confident = "browse_search", True
+        intent, confident = Intent.BROWSE_SEARCH, True
     if (len(refs) >= 2 or (refs and asks_for_two(message))) and _COMPARE_WORDS.search(message):
         # Two asked for, even if fewer were shown: the reply says what there is to compare.
-        intent, confident = "compare", True
-    elif len(refs) == 1 and intent == "compare":
-        intent = "product_question"  # "is the second one pure cotton?": one product, a question
+        intent, confident = Intent.COMPARE, True
+    elif len(refs) == 1 and intent == Intent.COMPARE:
+        intent = Intent.PRODUCT_QUESTION  # "is the second one pure cotton?": one product, a question
     if not confident and asked.category is not None:
         # Naming a kind of product is a search, whatever else the message is unclear about.
-        intent, confident = "browse_search", True
+        intent, confident = Intent.BROWSE_SEARCH, True
     elif not confident and _YES.match(message) and memory.preferences.category:
         # "yes" to "Shall I carry on with red lehengas?": the search in memory.
-        intent, confident = "browse_search", True
+        intent, confident = Intent.BROWSE_SEARCH, True
     parsed = parse_query(message)
     own = " ".join(w for w in parsed.residual.split() if w not in _FOLLOW_UP_FILLER)
     if asked.category is not None or not memory.preferences.category:
@@ -182,59 +200,60 @@ def _targets(turn: Turn, memory: Memory) -> list[str]:
     return []
 
 
-async def _search(platform: Platform, turn: Turn, outcome: Outcome, *, market: bool) -> AsyncIterator[Event]:
+async def _search(search: SearchService, turn: Turn, outcome: Outcome, *, market: bool) -> AsyncIterator[Event]:
     query = ranking_text(turn)
     args = {"query": query, "filters": turn.filters.as_dict()}
     yield _tool("search_catalog", _MESSAGES["search_catalog"], **args)
     outcome.tools.append("search_catalog")
-    outcome.found = await tools.search_catalog(platform, query, turn.filters, asked=frozenset(turn.slots))
+    outcome.found = await tools.search_catalog(search, query, turn.filters, asked=frozenset(turn.slots))
     if market:
         yield _tool("market_snapshot", _MESSAGES["market_snapshot"], **args)
         outcome.tools.append("market_snapshot")
-        outcome.market = tools.market_snapshot(platform, query, turn.filters)
+        outcome.market = tools.market_snapshot(search, query, turn.filters)
         if not outcome.found.cards and outcome.market.get("closest"):
             # Nothing fits the budget: the nearest items over it are the honest next best.
-            outcome.focus = platform.search.products(c["sku"] for c in outcome.market["closest"])
+            outcome.focus = search.products(c["sku"] for c in outcome.market["closest"])
 
 
-async def _documents(platform: Platform, turn: Turn, outcome: Outcome) -> AsyncIterator[Event]:
-    if getattr(platform, "context", None) is None or not platform.context.searchable:
+async def _documents(documents: ContextIndex | None, turn: Turn, outcome: Outcome) -> AsyncIterator[Event]:
+    if documents is None or not documents.searchable:
         return
     yield _tool("search_documents", _MESSAGES["search_documents"], query=turn.message)
     outcome.tools.append("search_documents")
-    outcome.documents = await tools.search_documents(platform, turn.message)
+    outcome.documents = await tools.search_documents(documents, turn.message)
 
 
-async def _stock(platform: Platform, turn: Turn, outcome: Outcome, skus: list[str]) -> AsyncIterator[Event]:
+async def _stock(search: SearchService, turn: Turn, outcome: Outcome, skus: list[str]) -> AsyncIterator[Event]:
     yield _tool("check_stock", _MESSAGES["check_stock"], skus=skus, size=turn.size)
     outcome.tools.append("check_stock")
-    outcome.stock = tools.check_stock(platform, skus, turn.size)
+    outcome.stock = tools.check_stock(search, skus, turn.size)
 
 
-async def act(platform: Platform, turn: Turn, memory: Memory, outcome: Outcome) -> AsyncIterator[Event]:
+async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> AsyncIterator[Event]:
     """Run the tools the turn needs, announcing each before it runs: those the model chooses
     (function calling, when configured and it chooses any), else those of the intent."""
     if not turn.confident:
         return
-    calls = await _model_calls(platform, turn, memory)
+    calls = await _model_calls(deps, turn, memory)
     if calls:
-        async for event in _run_calls(platform, calls, outcome):
+        async for event in _run_calls(deps, calls, outcome):
             yield event
         return
     intent = turn.intent
-    searchable = platform.search.ready
-    if intent == "browse_search" or (intent == "price_discount" and turn.cheaper_than is not None):
+    search = deps.search
+    searchable = search.ready
+    if intent == Intent.BROWSE_SEARCH or (intent == Intent.PRICE_DISCOUNT and turn.cheaper_than is not None):
         if searchable:
-            async for event in _search(platform, turn, outcome, market=True):
+            async for event in _search(search, turn, outcome, market=True):
                 yield event
-    elif intent == "price_discount":
+    elif intent == Intent.PRICE_DISCOUNT:
         targets = _targets(turn, memory)
         if targets:
-            outcome.focus = platform.search.products(targets)
+            outcome.focus = search.products(targets)
         elif searchable:
-            async for event in _search(platform, turn, outcome, market=True):
+            async for event in _search(search, turn, outcome, market=True):
                 yield event
-    elif intent == "compare":
+    elif intent == Intent.COMPARE:
         skus = list(turn.references)
         about_shown = bool(memory.shown) and turn.slots.get("category") is None
         if len(skus) < 2 and about_shown:
@@ -242,109 +261,110 @@ async def act(platform: Platform, turn: Turn, memory: Memory, outcome: Outcome) 
         if len(skus) < 2 and about_shown:
             # Fewer shown than two: nothing to compare, and no search for something else to
             # compare (the shopper asked about what they saw); the reply names what was shown.
-            outcome.focus = platform.search.products(skus)
+            outcome.focus = search.products(skus)
         elif len(skus) < 2 and searchable:
-            async for event in _search(platform, turn, outcome, market=False):
+            async for event in _search(search, turn, outcome, market=False):
                 yield event
             skus = [c["sku"] for c in outcome.cards[:2]]
             outcome.found = None
         if len(skus) >= 2:
             yield _tool("compare_products", _MESSAGES["compare_products"], skus=skus)
             outcome.tools.append("compare_products")
-            outcome.comparison = tools.compare_products(platform, skus)
-            outcome.focus = platform.search.products(skus)
-    elif intent in ("size_fit", "availability"):
+            outcome.comparison = tools.compare_products(search, skus)
+            outcome.focus = search.products(skus)
+    elif intent in (Intent.SIZE_FIT, Intent.AVAILABILITY):
         targets = _targets(turn, memory)
         if not targets and searchable:
-            async for event in _search(platform, turn, outcome, market=False):
+            async for event in _search(search, turn, outcome, market=False):
                 yield event
             targets = [c["sku"] for c in outcome.cards]
         else:
-            outcome.focus = platform.search.products(targets)
+            outcome.focus = search.products(targets)
         if targets:
-            async for event in _stock(platform, turn, outcome, targets):
+            async for event in _stock(search, turn, outcome, targets):
                 yield event
-        if intent == "size_fit":
-            async for event in _documents(platform, turn, outcome):
+        if intent == Intent.SIZE_FIT:
+            async for event in _documents(deps.documents, turn, outcome):
                 yield event
-    elif intent == "product_question":
+    elif intent == Intent.PRODUCT_QUESTION:
         targets = _targets(turn, memory)
         if targets:
-            outcome.focus = platform.search.products(targets)
+            outcome.focus = search.products(targets)
         elif searchable and (turn.filters.category or turn.query):
-            async for event in _search(platform, turn, outcome, market=False):
+            async for event in _search(search, turn, outcome, market=False):
                 yield event
-        async for event in _documents(platform, turn, outcome):
+        async for event in _documents(deps.documents, turn, outcome):
             yield event
-    elif intent in ("order_status", "returns_policy"):
-        async for event in _documents(platform, turn, outcome):
+    elif intent in (Intent.ORDER_STATUS, Intent.RETURNS_POLICY):
+        async for event in _documents(deps.documents, turn, outcome):
             yield event
 
 
-async def _model_calls(platform: Platform, turn: Turn, memory: Memory) -> list[calling.Call]:
-    choose = getattr(platform.llm, "choose_tools", None)
-    if choose is None or not platform.settings.llm_tool_calling:
+async def _model_calls(deps: AgentDeps, turn: Turn, memory: Memory) -> list[calling.Call]:
+    chooser = deps.tool_chooser
+    if chooser is None:
         return []
-    shown = platform.search.products(memory.shown)
+    shown = deps.search.products(memory.shown)
     try:
-        raw = await choose(calling.messages(turn, memory, shown), calling.SCHEMAS)
+        raw = await chooser.choose_tools(calling.messages(turn, memory, shown), calling.SCHEMAS)
     except ProviderError as exc:
         log.warning("the model could not choose tools (%s); choosing by intent", exc.message)
         return []
-    return calling.checked(raw, known_skus=set(platform.search.table.products))
+    return calling.checked(raw, known_skus=deps.search.skus())
 
 
-async def _run_calls(platform: Platform, calls: list[calling.Call], outcome: Outcome) -> AsyncIterator[Event]:
+async def _run_calls(deps: AgentDeps, calls: list[calling.Call], outcome: Outcome) -> AsyncIterator[Event]:
+    search = deps.search
     for call in calls:
         yield _tool(call.name, _MESSAGES[call.name], **call.args())
         outcome.tools.append(call.name)
         ranking = " ".join(w for w in (call.query, call.filters.category or "", " ".join(call.filters.colors)) if w)
         if call.name == "search_catalog":
-            outcome.found = await tools.search_catalog(platform, ranking, call.filters)
+            outcome.found = await tools.search_catalog(search, ranking, call.filters)
             outcome.asked = call.filters
         elif call.name == "market_snapshot":
-            outcome.market = tools.market_snapshot(platform, ranking, call.filters)
+            outcome.market = tools.market_snapshot(search, ranking, call.filters)
         elif call.name == "compare_products":
-            outcome.comparison = tools.compare_products(platform, list(call.skus))
-            outcome.focus = platform.search.products(call.skus)
+            outcome.comparison = tools.compare_products(search, list(call.skus))
+            outcome.focus = search.products(call.skus)
         elif call.name == "check_stock":
-            outcome.stock = tools.check_stock(platform, list(call.skus), call.size)
-            outcome.focus = platform.search.products(call.skus)
+            outcome.stock = tools.check_stock(search, list(call.skus), call.size)
+            outcome.focus = search.products(call.skus)
         elif call.name == "search_documents":
-            outcome.documents = await tools.search_documents(platform, call.query)
+            outcome.documents = await tools.search_documents(deps.documents, call.query)
 
 
 
 # -- suggestions --------------------------------------------------------------------------
 
 
-def suggestions(turn: Turn, outcome: Outcome, platform: Platform) -> list[str]:
+def suggestions(turn: Turn, outcome: Outcome, search: SearchService) -> list[str]:
     if not turn.confident:
         return ["Show me wedding lehengas under 20k", "Compare the first two", "What is your returns policy?"]
     cards = outcome.cards
     out: list[str] = []
-    if cards and turn.intent not in ("compare",):
+    if cards and turn.intent != Intent.COMPARE:
         out.append("Show me cheaper ones")
         if len(cards) >= 2:
             out.append("Compare the first two")
-        others = _other_colors(platform, turn, cards)
+        others = _other_colors(search, turn, cards)
         if others:
             out.append(f"In {others[0]}")
         sizes = cards[0].get("sizes") or []
-        if sizes and turn.intent != "size_fit":
+        if sizes and turn.intent != Intent.SIZE_FIT:
             out.append(f"Is the first one available in size {sizes[len(sizes) // 2]}?")
-    elif turn.intent == "compare" and cards:
+    elif turn.intent == Intent.COMPARE and cards:
         out += ["Which one is in stock?" if len(cards) > 1 else "Is it in stock?", "Show me cheaper ones"]
     if len(out) < 2:
         out += ["Show me party wear dresses", "Red silk sarees under 10k", "Talk to a person"]
     return list(dict.fromkeys(out))[:4]
 
 
-def _other_colors(platform: Platform, turn: Turn, cards: list[dict[str, Any]]) -> list[str]:
+def _other_colors(search: SearchService, turn: Turn, cards: list[dict[str, Any]]) -> list[str]:
     shown = {c for card in cards for c in card.get("colors") or []}
     unpriced = replace(turn.filters, colors=())
     counts: dict[str, int] = {}
-    for product in tools.matching(platform, ranking_text(turn), unpriced)[:2000]:
+    for product in tools.matching(search, ranking_text(turn), unpriced)[:2000]:
         for color in product.get("colors") or []:
             if color not in shown:
                 counts[color] = counts.get(color, 0) + 1
@@ -354,22 +374,20 @@ def _other_colors(platform: Platform, turn: Turn, cards: list[dict[str, Any]]) -
 # -- the stream ---------------------------------------------------------------------------
 
 
-async def agent_events(request: AgentRequest, ctx: StreamContext) -> AsyncIterator[Event]:
-    platform: Platform = ctx.platform
-    store = platform.store
-    assert store is not None
+async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContext) -> AsyncIterator[Event]:
+    store = deps.database.store
     started = time.perf_counter()
 
-    result = await platform.intents.classify(request.message)
-    slots = extract_slots(request.message, brands(platform)).as_dict()
-    turn = read_turn(request, result, slots, platform, confident=result.confident)
+    result = await deps.intents.classify(request.message)
+    slots = extract_slots(request.message, brands(deps.search)).as_dict()
+    turn = read_turn(request, result, slots, deps.search, confident=result.confident)
     yield ev.results(
         "intent", intent=turn.intent, confidence=round(result.confidence, 4), slots=slots,
         classified_as=result.intent, source=result.source, clarify=not turn.confident,
         filters=turn.filters.as_dict(),
     )
     outcome = Outcome()
-    async for event in act(platform, turn, request.memory, outcome):
+    async for event in act(deps, turn, request.memory, outcome):
         yield event
     if outcome.asked is not None:  # the model chose the search: the turn is about what it searched
         turn = replace(turn, filters=outcome.asked)
@@ -385,22 +403,21 @@ async def agent_events(request: AgentRequest, ctx: StreamContext) -> AsyncIterat
     if outcome.stock is not None:
         yield ev.results("stock", products=outcome.stock)
 
-    model = platform.llm
-    model_used = model.name + (f":{model.model}" if getattr(model, "model", "") else "")
-    answer = await StoredAnswer.start(store, request.conversation_id, model=model_used, intent=turn.intent)
+    used = model_used(deps.llm)
+    answer = await StoredAnswer.start(store, request.conversation_id, model=used, intent=turn.intent)
     async with answer.kept(ctx.tag):
-        pieces = _answer(platform, request, turn, outcome)
-        async with aclosing(spoken(answer, pieces, platform.tts, "en", speak=request.enable_tts,
-                                  slots=platform.speech_slots)) as out:
+        pieces = _answer(deps, request, turn, outcome)
+        async with aclosing(spoken(answer, pieces, deps.tts, "en", speak=request.enable_tts,
+                                  slots=deps.speech_slots)) as out:
             async for event in out:
                 yield event
-        yield ev.results("suggestions", suggestions=suggestions(turn, outcome, platform))
+        yield ev.results("suggestions", suggestions=suggestions(turn, outcome, deps.search))
         memory = _remember(request.memory, turn, outcome)
         await store.agent_sessions.save(request.session_id, memory=memory.to_doc())
         metadata = {
             "tokens": answer.pieces,
             "processing_time_ms": round((time.perf_counter() - started) * 1000, 1),
-            "model_used": model_used,
+            "model_used": used,
             "intent_source": result.source,
         }
         await answer.complete(metadata=metadata, products=[c["sku"] for c in cards], tools=outcome.tools)
@@ -415,7 +432,7 @@ def _remember(memory: Memory, turn: Turn, outcome: Outcome) -> Memory:
     updated = replace(memory, last_intent=turn.intent, turns=memory.turns + 1)
     if not turn.confident:
         return updated
-    if turn.intent in ("browse_search", "price_discount"):
+    if turn.intent in (Intent.BROWSE_SEARCH, Intent.PRICE_DISCOUNT):
         # Only a search changes the search; "is the second one cotton?" asks about a product.
         updated = replace(updated, preferences=turn.filters, query=turn.query)
     if outcome.found is not None and outcome.found.cards:
@@ -423,10 +440,10 @@ def _remember(memory: Memory, turn: Turn, outcome: Outcome) -> Memory:
     return updated
 
 
-async def _answer(platform: Platform, request: AgentRequest, turn: Turn, outcome: Outcome) -> AsyncIterator[str]:
+async def _answer(deps: AgentDeps, request: AgentRequest, turn: Turn, outcome: Outcome) -> AsyncIterator[str]:
     """The answer piece by piece: composed offline by default, or worded by the configured
     model from the same tool results."""
-    model = platform.llm
+    model = deps.llm
     if model.name == "grounded":
         async for piece in pieces(reply.compose(turn, outcome)):
             yield piece
@@ -437,8 +454,7 @@ async def _answer(platform: Platform, request: AgentRequest, turn: Turn, outcome
         sources=[{"file_name": "the agent's tool results", "text": facts, "score": 1.0}, *outcome.documents],
         filters=turn.filters.as_dict(),
     )
-    assert platform.store is not None
-    history = await recent_history(platform.store, request.conversation_id, request.user_message_id)
+    history = await recent_history(deps.database.store, request.conversation_id, request.user_message_id)
     async for piece in model.stream([*history, Message("user", request.message)], grounding):
         yield piece
 

@@ -46,6 +46,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,19 +59,24 @@ from app.search.text import normalize
 
 log = logging.getLogger("storestream.agent")
 
-INTENTS: tuple[str, ...] = (
-    "browse_search",
-    "product_question",
-    "compare",
-    "price_discount",
-    "size_fit",
-    "availability",
-    "order_status",
-    "returns_policy",
-    "greeting_smalltalk",
-    "human_handoff",
-    "out_of_scope",
-)
+class Intent(StrEnum):
+    """What a message wants. A StrEnum: the wire, the store and config/intents.toml keep the
+    same strings."""
+
+    BROWSE_SEARCH = "browse_search"
+    PRODUCT_QUESTION = "product_question"
+    COMPARE = "compare"
+    PRICE_DISCOUNT = "price_discount"
+    SIZE_FIT = "size_fit"
+    AVAILABILITY = "availability"
+    ORDER_STATUS = "order_status"
+    RETURNS_POLICY = "returns_policy"
+    GREETING_SMALLTALK = "greeting_smalltalk"
+    HUMAN_HANDOFF = "human_handoff"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+INTENTS: tuple[Intent, ...] = tuple(Intent)  # the order of the classifier's score rows
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "intents.toml"
 TOP_SCORES = 4  # how many intents `IntentResult.scores` lists
 
@@ -82,7 +88,7 @@ Aggregate = Literal["knn", "centroid"]
 class IntentResult:
     """The classifier's answer for one message."""
 
-    intent: str
+    intent: Intent
     confidence: float  # 0..1, see the module docstring for how it is computed
     source: Source  # "rule": a pattern decided; "embedding": embeddings took part; "lexical"
     scores: dict[str, float]  # the top few intents' blended scores (a rule: its confidence)
@@ -99,7 +105,7 @@ class IntentResult:
 
 @dataclass(frozen=True)
 class Rule:
-    intent: str
+    intent: Intent
     pattern: re.Pattern[str]
     confidence: float
 
@@ -121,7 +127,7 @@ class IntentConfig:
     """config/intents.toml, validated."""
 
     threshold: float
-    fallback_intent: str
+    fallback_intent: Intent
     k: int
     k_per_intent: dict[str, int]
     ngram_range: tuple[int, int]
@@ -180,10 +186,10 @@ def load_intent_config(path: str | Path | None = None) -> IntentConfig:
     return config
 
 
-def _known(intent: str, path: Path) -> str:
+def _known(intent: str, path: Path) -> Intent:
     if intent not in INTENTS:
         raise ValueError(f"{path}: unknown intent {intent!r}")
-    return intent
+    return Intent(intent)
 
 
 def _rules(raw_rules: list[dict[str, Any]], path: Path) -> list[Rule]:
@@ -437,10 +443,10 @@ class IntentClassifier:
         confidence = support * (0.5 + 0.5 * margin)
         scores = {INTENTS[i]: round(float(combined[i]), 4) for i in order[:TOP_SCORES]}
         rejected = top < self.config.reject_below and not shopping
-        intent = "out_of_scope" if rejected else INTENTS[order[0]]
+        intent = Intent.OUT_OF_SCOPE if rejected else INTENTS[order[0]]
         return self._result(intent, confidence, source, scores)
 
-    def _result(self, intent: str, confidence: float, source: Source,
+    def _result(self, intent: Intent, confidence: float, source: Source,
                 scores: dict[str, float]) -> IntentResult:
         return IntentResult(intent, round(confidence, 4), source, scores, self.config.threshold)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from app.agent.intents import Intent
 from app.agent.turn import Outcome, Turn
 from app.llm.grounded import best_sentences, product_line, source_label
 from app.llm.phrases import inr
@@ -380,15 +381,15 @@ def _clarify(turn: Turn) -> str:
 
 
 _WRITERS = {
-    "browse_search": _browse,
-    "price_discount": _price,
-    "compare": _compare,
-    "size_fit": _size,
-    "availability": _availability,
-    "product_question": _question,
-    "order_status": _order,
-    "returns_policy": _returns,
-    "human_handoff": _handoff,
-    "greeting_smalltalk": _greeting,
-    "out_of_scope": _out_of_scope,
+    Intent.BROWSE_SEARCH: _browse,
+    Intent.PRICE_DISCOUNT: _price,
+    Intent.COMPARE: _compare,
+    Intent.SIZE_FIT: _size,
+    Intent.AVAILABILITY: _availability,
+    Intent.PRODUCT_QUESTION: _question,
+    Intent.ORDER_STATUS: _order,
+    Intent.RETURNS_POLICY: _returns,
+    Intent.HUMAN_HANDOFF: _handoff,
+    Intent.GREETING_SMALLTALK: _greeting,
+    Intent.OUT_OF_SCOPE: _out_of_scope,
 }

@@ -8,14 +8,13 @@ read the same results, so an answer can only say what a tool returned.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.agent import market
 from app.chat.answer import document_sources
+from app.ingest.context_index import ContextIndex
 from app.search.products import Filters, card, relaxations
-
-if TYPE_CHECKING:
-    from app.platform import Platform
+from app.search.service import SearchService
 
 Product = dict[str, Any]
 
@@ -47,13 +46,12 @@ class Found:
 
 
 async def search_catalog(
-    platform: Platform, query: str, filters: Filters, *, asked: frozenset[str] = frozenset(), k: int = CARDS,
+    search: SearchService, query: str, filters: Filters, *, asked: frozenset[str] = frozenset(), k: int = CARDS,
 ) -> Found:
     """Best matches for the query within the filters. When nothing fits, the closest items
     within the budget: filters are dropped one by one in RELAX_ORDER, those the shopper did
     not name in this message (`asked`) first. The budget is never dropped."""
-    search = platform.search
-    filters = search.table.known(filters)  # a value no product carries must not empty the results
+    filters = search.known(filters)  # a value no product carries must not empty the results
     plan = search.plan(query, Filters())
     plan = replace(plan, filters=filters, candidates=search.candidates(filters))
     relaxed: list[str] = []
@@ -71,23 +69,22 @@ async def search_catalog(
                  [p for p, _ in page])
 
 
-def matching(platform: Platform, query: str, filters: Filters) -> list[Product]:
+def matching(search: SearchService, query: str, filters: Filters) -> list[Product]:
     """The items a market snapshot describes: what the search matches for the query within
     every filter but the budget (`SearchService.matching`), so its counts are the search's."""
-    search = platform.search
-    unpriced = replace(search.table.known(filters), min_price=None, max_price=None, in_stock=None)
+    unpriced = replace(search.known(filters), min_price=None, max_price=None, in_stock=None)
     return search.products(search.matching(query, unpriced))
 
 
-def market_snapshot(platform: Platform, query: str, filters: Filters) -> dict[str, Any]:
-    items = matching(platform, query, filters)
+def market_snapshot(search: SearchService, query: str, filters: Filters) -> dict[str, Any]:
+    items = matching(search, query, filters)
     figures = market.snapshot(items, max_price=filters.max_price, min_price=filters.min_price)
     asked = replace(filters, min_price=None, max_price=None).as_dict()
     return {"filters": asked, **figures}
 
 
-def compare_products(platform: Platform, skus: list[str]) -> dict[str, Any]:
-    products = platform.search.products(skus)
+def compare_products(search: SearchService, skus: list[str]) -> dict[str, Any]:
+    products = search.products(skus)
     rows = [
         {
             "sku": p["sku"],
@@ -115,11 +112,11 @@ def compare_products(platform: Platform, skus: list[str]) -> dict[str, Any]:
     return out
 
 
-def check_stock(platform: Platform, skus: list[str], size: str | None = None) -> list[dict[str, Any]]:
+def check_stock(search: SearchService, skus: list[str], size: str | None = None) -> list[dict[str, Any]]:
     """What the catalog holds: an in-stock flag per product and the sizes it is listed in.
     There is no per-size stock count, and the answer says so."""
     out = []
-    for p in platform.search.products(skus):
+    for p in search.products(skus):
         sizes = list(p.get("sizes") or [])
         row: dict[str, Any] = {"sku": p["sku"], "title": p.get("title"), "in_stock": p.get("in_stock", True),
                                "sizes": sizes}
@@ -130,5 +127,5 @@ def check_stock(platform: Platform, skus: list[str], size: str | None = None) ->
     return out
 
 
-async def search_documents(platform: Platform, query: str, limit: int = 4) -> list[dict[str, Any]]:
-    return await document_sources(platform, query, limit)
+async def search_documents(documents: ContextIndex | None, query: str, limit: int = 4) -> list[dict[str, Any]]:
+    return await document_sources(documents, query, limit)

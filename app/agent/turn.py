@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.agent.intents import Intent
 from app.agent.tools import Found
 from app.search.products import Filters
 
@@ -15,7 +16,7 @@ from app.search.products import Filters
 @dataclass(frozen=True, slots=True)
 class Turn:
     message: str
-    intent: str
+    intent: Intent
     confidence: float
     confident: bool  # at or above the classifier's threshold; below it the agent asks
     slots: dict[str, Any]  # what the message itself said (category, colors, budget, ...)

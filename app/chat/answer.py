@@ -15,25 +15,41 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.chat.followup import contextual_query
 from app.chat.stored import StoredAnswer, spoken
 from app.chat.suggestions import suggest
-from app.llm.base import Grounding, Message
+from app.ingest.context_index import ContextIndex
+from app.llm.base import Grounding, LanguageModel, Message, model_used
 from app.search.products import Filters, card, relaxations
+from app.search.service import SearchService
+from app.store.database import Database
+from app.store.mongo import Store
 from app.streams import events as ev
 from app.streams.engine import StreamContext
 from app.streams.events import Event
-
-if TYPE_CHECKING:
-    from app.platform import Platform
+from app.tts.engine import TTSEngine
+from app.tts.slots import SpeechSlots
 
 HISTORY_TURNS = 6
 SOURCES = 4
 PRODUCTS = 4
 SOURCE_FLOOR = 0.3  # cosine below which a context chunk is not used
 PRODUCT_WORD_FLOOR = 3.0  # BM25 score that makes products relevant to a question without filters
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDeps:
+    """What a chat answer uses: the database (history, the stored answer), the product search,
+    the uploaded documents (None: none are searched), the model, and speech."""
+
+    database: Database
+    search: SearchService
+    documents: ContextIndex | None
+    llm: LanguageModel
+    tts: TTSEngine | None
+    speech_slots: SpeechSlots
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +62,19 @@ class ChatRequest:
     chatbot_id: str | None
 
 
-async def recent_history(store: Any, conversation_id: str, current_message_id: str) -> list[Message]:
+async def recent_history(store: Store, conversation_id: str, current_message_id: str) -> list[Message]:
     """The last turns of a conversation before the message being answered."""
     stored = await store.conversations.messages_of(conversation_id, limit=200)
     turns = [m for m in stored if m["_id"] != current_message_id and m.get("content")]
     return [Message(m["role"], m["content"]) for m in turns[-HISTORY_TURNS:]]
 
 
-async def document_sources(platform: Platform, query: str, limit: int = SOURCES) -> list[dict[str, Any]]:
+async def document_sources(documents: ContextIndex | None, query: str, limit: int = SOURCES) -> list[dict[str, Any]]:
     """The uploaded-document chunks closest to the query (cosine >= SOURCE_FLOOR), best first."""
-    context = getattr(platform, "context", None)
-    if context is None:
+    if documents is None:
         return []
     out = []
-    for chunk, score in await context.asearch(query, limit):
+    for chunk, score in await documents.asearch(query, limit):
         if score < SOURCE_FLOOR:
             continue
         out.append(
@@ -77,11 +92,10 @@ async def document_sources(platform: Platform, query: str, limit: int = SOURCES)
     return out
 
 
-async def _products(platform: Platform, query: str) -> tuple[list[dict[str, Any]], int, dict[str, Any], list[str]]:
+async def _products(search: SearchService, query: str) -> tuple[list[dict[str, Any]], int, dict[str, Any], list[str]]:
     """(cards, how many products match in all, filters asked for, other colours of the same
     kind) — cards only when the question is about products: it sets a product filter, or its
     words match products well."""
-    search = platform.search
     if not search.ready:
         return [], 0, {}, []
     plan = search.plan(query, Filters())
@@ -102,7 +116,7 @@ async def _products(platform: Platform, query: str) -> tuple[list[dict[str, Any]
     shown = {c for p, _ in page for c in p.get("colors") or []}
     others: list[str] = []
     for hit in found.hits:
-        product = search.table.get(hit.sku)
+        product = search.product(hit.sku)
         for color in (product or {}).get("colors") or []:
             if color not in shown and color not in others:
                 others.append(color)
@@ -112,38 +126,36 @@ async def _products(platform: Platform, query: str) -> tuple[list[dict[str, Any]
 _RELAX_ORDER = ("occasion", "fabric", "sizes", "gender", "min_price", "colors")
 
 
-async def answer_events(request: ChatRequest, ctx: StreamContext) -> AsyncIterator[Event]:
-    platform: Platform = ctx.platform
-    store = platform.store
-    assert store is not None
+async def answer_events(deps: ChatDeps, request: ChatRequest, ctx: StreamContext) -> AsyncIterator[Event]:
+    store = deps.database.store
     started = time.perf_counter()
 
     history = await recent_history(store, request.conversation_id, request.user_message_id)
     previous_questions = [m.content for m in history if m.role == "user"]
     query = contextual_query(previous_questions, request.query)
     yield ev.progress("retrieval", "Looking through the catalog and store documents", query=query)
-    sources = await document_sources(platform, query)
+    sources = await document_sources(deps.documents, query)
     yield ev.results("sources", sources=sources)
-    products, total, filters, other_colors = await _products(platform, query)
+    products, total, filters, other_colors = await _products(deps.search, query)
     if products:
         yield ev.results("product_cards", products=products, total=total)
 
     grounding = Grounding(query=query, language=request.language, products=products,
                           sources=sources, filters=filters, total=total)
-    model = platform.llm
-    model_used = model.name + (f":{model.model}" if getattr(model, "model", "") else "")
-    answer = await StoredAnswer.start(store, request.conversation_id, model=model_used)
+    model = deps.llm
+    used = model_used(model)
+    answer = await StoredAnswer.start(store, request.conversation_id, model=used)
     async with answer.kept(ctx.tag):
         pieces = model.stream([*history, Message("user", request.query)], grounding)
-        async with aclosing(spoken(answer, pieces, platform.tts, request.language, speak=request.enable_tts,
-                                  slots=platform.speech_slots)) as out:
+        async with aclosing(spoken(answer, pieces, deps.tts, request.language, speak=request.enable_tts,
+                                  slots=deps.speech_slots)) as out:
             async for event in out:
                 yield event
         yield ev.results("suggestions", suggestions=suggest(request.language, products, sources, other_colors))
         metadata = {
             "tokens": answer.pieces,
             "processing_time_ms": round((time.perf_counter() - started) * 1000, 1),
-            "model_used": model_used,
+            "model_used": used,
             "cached": False,
             "language": request.language,
         }

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import ConnectionFailure
 
@@ -35,11 +35,14 @@ from app.tts.engine import TTSEngine
 from app.tts.slots import SpeechSlots
 from app.tts.speaker import Speaker
 
+if TYPE_CHECKING:
+    from app.store.mongo import Store
+
 log = logging.getLogger("storestream.chat")
 
 
 class StoredAnswer:
-    def __init__(self, store: Any, message_id: str) -> None:
+    def __init__(self, store: Store, message_id: str) -> None:
         self.store = store
         self.id = message_id
         self.text = ""
@@ -47,7 +50,7 @@ class StoredAnswer:
         self.status = "interrupted"  # until it completes or fails
 
     @classmethod
-    async def start(cls, store: Any, conversation_id: str, **fields: Any) -> StoredAnswer:
+    async def start(cls, store: Store, conversation_id: str, **fields: Any) -> StoredAnswer:
         """The `streaming` record, before the first word. Cancelled or failed while it is
         written: the record (if the write landed) is ended before the exception goes on."""
         answer = cls(store, new_id())
@@ -122,7 +125,7 @@ def _background(coro: Any) -> asyncio.Task[Any]:
 
 
 async def keep_partial(
-    store: Any, message_id: str, text: str, status: str, *, after: asyncio.Future[Any] | None = None
+    store: Store, message_id: str, text: str, status: str, *, after: asyncio.Future[Any] | None = None
 ) -> None:
     """Store what was said so far (after `after`, the record's own insert, when given).
     Shielded: it runs to the end even while this task is being cancelled (the client left or
@@ -139,9 +142,7 @@ async def keep_partial(
         try:
             await conversations.end_answer(message_id, content=text, status=status)
         except ConnectionFailure as exc:
-            deferred = getattr(store, "defer_answer_end", None)
-            if deferred is not None:
-                deferred(message_id, content=text, status=status)
+            store.defer_answer_end(message_id, content=text, status=status)
             log.warning("could not store the %s answer %s now (%s); it is kept until the database is back",
                         status, message_id, type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - anything else: the start-up repair ends the record

@@ -20,7 +20,7 @@ from python_multipart.multipart import parse_options_header
 from starlette.requests import Request
 
 from app.errors import BadRequest
-from app.routes import body as bodies
+from app.routes.body import Bodies
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,7 +50,7 @@ def require_json(request: Request) -> None:
                          code="UNSUPPORTED_MEDIA_TYPE", field="Content-Type", headers=dict(CLOSE))
 
 
-async def read_json(request: Request, model: type[M], *, max_bytes: int = JSON_MAX_BYTES) -> M:
+async def read_json(request: Request, model: type[M], *, bodies: Bodies, max_bytes: int = JSON_MAX_BYTES) -> M:
     require_json(request)
     body = await bodies.reader(request, max_bytes).read()
     return parse_json(body, model)

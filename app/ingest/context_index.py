@@ -4,7 +4,7 @@ Built from the store at start-up (after the products index, in the platform's ba
 task) and kept current by uploads and deletes, so a chunk is searchable as soon as its
 upload sends `complete`. Embedded chunks live in memory (vector + text + position: a 20 MB
 upload costs about 15 MB of vectors and 25 MB of text), because `search` is synchronous: a
-chat producer calls it inline, `platform.context.search(question, k)`, with no await for a
+chat producer calls it inline, `documents.search(question, k)`, with no await for a
 database round trip. There is no in-memory BM25 over chunks on purpose: the products'
 TextIndex keeps a posting per (term, document), hundreds of MB for 10,000 chunks of 512
 tokens.
@@ -22,6 +22,7 @@ from bson import Binary
 
 from app.ingest.embed import embed_chunks
 from app.search.embedder import DIM, MODEL_ID, Embedder
+from app.search.index_state import IndexState
 from app.search.vector_index import VectorIndex
 
 if TYPE_CHECKING:
@@ -84,13 +85,20 @@ class ContextIndex:
         self.records: dict[str, Record] = {}  # chunk id -> what a hit returns
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self.pending: set[str] = set()  # uploads writing chunks right now (not orphans)
-        self.state = "empty"  # empty -> building -> ready | failed
-        self.store: Store | None = None
+        self._state = IndexState.EMPTY
         self._removed: set[str] = set()  # deleted while the build was reading
 
     @property
+    def state(self) -> IndexState:
+        return self._state
+
+    @property
     def ready(self) -> bool:
-        return self.state == "ready"
+        return self._state is IndexState.READY
+
+    def failed(self) -> None:
+        """The build stopped on an error: context search stays unavailable (products go on)."""
+        self._state = IndexState.FAILED
 
     @property
     def searchable(self) -> bool:
@@ -101,8 +109,7 @@ class ContextIndex:
     async def build(self, store: Store) -> None:
         """Load every file's stored chunk vectors; delete chunks whose file is gone (an upload
         that crashed before committing); embed chunks stored without a vector."""
-        self.state = "building"
-        self.store = store
+        self._state = IndexState.BUILDING
         async for doc in store.context_files.all():
             self.files[doc["_id"]] = _entry(doc)
         ids: list[str] = []
@@ -130,7 +137,7 @@ class ContextIndex:
         for file_id in orphans - self.pending:
             await store.chunks.delete_of_file(file_id)
         self._removed.clear()
-        self.state = "ready"
+        self._state = IndexState.READY
         log.info("context index: %d files, %d chunk vectors, %d orphan files removed, %d to embed",
                  len(self.files), len(self.vectors), len(orphans), len(missing))
         if missing and self.embedder is not None and self.embedder.ready:
@@ -172,7 +179,7 @@ class ContextIndex:
 
     def remove_file(self, file_id: str) -> None:
         entry = self.files.pop(file_id, None)
-        if self.state == "building":
+        if self._state is IndexState.BUILDING:
             self._removed.add(file_id)
         if entry is not None:
             for index in range(entry.chunks):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,7 +42,9 @@ class Prepared:
     previews: list[dict[str, Any]] = field(default_factory=list)
 
 
-def prepare(path: Path, detected: Detected, chunker: Chunker, spool: ChunkSpool, out: Prepared) -> Iterator[float]:
+def prepare(
+    path: Path, detected: Detected, chunker: Chunker, spool: ChunkSpool, out: Prepared
+) -> Generator[float, None, None]:
     """Yields the share of the input consumed after each section."""
     report = PageReport()
     for section in sections(path, detected, report):
@@ -68,7 +70,7 @@ _DONE = object()
 _WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest")
 
 
-async def in_thread(steps: Iterator[T]) -> AsyncIterator[T]:
+async def in_thread(steps: Generator[T, None, None]) -> AsyncIterator[T]:
     """Iterate a blocking generator in a worker thread, one step per call. If the consumer
     stops early (cancelled, closed), the step in flight finishes first and the generator is
     then closed, so its `finally` (file handles) runs and no thread touches it afterwards."""
@@ -83,7 +85,7 @@ async def in_thread(steps: Iterator[T]) -> AsyncIterator[T]:
     finally:
         if step is not None and not step.done():
             await asyncio.shield(_settled(step))
-        getattr(steps, "close", lambda: None)()
+        steps.close()
 
 
 async def _settled(step: concurrent.futures.Future[Any]) -> None:

@@ -28,7 +28,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from app.errors import BadRequest
-from app.routes import body as bodies
+from app.routes.body import Bodies
 
 log = logging.getLogger("storestream.ingest")
 
@@ -234,7 +234,8 @@ def _boundary(request: Request) -> bytes:
 
 
 async def receive(
-    request: Request, *, directory: Path, max_bytes: int, check_name: Callable[[str], Any] = lambda name: None
+    request: Request, *, bodies: Bodies, directory: Path, max_bytes: int,
+    check_name: Callable[[str], Any] = lambda name: None,
 ) -> SpooledUpload:
     """Read the whole body (before any stream starts: both use `receive`) into a spooled file.
     `check_name` may refuse the file by its name as soon as the part's headers arrive. The

@@ -76,3 +76,8 @@ class ToolChooser(Protocol):
         """The calls the model asks for, given the chat-completions `messages` and `tools`;
         empty when it calls none. Raises `ProviderError` when the model cannot answer."""
         ...
+
+
+def model_used(model: LanguageModel) -> str:
+    """How a stored answer names what wrote it: `grounded`, `openai:<model>`."""
+    return model.name + (f":{model.model}" if model.model else "")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
@@ -148,8 +149,14 @@ class BodyReader:
             dropped += len(message.get("body", b""))
 
 
-def reader(request: Request, limit: int, **options) -> BodyReader:
-    """A `BodyReader` with the platform's timeout and shutdown state."""
-    platform = request.app.state.platform
-    return BodyReader(request, limit=limit, idle_s=platform.settings.request_body_timeout_s,
-                      closing=lambda: platform.runs.closing, **options)
+@dataclass(frozen=True, slots=True)
+class Bodies:
+    """The bounds every body is read within on this app: `idle_s` (REQUEST_BODY_TIMEOUT_S)
+    and whether the server is shutting down."""
+
+    idle_s: float
+    closing: Callable[[], bool]
+
+    def reader(self, request: Request, limit: int, *,
+               refuse_size: Callable[[], BadRequest] | None = None) -> BodyReader:
+        return BodyReader(request, limit=limit, idle_s=self.idle_s, closing=self.closing, refuse_size=refuse_size)

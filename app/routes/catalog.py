@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import Field, SkipValidation
@@ -23,15 +25,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import require_admin
+from app.auth import Authorize
 from app.catalog.validate import ProductRow, RowError, validate_product
 from app.contracts.fields import Contract, Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path, require_json, validate
 from app.errors import BadRequest, ErrorBody
-from app.platform import Platform
 from app.responses import JSONResponse
-from app.routes import body as bodies
+from app.routes.body import Bodies
+from app.search.service import SearchService
+from app.store.database import Database
 
 MAX_BATCH = 1000
 MAX_BYTES = 16 * 1024 * 1024
@@ -84,11 +87,15 @@ class CatalogStats(Payload):
     categories: dict[str, int]
 
 
-def _platform(request: Request) -> Platform:
-    """The platform, its database known to be reachable (else 503 DB_UNAVAILABLE at once)."""
-    platform: Platform = request.app.state.platform
-    platform.require_store()
-    return platform
+@dataclass(frozen=True, slots=True)
+class CatalogDeps:
+    """What the catalog routes use: the database, the search index kept current with it, the
+    admin check and the body bounds."""
+
+    database: Database
+    search: SearchService
+    admin: Authorize
+    bodies: Bodies
 
 
 def _json_value(body: bytes) -> Any:
@@ -121,12 +128,12 @@ def _usable_sku(row: Any) -> str | None:
     return None
 
 
-async def put_products(request: Request) -> JSONResponse:
+async def put_products(deps: CatalogDeps, request: Request) -> JSONResponse:
     """Validate every product; store and index the good ones; report the bad by index."""
-    require_admin(request)
-    platform = _platform(request)
+    deps.admin(request)
+    store = deps.database.require()  # else 503 DB_UNAVAILABLE at once
     require_json(request)
-    body = await bodies.reader(request, MAX_BYTES).read()
+    body = await deps.bodies.reader(request, MAX_BYTES).read()
     batch = validate(CatalogPut, _json_value(body))
     good, errors = [], []
     for index, row in enumerate(batch.products):
@@ -143,31 +150,33 @@ async def put_products(request: Request) -> JSONResponse:
         first = errors[0]
         raise BadRequest(f"no product could be stored: {first['message']}", field=first["field"],
                          extra={"upserted": 0, "errors": errors})
-    stored = await platform.search.embed(good)
-    written = await platform.store.products.upsert_many(stored)
-    platform.search.index(stored)
+    stored = await deps.search.embed(good)
+    written = await store.products.upsert_many(stored)
+    deps.search.index(stored)
     return JSONResponse({"upserted": written, "errors": errors})
 
 
-async def delete_product(request: Request) -> Response:
-    require_admin(request)
-    platform = _platform(request)
+async def delete_product(deps: CatalogDeps, request: Request) -> Response:
+    deps.admin(request)
+    store = deps.database.require()
     sku = read_path(request, SkuPath).sku
-    removed = await platform.store.products.delete(sku)
-    platform.search.unindex(sku)
+    removed = await store.products.delete(sku)
+    deps.search.unindex(sku)
     if not removed:
         raise BadRequest(f"no product with sku {sku!r}", status=404, code="NOT_FOUND", field="sku")
     return Response(status_code=204)
 
 
-async def stats(request: Request) -> JSONResponse:
-    platform = _platform(request)
-    table = platform.search.table.products.values()
+async def stats(deps: CatalogDeps, request: Request) -> JSONResponse:
+    store = deps.database.require()
+    search = deps.search
+    count = await store.products.count()
+    table = search.indexed()
     return JSONResponse(
         {
-            "products": await platform.store.products.count(),
-            "indexed": len(platform.search.table),
-            "with_vectors": len(platform.search.vectors),
+            "products": count,
+            "indexed": len(table),
+            "with_vectors": search.health()["vectors"],
             "in_stock": sum(1 for p in table if p.get("in_stock", True)),
             "categories": dict(Counter(p.get("category", "") for p in table).most_common()),
         }
@@ -211,11 +220,11 @@ STATS = Operation(
     })
 
 
-def routes() -> list[Route]:
+def routes(deps: CatalogDeps) -> list[Route]:
     return [
-        ApiRoute("/api/catalog/products", put_products, methods=["PUT"], operation=PUT),
-        ApiRoute("/api/catalog/products/{sku}", delete_product, methods=["DELETE"], operation=DELETE),
-        ApiRoute("/api/catalog/stats", stats, methods=["GET"], operation=STATS),
+        ApiRoute("/api/catalog/products", partial(put_products, deps), methods=["PUT"], operation=PUT),
+        ApiRoute("/api/catalog/products/{sku}", partial(delete_product, deps), methods=["DELETE"], operation=DELETE),
+        ApiRoute("/api/catalog/stats", partial(stats, deps), methods=["GET"], operation=STATS),
     ]
 
 

@@ -11,21 +11,23 @@ point cannot lose it, and `connected` already carries the conversation and messa
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pydantic import Field
 from starlette.requests import Request
 from starlette.routing import Route
 
-from app.chat.answer import ChatRequest, answer_events
+from app.chat.answer import ChatDeps, ChatRequest, answer_events
 from app.contracts.fields import Flag, OpenContract, Payload, QBool, QChoice, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.errors import BadRequest, ErrorBody
 from app.llm.language import SUPPORTED, detect_language, direction
-from app.platform import Platform
 from app.responses import JSONResponse
+from app.store.database import Database
 from app.streams.endpoint import StreamEndpoint, stream_routes
+from app.streams.services import StreamServices
 
 MAX_QUERY = 4000
 
@@ -54,13 +56,12 @@ class ChatQuery(QueryContract):
     language: QChoice(SUPPORTED, description="default: detected from the message") = None
 
 
-async def _start(request: Request, query: str, session_id: str | None, chatbot_id: str | None,
+async def _start(database: Database, query: str, session_id: str | None, chatbot_id: str | None,
                  enable_tts: bool | None, language: str | None) -> ChatRequest:
     session_id = session_id or None
     chatbot_id = chatbot_id or None
     language = language or detect_language(query)
-    platform: Platform = request.app.state.platform
-    conversations = platform.require_store().conversations
+    conversations = database.require().conversations
     conversation = await conversations.by_session(session_id) if session_id else None
     conversation_id = conversation["_id"] if conversation else await conversations.start(
         session_id=session_id, chatbot_id=chatbot_id
@@ -69,12 +70,12 @@ async def _start(request: Request, query: str, session_id: str | None, chatbot_i
     return ChatRequest(query, conversation_id, message_id, language, bool(enable_tts), chatbot_id)
 
 
-async def parse_post(request: Request, args: ChatBody) -> ChatRequest:
-    return await _start(request, args.query, args.sessionId, args.chatbotId, args.enableTTS, args.language)
+async def parse_post(database: Database, request: Request, args: ChatBody) -> ChatRequest:
+    return await _start(database, args.query, args.sessionId, args.chatbotId, args.enableTTS, args.language)
 
 
-async def parse_get(request: Request, args: ChatQuery) -> ChatRequest:
-    return await _start(request, args.message, args.sessionId, args.chatbotId, args.enableTTS, args.language)
+async def parse_get(database: Database, request: Request, args: ChatQuery) -> ChatRequest:
+    return await _start(database, args.message, args.sessionId, args.chatbotId, args.enableTTS, args.language)
 
 
 def _context(chat: ChatRequest) -> dict[str, Any]:
@@ -84,18 +85,24 @@ def _context(chat: ChatRequest) -> dict[str, Any]:
 
 _EVENTS = ("connected", "progress:retrieval", "results:sources", "results:product_cards?", "text*",
            "audio*", "results:suggestions", "complete", "close")
-CHAT = StreamEndpoint(
-    "chat", parse_post, answer_events, context=_context, detach=True,
-    body=ChatBody,
-    summary="Chat answer with sources, product cards, tokens and per-sentence audio",
-    events=_EVENTS,
-)
-CHAT_GET = StreamEndpoint(
-    "chat_get", parse_get, answer_events, context=_context, detach=True,
-    query=ChatQuery,
-    summary="Chat answer for EventSource clients (GET)",
-    events=_EVENTS,
-)
+
+
+def chat_endpoints(deps: ChatDeps) -> tuple[StreamEndpoint[ChatRequest], StreamEndpoint[ChatRequest]]:
+    """The chat answer, POSTed and (for EventSource) by GET."""
+    produce = partial(answer_events, deps)
+    post = StreamEndpoint(
+        "chat", partial(parse_post, deps.database), produce, context=_context, detach=True,
+        body=ChatBody,
+        summary="Chat answer with sources, product cards, tokens and per-sentence audio",
+        events=_EVENTS,
+    )
+    get = StreamEndpoint(
+        "chat_get", partial(parse_get, deps.database), produce, context=_context, detach=True,
+        query=ChatQuery,
+        summary="Chat answer for EventSource clients (GET)",
+        events=_EVENTS,
+    )
+    return post, get
 
 
 def message_json(message: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -132,9 +139,8 @@ class Conversation(Payload):
                                           "metadata, sources and products")
 
 
-async def conversation(request: Request) -> JSONResponse:
-    platform: Platform = request.app.state.platform
-    store = platform.require_store()
+async def conversation(database: Database, request: Request) -> JSONResponse:
+    store = database.require()
     conversation_id = read_path(request, ConversationPath).conversation_id
     found = await store.conversations.get(conversation_id)
     if found is None:
@@ -151,16 +157,21 @@ async def conversation(request: Request) -> JSONResponse:
     )
 
 
-def routes(platform: Platform) -> list[Route]:
+CONVERSATION = Operation(
+    "A conversation's messages", path=ConversationPath, tags=("history",), replies={
+        200: Reply("the conversation", Conversation),
+        400: Reply("INVALID_PARAMETERS: the id is longer than 128 characters", ErrorBody),
+        404: Reply("NOT_FOUND: no such conversation", ErrorBody),
+        503: Reply("DB_UNAVAILABLE, SERVER_SHUTTING_DOWN", ErrorBody),
+    })
+
+
+def routes(deps: ChatDeps, streams: StreamServices) -> list[Route]:
+    post, get = chat_endpoints(deps)
     return [
-        *stream_routes(CHAT, platform, stream_path="/api/chat/query/stream",
+        *stream_routes(post, streams, stream_path="/api/chat/query/stream",
                        json_path="/api/chat/query", methods=["POST"]),
-        *stream_routes(CHAT_GET, platform, stream_path="/api/chat/stream", json_path=None, methods=["GET"]),
-        ApiRoute("/api/chat/conversations/{conversation_id}", conversation, methods=["GET"], operation=Operation(
-            "A conversation's messages", path=ConversationPath, tags=("history",), replies={
-                200: Reply("the conversation", Conversation),
-                400: Reply("INVALID_PARAMETERS: the id is longer than 128 characters", ErrorBody),
-                404: Reply("NOT_FOUND: no such conversation", ErrorBody),
-                503: Reply("DB_UNAVAILABLE, SERVER_SHUTTING_DOWN", ErrorBody),
-            })),
+        *stream_routes(get, streams, stream_path="/api/chat/stream", json_path=None, methods=["GET"]),
+        ApiRoute("/api/chat/conversations/{conversation_id}", partial(conversation, deps.database), methods=["GET"],
+                 operation=CONVERSATION),
     ]

@@ -20,6 +20,8 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -28,27 +30,30 @@ from pymongo.errors import DuplicateKeyError
 from starlette.requests import Request
 from starlette.routing import Route
 
-from app.auth import require_admin
+from app.auth import Authorize
 from app.contracts.fields import Contract, Payload, QInt, QueryContract, Text, example, fail, reword
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path, read_query, validate
 from app.errors import BadRequest, ErrorBody
 from app.ingest import upload
 from app.ingest.chunking import Chunker
-from app.ingest.context_index import FileEntry, Record, as_binary, chunk_id, public_chunk, record_of
+from app.ingest.context_index import ContextIndex, FileEntry, Record, as_binary, chunk_id, public_chunk, record_of
 from app.ingest.detect import ACCEPTED, Detected, detect, kind_of
 from app.ingest.embed import embed_chunks
 from app.ingest.pipeline import Prepared, in_thread, prepare, preview
 from app.ingest.spool import ChunkSpool
-from app.platform import Platform
 from app.responses import JSONResponse
-from app.search.embedder import DIM, MODEL_ID
+from app.routes.body import Bodies
+from app.search.embedder import DIM, MODEL_ID, Embedder
+from app.store.database import Database
+from app.store.mongo import Store
 from app.store.repositories import new_id
 from app.streams import events as ev
 from app.streams.endpoint import StreamEndpoint, stream_routes
 from app.streams.engine import StreamContext
 from app.streams.events import Code, Event, StreamError
 from app.streams.fold import UploadAnswer
+from app.streams.services import StreamServices
 
 log = logging.getLogger("storestream.ingest")
 
@@ -150,11 +155,21 @@ class FileDeleted(Payload):
     chunks_deleted: int
 
 
-def _platform(request: Request) -> Platform:
-    """The platform, its database known to be reachable (else 503 DB_UNAVAILABLE at once)."""
-    platform: Platform = request.app.state.platform
-    platform.require_store()
-    return platform
+@dataclass(frozen=True, slots=True)
+class ContextDeps:
+    """What the context-file routes use: the database, the retrieval index uploads join, the
+    embedder (None: chunks are stored without vectors), the admin check, and the bounds of an
+    upload (UPLOAD_MAX_BYTES, CHUNK_TOKENS, CHUNK_OVERLAP, its spool folder)."""
+
+    database: Database
+    index: ContextIndex
+    embedder: Embedder | None
+    admin: Authorize
+    bodies: Bodies
+    upload_dir: Path
+    max_bytes: int
+    chunk_tokens: int
+    chunk_overlap: int
 
 
 # -- upload: validation ----------------------------------------------------------------------
@@ -178,12 +193,12 @@ def _fields(fields: dict[str, str], filename: str) -> tuple[str | None, str]:
     return form.chatbotId, form.title or filename
 
 
-async def parse_upload(request: Request) -> UploadParams:
+async def parse_upload(deps: ContextDeps, request: Request) -> UploadParams:
     """The body (limits, multipart, name), then the content (type, text, PDF, DOCX), after
-    the admin check (`UPLOAD.authorize`). Any refusal removes what was spooled."""
-    platform = _platform(request)
+    the admin check (the endpoint's `authorize`). Any refusal removes what was spooled."""
+    deps.database.require()
     spooled = await upload.receive(
-        request, directory=platform.upload_dir, max_bytes=platform.settings.upload_max_bytes, check_name=kind_of
+        request, bodies=deps.bodies, directory=deps.upload_dir, max_bytes=deps.max_bytes, check_name=kind_of
     )
     try:
         chatbot_id, title = _fields(spooled.fields, spooled.filename)
@@ -228,17 +243,15 @@ def _results(doc: dict[str, Any], previews: list[dict[str, Any]], *, duplicate: 
     )
 
 
-async def _stored_previews(platform: Platform, file_id: str) -> list[dict[str, Any]]:
-    assert platform.store is not None
-    docs = await platform.store.chunks.of_file(file_id, limit=3, vectors=False)
+async def _stored_previews(store: Store, file_id: str) -> list[dict[str, Any]]:
+    docs = await store.chunks.of_file(file_id, limit=3, vectors=False)
     return [{"index": d["index"], "page": d.get("page"), "tokens": d["tokens"], "text": preview(d["text"])}
             for d in docs]
 
 
-async def _model(platform: Platform) -> Any:
+async def _model(embedder: Embedder | None) -> Embedder | None:
     """The embedder once loaded (waiting out start-up), or None: no model configured or it
     failed to load; chunks are then stored without vectors and embedded at a later start."""
-    embedder = platform.embedder
     if embedder is None:
         return None
     while not embedder.ready and embedder.error is None:
@@ -247,13 +260,12 @@ async def _model(platform: Platform) -> Any:
 
 
 async def _store_chunks(
-    platform: Platform, p: UploadParams, file_id: str, spool: ChunkSpool, total: int,
+    store: Store, embedder: Embedder | None, p: UploadParams, file_id: str, spool: ChunkSpool, total: int,
     matrix: np.ndarray | None, records: list[Record],
 ) -> AsyncIterator[float]:
     """Pass two: read the spool back a batch at a time, embed, insert. Yields percent done.
     With vectors, fills `matrix` and `records` for the index (added only on commit)."""
-    assert platform.store is not None
-    embedder = await _model(platform) if matrix is not None else None
+    embedder = await _model(embedder) if matrix is not None else None
     done = 0
     for batch in spool.batches(EMBED_BATCH if embedder is not None else STORE_BATCH):
         vectors = await embed_chunks(embedder, batch) if embedder is not None else None
@@ -265,7 +277,7 @@ async def _store_chunks(
                 doc["embedding"] = as_binary(vectors[row])
                 doc["embedding_model"] = MODEL_ID
             docs.append(doc)
-        await platform.store.chunks.insert_many(docs)
+        await store.chunks.insert_many(docs)
         if vectors is not None and matrix is not None:
             matrix[done : done + len(docs)] = vectors
             records.extend(record_of(doc) for doc in docs)
@@ -273,27 +285,24 @@ async def _store_chunks(
         yield 100.0 * done / total
 
 
-async def upload_events(p: UploadParams, ctx: StreamContext) -> AsyncIterator[Event]:
-    platform: Platform = ctx.platform
-    store = platform.store
-    assert store is not None
-    settings = platform.settings
+async def upload_events(deps: ContextDeps, p: UploadParams, ctx: StreamContext) -> AsyncIterator[Event]:
+    store = deps.database.store
     spooled = p.upload
     file_id = new_id()
     spool = ChunkSpool(spooled.path.with_suffix(".chunks"))
     wrote = committed = False
-    platform.context.pending.add(file_id)
+    deps.index.pending.add(file_id)
     try:
         yield ev.progress("validation", f"{spooled.filename} is a valid {p.detected.kind} file",
                           file_name=spooled.filename, type=p.detected.kind, size=spooled.size)
         existing = await store.context_files.by_hash(spooled.sha256)
         if existing is not None:
-            yield _results(existing, await _stored_previews(platform, existing["_id"]), duplicate=True)
+            yield _results(existing, await _stored_previews(store, existing["_id"]), duplicate=True)
             yield ev.complete(total=existing["chunks"])
             return
 
         prepared = Prepared()
-        chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
+        chunker = Chunker(deps.chunk_tokens, deps.chunk_overlap)
         throttle = _Throttle(10.0)
         async for done in in_thread(prepare(spooled.path, p.detected, chunker, spool, prepared)):
             if throttle.due(done * 100):
@@ -302,19 +311,19 @@ async def upload_events(p: UploadParams, ctx: StreamContext) -> AsyncIterator[Ev
         if prepared.chunks == 0:
             raise StreamError(Code.INVALID_PARAMETERS,
                               f"{spooled.filename} has no extractable text (a scanned PDF needs OCR first)")
-        yield ev.progress("chunking", f"{prepared.chunks} chunks of at most {settings.chunk_tokens} tokens",
+        yield ev.progress("chunking", f"{prepared.chunks} chunks of at most {deps.chunk_tokens} tokens",
                           count=prepared.chunks)
         yield ev.progress("token_counting", f"{prepared.tokens} tokens", tokens=prepared.tokens)
 
-        matrix = np.empty((prepared.chunks, DIM), dtype=np.float32) if platform.embedder is not None else None
-        embedded = matrix is not None and await _model(platform) is not None
+        matrix = np.empty((prepared.chunks, DIM), dtype=np.float32) if deps.embedder is not None else None
+        embedded = matrix is not None and await _model(deps.embedder) is not None
         if not embedded:
             matrix = None
             yield ev.progress("embedding", "No embedding model: chunks are stored for later embedding",
                               percent=0, skipped=True)
         throttle = _Throttle(2.0)
         records: list[Record] = []
-        async for percent in _store_chunks(platform, p, file_id, spool, prepared.chunks, matrix, records):
+        async for percent in _store_chunks(store, deps.embedder, p, file_id, spool, prepared.chunks, matrix, records):
             wrote = True
             if embedded and throttle.due(percent):
                 yield ev.progress("embedding", "Embedding chunks", percent=percent)
@@ -325,7 +334,7 @@ async def upload_events(p: UploadParams, ctx: StreamContext) -> AsyncIterator[Ev
             "type": p.detected.kind, "size": spooled.size, "sha256": spooled.sha256,
             "pages": prepared.pages, "skipped_pages": prepared.skipped_pages, "chunks": prepared.chunks,
             "tokens": prepared.tokens, "characters": prepared.chars, "embedded": embedded,
-            "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
+            "chunk_tokens": deps.chunk_tokens, "chunk_overlap": deps.chunk_overlap,
         }
         try:
             await store.context_files.insert(doc)
@@ -333,11 +342,11 @@ async def upload_events(p: UploadParams, ctx: StreamContext) -> AsyncIterator[Ev
             existing = await store.context_files.by_hash(spooled.sha256)
             if existing is None:
                 raise
-            yield _results(existing, await _stored_previews(platform, existing["_id"]), duplicate=True)
+            yield _results(existing, await _stored_previews(store, existing["_id"]), duplicate=True)
             yield ev.complete(total=existing["chunks"])
             return
         committed = True
-        platform.context.add_file(
+        deps.index.add_file(
             file_id, FileEntry(spooled.filename, p.title, p.chatbot_id, prepared.chunks), records, matrix,
         )
         yield _results(doc, prepared.previews, duplicate=False)
@@ -346,15 +355,14 @@ async def upload_events(p: UploadParams, ctx: StreamContext) -> AsyncIterator[Ev
         spool.remove()
         spooled.remove()
         if wrote and not committed:
-            await asyncio.shield(_forget_chunks(platform, file_id))
-        platform.context.pending.discard(file_id)
+            await asyncio.shield(_forget_chunks(store, file_id))
+        deps.index.pending.discard(file_id)
 
 
-async def _forget_chunks(platform: Platform, file_id: str) -> None:
+async def _forget_chunks(store: Store, file_id: str) -> None:
     """Chunks of an upload that did not commit (failed, timed out, client gone)."""
     try:
-        assert platform.store is not None
-        await platform.store.chunks.delete_of_file(file_id)
+        await store.chunks.delete_of_file(file_id)
     except Exception:  # noqa: BLE001 - the start-up build removes orphans it finds
         log.warning("could not remove the chunks of unfinished upload %s", file_id)
 
@@ -368,26 +376,27 @@ def _shape_upload(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-UPLOAD = StreamEndpoint(
-    "context_upload",
-    parse_upload,
-    upload_events,
-    shape=_shape_upload,
-    context=lambda p: {"file_name": p.upload.filename, "size": p.upload.size},
-    authorize=require_admin,
-    detach=True,
-    form=UploadForm,
-    answer=UploadAnswer,
-    summary=f"Upload a context file (admin; accepted: {ACCEPTED})",
-    refusals={
-        422: "content that cannot be processed: UNPROCESSABLE_FILE, EMPTY_FILE, UNDECODABLE_TEXT, INVALID_JSON, "
-             "BROKEN_PDF, ENCRYPTED_PDF, BROKEN_DOCX, ZIP_BOMB",
-    },
-    timeout_s=lambda settings: settings.upload_timeout_s,
-    events=("connected", "progress:validation", "progress:extraction", "progress:chunking",
-            "progress:token_counting", "progress:embedding", "progress:storing", "results:chunks",
-            "complete", "close"),
-)
+def upload_endpoint(deps: ContextDeps) -> StreamEndpoint[UploadParams]:
+    return StreamEndpoint(
+        "context_upload",
+        partial(parse_upload, deps),
+        partial(upload_events, deps),
+        shape=_shape_upload,
+        context=lambda p: {"file_name": p.upload.filename, "size": p.upload.size},
+        authorize=deps.admin,
+        detach=True,
+        form=UploadForm,
+        answer=UploadAnswer,
+        summary=f"Upload a context file (admin; accepted: {ACCEPTED})",
+        refusals={
+            422: "content that cannot be processed: UNPROCESSABLE_FILE, EMPTY_FILE, UNDECODABLE_TEXT, INVALID_JSON, "
+                 "BROKEN_PDF, ENCRYPTED_PDF, BROKEN_DOCX, ZIP_BOMB",
+        },
+        timeout_s=lambda settings: settings.upload_timeout_s,
+        events=("connected", "progress:validation", "progress:extraction", "progress:chunking",
+                "progress:token_counting", "progress:embedding", "progress:storing", "results:chunks",
+                "complete", "close"),
+    )
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -400,51 +409,47 @@ def public_file(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def list_files(request: Request) -> JSONResponse:
-    require_admin(request)
-    platform = _platform(request)
-    assert platform.store is not None
+async def list_files(deps: ContextDeps, request: Request) -> JSONResponse:
+    deps.admin(request)
+    store = deps.database.require()
     chatbot_id = read_query(request, FilesQuery).chatbotId or None
-    docs = await platform.store.context_files.list(limit=1000)
+    docs = await store.context_files.list(limit=1000)
     files = [public_file(d) for d in docs if chatbot_id is None or d.get("chatbot_id") == chatbot_id]
     return JSONResponse({"files": files, "total": len(files)})
 
 
-async def _file(request: Request) -> tuple[Platform, str, dict[str, Any] | None]:
-    require_admin(request)
-    platform = _platform(request)
-    assert platform.store is not None
+async def _file(deps: ContextDeps, request: Request) -> tuple[Store, str, dict[str, Any] | None]:
+    deps.admin(request)
+    store = deps.database.require()
     file_id = read_path(request, FilePath).file_id
-    doc = await platform.store.context_files.get(file_id) if _FILE_ID.match(file_id) else None
-    return platform, file_id, doc
+    doc = await store.context_files.get(file_id) if _FILE_ID.match(file_id) else None
+    return store, file_id, doc
 
 
 def _not_found(file_id: str) -> BadRequest:
     return BadRequest(f"no context file {file_id!r}", status=404, code="NOT_FOUND", field="id")
 
 
-async def get_file(request: Request) -> JSONResponse:
-    platform, file_id, doc = await _file(request)
+async def get_file(deps: ContextDeps, request: Request) -> JSONResponse:
+    store, file_id, doc = await _file(deps, request)
     if doc is None:
         raise _not_found(file_id)
     page = read_query(request, PageQuery)
     limit, offset = page.limit, page.offset
-    assert platform.store is not None
-    chunks = await platform.store.chunks.of_file(file_id, limit=limit, skip=offset, vectors=False)
+    chunks = await store.chunks.of_file(file_id, limit=limit, skip=offset, vectors=False)
     previews = [{**{k: v for k, v in public_chunk(c).items() if k != "text"}, "preview": preview(c["text"])}
                 for c in chunks]
     return JSONResponse({**public_file(doc), "chunk_previews": previews, "offset": offset, "limit": limit})
 
 
-async def delete_file(request: Request) -> JSONResponse:
+async def delete_file(deps: ContextDeps, request: Request) -> JSONResponse:
     """Out of the index first (searches stop returning it), then chunks, then the record."""
-    platform, file_id, doc = await _file(request)
-    assert platform.store is not None
-    platform.context.remove_file(file_id)
-    removed = await platform.store.chunks.delete_of_file(file_id) if _FILE_ID.match(file_id) else 0
+    store, file_id, doc = await _file(deps, request)
+    deps.index.remove_file(file_id)
+    removed = await store.chunks.delete_of_file(file_id) if _FILE_ID.match(file_id) else 0
     if doc is None:
         raise _not_found(file_id)
-    await platform.store.context_files.delete(file_id)
+    await store.context_files.delete(file_id)
     return JSONResponse({"id": file_id, "deleted": True, "chunks_deleted": removed})
 
 
@@ -474,11 +479,11 @@ DELETE = Operation("Delete a context file, its chunks and their vectors (admin)"
 })
 
 
-def routes(platform: Platform) -> list[Route]:
+def routes(deps: ContextDeps, streams: StreamServices) -> list[Route]:
     return [
-        *stream_routes(UPLOAD, platform, stream_path="/api/context/upload-file/stream",
+        *stream_routes(upload_endpoint(deps), streams, stream_path="/api/context/upload-file/stream",
                        json_path="/api/context/upload-file", methods=["POST"]),
-        ApiRoute("/api/context/files", list_files, methods=["GET"], operation=LIST),
-        ApiRoute("/api/context/files/{file_id}", get_file, methods=["GET"], operation=GET),
-        ApiRoute("/api/context/files/{file_id}", delete_file, methods=["DELETE"], operation=DELETE),
+        ApiRoute("/api/context/files", partial(list_files, deps), methods=["GET"], operation=LIST),
+        ApiRoute("/api/context/files/{file_id}", partial(get_file, deps), methods=["GET"], operation=GET),
+        ApiRoute("/api/context/files/{file_id}", partial(delete_file, deps), methods=["DELETE"], operation=DELETE),
     ]

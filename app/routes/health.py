@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
 
 from pydantic import Field
 from starlette.requests import Request
@@ -11,8 +13,11 @@ from starlette.routing import Route
 from app.contracts.fields import Payload
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.errors import ErrorBody
-from app.redis_link import Unavailable, is_redis
+from app.redis_link import RedisLinks, Unavailable
 from app.responses import JSONResponse
+from app.search.embedder import Embedder
+from app.search.service import SearchService
+from app.store.database import Database
 from app.threads import blas_threads
 
 
@@ -26,12 +31,28 @@ class Health(Payload):
     checks: dict[str, Check] = Field(description="db, indexes, models (with thread counts), search, redis (when configured)")
 
 
-async def healthz(request: Request) -> JSONResponse:
+@dataclass(frozen=True, slots=True)
+class HealthDeps:
+    """What readiness is made of: the database, the models loaded so far (name -> what, filled
+    by the platform as they load), the embedder, the search index, the Redis servers shared
+    with other instances, and whether this instance needs them to serve (a Redis rate limit
+    that fails closed)."""
+
+    database: Database
+    models: dict[str, str]
+    torch_threads: int
+    embedder: Embedder | None
+    search: SearchService
+    redis: RedisLinks
+    redis_required: bool
+
+
+async def healthz(deps: HealthDeps, request: Request) -> JSONResponse:
     """Readiness of the database, its indexes and the models, with reasons (503 when not ready)."""
-    platform = request.app.state.platform
-    store = platform.store
-    state = platform.db
-    db: dict = {"ready": False, "backend": platform.db_backend}
+    database = deps.database
+    store = database.connected
+    state = database.state
+    db: dict[str, Any] = {"ready": False, "backend": database.backend}
     if store is None:
         db["reason"] = "not started"
     elif state.down:  # known: no ping (it would wait MONGODB_TIMEOUT_MS); the supervisor pings
@@ -43,47 +64,45 @@ async def healthz(request: Request) -> JSONResponse:
             db["ready"] = True
         except Exception as exc:  # noqa: BLE001 - any failure is "not ready", with its kind
             db["reason"] = f"{type(exc).__name__}: cannot reach the database"
-            platform.db_failed(db["reason"])
+            database.failed(db["reason"])
     if state.restarts:
         db["restarts"] = state.restarts  # of the embedded server, by the supervisor
-    indexes = {"ready": bool(store and store.indexes_ready)}
+    indexes: dict[str, Any] = {"ready": bool(store and store.indexes_ready)}
     if not indexes["ready"]:
-        indexes["reason"] = platform.db_error or "not created yet"
-    models: dict = {"ready": True, "loaded": sorted(platform.models.values()),
-                    "threads": {"torch": platform.settings.torch_threads, "blas": blas_threads()}}
-    embedder = platform.embedder
+        indexes["reason"] = database.error or "not created yet"
+    models: dict[str, Any] = {"ready": True, "loaded": sorted(deps.models.values()),
+                              "threads": {"torch": deps.torch_threads, "blas": blas_threads()}}
+    embedder = deps.embedder
     if embedder is not None and not embedder.ready:
         models["ready"] = False
         models["reason"] = embedder.error or "loading the embedding model"
-    search = platform.search.health()
-    search["ready"] = platform.search.ready
+    search = deps.search.health()
+    search["ready"] = deps.search.ready
     ready = db["ready"] and indexes["ready"] and models["ready"] and search["ready"]
     checks = {"db": db, "indexes": indexes, "models": models, "search": search}
-    if redis := await _redis(platform):
+    if redis := await _redis(deps.redis, required=deps.redis_required):
         checks["redis"] = redis
         ready = ready and (redis["ready"] or not redis["required"])
     body = {"status": "ok" if ready else "degraded", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-async def _redis(platform) -> dict | None:
+async def _redis(redis: RedisLinks, *, required: bool) -> dict[str, Any] | None:
     """The Redis servers this instance shares with others (None when it uses none): each
     pinged within REDIS_TIMEOUT_MS. Required for readiness only when the rate limiter lives
     there and fails closed: then a Redis outage means this instance refuses every stream."""
-    links = list(platform.redis)
+    links = list(redis)
     if not links:
         return None
-    settings = platform.settings
     servers = []
     for link in links:
-        entry: dict = {"url": link.outage.url, "ready": True}
+        entry: dict[str, Any] = {"url": link.outage.url, "ready": True}
         try:
             await link.call("health check", "/healthz reports it", lambda client: client.ping())
         except Unavailable:
             entry["ready"] = False
             entry["reason"] = "unreachable"
         servers.append(entry)
-    required = is_redis(settings.rate_limit_storage_url) and not settings.rate_limit_fail_open
     return {"ready": all(s["ready"] for s in servers), "required": required, "servers": servers}
 
 
@@ -94,5 +113,5 @@ HEALTH = Operation("Readiness of the database, indexes, models and search, with 
 })
 
 
-def routes() -> list[Route]:
-    return [ApiRoute("/healthz", healthz, methods=["GET"], operation=HEALTH)]
+def routes(deps: HealthDeps) -> list[Route]:
+    return [ApiRoute("/healthz", partial(healthz, deps), methods=["GET"], operation=HEALTH)]

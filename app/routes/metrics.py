@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from functools import partial
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,8 +13,7 @@ from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.errors import ErrorBody
 
 
-async def metrics(request: Request) -> Response:
-    registry = request.app.state.platform.metrics.registry
+async def metrics(registry: CollectorRegistry, request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -22,5 +23,5 @@ METRICS = Operation("Prometheus metrics", tags=("operations",), replies={
 })
 
 
-def routes() -> list[Route]:
-    return [ApiRoute("/metrics", metrics, methods=["GET"], operation=METRICS)]
+def routes(registry: CollectorRegistry) -> list[Route]:
+    return [ApiRoute("/metrics", partial(metrics, registry), methods=["GET"], operation=METRICS)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import Field
@@ -21,7 +22,6 @@ from starlette.routing import Route
 from app.contracts.fields import Flag, Num, OpenContract, QBool, QChoice, QInt, QNum, QueryContract, QWords, Text, Words
 from app.contracts.fields import Int, example
 from app.errors import BadRequest
-from app.platform import Platform
 from app.search.products import SORTS, Filters, card
 from app.search.service import POOL, VECTOR_FLOOR, SearchService, top
 from app.streams import events as ev
@@ -29,16 +29,15 @@ from app.streams.endpoint import StreamEndpoint, stream_routes
 from app.streams.engine import StreamContext
 from app.streams.events import Event
 from app.streams.fold import SearchAnswer
+from app.streams.services import StreamServices
 
 MAX_QUERY = 512
 MAX_LIMIT = 50
 _SKU_LIKE = re.compile(r"^[A-Za-z]{1,6}[-_ ]?\d{2,}[A-Za-z0-9-]*$")
 
 
-def _service(request: Request) -> SearchService:
-    platform: Platform = request.app.state.platform
-    service = platform.search
-    if service is None or not service.ready:
+def _ready(service: SearchService) -> SearchService:
+    if not service.ready:
         raise BadRequest(
             "The search index is still being built; try again in a few seconds",
             status=503,
@@ -127,8 +126,8 @@ class SearchParams:
     service: SearchService
 
 
-async def parse_search(request: Request, args: SearchQuery) -> SearchParams:
-    return SearchParams(args.q, args.limit, args.sort, args.filters(), _service(request))
+async def parse_search(search: SearchService, request: Request, args: SearchQuery) -> SearchParams:
+    return SearchParams(args.q, args.limit, args.sort, args.filters(), _ready(search))
 
 
 async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncIterator[Event]:
@@ -184,19 +183,20 @@ def _shape_search(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-SEARCH = StreamEndpoint(
-    "search",
-    parse_search,
-    search_events,
-    shape=_shape_search,
-    context=lambda p: {"query": p.q},
-    query=SearchQuery,
-    answer=SearchAnswer,
-    summary="Hybrid product search with early results",
-    events=("connected", "progress:text_search", "results:product_cards(stage=text)",
-            "progress:vector_search", "progress:filters", "results:product_cards(stage=final)",
-            "complete", "close"),
-)
+def search_endpoint(search: SearchService) -> StreamEndpoint[SearchParams]:
+    return StreamEndpoint(
+        "search",
+        partial(parse_search, search),
+        search_events,
+        shape=_shape_search,
+        context=lambda p: {"query": p.q},
+        query=SearchQuery,
+        answer=SearchAnswer,
+        summary="Hybrid product search with early results",
+        events=("connected", "progress:text_search", "results:product_cards(stage=text)",
+                "progress:vector_search", "progress:filters", "results:product_cards(stage=final)",
+                "complete", "close"),
+    )
 
 
 # -- POST /aza/search/stream ---------------------------------------------------------------
@@ -211,10 +211,10 @@ class AzaParams:
     service: SearchService
 
 
-async def parse_aza(request: Request, args: AzaBody) -> AzaParams:
+async def parse_aza(search: SearchService, request: Request, args: AzaBody) -> AzaParams:
     filters = args.filters.filters() if args.filters is not None else Filters()
     min_score = 0.0 if args.min_score is None else args.min_score
-    return AzaParams(args.query, args.limit, min_score, filters, _service(request))
+    return AzaParams(args.query, args.limit, min_score, filters, _ready(search))
 
 
 def _text_path_reason(p: AzaParams) -> str | None:
@@ -261,7 +261,7 @@ def _text_path(p: AzaParams, candidates: set[str] | None) -> tuple[list[tuple[st
     """The best `limit` (sku, score) at or above min_score and how many there are: an exact
     SKU scores 1.0 alone; otherwise BM25 normalised by the best score, over every word match."""
     service = p.service
-    exact = service.table.get(p.query.strip().upper()) or service.table.get(p.query.strip())
+    exact = service.product(p.query.strip().upper()) or service.product(p.query.strip())
     if exact is not None and (candidates is None or exact["sku"] in candidates):
         return ([(exact["sku"], 1.0)], 1) if p.min_score <= 1.0 else ([], 0)
     scores = service.word_matches(p.query, candidates)
@@ -270,24 +270,25 @@ def _text_path(p: AzaParams, candidates: set[str] | None) -> tuple[list[tuple[st
     return top(normalised, p.limit), len(normalised)
 
 
-AZA = StreamEndpoint(
-    "aza",
-    parse_aza,
-    aza_events,
-    shape=_shape_search,
-    context=lambda p: {"query": p.query},
-    body=AzaBody,
-    answer=SearchAnswer,
-    summary="Aza semantic search: cosine similarity score on every product",
-    events=("connected", "progress:semantic_search|text_fallback", "progress:vector_search|text_search",
-            "results:product_cards", "complete", "close"),
-)
+def aza_endpoint(search: SearchService) -> StreamEndpoint[AzaParams]:
+    return StreamEndpoint(
+        "aza",
+        partial(parse_aza, search),
+        aza_events,
+        shape=_shape_search,
+        context=lambda p: {"query": p.query},
+        body=AzaBody,
+        answer=SearchAnswer,
+        summary="Aza semantic search: cosine similarity score on every product",
+        events=("connected", "progress:semantic_search|text_fallback", "progress:vector_search|text_search",
+                "results:product_cards", "complete", "close"),
+    )
 
 
-def routes(platform: Platform) -> list[Route]:
+def routes(search: SearchService, streams: StreamServices) -> list[Route]:
     return [
-        *stream_routes(SEARCH, platform, stream_path="/api/products/search/stream",
+        *stream_routes(search_endpoint(search), streams, stream_path="/api/products/search/stream",
                        json_path="/api/products/search", methods=["GET"]),
-        *stream_routes(AZA, platform, stream_path="/aza/search/stream",
+        *stream_routes(aza_endpoint(search), streams, stream_path="/aza/search/stream",
                        json_path="/aza/search", methods=["POST"]),
     ]

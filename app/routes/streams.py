@@ -20,6 +20,8 @@ one cannot reach.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pydantic import Field
 from starlette.requests import Request
 from starlette.routing import Route
@@ -28,9 +30,9 @@ from app.contracts.fields import Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.errors import BadRequest, ErrorBody
-from app.platform import Platform
 from app.responses import JSONResponse
 from app.streams.endpoint import resume_point
+from app.streams.services import StreamServices
 from app.streams.resume import Binding, may_resume
 
 
@@ -49,16 +51,15 @@ def _not_found() -> BadRequest:
     return BadRequest("No such stream to stop", status=404, code="NOT_FOUND", field="stream_id")
 
 
-def _authorize(platform: Platform, request: Request, binding: Binding | None) -> None:
-    spec = platform.stream_endpoints.get(binding.route) if binding is not None else None
+def _authorize(streams: StreamServices, request: Request, binding: Binding | None) -> None:
+    spec = streams.endpoints.get(binding.route) if binding is not None else None
     if spec is None:
         raise _not_found()
     if spec.authorize is not None:
         spec.authorize(request)
 
 
-async def stop(request: Request) -> JSONResponse:
-    platform: Platform = request.app.state.platform
+async def stop(streams: StreamServices, request: Request) -> JSONResponse:
     stream_id = read_path(request, StreamPath).stream_id
     raw = request.headers.get("last-event-id", "").strip()
     if not raw:
@@ -66,23 +67,23 @@ async def stop(request: Request) -> JSONResponse:
     point = resume_point(raw)
     if point.stream_id != stream_id:
         raise _not_found()
-    client = platform.limiter.client(request)
-    bind_client = platform.settings.stream_resume_bind_client
+    client = streams.limiter.client(request)
+    bind_client = streams.settings.stream_resume_bind_client
 
     def allowed(binding: Binding | None) -> bool:
         return binding is not None and may_resume(binding, binding.route, client, bind_client=bind_client)
 
-    run = platform.runs.get(stream_id)
+    run = streams.runs.get(stream_id)
     if run is not None and allowed(run.binding):
-        _authorize(platform, request, run.binding)
+        _authorize(streams, request, run.binding)
         return JSONResponse({"stream_id": stream_id, "stopped": run.stop()})
-    held = await platform.replay.read(stream_id, point.seq)
+    held = await streams.replay.read(stream_id, point.seq)
     if held is None or not allowed(held.binding):
         raise _not_found()
-    _authorize(platform, request, held.binding)
+    _authorize(streams, request, held.binding)
     if held.finished or held.orphaned or not held.owner:
         return JSONResponse({"stream_id": stream_id, "stopped": False})
-    if not await platform.signals.request_stop(held.owner, stream_id):
+    if not await streams.signals.request_stop(held.owner, stream_id):
         raise BadRequest("The instance running that stream cannot be reached; try again shortly",
                          status=503, code="STOP_UNAVAILABLE", headers={"Retry-After": "1"})
     return JSONResponse({"stream_id": stream_id, "stopped": True})
@@ -108,5 +109,5 @@ STOP = Operation(
 )
 
 
-def routes() -> list[Route]:
-    return [ApiRoute("/api/streams/{stream_id}/stop", stop, methods=["POST"], operation=STOP)]
+def routes(streams: StreamServices) -> list[Route]:
+    return [ApiRoute("/api/streams/{stream_id}/stop", partial(stop, streams), methods=["POST"], operation=STOP)]

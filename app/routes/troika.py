@@ -14,6 +14,7 @@ starts, so a crash at any later point cannot lose it.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
@@ -21,17 +22,18 @@ from pymongo.errors import DuplicateKeyError
 from starlette.requests import Request
 from starlette.routing import Route
 
-from app.agent.agent import AgentRequest, agent_events
+from app.agent.agent import AgentDeps, AgentRequest, agent_events
 from app.agent.memory import Memory
 from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, example, fail
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.errors import BadRequest, ErrorBody
-from app.platform import Platform
 from app.responses import JSONResponse
 from app.routes.chat import StoredMessage, message_json
+from app.store.database import Database
 from app.store.repositories import new_id
 from app.streams.endpoint import StreamEndpoint, stream_routes
+from app.streams.services import StreamServices
 
 MAX_MESSAGE = 4000
 MAX_BUDGET = 100_000_000
@@ -122,13 +124,12 @@ class TroikaBody(Contract):
     enableTTS: Flag | None = None  # noqa: N815
 
 
-async def parse(request: Request, args: TroikaBody) -> AgentRequest:
+async def parse(database: Database, request: Request, args: TroikaBody) -> AgentRequest:
     message = args.message
     session_id = args.sessionId or None
     enable_tts = bool(args.enableTTS)
     customer = args.customer.as_dict() if args.customer is not None else {}
-    platform: Platform = request.app.state.platform
-    store = platform.require_store()
+    store = database.require()
     session = await store.agent_sessions.get(session_id) if session_id else None
     if session is None:
         session_id = session_id or new_id()
@@ -164,12 +165,15 @@ def _context(request: AgentRequest) -> dict[str, Any]:
 _EVENTS = ("connected", "results:intent", "progress:tool*", "results:market_intelligence?",
            "results:product_cards?", "results:comparison?", "results:stock?", "text*", "audio*",
            "results:suggestions", "complete", "close")
-TROIKA = StreamEndpoint(
-    "troika", parse, agent_events, context=_context, detach=True,
-    body=TroikaBody,
-    summary="Sales agent turn: intent, tool use, market intelligence, product cards, answer and audio",
-    events=_EVENTS,
-)
+
+
+def troika_endpoint(deps: AgentDeps) -> StreamEndpoint[AgentRequest]:
+    return StreamEndpoint(
+        "troika", partial(parse, deps.database), partial(agent_events, deps), context=_context, detach=True,
+        body=TroikaBody,
+        summary="Sales agent turn: intent, tool use, market intelligence, product cards, answer and audio",
+        events=_EVENTS,
+    )
 
 
 class SessionPath(QueryContract):
@@ -186,9 +190,8 @@ class AgentSession(Payload):
     messages: list[StoredMessage]
 
 
-async def session(request: Request) -> JSONResponse:
-    platform: Platform = request.app.state.platform
-    store = platform.require_store()
+async def session(database: Database, request: Request) -> JSONResponse:
+    store = database.require()
     session_id = read_path(request, SessionPath).session_id
     found = await store.agent_sessions.get(session_id)
     if found is None:
@@ -203,16 +206,20 @@ async def session(request: Request) -> JSONResponse:
     })
 
 
-def routes(platform: Platform) -> list[Route]:
+SESSION = Operation(
+    "What the sales agent remembers of a session, and its messages", path=SessionPath,
+    tags=("history",), replies={
+        200: Reply("the session", AgentSession),
+        400: Reply("INVALID_PARAMETERS: the id is longer than 128 characters", ErrorBody),
+        404: Reply("NOT_FOUND: no such session", ErrorBody),
+        503: Reply("DB_UNAVAILABLE, SERVER_SHUTTING_DOWN", ErrorBody),
+    })
+
+
+def routes(deps: AgentDeps, streams: StreamServices) -> list[Route]:
     return [
-        *stream_routes(TROIKA, platform, stream_path="/api/troika/intelligent-chat/stream",
+        *stream_routes(troika_endpoint(deps), streams, stream_path="/api/troika/intelligent-chat/stream",
                        json_path="/api/troika/intelligent-chat", methods=["POST"]),
-        ApiRoute("/api/troika/sessions/{session_id}", session, methods=["GET"], operation=Operation(
-            "What the sales agent remembers of a session, and its messages", path=SessionPath,
-            tags=("history",), replies={
-                200: Reply("the session", AgentSession),
-                400: Reply("INVALID_PARAMETERS: the id is longer than 128 characters", ErrorBody),
-                404: Reply("NOT_FOUND: no such session", ErrorBody),
-                503: Reply("DB_UNAVAILABLE, SERVER_SHUTTING_DOWN", ErrorBody),
-            })),
+        ApiRoute("/api/troika/sessions/{session_id}", partial(session, deps.database), methods=["GET"],
+                 operation=SESSION),
     ]

@@ -28,12 +28,13 @@ import time
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from bson import Binary
 
 from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
+from app.search.index_state import IndexState
 from app.search.products import Filters, Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
 from app.search.text_index import TextIndex
@@ -41,6 +42,14 @@ from app.search.vector_index import VectorIndex
 
 if TYPE_CHECKING:
     from app.store.repositories import Products
+
+
+class ProductFeed(Protocol):
+    """What keeping the index current reads and writes: `Products`, or a view of it."""
+
+    async def changed_since(self, since: float, limit: int = 5000) -> list[Product]: ...
+
+    async def upsert_many(self, products: Iterable[Product]) -> int: ...
 
 log = logging.getLogger("storestream.search")
 
@@ -152,16 +161,31 @@ class SearchService:
         self.table = ProductTable()
         self.text = TextIndex()
         self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
-        self.state = "empty"  # empty -> building -> ready
+        self._state = IndexState.EMPTY
         self.progress = (0, 0)
         self.watermark: float | None = None  # newest `updated_at` (Unix seconds) indexed
         self._missing: list[Product] = []  # built without an embedding
         self.embedding = (0, 0)  # (embedded, to embed) while embeddings are computed
 
     @property
+    def state(self) -> IndexState:
+        return self._state
+
+    @property
     def ready(self) -> bool:
         """Text search works once the table is built."""
-        return self.state == "ready"
+        return self._state is IndexState.READY
+
+    def failed(self) -> None:
+        """Building or keeping the index current stopped on an error: not ready (`/healthz`
+        says so) until the next `build`."""
+        self._state = IndexState.FAILED
+
+    def build_from(self, docs: Iterable[Product]) -> None:
+        """Index these products without a store, ready at once (benchmarks)."""
+        self._state = IndexState.BUILDING
+        self.index(docs)
+        self._state = IndexState.READY
 
     @property
     def vectors_ready(self) -> bool:
@@ -172,7 +196,7 @@ class SearchService:
     async def build(self, products: Products) -> None:
         """Index every stored product (text at once; vectors from stored embeddings). Products
         without a current embedding are kept for `embed_missing`."""
-        self.state = "building"
+        self._state = IndexState.BUILDING
         self.watermark = 0.0
         started = time.perf_counter()
         total = await products.estimated_count()
@@ -193,7 +217,7 @@ class SearchService:
             self.progress = (done, total)
             if done % 50000 == 0:
                 log.info("search index: %d/%d products", done, total)
-        self.state = "ready"  # text search works from here; vectors join below
+        self._state = IndexState.READY  # text search works from here; vectors join below
         log.info(
             "search index: %d products, text ready in %.1f s (%d stored embeddings, %d to compute)",
             len(self.table), time.perf_counter() - started, len(ids), len(missing),
@@ -213,7 +237,7 @@ class SearchService:
         if missing and self.embedder is not None and self.embedder.ready:
             await self._embed_and_store(products, missing)
 
-    async def _embed_and_store(self, products: Products, missing: list[Product]) -> None:
+    async def _embed_and_store(self, products: ProductFeed, missing: list[Product]) -> None:
         assert self.embedder is not None
         started = time.perf_counter()
         for start in range(0, len(missing), EMBED_BATCH):
@@ -238,7 +262,7 @@ class SearchService:
             out += [with_embedding(p, v) for p, v in zip(batch, matrix)]
         return out
 
-    async def follow(self, products: Products, interval_s: float) -> None:
+    async def follow(self, products: ProductFeed, interval_s: float) -> None:
         """Index what other writers (an import) stored since the last look; runs forever."""
         while True:
             await asyncio.sleep(interval_s)
@@ -393,10 +417,29 @@ class SearchService:
         table = self.table.products
         return [table[sku] for sku in skus if sku in table]
 
+    def product(self, sku: str) -> Product | None:
+        return self.table.get(sku)
+
+    def skus(self) -> set[str]:
+        """Every SKU in the index (a copy)."""
+        return set(self.table.products)
+
+    def indexed(self) -> Collection[Product]:
+        """Every product in the index (a live view: read it before the next await)."""
+        return self.table.products.values()
+
+    def values(self, name: str) -> list[str]:
+        """Every value of a field some product carries, e.g. the brands (lower case)."""
+        return self.table.values(name)
+
+    def known(self, filters: Filters) -> Filters:
+        """`filters` without the values no product carries (`ProductTable.known`)."""
+        return self.table.known(filters)
+
     def health(self) -> dict[str, Any]:
         done, total = self.progress
-        out: dict[str, Any] = {"state": self.state, "products": len(self.table), "vectors": len(self.vectors)}
-        if self.state == "building":
+        out: dict[str, Any] = {"state": str(self._state), "products": len(self.table), "vectors": len(self.vectors)}
+        if self._state is IndexState.BUILDING:
             out["progress"] = f"{done}/{total}"
         embedded, to_embed = self.embedding
         if embedded < to_embed:

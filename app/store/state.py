@@ -1,5 +1,5 @@
-"""Is the database reachable, as this process sees it: one object the platform, the routes and
-`/healthz` share (`platform.db`).
+"""Is the database reachable, as this process sees it: one object the platform's supervisor,
+the routes and `/healthz` share (through app/store/database.py).
 
 - What "unreachable" is: PyMongo's `ConnectionFailure` and everything under it (PyMongo 4.20
   raises `ServerSelectionTimeoutError` when no server answers within MONGODB_TIMEOUT_MS,

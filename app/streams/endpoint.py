@@ -3,7 +3,7 @@ and the async generator that produces its events. From it come both routes, the 
 and its JSON twin, each behind the shared rate limiter.
 
     SEARCH = StreamEndpoint("search", parse=parse_search, produce=search_events)
-    routes = stream_routes(SEARCH, platform, stream_path="/api/products/search/stream",
+    routes = stream_routes(SEARCH, streams, stream_path="/api/products/search/stream",
                            json_path="/api/products/search", methods=["GET"])
 
 A new stream: streaming enabled -> rate limit -> authentication -> concurrent-stream cap ->
@@ -40,6 +40,7 @@ from starlette.routing import Route
 
 from app.contracts.openapi import ApiRoute, Operation, Reply, ref
 from app.contracts.reading import JSON_MAX_BYTES, read_json, read_query
+from app.routes.body import Bodies
 from app.errors import BadRequest, ErrorBody, error_response
 from app.redis_link import Unavailable
 from app.responses import JSONResponse
@@ -53,7 +54,7 @@ from app.streams.resume import Binding, ResumePoint, may_resume, new_token, pars
 from app.streams.runs import Run
 
 if TYPE_CHECKING:
-    from app.platform import Platform
+    from app.streams.services import StreamServices
     from config.settings import Settings
 
 log = logging.getLogger("storestream.streams")
@@ -99,10 +100,6 @@ class StreamEndpoint(Generic[P]):
         return self.timeout_s(settings) if self.timeout_s else settings.streaming_timeout / 1000
 
 
-def _platform(request: Request) -> Platform:
-    return request.app.state.platform
-
-
 def _expired() -> BadRequest:
     return BadRequest("That stream can no longer be resumed; start a new request", status=410,
                       code=Code.STREAM_EXPIRED, field="Last-Event-ID")
@@ -116,34 +113,34 @@ def resume_point(raw: str) -> ResumePoint:
     return point
 
 
-async def parse(spec: StreamEndpoint[P], request: Request) -> P:
+async def parse(spec: StreamEndpoint[P], request: Request, bodies: Bodies) -> P:
     """The request read into the endpoint's declared model, then the endpoint's own `parse`."""
     if spec.query is not None:
         return await spec.parse(request, read_query(request, spec.query))
     if spec.body is not None:
-        return await spec.parse(request, await read_json(request, spec.body, max_bytes=spec.body_limit))
+        return await spec.parse(request, await read_json(request, spec.body, bodies=bodies,
+                                                         max_bytes=spec.body_limit))
     return await spec.parse(request)
 
 
-def sse_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Response]]:
+def sse_endpoint(spec: StreamEndpoint[Any], streams: StreamServices) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        platform = _platform(request)
         if request.method == "HEAD":  # headers only; never opens a stream
             return Response(headers={k.decode(): v.decode() for k, v in wire.HEADERS})
-        if platform.runs.closing:
+        if streams.runs.closing:
             return error_response(503, "The server is shutting down; reconnect shortly",
                                   Code.SERVER_SHUTTING_DOWN, headers={"Retry-After": "2"})
         last_event_id = request.headers.get("last-event-id", "").strip()
         if last_event_id:
-            return await _resume(spec, platform, request, last_event_id)
-        return await _open(spec, platform, request)
+            return await _resume(spec, streams, request, last_event_id)
+        return await _open(spec, streams, request)
 
     return endpoint
 
 
-async def _open(spec: StreamEndpoint[Any], platform: Platform, request: Request) -> Response:
-    settings = platform.settings
-    limiter = platform.limiter
+async def _open(spec: StreamEndpoint[Any], streams: StreamServices, request: Request) -> Response:
+    settings = streams.settings
+    limiter = streams.limiter
     client = limiter.client(request)
     if spec.authorize is not None:
         spec.authorize(request)
@@ -154,19 +151,19 @@ async def _open(spec: StreamEndpoint[Any], platform: Platform, request: Request)
     if release is None:
         return limiter.too_many_streams(request)
     try:
-        params = await parse(spec, request)
+        params = await parse(spec, request, streams.bodies)
     except BaseException:
         release()
         raise
     token = new_token()
-    ctx = StreamContext(stream=spec.name, stream_id=stream_id_of(token), client=client, platform=platform)
+    ctx = StreamContext(stream=spec.name, stream_id=stream_id_of(token), client=client)
     run = Run(
         partial(spec.produce, params),
         ctx,
         token=token,
         binding=Binding(spec.name, client),
-        replay=platform.replay,
-        signals=platform.signals,
+        replay=streams.replay,
+        signals=streams.signals,
         timeout_s=spec.deadline(settings),
         chunk_size=settings.streaming_chunk_size,
         retry_ms=settings.streaming_retry_ms,
@@ -176,69 +173,67 @@ async def _open(spec: StreamEndpoint[Any], platform: Platform, request: Request)
         connected_context=spec.context(params) if spec.context else None,
         path=request.scope["path"],
     )
-    platform.runs.start(run, release)
-    return LiveResponse(run, run.attach(0), runs=platform.runs, ping_s=settings.streaming_ping_s)
+    streams.runs.start(run, release)
+    return LiveResponse(run, run.attach(0), runs=streams.runs, ping_s=settings.streaming_ping_s)
 
 
-async def _resume(spec: StreamEndpoint[Any], platform: Platform, request: Request, raw: str) -> Response:
+async def _resume(spec: StreamEndpoint[Any], streams: StreamServices, request: Request, raw: str) -> Response:
     """Everything but a resume with nothing left to send is charged to the budget, refusals
     included (probing for streams is not free)."""
     try:
-        serve = await _find(spec, platform, request, raw)
+        serve = await _find(spec, streams, request, raw)
     except BadRequest:
-        refusal = await platform.limiter.charge(request)
+        refusal = await streams.limiter.charge(request)
         if refusal is not None:
             return refusal
         raise
     if serve is None:
         return Response(status_code=204)
-    refusal = await platform.limiter.charge(request)
+    refusal = await streams.limiter.charge(request)
     if refusal is not None:
         return refusal
     return serve()
 
 
 async def _find(
-    spec: StreamEndpoint[Any], platform: Platform, request: Request, raw: str
+    spec: StreamEndpoint[Any], streams: StreamServices, request: Request, raw: str
 ) -> Callable[[], Response] | None:
     """What resumes the stream `raw` names (called once the request is charged), or None
     when nothing is left to send; BadRequest: 401/403 as for a new request, 400 malformed,
     410 not resumable here by this caller."""
     if spec.authorize is not None:
         spec.authorize(request)
-    settings = platform.settings
+    settings = streams.settings
     point = resume_point(raw)
-    client = platform.limiter.client(request)
+    client = streams.limiter.client(request)
     bind_client = settings.stream_resume_bind_client
-    run = platform.runs.get(point.stream_id)
+    run = streams.runs.get(point.stream_id)
     if run is not None and may_resume(run.binding, spec.name, client, bind_client=bind_client) \
             and run.can_resume(point.seq):
         if run.exhausted(point.seq):
             return None
         live = run
-        return lambda: LiveResponse(live, live.attach(point.seq), runs=platform.runs,
+        return lambda: LiveResponse(live, live.attach(point.seq), runs=streams.runs,
                                     ping_s=settings.streaming_ping_s)
-    held = await platform.replay.read(point.stream_id, point.seq)
+    held = await streams.replay.read(point.stream_id, point.seq)
     if held is None or not may_resume(held.binding, spec.name, client, bind_client=bind_client):
         raise _expired()
     if held.finished and not held.frames:
         return None
-    return lambda: ReplayResponse(platform.replay, platform.signals, point, held, runs=platform.runs,
+    return lambda: ReplayResponse(streams.replay, streams.signals, point, held, runs=streams.runs,
                                   timeout_s=spec.deadline(settings), ping_s=settings.streaming_ping_s)
 
 
-def json_endpoint(spec: StreamEndpoint[Any]) -> Callable[[Request], Awaitable[Response]]:
+def json_endpoint(spec: StreamEndpoint[Any], streams: StreamServices) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        platform = _platform(request)
-        settings = platform.settings
+        settings = streams.settings
         if spec.authorize is not None:
             spec.authorize(request)
-        params = await parse(spec, request)
+        params = await parse(spec, request, streams.bodies)
         ctx = StreamContext(
             stream=spec.name,
             stream_id=stream_id_of(new_token()),
-            client=platform.limiter.client(request),
-            platform=platform,
+            client=streams.limiter.client(request),
         )
         events: list[Event] = []
 
@@ -274,19 +269,20 @@ class StreamRoute(ApiRoute):
 
 def stream_routes(
     spec: StreamEndpoint[Any],
-    platform: Platform,
+    streams: StreamServices,
     *,
     stream_path: str,
     json_path: str | None,
     methods: Sequence[str],
 ) -> list[Route]:
     """The SSE route and (optionally) its JSON twin, both drawing on the shared budget."""
-    platform.stream_endpoints[spec.name] = spec  # the stop route authorizes by the stream's route
-    stream = _when_enabled(platform.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec), deferred=_is_resume))
+    streams.endpoints[spec.name] = spec  # the stop route authorizes by the stream's route
+    stream = _when_enabled(streams.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec, streams),
+                                                 deferred=_is_resume), streams.settings)
     routes: list[Route] = [StreamRoute(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream",
                                        operation=describe(spec, streaming=True))]
     if json_path is not None:
-        twin = platform.limiter.guard(f"{spec.name}_json", json_endpoint(spec))
+        twin = streams.limiter.guard(f"{spec.name}_json", json_endpoint(spec, streams))
         routes.append(ApiRoute(json_path, twin, methods=list(methods), name=f"{spec.name}_json",
                                operation=describe(spec, streaming=False)))
     return routes
@@ -410,10 +406,10 @@ def describe(spec: StreamEndpoint[Any], *, streaming: bool) -> Operation:
 
 
 def _when_enabled(
-    endpoint: Callable[[Request], Awaitable[Response]],
+    endpoint: Callable[[Request], Awaitable[Response]], settings: Settings,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def gated(request: Request) -> Response:
-        if not _platform(request).settings.streaming_enabled:
+        if not settings.streaming_enabled:
             return error_response(
                 404,
                 "Streaming is disabled on this server; use the JSON endpoint",

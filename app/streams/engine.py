@@ -30,12 +30,12 @@ Emit = Callable[[Event], Awaitable[None]]
 
 @dataclass(slots=True)
 class StreamContext:
-    """What a producer knows about the stream it feeds."""
+    """What a producer knows about the stream it feeds; the services it uses are bound to it
+    by its route group (its signature names them)."""
 
     stream: str  # endpoint name, e.g. "search"
     stream_id: str
     client: str
-    platform: Any = None  # app.platform.Platform: the store, models, settings
     started: float = field(default_factory=time.perf_counter)
 
     @property

@@ -52,6 +52,10 @@ class ReplayBuffer(Protocol):
         """End an orphaned stream with `frames` (its error and close) for every resumer."""
         ...
 
+    async def aclose(self) -> None:
+        """At shutdown: write what is still behind (the Redis buffer writes behind)."""
+        ...
+
 
 def trim(
     frames: list[tuple[int, bytes]], size: int, *, max_events: int, max_bytes: int, keep_after: int | None = None
@@ -129,6 +133,9 @@ class MemoryReplayBuffer:
 
     async def seal(self, stream_id: str, next_seq: int, frames: list[tuple[int, bytes]]) -> None:
         return None  # in process, a stream's writer cannot die without the buffer
+
+    async def aclose(self) -> None:
+        return None  # nothing is written behind
 
     def _evict(self) -> None:
         """Beyond `max_streams`: the oldest finished streams first, then the oldest running.

@@ -43,11 +43,9 @@ async def _idle(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Eve
 
 def _app() -> StorestreamApp:
     platform = Platform(load_settings(ENV, env_file=None))
-    routes = stream_routes(StreamEndpoint("idle", _parse, _idle), platform, stream_path="/idle",
+    routes = stream_routes(StreamEndpoint("idle", _parse, _idle), platform.streams, stream_path="/idle",
                            json_path=None, methods=["GET"])
-    app = StorestreamApp(routes=routes)
-    app.state.platform = platform
-    return app
+    return StorestreamApp(routes=routes, closing=lambda: platform.runs.closing)
 
 
 async def _until(condition: Any, timeout: float = 10.0) -> None:

@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from app.auth import require_admin
+from app.auth import admin
 from app.contracts.fields import QInt, QueryContract
 from app.main import create_app
 from app.platform import Platform
 from app.streams import events as ev
 from app.streams.endpoint import StreamEndpoint, stream_routes
+from app.store.database import Database
 from app.streams.engine import StreamContext
 from app.streams.events import Event, StreamError
 
@@ -128,12 +130,16 @@ async def odd(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event
     yield ev.text("still \ud83d here", "still \ud83d here")
 
 
-async def db_read(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+async def db_read(database: Database, params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
     """Touches the database, so an unreachable one must surface as DB_UNAVAILABLE."""
-    store = ctx.platform.store
+    store = database.store
     yield ev.progress("db", "Counting products")
     count = await store.products.count()
     yield ev.complete(total=count)
+
+
+def endpoints(database: Database, admin_token: str) -> list[tuple[StreamEndpoint[Any], str, list[str]]]:
+    return [*ENDPOINTS, *_bound(database, admin_token)]
 
 
 ENDPOINTS = [
@@ -151,14 +157,20 @@ ENDPOINTS = [
     (StreamEndpoint("crash", parse_crash, boom), "/t/crash", ["GET"]),
     # Detachable, like the chat: it runs on after its client leaves (STREAM_DETACH_S).
     (StreamEndpoint("tale", parse_none, tale, detach=True), "/t/tale", ["GET"]),
-    # The same behind the admin token, like the context upload.
-    (StreamEndpoint("vault", parse_none, tale, detach=True, authorize=require_admin), "/t/vault", ["GET"]),
     (StreamEndpoint("refuse", parse_none, refuse), "/t/refuse", ["GET"]),
     (StreamEndpoint("soft", parse_none, soft_error), "/t/soft", ["GET"]),
-    (StreamEndpoint("db", parse_none, db_read), "/t/db", ["GET"]),
     # Odd payloads, and a `connected` context holding a lone surrogate.
     (StreamEndpoint("odd", parse_none, odd, context=lambda p: {"tag": "x \ud800 y"}), "/t/odd", ["GET"]),
 ]
+
+
+def _bound(database: Database, admin_token: str) -> list[tuple[StreamEndpoint[Any], str, list[str]]]:
+    """The endpoints that use the app's services."""
+    return [
+        # The same as the tale behind the admin token, like the context upload.
+        (StreamEndpoint("vault", parse_none, tale, detach=True, authorize=admin(admin_token)), "/t/vault", ["GET"]),
+        (StreamEndpoint("db", parse_none, partial(db_read, database)), "/t/db", ["GET"]),
+    ]
 
 
 async def probe(request: Request) -> JSONResponse:
@@ -183,8 +195,8 @@ def build():
     app = create_app()
     platform: Platform = app.state.platform
     routes: list[BaseRoute] = []
-    for spec, path, methods in ENDPOINTS:
-        routes += stream_routes(spec, platform, stream_path=f"{path}/stream", json_path=path, methods=methods)
+    for spec, path, methods in endpoints(platform.database, platform.settings.admin_token):
+        routes += stream_routes(spec, platform.streams, stream_path=f"{path}/stream", json_path=path, methods=methods)
     routes += [
         Route("/t/probe", probe),
         Route("/t/notes", put_note, methods=["POST"]),
