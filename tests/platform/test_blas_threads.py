@@ -20,7 +20,10 @@ from tests.support.server import AppServer, wait_for_search
 
 
 @pytest.fixture
-def servers(mongo_url: str, tmp_path: Path) -> Iterator[Callable[..., AppServer]]:
+def servers(mongo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppServer]]:
+    # A test that built an app in this process (create_app caps BLAS) left
+    # OPENBLAS_NUM_THREADS in its environment, which the servers would inherit.
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     started: list[AppServer] = []
 
     def start(serve: bool = False, **env: str) -> AppServer:
