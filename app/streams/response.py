@@ -102,13 +102,18 @@ async def _wait(run: Run, reader: Reader, receive: Receive, timeout: float) -> b
     """Until the run has something for `reader`, or `timeout`: False; the client left: True."""
     try:
         async with asyncio.timeout(timeout) as deadline:
-            run.on_ready(lambda: _expire(deadline))
+            def wake() -> None:
+                _expire(deadline)
+
+            run.on_ready(wake)
             try:
                 while (await receive())["type"] != "http.disconnect":
                     pass
                 return True
             finally:
-                run.on_ready(None)
+                # Only our own: a resume may have displaced this reader and registered the
+                # new one's wake-up before this one got here.
+                run.off_ready(wake)
     except TimeoutError:
         return False
 

@@ -276,10 +276,15 @@ class Run:
         """Is there something for `reader`: frames, the end, or its own end?"""
         return self.seq > reader.after or self.ended or reader.gone or reader.displaced
 
-    def on_ready(self, wake: Callable[[], None] | None) -> None:
-        """`wake` is called (once) when there may be something for the waiting connection;
-        None when it no longer waits. One connection waits at a time."""
+    def on_ready(self, wake: Callable[[], None]) -> None:
+        """`wake` is called (once) when there may be something for the waiting connection
+        (`off_ready` when it stops waiting). One connection waits at a time."""
         self._wakeup = wake
+
+    def off_ready(self, wake: Callable[[], None]) -> None:
+        """`wake`'s connection no longer waits (a newer reader's wake-up is left alone)."""
+        if self._wakeup is wake:
+            self._wakeup = None
 
     def _wake(self) -> None:
         wake, self._wakeup = self._wakeup, None
