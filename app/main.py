@@ -68,28 +68,37 @@ class StorestreamApp(Starlette):
         )
 
 
+_frozen_apps = 0  # apps of this process past start-up: the heap is frozen while any is
+
+
 def frozen_after(
     lifespan: Callable[[Any], AsyncContextManager[Any]],
 ) -> Callable[[Any], AsyncContextManager[Any]]:
-    """Start-up, then `gc.freeze()`: what start-up built (modules, models, indexes, the
-    platform) lives as long as the process, yet every full collection of the cyclic garbage
-    collector would walk it again, and collections come with allocation, so with every
-    stream admitted. Frozen objects are left out of collections (still freed by reference
-    counting; only what start-up built and a later catalog import replaces, if it sits in a
-    reference cycle, waits for the shutdown's `unfreeze`). Measured: docs/benchmarks.md,
-    "Stream engine" (admission burst CPU)."""
+    """Start-up, then `gc.freeze()`: what is built by then (imported modules, the platform,
+    the routes and their schemas) lives as long as the process, yet every full collection of
+    the cyclic garbage collector would walk it again, and collections come with allocation,
+    so with every stream admitted. Frozen objects are left out of collections (still freed by
+    reference counting; one that dies in a reference cycle waits for the `unfreeze` at
+    shutdown). Indexes built in the background after start-up are not frozen. Apps sharing a
+    process (tests) keep the heap frozen until the last one stops. Measured:
+    docs/benchmarks.md, "Stream engine" (admission burst CPU)."""
 
     @contextlib.asynccontextmanager
     async def lifespan_then_freeze(app: Any) -> AsyncIterator[Any]:
+        global _frozen_apps
         async with lifespan(app) as state:
             gc.collect()
             gc.freeze()
+            _frozen_apps += 1
             try:
                 yield state
             finally:
-                gc.unfreeze()
+                _frozen_apps -= 1
+                if _frozen_apps == 0:
+                    gc.unfreeze()
 
     return lifespan_then_freeze
+
 
 
 def route_groups(platform: Platform) -> list[BaseRoute]:

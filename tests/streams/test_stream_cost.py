@@ -98,3 +98,13 @@ async def test_the_start_up_heap_is_frozen_while_serving(server: uvicorn.Server)
     server.should_exit = True
     await _until(lambda: not server.started or gc.get_freeze_count() == 0)
     await _until(lambda: gc.get_freeze_count() == 0)
+
+
+async def test_the_heap_stays_frozen_while_another_app_of_the_process_serves(server: uvicorn.Server) -> None:
+    other = uvicorn.Server(uvicorn.Config(_app(), host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    serving = asyncio.create_task(other.serve())
+    await _until(lambda: other.started)
+    other.should_exit = True
+    async with asyncio.timeout(10):
+        await serving
+    assert gc.get_freeze_count() > 0  # `server` still serves
