@@ -86,6 +86,22 @@ class CrashLoop:
             self._thread.join(5)
 
 
+def _kill_9(pid: int) -> None:
+    """SIGKILL, and wait until the process is gone (a zombie counts as gone): a request
+    answered meanwhile by the dying server would look like a recovery."""
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            return
+        if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"pid {pid} still alive 10 s after SIGKILL")
+
+
 def _db_pid(data_dir: Path) -> tuple[int, int]:
     state = json.loads((data_dir / "mongo" / "server.json").read_text())
     return state["pid"], state["port"]
@@ -180,7 +196,7 @@ async def test_kill_9_of_the_embedded_server_is_restarted_on_the_same_data(
         before = (await client.get(history)).json()
 
         killed = time.monotonic()
-        os.kill(pid, signal.SIGKILL)
+        _kill_9(pid)
         seen: list[int] = []
         while True:  # one store route, polled: 503 DB_UNAVAILABLE (never a 500) until back
             response = await client.get(history)
@@ -372,7 +388,7 @@ async def test_an_adopted_server_that_dies_is_restarted_too(tmp_path: Path) -> N
     second = AppServer(_env(data_dir), log_dir=tmp_path, factory=FACTORY).start()
     try:
         assert _db_pid(data_dir) == (pid, port), "adopted"
-        os.kill(pid, signal.SIGKILL)  # not the second app's child: it notices all the same
+        _kill_9(pid)  # not the second app's child: it notices all the same
         async with httpx.AsyncClient(timeout=10) as client:
             await _until_200(client, f"{second.url}/api/chat/conversations/{ids['conversation']}", second)
             new_pid, new_port = _db_pid(data_dir)
