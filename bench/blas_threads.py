@@ -36,7 +36,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from bench.common import machine, pct  # noqa: E402
+from bench.common import machine, pct, stop_server  # noqa: E402
 from bench.search_relevance import shopper_queries  # noqa: E402
 
 
@@ -94,11 +94,7 @@ def run_variant(root: Path, data: str, env_extra: dict[str, str], queries: list[
             busy = (cpu_seconds(process) - cpu_before) / wall
             threads = process.num_threads()
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     return {"settings": env_extra, "queries": len(queries), "cpu_s_per_s": round(busy, 2),
             "idle_cpu_s_per_s": round(idle, 3), "p50_ms": round(pct(latencies, 50), 1),
             "p95_ms": round(pct(latencies, 95), 1), "wall_s": round(wall, 1), "server_threads": threads}

@@ -26,7 +26,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from bench.common import machine  # noqa: E402
+from bench.common import machine, stop_server  # noqa: E402
 from tests.support import raw_http as raw  # noqa: E402
 
 MB = 1024 * 1024
@@ -118,11 +118,7 @@ def main() -> int:
             one = measure(server.pid, port, [False])
             three = measure(server.pid, port, [True, False, True])
         finally:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
     result = {"commit": commit, "root": str(root), "one": one, "three": three, "machine": machine(["uvicorn", "starlette"])}
     print(json.dumps(result, indent=2))
     out = ROOT / "bench" / "results" / "bodies.json"

@@ -74,6 +74,15 @@ def wait_until_serving(
     raise RuntimeError(f"server on port {port} did not start within {timeout}s: {log_tail()}")
 
 
+def stop_server(proc: subprocess.Popen[Any], grace_s: float = 30) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `grace_s`."""
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def pct(values: list[float], p: float) -> float:
     """Nearest-rank percentile, `p` in percent (99 -> p99)."""
     ordered = sorted(values)

@@ -34,7 +34,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from bench.common import machine, pct  # noqa: E402
+from bench.common import machine, pct, stop_server  # noqa: E402
 
 SENTENCES = [
     "I found 41 products matching red silk lehenga; here are the 4 best.",
@@ -157,11 +157,7 @@ async def load(root: Path, extra_env: dict[str, str]) -> dict[str, Any]:
                 sampler.stop.set()
                 sampler.join()
         finally:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
     opened = [s for s in streams if s["status"] == 200]
     seconds = [s["seconds"] for s in opened]
     first = [s["first_text"] for s in opened if s["first_text"] is not None]
