@@ -15,12 +15,12 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from app.agent.memory import Memory
 from app.agent.tools import DESCRIPTIONS
 from app.agent.turn import Turn
-from app.contracts.fields import safe_text
+from app.contracts.fields import NeverNull, Rules, safe_text
 from app.contracts.openapi import json_schema
 from app.contracts.reading import path_of, phrase
 from app.search.products import Filters
@@ -33,25 +33,25 @@ MAX_CALLS = 4
 # -- the tools' arguments, declared: the schemas offered to the model come from these ----------
 
 
-def _trimmed(limit: int) -> Any:
+def _trimmed(limit: int) -> Rules:
     """Text a model wrote: trimmed, then cut to `limit` characters (a model that writes a
     long query still gets its search); empty is the same as absent."""
 
     def clean(value: Any) -> Any:
         return safe_text(value.strip()[:limit]) if isinstance(value, str) else value
 
-    return Annotated[str, Field(max_length=limit), BeforeValidator(clean)]
+    return Rules(Field(max_length=limit), BeforeValidator(clean))
 
 
 def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-Words = Annotated[list[_trimmed(30)], BeforeValidator(_one_or_many), Field(max_length=10)]
+Words = Annotated[list[Annotated[str, _trimmed(30)]], BeforeValidator(_one_or_many), Field(max_length=10)]
 Rupees = Annotated[float, Field(gt=0, lt=1e9, description="rupees")]
 
 
-class ToolArguments(BaseModel):
+class ToolArguments(NeverNull):
     """Arguments as a model writes them: JSON types (a number written as text is read), unknown
     fields ignored, text trimmed and cut to its length."""
 
@@ -67,16 +67,16 @@ class ToolArguments(BaseModel):
 class CatalogQuery(ToolArguments):
     """`search_catalog` and `market_snapshot`: words and filters (what the shopper asked)."""
 
-    query: _trimmed(200) = Field(default="", description="the words to search for")
-    category: _trimmed(60) = ""
-    occasion: _trimmed(60) = ""
-    fabric: _trimmed(60) = ""
-    brand: _trimmed(60) = ""
-    gender: _trimmed(60) = ""
-    colors: Words = ()
-    sizes: Words = ()
-    min_price: Rupees = None
-    max_price: Rupees = None
+    query: Annotated[str, _trimmed(200)] = Field(default="", description="the words to search for")
+    category: Annotated[str, _trimmed(60)] = ""
+    occasion: Annotated[str, _trimmed(60)] = ""
+    fabric: Annotated[str, _trimmed(60)] = ""
+    brand: Annotated[str, _trimmed(60)] = ""
+    gender: Annotated[str, _trimmed(60)] = ""
+    colors: Words = Field(default_factory=list)
+    sizes: Words = Field(default_factory=list)
+    min_price: Rupees | None = None
+    max_price: Rupees | None = None
 
     def filters(self) -> Filters:
         values: dict[str, Any] = {}
@@ -98,7 +98,7 @@ class CatalogQuery(ToolArguments):
 class DocumentQuery(ToolArguments):
     """`search_documents`: what to look for in the store's uploaded documents."""
 
-    query: _trimmed(200) = Field(description="the words to search for in the store's documents")
+    query: Annotated[str, _trimmed(200)] = Field(description="the words to search for in the store's documents")
 
 
 Skus = Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=4,
@@ -115,7 +115,7 @@ class StockQuestion(ToolArguments):
     """`check_stock`: products shown, and the size asked about."""
 
     skus: Skus
-    size: _trimmed(20) = ""
+    size: Annotated[str, _trimmed(20)] = ""
 
 
 ARGUMENTS: dict[str, type[ToolArguments]] = {

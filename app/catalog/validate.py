@@ -26,7 +26,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.contracts.fields import Contract, reword, safe_text
+from app.contracts.fields import Contract, Rules, reword, safe_text
 from app.contracts.reading import path_of, phrase
 
 Product = dict[str, Any]
@@ -59,7 +59,7 @@ def _bad(message: str) -> PydanticCustomError:
 # -- field rules (each takes CSV text as well as JSON values) -----------------------------------
 
 
-def _text(name: str, *, required: bool = False) -> Any:
+def _text(name: str, *, required: bool = False) -> Rules:
     limit = _LIMITS[name]
 
     def check(value: Any) -> str | None:
@@ -83,7 +83,7 @@ def _text(name: str, *, required: bool = False) -> Any:
 
     schema: dict[str, Any] = {"type": "string", "maxLength": limit}
     schema = {**schema, "minLength": 1} if required else {"anyOf": [schema, {"type": "null"}]}
-    return Annotated[str | None, BeforeValidator(check), Field(json_schema_extra=lambda s: _replace(s, schema))]
+    return Rules(BeforeValidator(check), Field(json_schema_extra=lambda s: _replace(s, schema)))
 
 
 def _replace(schema: dict[str, Any], new: dict[str, Any]) -> None:
@@ -126,7 +126,7 @@ TextList = Annotated[list[str], BeforeValidator(_list), Field(
                   {"type": "string", "description": "CSV: values separated by | , or ;, or a JSON list"}]}))]
 
 
-def _number(low: float, high: float) -> Any:
+def _number(low: float, high: float) -> Rules:
     def check(value: Any) -> float | None:
         if value is None or value == "":
             return None
@@ -146,7 +146,7 @@ def _number(low: float, high: float) -> Any:
     schema = {"anyOf": [{"type": "number", "minimum": low, "maximum": high},
                         {"type": "string", "description": "CSV: digits, with ₹ and thousands separators allowed"},
                         {"type": "null"}]}
-    return Annotated[float | None, BeforeValidator(check), Field(json_schema_extra=lambda s: _replace(s, schema))]
+    return Rules(BeforeValidator(check), Field(json_schema_extra=lambda s: _replace(s, schema)))
 
 
 def _flag(value: Any) -> bool | None:
@@ -231,23 +231,23 @@ class ProductRow(Contract):
         "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}],
         "description": "becomes an attribute (lower-cased name)"}}}
 
-    sku: _text("sku", required=True)
-    title: _text("title", required=True)
-    brand: _text("brand") = None
-    category: _text("category") = Field(default=None, description="lower-cased")
-    subcategory: _text("subcategory") = None
-    description: _text("description") = None
+    sku: Annotated[str, _text("sku", required=True)]
+    title: Annotated[str, _text("title", required=True)]
+    brand: Annotated[str | None, _text("brand")] = None
+    category: Annotated[str | None, _text("category")] = Field(default=None, description="lower-cased")
+    subcategory: Annotated[str | None, _text("subcategory")] = None
+    description: Annotated[str | None, _text("description")] = None
     colors: TextList = Field(default_factory=list, description="lower-cased")
     sizes: TextList = Field(default_factory=list)
-    price: _number(0, 1e9) = Field(default=None, description="in `currency`")
-    currency: _text("currency") = Field(default=None, description="3 letters, INR by default")
+    price: Annotated[float | None, _number(0, 1e9)] = Field(default=None, description="in `currency`")
+    currency: Annotated[str | None, _text("currency")] = Field(default=None, description="3 letters, INR by default")
     in_stock: Annotated[bool | None, BeforeValidator(_flag), Field(
         json_schema_extra=lambda s: _replace(s, {"anyOf": [{"type": "boolean"}, {"type": "string", "description":
                                                  "CSV: yes/no, true/false, 1/0, in stock/out of stock"},
                                                  {"type": "null"}]}))] = Field(
         default=None, description="true by default")
-    rating: _number(0, 5) = Field(default=None, description="0 to 5")
-    image_url: _text("image_url") = None
+    rating: Annotated[float | None, _number(0, 5)] = Field(default=None, description="0 to 5")
+    image_url: Annotated[str | None, _text("image_url")] = None
     attributes: Annotated[dict[AttributeName, AttributeValue], BeforeValidator(_attributes), Field(
         json_schema_extra=lambda s: s.update({"description": "plain values by name; JSON text in CSV"}))] = Field(
         default_factory=dict)

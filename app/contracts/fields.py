@@ -2,28 +2,46 @@
 messages ("must be an integer from 1 to 50"; `reading.refusal` puts the field's path in
 front of it).
 
-JSON bodies use `Text`, `Int`, `Num`, `Flag` (strict JSON types); query strings use `QInt`,
-`QNum`, `QBool`, `QChoice`, `QWords`, which read the text forms, ASCII only. Each type's JSON
-Schema (for OpenAPI and function calling) comes from the same annotation.
+JSON bodies use `Text`, `Int`, `Num`, `Flag`, `Words` (strict JSON types); query strings use
+`QInt`, `QNum`, `QBool`, `QChoice`, `QWords`, which read the text forms, ASCII only. Each
+type's JSON Schema (for OpenAPI and function calling) comes from the same annotation.
+
+The ones that take arguments are rules, not types: `Annotated[int, QInt(1, 50)]` says the
+Python type to mypy and the rules to pydantic (`Rules` is annotated-types' `GroupedMetadata`,
+which pydantic unpacks). A field that may be absent is `T | None`; in a query string or a form
+it is never null, and the OpenAPI document says so (app/contracts/openapi.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationError,
     WrapValidator,
 )
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
+
+
+class Rules(GroupedMetadata):
+    """Validation rules and schema keywords to put in an `Annotated[...]` as one item."""
+
+    def __init__(self, *rules: Any) -> None:
+        self.rules = rules
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rules)
 
 
 class Contract(BaseModel):
@@ -40,7 +58,25 @@ class OpenContract(Contract):
     model_config = ConfigDict(extra="ignore")
 
 
-class QueryContract(Contract):
+class NeverNull(BaseModel):
+    """A contract whose fields may be absent but are never null (a query string or a form has no
+    null): its JSON Schema shows `x: T | None = None` as `T`, so explorers do not offer, and
+    schemathesis does not send, a null."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for name, prop in schema.get("properties", {}).items():
+            kept = [s for s in prop.get("anyOf", ()) if s != {"type": "null"}]
+            if len(kept) == 1 and len(prop["anyOf"]) == 2:
+                del prop["anyOf"]
+                prop.update({**kept[0], **prop})
+                if prop.get("default", 0) is None:
+                    del prop["default"]
+        return schema
+
+
+class QueryContract(NeverNull, Contract):
     """A query-string contract: every value arrives as text; unknown parameters are ignored."""
 
     model_config = ConfigDict(extra="ignore")
@@ -97,30 +133,31 @@ def safe_text(value: str) -> str:
     raise fail("text_surrogate", "must not contain lone surrogates (it is not valid Unicode text)")
 
 
-def Text(max_len: int, *, min_len: int = 0, description: str | None = None,  # noqa: N802 - a type
-         pattern: str | None = None, examples: list[str] | None = None) -> Any:
-    """A string, trimmed, then at most `max_len` characters (`min_len=1`: not empty)."""
-    return Annotated[
-        str,
+def Text(max_len: int, *, min_len: int = 0, description: str | None = None,  # noqa: N802 - a type's rules
+         pattern: str | None = None, examples: list[str] | None = None) -> Rules:
+    """A string (`Annotated[str, Text(...)]`), trimmed, then at most `max_len` characters
+    (`min_len=1`: not empty)."""
+    return Rules(
         StringConstraints(strip_whitespace=True, min_length=min_len or None, max_length=max_len, pattern=pattern),
         AfterValidator(safe_text),
         Field(description=description, examples=examples),
-    ]
+    )
 
 
 # -- numbers, JSON -----------------------------------------------------------------------------
 
 
-def Int(low: int, high: int, *, description: str | None = None) -> Any:  # noqa: N802
-    """A JSON integer from `low` to `high` (not `10.0`, not `"10"`, not `true`)."""
-    return Annotated[int, Field(ge=low, le=high, description=description),
-                     reword("int_range", f"must be an integer from {low} to {high}")]
+def Int(low: int, high: int, *, description: str | None = None) -> Rules:  # noqa: N802
+    """A JSON integer (`Annotated[int, Int(...)]`) from `low` to `high` (not `10.0`, not `"10"`,
+    not `true`)."""
+    return Rules(Field(ge=low, le=high, description=description),
+                 reword("int_range", f"must be an integer from {low} to {high}"))
 
 
-def Num(low: float, high: float, *, description: str | None = None) -> Any:  # noqa: N802
-    """A finite JSON number from `low` to `high`."""
-    return Annotated[float, Field(ge=low, le=high, description=description),
-                     reword("number_range", f"must be a number from {low:g} to {high:g}")]
+def Num(low: float, high: float, *, description: str | None = None) -> Rules:  # noqa: N802
+    """A finite JSON number (`Annotated[float, Num(...)]`) from `low` to `high`."""
+    return Rules(Field(ge=low, le=high, description=description),
+                 reword("number_range", f"must be a number from {low:g} to {high:g}"))
 
 
 Flag = Annotated[bool, reword("bool", "must be true or false")]
@@ -160,24 +197,32 @@ def _query_bool(value: Any) -> Any:
     return value
 
 
-def QInt(low: int, high: int, *, description: str | None = None) -> Any:  # noqa: N802
-    return Annotated[int, Field(ge=low, le=high, description=description), BeforeValidator(_query_int),
-                     reword("int_range", f"must be an integer from {low} to {high}")]
+def QInt(low: int, high: int, *, description: str | None = None) -> Rules:  # noqa: N802
+    """`Annotated[int, QInt(...)]`: ASCII digits from `low` to `high`."""
+    return Rules(Field(ge=low, le=high, description=description), BeforeValidator(_query_int),
+                 reword("int_range", f"must be an integer from {low} to {high}"))
 
 
-def QNum(low: float, high: float, *, description: str | None = None) -> Any:  # noqa: N802
-    return Annotated[float, Field(ge=low, le=high, description=description), BeforeValidator(_query_number),
-                     reword("number_range", f"must be a number from {low:g} to {high:g}")]
+def QNum(low: float, high: float, *, description: str | None = None) -> Rules:  # noqa: N802
+    """`Annotated[float, QNum(...)]`: an ASCII decimal from `low` to `high`."""
+    return Rules(Field(ge=low, le=high, description=description), BeforeValidator(_query_number),
+                 reword("number_range", f"must be a number from {low:g} to {high:g}"))
 
 
 QBool = Annotated[bool, BeforeValidator(_query_bool), reword("bool", "must be true or false")]
 
 
-def QChoice(options: tuple[str, ...], *, description: str | None = None) -> Any:  # noqa: N802
-    """One of `options`, case-insensitive."""
-    return Annotated[Literal[options], Field(description=description),  # type: ignore[valid-type]
-                     BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
-                     reword("choice", f"must be one of: {', '.join(options)}")]
+def QChoice(options: tuple[str, ...], *, description: str | None = None) -> Rules:  # noqa: N802
+    """`Annotated[str, QChoice(...)]`: one of `options`, case-insensitive."""
+
+    def known(value: str) -> str:
+        if value not in options:
+            raise ValueError("not one of the options")
+        return value
+
+    return Rules(Field(description=description, json_schema_extra={"enum": list(options)}),
+                 BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v), AfterValidator(known),
+                 reword("choice", f"must be one of: {', '.join(options)}"))
 
 
 def _split(value: Any) -> Any:
@@ -186,13 +231,11 @@ def _split(value: Any) -> Any:
     return value
 
 
-def QWords(max_items: int = 20, max_len: int = 64, *, description: str | None = None) -> Any:  # noqa: N802
-    """Comma-separated short strings (`color=red,blue`; OpenAPI `style: form, explode: false`)."""
-    return Annotated[list[Text(max_len, min_len=1)], Field(max_length=max_items, description=description),
-                     BeforeValidator(_split),
-                     reword("words", f"takes at most {max_items} values of {max_len} characters")]
+_WORD = Annotated[str, Text(64, min_len=1)]
 
+Words = Annotated[list[_WORD], Field(max_length=20)]
+"""A JSON array of at most 20 short strings (64 characters)."""
 
-def Words(max_items: int = 20, max_len: int = 64, *, description: str | None = None) -> Any:  # noqa: N802
-    """A JSON array of short strings."""
-    return Annotated[list[Text(max_len, min_len=1)], Field(max_length=max_items, description=description)]
+QWords = Annotated[list[_WORD], Field(max_length=20), BeforeValidator(_split),
+                   reword("words", "takes at most 20 values of 64 characters")]
+"""Comma-separated short strings (`color=red,blue`; OpenAPI `style: form, explode: false`)."""

@@ -17,7 +17,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SkipValidation
 from pydantic_core import from_json
@@ -76,7 +76,7 @@ class CatalogRefusal(ErrorBody):
 class SkuPath(QueryContract):
     model_config = example(sku="SS-EXAMPLE-1")  # the product CatalogPut's example stores
 
-    sku: Text(64, min_len=1)
+    sku: Annotated[str, Text(64, min_len=1)]
 
 
 class CatalogStats(Payload):

@@ -12,7 +12,7 @@ point cannot lose it, and `connected` already carries the conversation and messa
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 from starlette.requests import Request
@@ -37,11 +37,11 @@ class ChatBody(OpenContract):
 
     model_config = example(query="blue kurta under 2000")
 
-    query: Text(MAX_QUERY, min_len=1, description="the shopper's question")
-    chatbotId: Text(128) | None = None  # noqa: N815 - the wire names
-    sessionId: Text(128, description="unknown or absent: a new conversation") | None = None  # noqa: N815
+    query: Annotated[str, Text(MAX_QUERY, min_len=1, description="the shopper's question")]
+    chatbotId: Annotated[str, Text(128)] | None = None  # noqa: N815 - the wire names
+    sessionId: Annotated[str, Text(128, description="unknown or absent: a new conversation")] | None = None  # noqa: N815
     enableTTS: Flag | None = Field(default=None, description="speak the answer (audio events); default false")  # noqa: N815
-    language: QChoice(SUPPORTED, description="default: detected from the query") | None = None
+    language: Annotated[str, QChoice(SUPPORTED, description="default: detected from the query")] | None = None
 
 
 class ChatQuery(QueryContract):
@@ -49,11 +49,11 @@ class ChatQuery(QueryContract):
 
     model_config = example(message="blue kurta under 2000")
 
-    message: Text(MAX_QUERY, min_len=1, description="the shopper's question")
-    sessionId: Text(128, description="unknown or absent: a new conversation") = None  # noqa: N815
-    chatbotId: Text(128) = None  # noqa: N815
-    enableTTS: QBool = None  # noqa: N815
-    language: QChoice(SUPPORTED, description="default: detected from the message") = None
+    message: Annotated[str, Text(MAX_QUERY, min_len=1, description="the shopper's question")]
+    sessionId: Annotated[str, Text(128, description="unknown or absent: a new conversation")] | None = None  # noqa: N815
+    chatbotId: Annotated[str, Text(128)] | None = None  # noqa: N815
+    enableTTS: QBool | None = None  # noqa: N815
+    language: Annotated[str, QChoice(SUPPORTED, description="default: detected from the message")] | None = None
 
 
 async def _start(database: Database, query: str, session_id: str | None, chatbot_id: str | None,
@@ -121,7 +121,7 @@ def message_json(message: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[s
 class ConversationPath(QueryContract):
     model_config = example(conversation_id="0b9d6c1e5f2a4e7d8c3b1a0f9e8d7c6b")  # the form; a real one 404s
 
-    conversation_id: Text(128, min_len=1, description="`connected.conversation_id` of a chat stream")
+    conversation_id: Annotated[str, Text(128, min_len=1, description="`connected.conversation_id` of a chat stream")]
 
 
 class StoredMessage(Payload):

@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from app.auth import Authorize
-from app.contracts.fields import Contract, Payload, QInt, QueryContract, Text, example, fail, reword
+from app.contracts.fields import Contract, NeverNull, Payload, QInt, QueryContract, Text, example, fail, reword
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path, read_query, validate
 from app.errors import BadRequest, ErrorBody
@@ -82,7 +82,7 @@ ChatbotId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_CHA
                       reword("chatbot_id", "takes 1-128 letters, digits, '_', '.', ':' or '-'")]
 
 
-class UploadForm(Contract):
+class UploadForm(NeverNull, Contract):
     """`multipart/form-data`: exactly one file part named `file` (with a file name), and
     optional text fields. Nothing else."""
 
@@ -94,26 +94,26 @@ class UploadForm(Contract):
                        "name: no path parts, control characters, or invisible and text-direction characters "
                        "(bidi controls, zero-width spaces...)"})]
     # Absent, never null: a form field has no null (and an explorer would send "null" for one).
-    chatbotId: ChatbotId = Field(default=None, description="whose chats may quote it")  # noqa: N815
-    title: Annotated[Text(200), AfterValidator(_visible)] = Field(
+    chatbotId: ChatbotId | None = Field(default=None, description="whose chats may quote it")  # noqa: N815
+    title: Annotated[str, Text(200), AfterValidator(_visible)] | None = Field(
         default=None, description="shown instead of the file name")
 
 
 class FilesQuery(QueryContract):
     model_config = example(chatbotId="demo-store")  # the files UploadForm's example stores
 
-    chatbotId: Text(128) = None  # noqa: N815
+    chatbotId: Annotated[str, Text(128)] | None = None  # noqa: N815
 
 
 class FilePath(QueryContract):
     model_config = example(file_id="3f2a9c4e8b1d4f6a9e0c7b5d2a1f8e6c")  # the form: an upload's `file_id`
 
-    file_id: Text(64, min_len=1, description="32 hex digits; any other value names no file (404)")
+    file_id: Annotated[str, Text(64, min_len=1, description="32 hex digits; any other value names no file (404)")]
 
 
 class PageQuery(QueryContract):
-    limit: QInt(1, 500, description="chunk previews") = 50
-    offset: QInt(0, 10_000_000) = 0
+    limit: Annotated[int, QInt(1, 500, description="chunk previews")] = 50
+    offset: Annotated[int, QInt(0, 10_000_000)] = 0
 
 
 class ContextFile(Payload):

@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 from starlette.requests import Request
@@ -63,18 +63,18 @@ class SearchQuery(QueryContract):
 
     model_config = example(q="red lehenga", limit=5)
 
-    q: Text(MAX_QUERY, min_len=1, description="what the shopper typed; filters are read from it too")
-    limit: QInt(1, MAX_LIMIT, description="products on the page") = 20
-    sort: QChoice(SORTS) = "relevance"
-    category: Text(64, min_len=1) = None
-    brand: Text(64, min_len=1) = None
-    color: QWords(description="comma-separated") = None
-    colors: QWords(description="the same as `color`") = None
-    size: QWords(description="comma-separated") = None
-    sizes: QWords(description="the same as `size`") = None
-    min_price: QNum(0, MAX_PRICE, description="rupees") = None
-    max_price: QNum(0, MAX_PRICE, description="rupees") = None
-    in_stock: QBool = None
+    q: Annotated[str, Text(MAX_QUERY, min_len=1, description="what the shopper typed; filters are read from it too")]
+    limit: Annotated[int, QInt(1, MAX_LIMIT, description="products on the page")] = 20
+    sort: Annotated[str, QChoice(SORTS)] = "relevance"
+    category: Annotated[str, Text(64, min_len=1)] | None = None
+    brand: Annotated[str, Text(64, min_len=1)] | None = None
+    color: QWords | None = Field(default=None, description="comma-separated")
+    colors: QWords | None = Field(default=None, description="the same as `color`")
+    size: QWords | None = Field(default=None, description="comma-separated")
+    sizes: QWords | None = Field(default=None, description="the same as `size`")
+    min_price: Annotated[float, QNum(0, MAX_PRICE, description="rupees")] | None = None
+    max_price: Annotated[float, QNum(0, MAX_PRICE, description="rupees")] | None = None
+    in_stock: QBool | None = None
 
     def filters(self) -> Filters:
         _price_range(self.min_price, self.max_price, "min_price")
@@ -86,14 +86,14 @@ class SearchQuery(QueryContract):
 class AzaFilters(OpenContract):
     """Filters of an Aza query (unknown keys are ignored)."""
 
-    category: Text(64) | None = None
-    brand: Text(64) | None = None
-    colors: Words() | None = None
-    color: Words(description="the same as `colors`") | None = None
-    sizes: Words() | None = None
-    size: Words(description="the same as `sizes`") | None = None
-    min_price: Num(0, MAX_PRICE, description="rupees") | None = None
-    max_price: Num(0, MAX_PRICE, description="rupees") | None = None
+    category: Annotated[str, Text(64)] | None = None
+    brand: Annotated[str, Text(64)] | None = None
+    colors: Words | None = None
+    color: Words | None = Field(default=None, description="the same as `colors`")
+    sizes: Words | None = None
+    size: Words | None = Field(default=None, description="the same as `sizes`")
+    min_price: Annotated[float, Num(0, MAX_PRICE, description="rupees")] | None = None
+    max_price: Annotated[float, Num(0, MAX_PRICE, description="rupees")] | None = None
     in_stock: Flag | None = None
 
     def filters(self) -> Filters:
@@ -108,9 +108,9 @@ class AzaBody(OpenContract):
 
     model_config = example(query="silk saree for a wedding", limit=5, filters={"max_price": 20000})
 
-    query: Text(MAX_QUERY, min_len=1)
-    limit: Int(1, MAX_LIMIT) = 10
-    min_score: Num(-1, 1, description="cosine similarity (or normalised BM25 on the text path)") | None = None
+    query: Annotated[str, Text(MAX_QUERY, min_len=1)]
+    limit: Annotated[int, Int(1, MAX_LIMIT)] = 10
+    min_score: Annotated[float, Num(-1, 1, description="cosine similarity (or normalised BM25 on the text path)")] | None = None
     filters: AzaFilters | None = Field(default=None, description="as the product search's parameters")
 
 

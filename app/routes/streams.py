@@ -21,6 +21,7 @@ one cannot reach.
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
 from pydantic import Field
 from starlette.requests import Request
@@ -39,7 +40,7 @@ from app.streams.resume import Binding, may_resume
 class StreamPath(QueryContract):
     model_config = example(stream_id="8bfd193f23b9f786c30a34bae2da9121")  # the form; pairs with the id below
 
-    stream_id: Text(64, min_len=1, description="`connected.stream_id` (32 hex digits)")
+    stream_id: Annotated[str, Text(64, min_len=1, description="`connected.stream_id` (32 hex digits)")]
 
 
 class Stopped(Payload):

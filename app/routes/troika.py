@@ -65,9 +65,9 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-Preference = Text(60)
+Preference = Annotated[str, Text(60)]
 Choices = Annotated[
-    list[Text(30, min_len=1)],
+    list[Annotated[str, Text(30, min_len=1)]],
     Field(max_length=10, description="a list of at most 10, or one string"),
     BeforeValidator(_one_or_many, json_schema_input_type=list[str] | str),
 ]
@@ -97,7 +97,7 @@ class Preferences(Contract):
 
 
 class Customer(Contract):
-    name: Text(100) | None = None
+    name: Annotated[str, Text(100)] | None = None
     budget: Budget | None = None
     preferences: Preferences | None = None
 
@@ -118,8 +118,8 @@ class TroikaBody(Contract):
     model_config = example(message="shaadi ke liye red lehenga 20k tak", sessionId="demo-shopper",
                            customer={"name": "Asha", "budget": 20000})
 
-    message: Text(MAX_MESSAGE, min_len=1, description="the shopper's message")
-    sessionId: Text(128, description="unknown or absent: a new session") | None = None  # noqa: N815
+    message: Annotated[str, Text(MAX_MESSAGE, min_len=1, description="the shopper's message")]
+    sessionId: Annotated[str, Text(128, description="unknown or absent: a new session")] | None = None  # noqa: N815
     customer: Customer | None = None
     enableTTS: Flag | None = None  # noqa: N815
 
@@ -179,7 +179,7 @@ def troika_endpoint(deps: AgentDeps) -> StreamEndpoint[AgentRequest]:
 class SessionPath(QueryContract):
     model_config = example(session_id="demo-shopper")  # the session TroikaBody's example starts
 
-    session_id: Text(128, min_len=1, description="the `sessionId` sent, or `connected.session_id`")
+    session_id: Annotated[str, Text(128, min_len=1, description="the `sessionId` sent, or `connected.session_id`")]
 
 
 class AgentSession(Payload):

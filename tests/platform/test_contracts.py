@@ -4,6 +4,8 @@ media types."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pytest
 
 from app.contracts.fields import Contract, Int, Num, QBool, QInt, QNum, QueryContract, QWords, Text, Words
@@ -12,21 +14,21 @@ from app.errors import BadRequest
 
 
 class Inner(Contract):
-    price: Num(0, 100) | None = None
-    tags: Words() | None = None
+    price: Annotated[float, Num(0, 100)] | None = None
+    tags: Words | None = None
 
 
 class Body(Contract):
-    text: Text(20, min_len=1)
-    count: Int(1, 50) = 10
+    text: Annotated[str, Text(20, min_len=1)]
+    count: Annotated[int, Int(1, 50)] = 10
     inner: Inner | None = None
 
 
 class Query(QueryContract):
-    limit: QInt(1, 50) = 20
-    price: QNum(0, 1e6) = None
-    on: QBool = None
-    colors: QWords() = None
+    limit: Annotated[int, QInt(1, 50)] = 20
+    price: Annotated[float, QNum(0, 1e6)] | None = None
+    on: QBool | None = None
+    colors: QWords | None = None
 
 
 def refused(raw: bytes) -> BadRequest:

@@ -12,7 +12,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -40,7 +40,7 @@ TRICKY = [
 
 
 class EchoQuery(QueryContract):
-    n: QInt(1, 1000, description="how many text events") = 3
+    n: Annotated[int, QInt(1, 1000, description="how many text events")] = 3
 
 
 async def parse_echo(request: Request, args: EchoQuery) -> dict[str, Any]:
