@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make run    install, then serve the demo on $(HOST):$(PORT)
-#   make test   install, then ruff and the whole suite
+#   make test   install, then ruff, mypy and the whole suite
 #   make lock   rewrite the lock files from pyproject.toml (after changing a dependency)
 # `make install` reinstalls only when a lock file changed (a stamp file in .venv), and the npm
 # packages of the browser tests only when package-lock.json changed (a stamp file in
@@ -68,9 +68,11 @@ $(NPM_STAMP): package-lock.json
 run: install
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m app serve
 
-# ruff, pinned in the dev lock; its rules are in pyproject.toml.
+# ruff and mypy, pinned in the dev lock; their settings are in pyproject.toml (mypy: app/ and
+# config/, clean).
 lint: install
 	$(PY) -m ruff check app config tests bench
+	$(PY) -m mypy
 
 # Two workers (pytest-xdist, the machine's 2 cores), each running whole test files, so a
 # module's app server starts once. `$(PY) -m pytest -q` runs the same suite in one process.

@@ -17,6 +17,7 @@ from config.settings import ConfigError, Settings, load_settings
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from app.main import create_app
     from app.server import Server
@@ -29,11 +30,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         proxy_headers=False,  # the limiter decides whom to trust (TRUSTED_PROXIES)
         access_log=False,
-        # Exit within SHUTDOWN_GRACE_S of SIGTERM whatever clients do (app/server.py).
-        timeout_graceful_shutdown=settings.shutdown_grace_s,
         # JSON logs: uvicorn's lines go through the root handler too (app/logs.py).
-        **({"log_config": None} if settings.log_format == "json" else {}),
+        log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
     )
+    # Exit within SHUTDOWN_GRACE_S of SIGTERM whatever clients do: `Server` sets uvicorn's
+    # graceful-shutdown timeout to what is left of the grace when the shutdown starts.
     platform = app.state.platform  # the app's composition root: its SIGTERM starts the grace
     Server(config, grace_s=settings.shutdown_grace_s, sigterm_at=lambda: platform.sigterm_at).run()
     return 0

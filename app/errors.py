@@ -7,7 +7,7 @@ Body shape, for every 4xx/5xx the app sends: `{"status", "error", "code", ...}` 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -15,7 +15,7 @@ from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from app.contracts.fields import Payload
+from app.contracts.fields import Absent, Payload
 from app.responses import JSONResponse
 
 if TYPE_CHECKING:
@@ -32,9 +32,8 @@ class ErrorBody(Payload):
     status: int = Field(description="the HTTP status, again")
     error: str = Field(description="what is wrong, in words")
     code: str = Field(pattern=r"^[A-Z][A-Z_]*$", description="stable; clients branch on it (docs/events.md)")
-    field: str = Field(default=None, description="the parameter at fault: a dotted path (`customer.budget`, "
-                       "`products.3.price`), or `body`, `Content-Type`, `Last-Event-ID`...",
-                       json_schema_extra=lambda s: s.pop("default", None))
+    field: str = Absent("the parameter at fault: a dotted path (`customer.budget`, "
+                       "`products.3.price`), or `body`, `Content-Type`, `Last-Event-ID`...")
 
 
 class BadRequest(Exception):
@@ -60,7 +59,7 @@ class BadRequest(Exception):
 
 
 def error_response(
-    status: int, message: str, code: str, headers: dict[str, str] | None = None, **extra: Any
+    status: int, message: str, code: str, headers: Mapping[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
     body = {"status": status, "error": message, "code": code, **extra}
     return JSONResponse(body, status_code=status, headers=headers)

@@ -40,7 +40,7 @@ from app.store.mongo import Store
 from app.store.repositories import Products
 from app.store.state import PROBE_S, DatabaseState
 from app.streams.metrics import StreamMetrics
-from app.streams.replay import MemoryReplayBuffer, ReplayBuffer
+from app.streams.replay import MemoryReplayBuffer, ReplayBounds, ReplayBuffer
 from app.streams.runs import Runs
 from app.streams.services import StreamServices
 from app.streams.signals import LocalSignals, StreamSignals
@@ -352,7 +352,7 @@ class _WhileUp:
 
 
 def _replay_buffer(settings: Settings, redis: RedisLinks) -> ReplayBuffer:
-    bounds = dict(
+    bounds = ReplayBounds(
         max_events=settings.stream_replay_events,
         max_bytes=settings.stream_replay_bytes,
         max_streams=settings.stream_replay_streams,

@@ -38,5 +38,6 @@ class Server(uvicorn.Server):
         return max(MIN_WAIT_S, self.grace_s - used)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self.config.timeout_graceful_shutdown = self.remaining_grace()
+        # uvicorn declares an int, and waits with asyncio.wait_for, which takes any seconds.
+        self.config.timeout_graceful_shutdown = self.remaining_grace()  # type: ignore[assignment]
         await super().shutdown(sockets)

@@ -22,7 +22,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any
@@ -374,7 +374,7 @@ def _other_colors(search: SearchService, turn: Turn, cards: list[dict[str, Any]]
 # -- the stream ---------------------------------------------------------------------------
 
 
-async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContext) -> AsyncIterator[Event]:
+async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContext) -> AsyncGenerator[Event, None]:
     store = deps.database.store
     started = time.perf_counter()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from app.agent.turn import Turn
 from app.contracts.fields import NeverNull, Rules, safe_text
 from app.contracts.openapi import json_schema
 from app.contracts.reading import path_of, phrase
+from app.llm.base import ToolCall
 from app.search.products import Filters
 
 log = logging.getLogger("storestream.agent")
@@ -175,12 +177,13 @@ def _call(name: str, arguments: ToolArguments, known_skus: set[str]) -> Call | N
     return Call(name, skus=kept, size=getattr(arguments, "size", "") or None)
 
 
-def checked(raw: list[dict[str, Any]], known_skus: set[str]) -> list[Call]:
-    """The model's calls that may run; each dropped one is logged with why."""
+def checked(raw: Sequence[ToolCall], known_skus: set[str]) -> list[Call]:
+    """The model's calls that may run; each dropped one is logged with why. The provider has
+    checked only their shape: the name may be any text, the arguments any JSON object."""
     calls: list[Call] = []
     for item in raw[:MAX_CALLS]:
-        name = item.get("name")
-        model = ARGUMENTS.get(name) if isinstance(name, str) else None
+        name = item["name"]
+        model = ARGUMENTS.get(name)
         why = "unknown tool"
         call: Call | None = None
         if model is not None:

@@ -426,7 +426,7 @@ class IntentClassifier:
             return None, "rule"
         scales = {"embedding": self.config.embedding, "lexical": self.config.lexical}
         total = sum(scales[name].weight for name in raw)
-        combined = sum(scales[name].weight * scales[name].unit(scores) for name, scores in raw.items())
+        combined = np.sum([scales[name].weight * scales[name].unit(scores) for name, scores in raw.items()], axis=0)
         return combined / total, ("embedding" if "embedding" in raw else "lexical")
 
     def _aggregate(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:

@@ -56,8 +56,9 @@ def snapshot(
     - `closest`: when nothing fits the budget, the in-stock items nearest to it, with how far
       off they are.
     """
-    items = [p for p in products if _price(p) is not None]
-    prices = sorted(_price(p) for p in items)  # type: ignore[misc]
+    priced = [(p, price) for p in products if (price := _price(p)) is not None]
+    items = [p for p, _ in priced]
+    prices = sorted(price for _, price in priced)
     in_stock = [p for p in items if p.get("in_stock", True)]
     out: dict[str, Any] = {
         "matching": len(items),

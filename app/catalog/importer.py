@@ -51,7 +51,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
                     continue
                 try:
                     yield number, json.loads(text)
-                except ValueError as exc:
+                except json.JSONDecodeError as exc:
                     yield number, RowError(f"not valid JSON ({exc.msg})")
 
 

@@ -292,8 +292,9 @@ class ProductRow(Contract):
         return product
 
 
-def validate_product(row: Mapping[str, Any]) -> Product:
-    """A clean product, or `RowError` saying what is wrong (its first problem, in field order)."""
+def validate_product(row: object) -> Product:
+    """A clean product, or `RowError` saying what is wrong (its first problem, in field order).
+    `row` is any JSON value as sent: one that is not an object is refused too."""
     try:
         return ProductRow.model_validate(row).to_product()
     except ValidationError as exc:

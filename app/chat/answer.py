@@ -12,7 +12,7 @@ left, the deadline passed, the model failed) whatever was said so far is stored 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any
@@ -126,7 +126,7 @@ async def _products(search: SearchService, query: str) -> tuple[list[dict[str, A
 _RELAX_ORDER = ("occasion", "fabric", "sizes", "gender", "min_price", "colors")
 
 
-async def answer_events(deps: ChatDeps, request: ChatRequest, ctx: StreamContext) -> AsyncIterator[Event]:
+async def answer_events(deps: ChatDeps, request: ChatRequest, ctx: StreamContext) -> AsyncGenerator[Event, None]:
     store = deps.database.store
     started = time.perf_counter()
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import ConnectionFailure
@@ -89,7 +89,7 @@ class StoredAnswer:
 async def spoken(
     answer: StoredAnswer, pieces: AsyncIterator[str], tts: TTSEngine | None, language: str, *, speak: bool,
     slots: SpeechSlots | None = None,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """`text` for every piece (recorded in `answer`), and `audio` per sentence when `speak`:
     sentence N is synthesised while the text goes on, and audio stays in order. `slots`: the
     process-wide limit on syntheses (app/tts/slots.py)."""

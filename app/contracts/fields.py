@@ -58,6 +58,27 @@ class OpenContract(Contract):
     model_config = ConfigDict(extra="ignore")
 
 
+def never_null(schema: dict[str, Any]) -> None:
+    """The JSON Schema of a field that may be absent but is never null (`x: T | None = None`
+    where null is no value): `T`'s schema, without the `null` and the `default: null`."""
+    kept = [s for s in schema.get("anyOf", ()) if s != {"type": "null"}]
+    if len(kept) == 1 and len(schema["anyOf"]) == 2:
+        del schema["anyOf"]
+        schema.update({**kept[0], **schema})
+    if "default" in schema and schema["default"] is None:
+        del schema["default"]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def Absent(description: str | None = None, **options: Any) -> Any:  # noqa: N802 - a field
+    """A payload field that may be absent (`x: T = Absent(...)`): the key is left out; `T` is
+    what it holds when present (`float | None`: it may be sent as null too)."""
+    return Field(default=None, description=description, json_schema_extra=_no_default, **options)
+
+
 class NeverNull(BaseModel):
     """A contract whose fields may be absent but are never null (a query string or a form has no
     null): its JSON Schema shows `x: T | None = None` as `T`, so explorers do not offer, and
@@ -66,13 +87,8 @@ class NeverNull(BaseModel):
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler.resolve_ref_schema(handler(core_schema))
-        for name, prop in schema.get("properties", {}).items():
-            kept = [s for s in prop.get("anyOf", ()) if s != {"type": "null"}]
-            if len(kept) == 1 and len(prop["anyOf"]) == 2:
-                del prop["anyOf"]
-                prop.update({**kept[0], **prop})
-                if prop.get("default", 0) is None:
-                    del prop["default"]
+        for prop in schema.get("properties", {}).values():
+            never_null(prop)
         return schema
 
 

@@ -115,7 +115,7 @@ class ContextIndex:
         ids: list[str] = []
         rows: list[np.ndarray] = []
         missing: list[str] = []
-        orphans: set[str] = set()
+        orphans: set[str | None] = set()  # None: a chunk without a file (removed as well)
         async for doc in store.chunks.all():
             file_id = doc.get("file_id")
             if file_id in self.pending or file_id in self._removed:

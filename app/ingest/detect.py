@@ -212,9 +212,9 @@ def check_pdf(path: Path, filename: str) -> int:
         reader = PdfReader(str(path), strict=False)
         if reader.is_encrypted:
             try:
-                opened = reader.decrypt("")
+                opened = bool(reader.decrypt(""))
             except Exception:  # noqa: BLE001 - any failure to open means "needs a password"
-                opened = 0
+                opened = False
             if not opened:
                 raise refuse(422, "ENCRYPTED_PDF", f"{filename} is password-protected; upload an unprotected copy")
         pages = len(reader.pages)

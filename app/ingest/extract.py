@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from xml.etree.ElementTree import XMLPullParser
+from xml.etree.ElementTree import Element, XMLPullParser
 
 from app.ingest.detect import DOCX_BODY, Detected, open_pdf
 
@@ -140,15 +140,17 @@ def docx_paragraphs(path: Path) -> Iterator[tuple[str, float]]:
     """
     with zipfile.ZipFile(path) as archive:
         size = max(1, archive.getinfo(DOCX_BODY).file_size)
-        parser = XMLPullParser(events=("start", "end"))
-        stack: list[object] = []
+        parser: XMLPullParser = XMLPullParser(events=("start", "end"))
+        stack: list[Element] = []
         runs: list[str] = []
         consumed = 0
         with archive.open(DOCX_BODY) as body:
             while block := body.read(READ_BYTES):
                 consumed += len(block)
                 parser.feed(block)
-                for event, elem in parser.read_events():
+                for item in parser.read_events():
+                    event, elem = item[0], item[-1]
+                    assert isinstance(elem, Element)  # "start" and "end" events only: (event, element)
                     if event == "start":
                         stack.append(elem)
                         continue
@@ -167,7 +169,7 @@ def docx_paragraphs(path: Path) -> Iterator[tuple[str, float]]:
                             yield text, consumed / size
                     if len(stack) == 2 and tag != f"{_W}body":  # a finished child of <w:body>
                         body_elem = stack[-1]
-                        del body_elem[-1]  # type: ignore[index]
+                        del body_elem[-1]
                     elif len(stack) >= 3 and tag == f"{_W}p":
                         elem.clear()
             parser.close()

@@ -75,7 +75,9 @@ class StreamLimiter:
                 link, settings.streaming_max_concurrent_per_ip, fail_open=self.fail_open
             )
             self._moving_window = AsyncMovingWindow(AsyncRedisStorage(
-                "async+" + url, implementation="redispy", connection_pool=link.client.connection_pool
+                # limits hands its options to redis-py, and types them as plain values only.
+                "async+" + url, implementation="redispy",
+                connection_pool=link.client.connection_pool,  # type: ignore[arg-type]
             ))
             self.outage.register("rate limiter", self._consequence)
 
@@ -197,13 +199,8 @@ class StreamLimiter:
         return response
 
 
-def add_headers(response: object, pairs: list[tuple[str, str]]) -> None:
-    """Add headers to a Starlette `Response` or to one of the engine's ASGI responses."""
-    if not pairs:
-        return
-    headers = getattr(response, "headers")
-    if isinstance(headers, list):
-        headers.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in pairs)
-    else:
-        for key, value in pairs:
-            headers[key] = value
+def add_headers(response: Response, pairs: list[tuple[str, str]]) -> None:
+    """Add headers to a response: a Starlette one, or one of the engine's event-stream responses
+    (Starlette `Response`s too, app/streams/response.py)."""
+    for key, value in pairs:
+        response.headers[key] = value

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
+from starlette.types import Message
 
 from app.errors import BadRequest
 
@@ -115,7 +116,7 @@ class BodyReader:
             raise
         return bytes(out)
 
-    async def _next(self) -> dict:
+    async def _next(self) -> Message:
         """The next ASGI message: waiting at most `idle_s`, and not past a shutdown."""
         receive = asyncio.ensure_future(self.request.receive())
         deadline = time.monotonic() + self.idle_s

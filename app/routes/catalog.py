@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from app.auth import Authorize
 from app.catalog.validate import ProductRow, RowError, validate_product
-from app.contracts.fields import Contract, Payload, QueryContract, Text, example
+from app.contracts.fields import Absent, Contract, Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path, require_json, validate
 from app.errors import BadRequest, ErrorBody
@@ -54,8 +54,7 @@ class CatalogPut(Contract):
 
 class RowProblem(Payload):
     index: int = Field(description="the row's position in `products`, from 0")
-    sku: str = Field(default=None, description="the row's sku, when it has a usable one",
-                     json_schema_extra=lambda s: s.pop("default", None))
+    sku: str = Absent("the row's sku, when it has a usable one")
     field: str = Field(description="the dotted path of the field at fault: `products.3.price`, "
                                    "`products.0.attributes.fabric`; `products.3` when the row is not an object")
     message: str = Field(description="what is wrong, relative to the row: `price must be a number`")

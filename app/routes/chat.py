@@ -11,6 +11,7 @@ point cannot lose it, and `connected` already carries the conversation and messa
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -113,7 +114,7 @@ def message_json(message: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[s
         "role": message["role"],
         "content": message.get("content", ""),
         "status": message.get("status", "complete"),
-        "created_at": created.isoformat() if hasattr(created, "isoformat") else created,
+        "created_at": created.isoformat() if isinstance(created, datetime) else created,
         **{k: message[k] for k in extra if k in message},
     }
 

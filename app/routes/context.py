@@ -14,11 +14,12 @@ its stream ends with `error{code: INVALID_PARAMETERS}` (400 for the JSON twin).
 
 from __future__ import annotations
 
+from datetime import datetime
 import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -285,7 +286,7 @@ async def _store_chunks(
         yield 100.0 * done / total
 
 
-async def upload_events(deps: ContextDeps, p: UploadParams, ctx: StreamContext) -> AsyncIterator[Event]:
+async def upload_events(deps: ContextDeps, p: UploadParams, ctx: StreamContext) -> AsyncGenerator[Event, None]:
     store = deps.database.store
     spooled = p.upload
     file_id = new_id()
@@ -405,7 +406,7 @@ def upload_endpoint(deps: ContextDeps) -> StreamEndpoint[UploadParams]:
 def public_file(doc: dict[str, Any]) -> dict[str, Any]:
     out = {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in ("_id", "created_at")}}
     created = doc.get("created_at")
-    out["created_at"] = created.isoformat() if hasattr(created, "isoformat") else created
+    out["created_at"] = created.isoformat() if isinstance(created, datetime) else created
     return out
 
 

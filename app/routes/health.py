@@ -10,7 +10,7 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.routing import Route
 
-from app.contracts.fields import Payload
+from app.contracts.fields import Absent, Payload
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.errors import ErrorBody
 from app.redis_link import RedisLinks, Unavailable
@@ -23,7 +23,7 @@ from app.threads import blas_threads
 
 class Check(Payload):
     ready: bool
-    reason: str = Field(default=None, description="why not ready", json_schema_extra=lambda s: s.pop("default"))
+    reason: str = Absent("why not ready")
 
 
 class Health(Payload):

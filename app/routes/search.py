@@ -10,7 +10,7 @@ a field given as a parameter wins over the same field read from the text.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -130,7 +130,7 @@ async def parse_search(search: SearchService, request: Request, args: SearchQuer
     return SearchParams(args.q, args.limit, args.sort, args.filters(), _ready(search))
 
 
-async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncIterator[Event]:
+async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[Event, None]:
     service = p.service
     plan = service.plan(p.q, p.filters)
     parsed, filters, ranking, candidates = plan.parsed, plan.filters, plan.ranking, plan.candidates
@@ -228,7 +228,7 @@ def _text_path_reason(p: AzaParams) -> str | None:
     return None
 
 
-async def aza_events(p: AzaParams, ctx: StreamContext) -> AsyncIterator[Event]:
+async def aza_events(p: AzaParams, ctx: StreamContext) -> AsyncGenerator[Event, None]:
     """`total` counts every product at or above `min_score` (cosine on the semantic path, the
     normalised BM25 score on the text path), not only those ranked for the page."""
     service = p.service

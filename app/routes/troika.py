@@ -126,13 +126,12 @@ class TroikaBody(Contract):
 
 async def parse(database: Database, request: Request, args: TroikaBody) -> AgentRequest:
     message = args.message
-    session_id = args.sessionId or None
+    session_id = args.sessionId or new_id()  # unknown or absent: a new session (by that id)
     enable_tts = bool(args.enableTTS)
     customer = args.customer.as_dict() if args.customer is not None else {}
     store = database.require()
-    session = await store.agent_sessions.get(session_id) if session_id else None
+    session = await store.agent_sessions.get(session_id) if args.sessionId else None
     if session is None:
-        session_id = session_id or new_id()
         conversation_id = await store.conversations.start(session_id=session_id, chatbot_id="troika")
         try:
             session = await store.agent_sessions.create(session_id, conversation_id, customer)
@@ -143,7 +142,6 @@ async def parse(database: Database, request: Request, args: TroikaBody) -> Agent
         merged = {**(session.get("customer") or {}), **customer}
         await store.agent_sessions.save(session_id, customer=merged)
         session["customer"] = merged
-    assert session_id is not None
     conversation_id = session["conversation_id"]
     message_id = await store.conversations.add_message(conversation_id, "user", message)
     return AgentRequest(

@@ -115,8 +115,7 @@ async def admin_context(request: Request) -> HTMLResponse:
 class StorefrontQuery(QueryContract):
     model_config = example(q="lehenga")
 
-    q: str = Field(default=None, description="start with this search (at most 512 characters are used)",
-                   json_schema_extra=lambda s: s.pop("default"))
+    q: str | None = Field(default=None, description="start with this search (at most 512 characters are used)")
 
 
 _PAGE_DOWN = Reply("SERVER_SHUTTING_DOWN", ErrorBody)

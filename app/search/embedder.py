@@ -20,6 +20,7 @@ import asyncio
 import concurrent.futures
 import itertools
 import logging
+from functools import partial
 import os
 import queue
 import threading
@@ -145,8 +146,7 @@ class Embedder:
             return await self._thread.run(priority, lambda: self.encode(texts, batch_size))
         parts = []
         for start in range(0, len(texts), SLICE):
-            piece = texts[start : start + SLICE]
-            parts.append(await self._thread.run(priority, lambda piece=piece: self.encode(piece, SLICE)))
+            parts.append(await self._thread.run(priority, partial(self.encode, texts[start : start + SLICE], SLICE)))
         return np.vstack(parts)
 
     async def query(self, text: str) -> np.ndarray:

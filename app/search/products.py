@@ -56,7 +56,8 @@ class Filters:
 
     def without(self, name: str) -> Filters:
         """These filters with field `name` unset."""
-        return replace(self, **{name: () if name in ("colors", "sizes") else None})
+        unset: Any = () if name in ("colors", "sizes") else None
+        return replace(self, **{name: unset})
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -242,7 +242,7 @@ class VectorIndex:
             scores = self._row_scores(q, rows) if rows.size else np.empty(0, dtype=np.float32)
         if scores.size == 0:
             return [], 0
-        best = top_k(scores, k) if k > 0 else []
+        best = top_k(scores, k) if k > 0 else np.empty(0, dtype=np.int64)
         hits = [(self._ids[i if rows is None else rows[i]], float(scores[i])) for i in best]
         # float64, as the scores are reported: a float32 comparison could round the threshold.
         return hits, int(np.count_nonzero(scores >= np.float64(threshold)))

@@ -15,6 +15,8 @@ from typing import Any
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+IndexSpec = tuple[str, dict[str, Any]]  # (field, create_index options), made by Store.ensure_indexes
+
 Doc = dict[str, Any]
 
 
@@ -43,7 +45,7 @@ def product_from_store(doc: Doc) -> Doc:
 class Products:
     """Catalog products, keyed by `sku`. Every read goes through `product_from_store`."""
 
-    indexes = [("sku", {"unique": True}), ("category", {}), ("updated_at", {})]
+    indexes: list[IndexSpec] = [("sku", {"unique": True}), ("category", {}), ("updated_at", {})]
 
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
@@ -110,8 +112,8 @@ class Conversations:
     `end_stale_answers` turns those that cannot be streaming any more into `interrupted`.
     """
 
-    indexes = [("session_id", {})]
-    message_indexes = [("conversation_id", {}), ("status", {})]
+    indexes: list[IndexSpec] = [("session_id", {})]
+    message_indexes: list[IndexSpec] = [("conversation_id", {}), ("status", {})]
 
     def __init__(
         self,
@@ -234,7 +236,7 @@ class AgentSessions:
 class ContextFiles:
     """Uploaded context documents (metadata; their text lives in `Chunks`)."""
 
-    indexes = [("sha256", {"unique": True})]
+    indexes: list[IndexSpec] = [("sha256", {"unique": True})]
 
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
@@ -264,7 +266,7 @@ class ContextFiles:
 class Chunks:
     """Chunks of context files with their embeddings, for retrieval."""
 
-    indexes = [("file_id", {})]
+    indexes: list[IndexSpec] = [("file_id", {})]
 
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
@@ -284,7 +286,7 @@ class Chunks:
         """Chunks by `_id` (without their embeddings), in no particular order."""
         return await self.collection.find({"_id": {"$in": ids}}, {"embedding": 0}).to_list(None)
 
-    async def delete_of_file(self, file_id: str) -> int:
+    async def delete_of_file(self, file_id: str | None) -> int:
         return (await self.collection.delete_many({"file_id": file_id})).deleted_count
 
     async def set_embeddings(self, vectors: dict[str, Any], model: str) -> None:

@@ -28,7 +28,7 @@ resume takes no concurrent-stream slot: the stream it continues holds one.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -68,7 +68,7 @@ class StreamEndpoint(Generic[P]):
     # raises app.errors.BadRequest. `parse(request, args)` when `query` or `body` is declared
     # (args: the validated model), else `parse(request)`.
     parse: Callable[..., Awaitable[P]]
-    produce: Callable[[P, StreamContext], AsyncIterator[Event]]
+    produce: Callable[[P, StreamContext], AsyncGenerator[Event, None]]
     # Projection of the folded document for the JSON twin (pure: it sees only the fold).
     shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Extra fields for `connected` (e.g. the echoed query), from the parsed params.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +46,7 @@ class StreamContext:
         return (time.perf_counter() - self.started) * 1000
 
 
-Producer = Callable[[StreamContext], AsyncIterator[Event]]
+Producer = Callable[[StreamContext], AsyncGenerator[Event, None]]
 
 
 def map_exception(exc: BaseException, ctx: StreamContext) -> Event:

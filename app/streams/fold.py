@@ -80,8 +80,9 @@ def fold(events: list[Event]) -> tuple[int, dict[str, Any]]:
 def _folded(model: type[Payload]) -> type[Payload]:
     """A results model as folded: keyed by its type, so without its `type` field."""
     name = model.__name__.removesuffix("Result") + "Folded"
+    kind: Any = model.model_fields["type"].annotation
     return create_model(name, __base__=model, __doc__=model.__doc__ or f"A `{name}` result, folded",
-                        type=(model.model_fields["type"].annotation, Absent("not repeated: it is the key")))
+                        type=(kind, Absent("not repeated: it is the key")))
 
 
 FOLDED = {m.model_fields["type"].annotation.__args__[0]: _folded(m) for m in RESULT_MODELS}  # type: ignore[union-attr]
@@ -116,16 +117,15 @@ class StreamFailure(_Outcome):
     error: ErrorEvent
 
 
-class SearchAnswer(_Outcome, FOLDED["product_cards"]):  # type: ignore[misc,valid-type]
+class SearchAnswer(_Outcome, ProductCardsResult):
     """The search and Aza twins: the final `product_cards` payload."""
 
     status: Literal["ok"]
+    type: Literal["product_cards"] = Absent("not repeated: it is the key")
 
 
-class UploadAnswer(_Outcome, FOLDED["chunks"]):  # type: ignore[misc,valid-type]
+class UploadAnswer(_Outcome, ChunksResult):
     """The upload twin: the `chunks` payload."""
 
     status: Literal["ok"]
-
-
-assert ProductCardsResult and ChunksResult  # the bases of the two answers above
+    type: Literal["chunks"] = Absent("not repeated: it is the key")

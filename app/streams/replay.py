@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from app.streams.resume import Binding
 
@@ -32,6 +32,15 @@ class Replay:
     orphaned: bool = False
     next_seq: int = 0
     owner: str = ""  # the instance writing it ("" in process)
+
+
+class ReplayBounds(TypedDict):
+    """What a replay buffer holds at most (the STREAM_REPLAY_* settings); both take them."""
+
+    max_events: int
+    max_bytes: int
+    max_streams: int
+    ttl_s: float
 
 
 class ReplayBuffer(Protocol):

@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from app.streams import events as ev
@@ -37,7 +38,25 @@ async def _watch_disconnect(receive: Receive, gone: Callable[[], None]) -> None:
     gone()
 
 
-class LiveResponse:
+class EventStreamResponse(Response):
+    """What both transports share: a Starlette `Response` (so middleware such as the rate limiter
+    sets headers on it as on any other, `response.headers[...] = ...`) whose body its own
+    `__call__` writes frame by frame. Not `Response.__init__`: there is no body to render and
+    no content-length."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = wire.HEADERS + (headers or [])
+
+    async def _start(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        self.raw_headers = []  # sent: not kept for the life of the stream
+
+
+class LiveResponse(EventStreamResponse):
     """One connection reading a run of this instance.
 
     Its request task is the only task it adds to the run's: while there is nothing to write
@@ -45,8 +64,6 @@ class LiveResponse:
     client goes) under a deadline that is the keep-alive interval, and the run wakes it by
     moving that deadline to now. A second task per stream listening for the disconnect
     costs memory and admission time (docs/benchmarks.md, "Stream engine")."""
-
-    __slots__ = ("run", "reader", "runs", "ping_s", "headers")
 
     def __init__(
         self,
@@ -57,11 +74,11 @@ class LiveResponse:
         ping_s: float,
         headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
+        super().__init__(headers)
         self.run = run
         self.reader = reader
         self.runs = runs
         self.ping_s = ping_s
-        self.headers = wire.HEADERS + (headers or [])
 
     def shut_down(self) -> None:
         self.run.cancel("shutdown")  # its last frames reach this connection, then it ends
@@ -70,8 +87,7 @@ class LiveResponse:
         run, reader = self.run, self.reader
         self.runs.connections.add(self)
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.headers})
-            self.headers = []  # sent: not kept for the life of the stream
+            await self._start(send)
             while True:
                 frames = run.take(reader)
                 if frames:
@@ -123,7 +139,7 @@ def _expire(deadline: asyncio.Timeout) -> None:
         deadline.reschedule(-1)  # now: the `async with` ends with TimeoutError at once
 
 
-class ReplayResponse:
+class ReplayResponse(EventStreamResponse):
     """Answers a resume from the replay buffer: the frames after the client's last event;
     a stream still running on another instance is followed until it ends (and the owner is
     told, so it does not give up on a detached stream being read here). If the owner died,
@@ -141,6 +157,7 @@ class ReplayResponse:
         ping_s: float,
         headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
+        super().__init__(headers)
         self.replay = replay
         self.signals = signals
         self.point = point
@@ -148,7 +165,6 @@ class ReplayResponse:
         self.runs = runs
         self.timeout_s = timeout_s
         self.ping_s = ping_s
-        self.headers = wire.HEADERS + (headers or [])
         self._over = False
 
     def shut_down(self) -> None:
@@ -170,8 +186,7 @@ class ReplayResponse:
 
     async def _serve(self, send: Send) -> None:
         stream_id = self.point.stream_id
-        await send({"type": "http.response.start", "status": 200, "headers": self.headers})
-        self.headers = []
+        await self._start(send)
         now = time.monotonic()
         deadline = now + self.timeout_s
         last_sent = now

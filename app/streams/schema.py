@@ -20,16 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, RootModel
 
-from app.contracts.fields import Payload
-
-
-def _no_default(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)
-
-
-def Absent(description: str | None = None, **options: Any) -> Any:  # noqa: N802 - a field
-    """A field that may be absent (it is never sent as null)."""
-    return Field(default=None, description=description, json_schema_extra=_no_default, **options)
+from app.contracts.fields import Absent, Payload
 
 
 Number = float  # a JSON number (an integer is one too)

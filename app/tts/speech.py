@@ -18,8 +18,11 @@ heading or a bold line is a sentence of its own):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from app.llm.phrases import PHRASES
+
+Replacement = str | Callable[[re.Match[str]], str]  # as re.sub takes it
 
 _MARKDOWN = re.compile(r"[*_`#>|]+|\[([^\]]*)\]\([^)]*\)")
 _LIST_MARKER = re.compile(r"^\s*(?:[-+•]|\d{1,2}[.)])\s+")
@@ -33,13 +36,13 @@ _FULL_STOP = {"hi": "।"}
 _ENDED = re.compile(r"[.!?।؟…]['\"”’)\]]*$")
 
 
-def _rules(lang: str) -> list[tuple[re.Pattern[str], str]]:
+def _rules(lang: str) -> list[tuple[re.Pattern[str], Replacement]]:
     """(pattern, replacement) pairs for one language, in the order they apply."""
     table = PHRASES.get(lang, PHRASES["en"])
     before, _, after = table["from_docs"].partition("{source}")
     sizes = re.escape(table["sizes"])
     out_of = _OUT_OF.get(lang, _OUT_OF["en"])
-    rules = [
+    rules: list[tuple[re.Pattern[str], Replacement]] = [
         (re.compile(rf"^{re.escape(before)}{_FILE}{re.escape(after)}\s*"), ""),
         (re.compile(rf"\s*\(\s*{sizes}:?\s[^()]*\)", re.I), ""),
         (re.compile(rf"\s*[;,]\s*{sizes}:?\s[^;\n]*?(?=;|$|\.\s|\.$)", re.I), ""),
