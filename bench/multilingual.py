@@ -135,10 +135,10 @@ def main() -> int:
 
     doc: dict[str, Any] = {"machine": machine(["PyStemmer"]), "command": "python -m bench.multilingual"}
     doc.update(measure(progress))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "multilingual.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     md = markdown(doc)
-    (RESULTS / "multilingual.md").write_text(md)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for suffix, content in ((".json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n"), (".md", md)):
+        (RESULTS / f"multilingual{suffix}").write_text(content, encoding="utf-8")
     print(md)
     return 0
 
