@@ -27,6 +27,13 @@ def test_vowel_signs_and_virama_stay_in_the_word() -> None:
     assert len(terms("लाल साड़ी")) == 2
 
 
+def test_vowel_signs_of_every_indic_script_stay_in_the_word() -> None:
+    # No stemmer for these yet, but their words are whole terms: Bengali, Tamil, Gujarati "red saree".
+    assert terms("লাল শাড়ি") == ["লাল", "শাড়ি"]
+    assert terms("சிவப்பு புடவை") == ["சிவப்பு", "புடவை"]
+    assert terms("લાલ સાડી") == ["લાલ", "સાડી"]
+
+
 def test_nukta_forms_meet() -> None:
     precomposed = "\u095c"  # ड़ as one code point
     decomposed = "\u0921\u093c"  # ड + nukta
