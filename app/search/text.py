@@ -8,8 +8,9 @@ joined form ("t-shirt" -> "t", "shirt", "tshirt") so "tshirt", "t shirt" and "t-
 
 `fold` stems words of Cyrillic, Devanagari, Arabic and Hebrew script by their language
 (`app.search.stemming`). For Latin it is a deliberately small plural folder, not a stemmer
-(English ranking was tuned with it): it only undoes English plurals and is applied identically to documents and queries, so a fold that is "wrong" in English
-(hoodie -> hoody) still matches. Rules, first match wins (words of 3 letters or fewer are kept):
+(English ranking was tuned with it): it only undoes English plurals and is applied
+identically to documents and queries, so a fold that is "wrong" in English (hoodie -> hoody)
+still matches. Rules, first match wins (words of 3 letters or fewer are kept):
 - irregular forms: men -> man, women -> woman, scarves -> scarf, ...
 - "ies" -> "y" (accessories -> accessory) and "ie" -> "y" (hoodie -> hoody, so hoodies meets it);
 - "sses", "shes", "ches", "xes", "zes" drop "es" (dresses -> dress, watches -> watch);
