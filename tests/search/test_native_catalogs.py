@@ -68,3 +68,14 @@ def test_spellings_of_one_query_rank_alike(indexes: dict[str, TextIndex], lang: 
     assert first
     for other in spellings[1:]:
         assert ranked(indexes[lang], other) == first, other
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [("hi", "लाल सा"), ("ru", "красное пла"), ("fa", "کفش قر"), ("he", "שמלה אדו")],
+)
+def test_a_half_typed_native_word_completes(indexes: dict[str, TextIndex], lang: str, typed: str) -> None:
+    finished = {"hi": "लाल साड़ी", "ru": "красное платье", "fa": "کفش قرمز", "he": "שמלה אדומה"}[lang]
+    wanted = relevant(lang, next(q for q in queries(lang) if q["q"] == finished))
+    got = [sku for sku, _ in indexes[lang].search(typed, limit=len(wanted))]
+    assert set(got) == wanted, titles(lang, got)
