@@ -1,12 +1,16 @@
 """Text normalisation shared by the index and the query parser, so both sides agree on terms.
 
-Pipeline: NFKC + casefold, apostrophes dropped ("men's" -> "mens"), split on anything that
-is not a letter or digit. A hyphenated word also yields its joined form ("t-shirt" -> "t",
-"shirt", "tshirt") so "tshirt", "t shirt" and "t-shirt" all meet.
+Pipeline: NFKC + casefold, one spelling per letter in every script (`app.search.scripts`:
+Arabic and Persian letter forms, niqqud, nukta, ё, native digits...), apostrophes dropped
+("men's" -> "mens"), split on anything that is not a letter, digit or combining mark (the
+vowel signs and viramas of Devanagari are part of a word). A hyphenated word also yields its
+joined form ("t-shirt" -> "t", "shirt", "tshirt") so "tshirt", "t shirt" and "t-shirt" all meet.
 
-`fold` is a deliberately small plural folder, not a stemmer: it only undoes English plurals
-and is applied identically to documents and queries, so a fold that is "wrong" in English
-(hoodie -> hoody) still matches. Rules, first match wins (words of 3 letters or fewer are kept):
+`fold` stems words of Cyrillic, Devanagari, Arabic and Hebrew script by their language
+(`app.search.stemming`). For Latin it is a deliberately small plural folder, not a stemmer
+(English ranking was tuned with it): it only undoes English plurals and is applied
+identically to documents and queries, so a fold that is "wrong" in English (hoodie -> hoody)
+still matches. Rules, first match wins (words of 3 letters or fewer are kept):
 - irregular forms: men -> man, women -> woman, scarves -> scarf, ...
 - "ies" -> "y" (accessories -> accessory) and "ie" -> "y" (hoodie -> hoody, so hoodies meets it);
 - "sses", "shes", "ches", "xes", "zes" drop "es" (dresses -> dress, watches -> watch);
@@ -19,10 +23,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Words that carry no product meaning; neither indexed nor searched.
+from app.search.scripts import MARKS, unify
+from app.search.stemming import script_of, stem
+
+# Words that carry no product meaning; neither indexed nor searched (in their normalised
+# spelling): English, Hindi, Persian (with the plural suffix written apart), Russian, Hebrew.
 STOPWORDS: frozenset[str] = frozenset(
     "a an and are as at be by for from in into is it its of on or our that the this to "
-    "with your you".split()
+    "with your you "
+    "और के का की को में से है हैं पर लिए ही भी तक एक या "
+    "و در به از با برای که را این آن یا تا ها های "
+    "и в во на с со для по из к у о об от до или не это "
+    "של עם על את או גם זה זו".split()
 )
 
 IRREGULAR: dict[str, str] = {
@@ -36,23 +48,33 @@ IRREGULAR: dict[str, str] = {
 }
 
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")
-_CHUNK = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+_CHUNK = re.compile(rf"[\w{MARKS}]+(?:-[\w{MARKS}]+)*")  # over text without "_"
+_ASCII_CHUNK = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # the same on ASCII text, 1.5x as fast
 
 
 def normalize(text: str) -> str:
-    """NFKC + casefold, apostrophes removed; the form every other step starts from."""
-    return _APOSTROPHES.sub("", unicodedata.normalize("NFKC", text).casefold())
+    """NFKC + casefold, one spelling per letter, apostrophes removed; the form every other
+    step starts from."""
+    return _APOSTROPHES.sub("", unify(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def _chunks(text: str) -> list[str]:
+    """Runs of letters, digits and marks of the normalised text, hyphenated words whole."""
+    normal = normalize(text)
+    if normal.isascii():
+        return _ASCII_CHUNK.findall(normal)
+    return _CHUNK.findall(normal.replace("_", " "))
 
 
 def words(text: str) -> list[str]:
     """Alphanumeric runs of the normalised text: no folding, no joined compounds."""
-    return [part for chunk in _CHUNK.findall(normalize(text)) for part in chunk.split("-")]
+    return [part for chunk in _chunks(text) for part in chunk.split("-")]
 
 
 def tokens(text: str) -> list[str]:
     """`words` plus the joined form of each hyphenated word, in text order; not folded."""
     out: list[str] = []
-    for chunk in _CHUNK.findall(normalize(text)):
+    for chunk in _chunks(text):
         if "-" in chunk:
             parts = chunk.split("-")
             out.extend(parts)
@@ -63,7 +85,10 @@ def tokens(text: str) -> list[str]:
 
 
 def fold(word: str) -> str:
-    """Undo an English plural (see module docstring); `word` must already be normalised."""
+    """Stem `word` in its script's language, or undo an English plural (module docstring);
+    `word` must already be normalised."""
+    if not word.isascii() and script_of(word) is not None:
+        return stem(word)
     if word in IRREGULAR:
         return IRREGULAR[word]
     if len(word) <= 3 or not word.isalpha():
