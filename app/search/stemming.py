@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 
-import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type information
+import Stemmer  # PyStemmer
 
 SNOWBALL = {"cyrillic": "russian", "devanagari": "hindi", "arabic": "persian"}
 _BLOCKS = (
