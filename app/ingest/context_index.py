@@ -22,7 +22,7 @@ from bson import Binary
 
 from app.ingest.embed import embed_chunks
 from app.search.embedder import DIM, MODEL_ID, Embedder
-from app.search.index_state import IndexState
+from app.search.index_state import IndexLife, IndexState
 from app.search.vector_index import VectorIndex
 
 if TYPE_CHECKING:
@@ -77,28 +77,16 @@ def public_chunk(doc: dict[str, Any], entry: FileEntry | None = None) -> dict[st
     return out
 
 
-class ContextIndex:
+class ContextIndex(IndexLife):
     def __init__(self, embedder: Embedder | None, *, exact_max: int) -> None:
+        super().__init__()
         self.embedder = embedder
         self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
         self.files: dict[str, FileEntry] = {}
         self.records: dict[str, Record] = {}  # chunk id -> what a hit returns
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self.pending: set[str] = set()  # uploads writing chunks right now (not orphans)
-        self._state = IndexState.EMPTY
         self._removed: set[str] = set()  # deleted while the build was reading
-
-    @property
-    def state(self) -> IndexState:
-        return self._state
-
-    @property
-    def ready(self) -> bool:
-        return self._state is IndexState.READY
-
-    def failed(self) -> None:
-        """The build stopped on an error: context search stays unavailable (products go on)."""
-        self._state = IndexState.FAILED
 
     @property
     def searchable(self) -> bool:

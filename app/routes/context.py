@@ -53,7 +53,7 @@ from app.streams import events as ev
 from app.streams.endpoint import StreamEndpoint, stream_routes
 from app.streams.engine import StreamContext
 from app.streams.events import Code, Event, StreamError
-from app.streams.fold import UploadAnswer
+from app.streams.fold import UploadAnswer, results_answer
 from app.streams.services import StreamServices
 
 log = logging.getLogger("storestream.ingest")
@@ -368,21 +368,12 @@ async def _forget_chunks(store: Store, file_id: str) -> None:
         log.warning("could not remove the chunks of unfinished upload %s", file_id)
 
 
-def _shape_upload(doc: dict[str, Any]) -> dict[str, Any]:
-    """The JSON twin returns the `chunks` results (and the fold's status/error)."""
-    out = {"status": doc["status"], **doc["results"].get("chunks", {})}
-    for key in ("error", "complete", "stream_id"):
-        if key in doc:
-            out[key] = doc[key]
-    return out
-
-
 def upload_endpoint(deps: ContextDeps) -> StreamEndpoint[UploadParams]:
     return StreamEndpoint(
         "context_upload",
         partial(parse_upload, deps),
         partial(upload_events, deps),
-        shape=_shape_upload,
+        shape=results_answer("chunks"),
         context=lambda p: {"file_name": p.upload.filename, "size": p.upload.size},
         authorize=deps.admin,
         detach=True,

@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 from starlette.requests import Request
@@ -28,7 +28,7 @@ from app.streams import events as ev
 from app.streams.endpoint import StreamEndpoint, stream_routes
 from app.streams.engine import StreamContext
 from app.streams.events import Event
-from app.streams.fold import SearchAnswer
+from app.streams.fold import SearchAnswer, results_answer
 from app.streams.services import StreamServices
 
 MAX_QUERY = 512
@@ -173,22 +173,12 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
     yield ev.complete(total=found.total)
 
 
-def _shape_search(doc: dict[str, Any]) -> dict[str, Any]:
-    """The JSON twin returns the final payload (and the fold's status/error)."""
-    final = doc["results"].get("product_cards", {})
-    out = {"status": doc["status"], **final}
-    for key in ("error", "complete", "stream_id"):
-        if key in doc:
-            out[key] = doc[key]
-    return out
-
-
 def search_endpoint(search: SearchService) -> StreamEndpoint[SearchParams]:
     return StreamEndpoint(
         "search",
         partial(parse_search, search),
         search_events,
-        shape=_shape_search,
+        shape=results_answer("product_cards"),
         context=lambda p: {"query": p.q},
         query=SearchQuery,
         answer=SearchAnswer,
@@ -275,7 +265,7 @@ def aza_endpoint(search: SearchService) -> StreamEndpoint[AzaParams]:
         "aza",
         partial(parse_aza, search),
         aza_events,
-        shape=_shape_search,
+        shape=results_answer("product_cards"),
         context=lambda p: {"query": p.query},
         body=AzaBody,
         answer=SearchAnswer,

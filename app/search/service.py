@@ -34,7 +34,7 @@ import numpy as np
 from bson import Binary
 
 from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
-from app.search.index_state import IndexState
+from app.search.index_state import IndexLife, IndexState
 from app.search.products import Filters, Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
 from app.search.text_index import TextIndex
@@ -155,31 +155,17 @@ def _public(doc: Product) -> Product:
     return {k: v for k, v in doc.items() if k not in ("embedding", "embedding_model", "_id")}
 
 
-class SearchService:
+class SearchService(IndexLife):
     def __init__(self, embedder: Embedder | None, *, exact_max: int) -> None:
+        super().__init__()
         self.embedder = embedder
         self.table = ProductTable()
         self.text = TextIndex()
         self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
-        self._state = IndexState.EMPTY
         self.progress = (0, 0)
         self.watermark: float | None = None  # newest `updated_at` (Unix seconds) indexed
         self._missing: list[Product] = []  # built without an embedding
         self.embedding = (0, 0)  # (embedded, to embed) while embeddings are computed
-
-    @property
-    def state(self) -> IndexState:
-        return self._state
-
-    @property
-    def ready(self) -> bool:
-        """Text search works once the table is built."""
-        return self._state is IndexState.READY
-
-    def failed(self) -> None:
-        """Building or keeping the index current stopped on an error: not ready (`/healthz`
-        says so) until the next `build`."""
-        self._state = IndexState.FAILED
 
     def build_from(self, docs: Iterable[Product]) -> None:
         """Index these products without a store, ready at once (benchmarks)."""

@@ -10,6 +10,7 @@ Folding rules (documented in docs/events.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import create_model
@@ -72,6 +73,21 @@ def fold(events: list[Event]) -> tuple[int, dict[str, Any]]:
     if warnings:
         doc["warnings"] = warnings
     return status, doc
+
+
+def results_answer(kind: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The JSON twin of a stream whose answer is its last `kind` results payload (search and
+    Aza: `product_cards`; an upload: `chunks`): that payload with the fold's status, and its
+    error, complete and stream id when there are any."""
+
+    def shape(doc: dict[str, Any]) -> dict[str, Any]:
+        out = {"status": doc["status"], **doc["results"].get(kind, {})}
+        for key in ("error", "complete", "stream_id"):
+            if key in doc:
+                out[key] = doc[key]
+        return out
+
+    return shape
 
 
 # -- the folded documents, declared (for /openapi.json) ------------------------------------------
