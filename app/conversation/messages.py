@@ -3,6 +3,7 @@ sessions): one shape for both, declared once."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field
@@ -20,12 +21,12 @@ class StoredMessage(Payload):
 
 def message_json(message: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """A stored message as the history routes show it, with the `extra` fields it has."""
-    created: Any = message.get("created_at")  # a datetime from the store; anything else as it is
+    created = message.get("created_at")
     return {
         "id": message["_id"],
         "role": message["role"],
         "content": message.get("content", ""),
         "status": message.get("status", "complete"),
-        "created_at": created.isoformat() if hasattr(created, "isoformat") else created,
+        "created_at": created.isoformat() if isinstance(created, datetime) else created,
         **{k: message[k] for k in extra if k in message},
     }
