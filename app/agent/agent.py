@@ -32,9 +32,9 @@ from app.agent.intents import Intent, IntentClassifier, IntentResult
 from app.agent.memory import Memory, asks_for_two, filters_from, merge, points_at_shown, references
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
-from app.chat.answer import recent_history
-from app.chat.followup import FILLER
-from app.chat.stored import StoredAnswer, spoken
+from app.conversation.filler import FILLER
+from app.conversation.history import recent_history
+from app.conversation.stored import StoredAnswer, spoken
 from app.ingest.context_index import ContextIndex
 from app.llm.base import Grounding, LanguageModel, Message, ProviderError, ToolChooser, model_used
 from app.llm.grounded import pieces

@@ -21,7 +21,7 @@ from typing import Any
 
 from app.agent.intents import Intent
 from app.agent.turn import Outcome, Turn
-from app.llm.grounded import best_sentences, product_line, source_label
+from app.conversation.formatting import best_sentences, product_line, source_label
 from app.llm.phrases import inr
 from app.search.products import Filters
 

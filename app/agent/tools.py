@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.agent import market
-from app.chat.answer import document_sources
+from app.conversation.documents import document_sources
 from app.ingest.context_index import ContextIndex
 from app.search.products import Filters, card, relaxations
 from app.search.service import SearchService

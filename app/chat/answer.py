@@ -18,24 +18,22 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.chat.followup import contextual_query
-from app.chat.stored import StoredAnswer, spoken
 from app.chat.suggestions import suggest
+from app.conversation.documents import document_sources
+from app.conversation.history import recent_history
+from app.conversation.stored import StoredAnswer, spoken
 from app.ingest.context_index import ContextIndex
 from app.llm.base import Grounding, LanguageModel, Message, model_used
 from app.search.products import Filters, card, relaxations
 from app.search.service import SearchService
 from app.store.database import Database
-from app.store.mongo import Store
 from app.streams import events as ev
 from app.streams.engine import StreamContext
 from app.streams.events import Event
 from app.tts.engine import TTSEngine
 from app.tts.slots import SpeechSlots
 
-HISTORY_TURNS = 6
-SOURCES = 4
 PRODUCTS = 4
-SOURCE_FLOOR = 0.3  # cosine below which a context chunk is not used
 PRODUCT_WORD_FLOOR = 3.0  # BM25 score that makes products relevant to a question without filters
 
 
@@ -60,36 +58,6 @@ class ChatRequest:
     language: str
     enable_tts: bool
     chatbot_id: str | None
-
-
-async def recent_history(store: Store, conversation_id: str, current_message_id: str) -> list[Message]:
-    """The last turns of a conversation before the message being answered."""
-    stored = await store.conversations.messages_of(conversation_id, limit=200)
-    turns = [m for m in stored if m["_id"] != current_message_id and m.get("content")]
-    return [Message(m["role"], m["content"]) for m in turns[-HISTORY_TURNS:]]
-
-
-async def document_sources(documents: ContextIndex | None, query: str, limit: int = SOURCES) -> list[dict[str, Any]]:
-    """The uploaded-document chunks closest to the query (cosine >= SOURCE_FLOOR), best first."""
-    if documents is None:
-        return []
-    out = []
-    for chunk, score in await documents.asearch(query, limit):
-        if score < SOURCE_FLOOR:
-            continue
-        out.append(
-            {
-                "file_id": chunk.get("file_id"),
-                "file_name": chunk.get("file_name") or chunk.get("title"),
-                "chunk_index": chunk.get("index"),
-                "page": chunk.get("page"),
-                "start": chunk.get("start"),
-                "end": chunk.get("end"),
-                "score": round(float(score), 4),
-                "text": chunk.get("text", ""),
-            }
-        )
-    return out
 
 
 async def _products(search: SearchService, query: str) -> tuple[list[dict[str, Any]], int, dict[str, Any], list[str]]:

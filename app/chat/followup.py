@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from app.conversation.filler import FILLER
 from app.search.query_parse import ParsedQuery, parse_query
-
-FILLER = frozenset(
-    "and or in it them those these ones one what about show me any do you have got with a the "
-    "also same but please how is are there".split()
-)
 
 
 def _own_words(parsed: ParsedQuery) -> list[str]:

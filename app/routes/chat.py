@@ -11,7 +11,6 @@ point cannot lose it, and `connected` already carries the conversation and messa
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from app.chat.answer import ChatDeps, ChatRequest, answer_events
 from app.contracts.fields import Flag, OpenContract, Payload, QBool, QChoice, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
+from app.conversation.messages import StoredMessage, message_json
 from app.errors import BadRequest, ErrorBody
 from app.llm.language import SUPPORTED, detect_language, direction
 from app.responses import JSONResponse
@@ -106,31 +106,10 @@ def chat_endpoints(deps: ChatDeps) -> tuple[StreamEndpoint[ChatRequest], StreamE
     return post, get
 
 
-def message_json(message: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A stored message as the history routes show it, with the `extra` fields it has."""
-    created = message.get("created_at")
-    return {
-        "id": message["_id"],
-        "role": message["role"],
-        "content": message.get("content", ""),
-        "status": message.get("status", "complete"),
-        "created_at": created.isoformat() if isinstance(created, datetime) else created,
-        **{k: message[k] for k in extra if k in message},
-    }
-
-
 class ConversationPath(QueryContract):
     model_config = example(conversation_id="0b9d6c1e5f2a4e7d8c3b1a0f9e8d7c6b")  # the form; a real one 404s
 
     conversation_id: Annotated[str, Text(128, min_len=1, description="`connected.conversation_id` of a chat stream")]
-
-
-class StoredMessage(Payload):
-    id: str
-    role: str = Field(description="user or assistant")
-    content: str
-    status: str = Field(description="complete, streaming, interrupted or failed")
-    created_at: str | None = Field(description="ISO 8601")
 
 
 class Conversation(Payload):

@@ -27,9 +27,9 @@ from app.agent.memory import Memory
 from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, example, fail
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
+from app.conversation.messages import StoredMessage, message_json
 from app.errors import BadRequest, ErrorBody
 from app.responses import JSONResponse
-from app.routes.chat import StoredMessage, message_json
 from app.store.database import Database
 from app.store.repositories import new_id
 from app.streams.endpoint import StreamEndpoint, stream_routes

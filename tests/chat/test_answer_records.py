@@ -2,7 +2,7 @@
 
 Real uvicorn, real MongoDB (nx-27017), STREAM_DETACH_S=0 so a client that leaves cancels the
 answer at once; the client closes its connection right after `progress` or `results`, before
-any `text`.
+any `text`. In process, against the real store: tests/conversation/test_stored.py.
 """
 
 from __future__ import annotations
@@ -10,15 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from app.chat.stored import StoredAnswer
-from app.store.mongo import Store
 from tests.support.server import AppServer, wait_for_search
 
 ROUNDS = 20
@@ -97,71 +94,3 @@ async def test_an_agent_answer_left_before_its_first_token_is_stored_as_interrup
     stuck = [s for s in statuses if "streaming" in s]
     assert not stuck, f"{len(stuck)} of {ROUNDS} answers still 'streaming': {statuses}"
     assert all(set(s) <= {"interrupted", "complete"} for s in statuses), statuses
-
-
-# -- in process, against the real store: the cancellation lands exactly where it hurts --------
-
-
-@pytest.fixture
-async def store(mongo_url: str) -> AsyncIterator[Store]:
-    store = Store.connect(mongo_url, f"answers_{uuid.uuid4().hex[:8]}", 2000, instance_id="me")
-    await store.ensure_indexes()
-    yield store
-    await store.client.drop_database(store.db.name)
-    await store.close()
-
-
-class _SlowInsert:
-    """The store's conversations, with a pause between sending the insert and its reply: the
-    window in which a client that leaves cancels `StoredAnswer.start`."""
-
-    def __init__(self, conversations: Any) -> None:
-        self.inner = conversations
-        self.sent = asyncio.Event()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    async def start_answer(self, conversation_id: str, message_id: str, **fields: Any) -> None:
-        await self.inner.start_answer(conversation_id, message_id, **fields)
-        self.sent.set()
-        await asyncio.sleep(0.2)
-
-
-async def test_a_start_cancelled_while_its_record_is_written_ends_it(store: Store) -> None:
-    conversation_id = await store.conversations.start()
-    slow = _SlowInsert(store.conversations)
-    proxy = type("S", (), {"conversations": slow, "defer_answer_end": store.defer_answer_end})()
-    task = asyncio.create_task(StoredAnswer.start(proxy, conversation_id, model="m"))
-    await asyncio.wait_for(slow.sent.wait(), 5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    messages = await store.conversations.messages_of(conversation_id)
-    assert [(m["role"], m["status"]) for m in messages] == [("assistant", "interrupted")]
-    assert store.conversations.live == set()
-
-
-async def test_every_other_end_of_a_started_answer_is_stored(store: Store) -> None:
-    conversation_id = await store.conversations.start()
-
-    async def answer(fail: BaseException | None) -> str:
-        started = await StoredAnswer.start(store, conversation_id)
-        async with started.kept("[t]"):
-            started.text = "partial"
-            if fail is not None:
-                raise fail
-            await started.complete()
-        return started.id
-
-    assert await answer(None)
-    with pytest.raises(RuntimeError):
-        await answer(RuntimeError("model broke"))
-    task = asyncio.create_task(answer(asyncio.CancelledError()))
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    messages = await store.conversations.messages_of(conversation_id)
-    assert [(m["status"], m["content"]) for m in messages] == [
-        ("complete", "partial"), ("failed", "partial"), ("interrupted", "partial"),
-    ]
-    assert store.conversations.live == set()

@@ -14,7 +14,7 @@ from contextlib import aclosing
 
 import pytest
 
-from app.chat.stored import StoredAnswer, spoken
+from app.conversation.stored import StoredAnswer, spoken
 from app.tts.engine import TTSError
 from app.tts.slots import SpeechBusy, SpeechSlots
 from app.tts.speaker import Speaker
