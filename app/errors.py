@@ -58,6 +58,11 @@ class BadRequest(Exception):
         self.extra = extra  # more fields for the body (the catalog's row errors)
 
 
+def not_found(message: str, field: str) -> BadRequest:
+    """404 `NOT_FOUND`, naming the parameter that named nothing."""
+    return BadRequest(message, status=404, code="NOT_FOUND", field=field)
+
+
 def error_response(
     status: int, message: str, code: str, headers: Mapping[str, str] | None = None, **extra: Any
 ) -> JSONResponse:

@@ -9,6 +9,9 @@ from typing import Any
 from pydantic import Field
 
 from app.contracts.fields import Payload
+from app.store.mongo import Store
+
+HISTORY_LIMIT = 500  # messages a history route shows, oldest first
 
 
 class StoredMessage(Payload):
@@ -30,3 +33,9 @@ def message_json(message: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[s
         "created_at": created.isoformat() if isinstance(created, datetime) else created,
         **{k: message[k] for k in extra if k in message},
     }
+
+
+async def shown_messages(store: Store, conversation_id: str, extra: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A conversation's messages as the history routes show them (at most `HISTORY_LIMIT`)."""
+    messages = await store.conversations.messages_of(conversation_id, limit=HISTORY_LIMIT)
+    return [message_json(m, extra) for m in messages]

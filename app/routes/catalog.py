@@ -30,7 +30,7 @@ from app.catalog.validate import ProductRow, RowError, validate_product
 from app.contracts.fields import Absent, Contract, Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path, require_json, validate
-from app.errors import BadRequest, ErrorBody
+from app.errors import BadRequest, ErrorBody, not_found
 from app.responses import JSONResponse
 from app.routes.body import Bodies
 from app.search.service import SearchService
@@ -162,7 +162,7 @@ async def delete_product(deps: CatalogDeps, request: Request) -> Response:
     removed = await store.products.delete(sku)
     deps.search.unindex(sku)
     if not removed:
-        raise BadRequest(f"no product with sku {sku!r}", status=404, code="NOT_FOUND", field="sku")
+        raise not_found(f"no product with sku {sku!r}", "sku")
     return Response(status_code=204)
 
 

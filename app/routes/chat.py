@@ -22,8 +22,8 @@ from app.chat.answer import ChatDeps, ChatRequest, answer_events
 from app.contracts.fields import Flag, OpenContract, Payload, QBool, QChoice, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
-from app.conversation.messages import StoredMessage, message_json
-from app.errors import BadRequest, ErrorBody
+from app.conversation.messages import StoredMessage, shown_messages
+from app.errors import ErrorBody, not_found
 from app.llm.language import SUPPORTED, detect_language, direction
 from app.responses import JSONResponse
 from app.store.database import Database
@@ -124,17 +124,12 @@ async def conversation(database: Database, request: Request) -> JSONResponse:
     conversation_id = read_path(request, ConversationPath).conversation_id
     found = await store.conversations.get(conversation_id)
     if found is None:
-        raise BadRequest("no such conversation", status=404, code="NOT_FOUND", field="conversation_id")
-    messages = await store.conversations.messages_of(conversation_id, limit=500)
-    return JSONResponse(
-        {
-            "conversation_id": conversation_id,
-            "session_id": found.get("session_id"),
-            "messages": [
-                message_json(m, ("metadata", "sources", "products", "language")) for m in messages
-            ],
-        }
-    )
+        raise not_found("no such conversation", "conversation_id")
+    return JSONResponse({
+        "conversation_id": conversation_id,
+        "session_id": found.get("session_id"),
+        "messages": await shown_messages(store, conversation_id, ("metadata", "sources", "products", "language")),
+    })
 
 
 CONVERSATION = Operation(

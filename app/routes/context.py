@@ -35,7 +35,7 @@ from app.auth import Authorize
 from app.contracts.fields import Contract, NeverNull, Payload, QInt, QueryContract, Text, example, fail, reword
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path, read_query, validate
-from app.errors import BadRequest, ErrorBody
+from app.errors import BadRequest, ErrorBody, not_found
 from app.ingest import upload
 from app.ingest.chunking import Chunker
 from app.ingest.context_index import ContextIndex, FileEntry, Record, as_binary, chunk_id, public_chunk, record_of
@@ -419,7 +419,7 @@ async def _file(deps: ContextDeps, request: Request) -> tuple[Store, str, dict[s
 
 
 def _not_found(file_id: str) -> BadRequest:
-    return BadRequest(f"no context file {file_id!r}", status=404, code="NOT_FOUND", field="id")
+    return not_found(f"no context file {file_id!r}", "id")
 
 
 async def get_file(deps: ContextDeps, request: Request) -> JSONResponse:

@@ -30,7 +30,7 @@ from starlette.routing import Route
 from app.contracts.fields import Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
-from app.errors import BadRequest, ErrorBody
+from app.errors import BadRequest, ErrorBody, not_found
 from app.responses import JSONResponse
 from app.streams.endpoint import resume_point
 from app.streams.services import StreamServices
@@ -49,7 +49,7 @@ class Stopped(Payload):
 
 
 def _not_found() -> BadRequest:
-    return BadRequest("No such stream to stop", status=404, code="NOT_FOUND", field="stream_id")
+    return not_found("No such stream to stop", "stream_id")
 
 
 def _authorize(streams: StreamServices, request: Request, binding: Binding | None) -> None:

@@ -27,8 +27,8 @@ from app.agent.memory import Memory
 from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, example, fail
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
-from app.conversation.messages import StoredMessage, message_json
-from app.errors import BadRequest, ErrorBody
+from app.conversation.messages import StoredMessage, shown_messages
+from app.errors import ErrorBody, not_found
 from app.responses import JSONResponse
 from app.store.database import Database
 from app.store.repositories import new_id
@@ -193,14 +193,13 @@ async def session(database: Database, request: Request) -> JSONResponse:
     session_id = read_path(request, SessionPath).session_id
     found = await store.agent_sessions.get(session_id)
     if found is None:
-        raise BadRequest("no such session", status=404, code="NOT_FOUND", field="session_id")
-    messages = await store.conversations.messages_of(found["conversation_id"], limit=500)
+        raise not_found("no such session", "session_id")
     return JSONResponse({
         "session_id": session_id,
         "conversation_id": found["conversation_id"],
         "customer": found.get("customer") or {},
         "memory": Memory.from_doc(found.get("memory")).to_doc(),
-        "messages": [message_json(m, ("intent", "products", "tools", "metadata")) for m in messages],
+        "messages": await shown_messages(store, found["conversation_id"], ("intent", "products", "tools", "metadata")),
     })
 
 
