@@ -21,6 +21,9 @@ the sum, so three prefix completions cannot beat one exact hit). Members are:
   the word itself: a whole word is most likely finished, and its completions crowd its own
   matches ("grey" pulled in the brand "greyleigh" on WANDS).
 
+`corrected` rewrites a query with those typo corrections, for rankers that read the text
+(the embedder) rather than the index's terms.
+
 Typo candidates come from a deletion-neighbourhood map (SymSpell): every term of 4+ characters
 is stored under itself and each string one deletion away (two for terms of 9+), and a query
 term probes the same way, so lookup cost depends on the term's length, not the vocabulary's.
@@ -35,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from operator import itemgetter
 from typing import Any
 
-from app.search.text import fold, indexable, terms, tokens
+from app.search.text import fold, indexable, terms, tokens, words
 
 K1 = 1.2
 B = 0.75
@@ -295,6 +298,21 @@ class TextIndex:
         if term in self._postings:
             return [(term, 1.0)]
         return [(match, FUZZY_WEIGHTS[edits]) for match, edits in self.typo_matches(term)]
+
+    def corrected(self, query: str) -> str:
+        """`query` with each word the index does not know replaced by its closest index term,
+        so that a ranker reading the text (the embedder) sees what the words matched; the
+        query itself when nothing was corrected."""
+        out: list[str] = []
+        changed = False
+        for word in words(query):
+            folded = fold(word)
+            if indexable(word) and folded not in self._postings:
+                matches = self.typo_matches(folded)
+                if matches:
+                    word, changed = matches[0][0], True
+            out.append(word)
+        return " ".join(out) if changed else query
 
     def query_groups(self, query: str) -> list[Group]:
         """One group of (index term, weight) per query term; see the module docstring."""

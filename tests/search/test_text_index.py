@@ -323,7 +323,7 @@ def test_catalog_search_finds_the_right_kind_of_product(
         assert {by_sku[sku]["category"] for sku, _ in top} == {category}, query
 
 
-# -- coordination ------------------------------------------------------------
+# -- coordination and corrections ------------------------------------------------------------
 
 
 def test_a_product_holding_more_of_the_words_ranks_first() -> None:
@@ -343,3 +343,10 @@ def test_a_product_holding_more_of_the_words_ranks_first() -> None:
     assert index.scores("frame ladder ")["rare"] == index.scores("ladder ")["rare"]
     both = index.scores("metal bed hook ")["both"]
     assert both == pytest.approx((index.scores("metal ")["both"] + index.scores("bed ")["both"]) * 2 / 3)
+
+
+def test_corrected_replaces_only_unknown_words_by_their_closest_term() -> None:
+    index = index_of(v="Velvet Saree", w="Wooden Wardrobe")
+    assert index.corrected("grey wardrbe") == "grey wardrobe"  # "grey" is unknown, has no match
+    assert index.corrected("velvat sarees") == "velvet sarees"  # known words keep their form
+    assert index.corrected("velvet saree ") == "velvet saree "  # nothing corrected: as given
