@@ -21,8 +21,12 @@ the sum, so three prefix completions cannot beat one exact hit). Members are:
   the word itself: a whole word is most likely finished, and its completions crowd its own
   matches ("grey" pulled in the brand "greyleigh" on WANDS).
 
-`corrected` rewrites a query with those typo corrections, for rankers that read the text
-(the embedder) rather than the index's terms.
+A word with none of these members that runs two index terms of 3+ letters together
+("roomtables") becomes two groups, one per half (`split`): a missing space is a typo no edit
+distance of 1-2 reaches.
+
+`corrected` rewrites a query with those typo corrections and splits, for rankers that read the
+text (the embedder) rather than the index's terms.
 
 Typo candidates come from a deletion-neighbourhood map (SymSpell): every term of 4+ characters
 is stored under itself and each string one deletion away (two for terms of 9+), and a query
@@ -63,6 +67,7 @@ PREFIX_WEIGHT = 0.8
 PREFIX_MIN_CHARS = 2
 MAX_COMPLETIONS = 10
 MAX_TYPO_MATCHES = 8
+MIN_SPLIT_PART = 3  # shortest half of a run-together word ("bedframe": bed, frame)
 MIN_FUZZY_TERM = 4  # shortest index term a typo can land on (a 5-letter query minus one edit)
 
 Group = list[tuple[str, float]]
@@ -299,6 +304,30 @@ class TextIndex:
             return [(term, 1.0)]
         return [(match, FUZZY_WEIGHTS[edits]) for match, edits in self.typo_matches(term)]
 
+    def split(self, term: str) -> tuple[str, str] | None:
+        """The two index terms `term` runs together ("roomtables" -> room, table), folded,
+        each of `MIN_SPLIT_PART`+ letters; of several splits, the one whose rarer half is the
+        most common. None when there is none."""
+        postings = self._postings
+        best: tuple[str, str] | None = None
+        best_df = 0
+        if not term.isalpha():
+            return None
+        for at in range(MIN_SPLIT_PART, len(term) - MIN_SPLIT_PART + 1):
+            left, right = fold(term[:at]), fold(term[at:])
+            if left in postings and right in postings:
+                df = min(len(postings[left]), len(postings[right]))
+                if df > best_df:
+                    best, best_df = (left, right), df
+        return best
+
+    def _groups_of(self, term: str) -> list[Group]:
+        """A body term's groups: its exact or typo group, else one per half of its `split`."""
+        group = self._exact_or_typos(term)
+        if group:
+            return [group]
+        return [[(half, 1.0)] for half in self.split(term) or ()]
+
     def corrected(self, query: str) -> str:
         """`query` with each word the index does not know replaced by its closest index term,
         so that a ranker reading the text (the embedder) sees what the words matched; the
@@ -309,8 +338,9 @@ class TextIndex:
             folded = fold(word)
             if indexable(word) and folded not in self._postings:
                 matches = self.typo_matches(folded)
-                if matches:
-                    word, changed = matches[0][0], True
+                halves = None if matches else self.split(folded)
+                if matches or halves:
+                    word, changed = matches[0][0] if matches else " ".join(halves or ()), True
             out.append(word)
         return " ".join(out) if changed else query
 
@@ -331,7 +361,8 @@ class TextIndex:
                 groups.append(group)
 
         for term in dict.fromkeys(terms(" ".join(body))):
-            keep(self._exact_or_typos(term))
+            for group in self._groups_of(term):
+                keep(group)
         for raw in tokens(tail):
             folded = fold(raw)
             group = self._exact_or_typos(folded) if indexable(raw) else []
@@ -342,7 +373,8 @@ class TextIndex:
                         if term not in known:
                             known.add(term)
                             group.append((term, PREFIX_WEIGHT))
-            keep(group)
+            for group in [group] if group or not indexable(raw) else self._groups_of(folded):
+                keep(group)
         return groups
 
     def search(

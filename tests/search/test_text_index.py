@@ -350,3 +350,20 @@ def test_corrected_replaces_only_unknown_words_by_their_closest_term() -> None:
     assert index.corrected("grey wardrbe") == "grey wardrobe"  # "grey" is unknown, has no match
     assert index.corrected("velvat sarees") == "velvet sarees"  # known words keep their form
     assert index.corrected("velvet saree ") == "velvet saree "  # nothing corrected: as given
+
+
+def test_a_run_together_word_matches_both_halves() -> None:
+    index = index_of(t="Oak Room Tables", r="Room Divider", c="Coffee Table", b="Bed Frame")
+    assert index.split("roomtable") == ("room", "table")
+    assert ids(index.search("roomtables "))[0] == "t"  # both halves first
+    assert set(ids(index.search("roomtables "))) == {"t", "r", "c"}
+    assert ids(index.search("oak bedframe"))[0] == "b"  # the as-you-type last word too
+    assert index.corrected("small roomtables") == "small room table"
+    assert index.split("tables") is None  # no split into two known terms of 3+ letters
+
+
+def test_a_known_word_or_a_typo_is_not_split() -> None:
+    index = index_of(c="Carpet Runner", p="Car Pet Seat", a="Oak Bedframe", b="Bed", f="Framed Print")
+    assert ids(index.search("carpet ")) == ["c"]  # known: never split
+    assert index.split("bedframed") == ("bed", "framed")
+    assert ids(index.search("bedframed ")) == ["a"]  # one edit from "bedframe": corrected, not split
