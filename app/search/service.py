@@ -377,14 +377,21 @@ class SearchService(IndexLife):
     def facets(self, results: Results) -> dict[str, Any]:
         return self.table.facets(results.matched)
 
+    async def query_vector(self, query: str) -> np.ndarray:
+        """The embedding of `query` with its misspelt words corrected as the text index reads
+        them (`TextIndex.corrected`): a typo embeds as another word, and MiniLM has no
+        tolerance for it (WANDS dev, one typo per query: vector NDCG@10 0.537 uncorrected,
+        0.674 corrected, 0.661 on the queries as written)."""
+        assert self.embedder is not None
+        return await self.embedder.query(self.text.corrected(query))
+
     async def vector_search(
         self, query: str, candidates: set[str] | None, k: int
     ) -> list[tuple[str, float]] | None:
         """Cosine-ranked SKUs, or None when vector search is unavailable."""
         if not self.vectors_ready or not query.strip():
             return None
-        assert self.embedder is not None
-        vector = await self.embedder.query(query)
+        vector = await self.query_vector(query)
         return self.vectors.search(vector, k, candidates=candidates)
 
     async def similar(
@@ -394,8 +401,7 @@ class SearchService(IndexLife):
         score that high in all; None when vector search is unavailable."""
         if not self.vectors_ready or not query.strip():
             return None
-        assert self.embedder is not None
-        vector = await self.embedder.query(query)
+        vector = await self.query_vector(query)
         hits, total = self.vectors.search_counting(vector, k, min_score, candidates)
         return [(sku, s) for sku, s in hits if s >= min_score], total
 

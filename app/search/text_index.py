@@ -1,10 +1,12 @@
 """An in-memory inverted index ranking products with BM25, tolerant of typos and half-typed words.
 
 Scoring is BM25 (k1=1.2, b=0.75) over one weighted bag of words per product: a term's
-frequency is the sum of its per-field counts times `FIELD_WEIGHTS`, and the document length
-is the same weighted sum, so a title hit outweighs a description hit while long descriptions
-are still length-normalised. Lengths and idf are read at query time, which keeps `add`,
-`remove` and `upsert` exact without any rebuild.
+frequency is the sum of its per-field counts times `FIELD_WEIGHTS` (all 1 today: see there),
+and the document length is the same weighted sum. Lengths and idf are read at query time,
+which keeps `add`, `remove` and `upsert` exact without any rebuild. The sum over the query's
+groups is then multiplied by the share of the groups a product holds (Lucene's classic
+"coord" factor): a product holding one rare word of the query must not outrank one holding
+most of its words (WANDS dev: text NDCG@10 0.659 without, 0.668 with).
 
 Each query term becomes a group of index terms, scored like one synonym set: the group's
 document frequency is the sum of its members' (capped at N), so a rare completion is not
@@ -12,10 +14,19 @@ favoured over a common one, and a product scores only the best member of each gr
 the sum, so three prefix completions cannot beat one exact hit). Members are:
 - the exact folded term (weight 1.0) when the index knows it;
 - otherwise its typo neighbours: 1 edit for terms of 5+ characters, 2 edits from 9+, with
-  adjacent swaps counting as one edit (weights `FUZZY_WEIGHTS`). A term the index knows is
-  never expanded, so "shirt" does not pull in "skirt";
+  adjacent swaps counting as one edit (weights `FUZZY_WEIGHTS`: one edit counts in full). A
+  term the index knows is never expanded, so "shirt" does not pull in "skirt";
 - for the last word of a query not ending in whitespace, also its completions ("leh" ->
-  lehenga), the `MAX_COMPLETIONS` most frequent, at `PREFIX_WEIGHT`.
+  lehenga), the `MAX_COMPLETIONS` most frequent, at `PREFIX_WEIGHT`; unless the index knows
+  the word itself: a whole word is most likely finished, and its completions crowd its own
+  matches ("grey" pulled in the brand "greyleigh" on WANDS).
+
+A word with none of these members that runs two index terms of 3+ letters together
+("roomtables") becomes two groups, one per half (`split`): a missing space is a typo no edit
+distance of 1-2 reaches.
+
+`corrected` rewrites a query with those typo corrections and splits, for rankers that read the
+text (the embedder) rather than the index's terms.
 
 Typo candidates come from a deletion-neighbourhood map (SymSpell): every term of 4+ characters
 is stored under itself and each string one deletion away (two for terms of 9+), and a query
@@ -31,22 +42,32 @@ from collections.abc import Iterable, Mapping
 from operator import itemgetter
 from typing import Any
 
-from app.search.text import fold, indexable, terms, tokens
+from app.search.text import fold, indexable, terms, tokens, words
 
 K1 = 1.2
 B = 0.75
+# Every field counts alike. Multiplying a title hit's frequency by 4 (as this index once did)
+# pushes it into BM25's saturation at once and inflates the title's share of the length, so a
+# product whose title merely repeats a common word outranked one matching the words once in
+# each field: on WANDS dev, text NDCG@10 0.616 with title 4 / brand 3 / category 3 /
+# attributes 2, 0.645 with all 1 (docs/benchmarks.md). The fields stay apart to weigh again.
 FIELD_WEIGHTS: dict[str, int] = {
-    "title": 4,
-    "brand": 3,
-    "category": 3,  # category and subcategory
-    "attributes": 2,  # attribute values and colours
+    "title": 1,
+    "brand": 1,
+    "category": 1,  # category and subcategory
+    "attributes": 1,  # attribute values and colours
     "description": 1,
 }
-FUZZY_WEIGHTS: dict[int, float] = {1: 0.6, 2: 0.4}
+# A word the index does not know has only its corrections in its group, so a lower weight
+# would only shrink that word against the correctly typed ones: the closest correction counts
+# in full (one typo per WANDS query then costs 0.001 text NDCG@10 instead of 0.025); two
+# edits stay below one, so the closer correction wins within a group.
+FUZZY_WEIGHTS: dict[int, float] = {1: 1.0, 2: 0.8}
 PREFIX_WEIGHT = 0.8
 PREFIX_MIN_CHARS = 2
 MAX_COMPLETIONS = 10
 MAX_TYPO_MATCHES = 8
+MIN_SPLIT_PART = 3  # shortest half of a run-together word ("bedframe": bed, frame)
 MIN_FUZZY_TERM = 4  # shortest index term a typo can land on (a 5-letter query minus one edit)
 
 Group = list[tuple[str, float]]
@@ -283,6 +304,46 @@ class TextIndex:
             return [(term, 1.0)]
         return [(match, FUZZY_WEIGHTS[edits]) for match, edits in self.typo_matches(term)]
 
+    def split(self, term: str) -> tuple[str, str] | None:
+        """The two index terms `term` runs together ("roomtables" -> room, table), folded,
+        each of `MIN_SPLIT_PART`+ letters; of several splits, the one whose rarer half is the
+        most common. None when there is none."""
+        postings = self._postings
+        best: tuple[str, str] | None = None
+        best_df = 0
+        if not term.isalpha():
+            return None
+        for at in range(MIN_SPLIT_PART, len(term) - MIN_SPLIT_PART + 1):
+            left, right = fold(term[:at]), fold(term[at:])
+            if left in postings and right in postings:
+                df = min(len(postings[left]), len(postings[right]))
+                if df > best_df:
+                    best, best_df = (left, right), df
+        return best
+
+    def _groups_of(self, term: str) -> list[Group]:
+        """A body term's groups: its exact or typo group, else one per half of its `split`."""
+        group = self._exact_or_typos(term)
+        if group:
+            return [group]
+        return [[(half, 1.0)] for half in self.split(term) or ()]
+
+    def corrected(self, query: str) -> str:
+        """`query` with each word the index does not know replaced by its closest index term,
+        so that a ranker reading the text (the embedder) sees what the words matched; the
+        query itself when nothing was corrected."""
+        out: list[str] = []
+        changed = False
+        for word in words(query):
+            folded = fold(word)
+            if indexable(word) and folded not in self._postings:
+                matches = self.typo_matches(folded)
+                halves = None if matches else self.split(folded)
+                if matches or halves:
+                    word, changed = matches[0][0] if matches else " ".join(halves or ()), True
+            out.append(word)
+        return " ".join(out) if changed else query
+
     def query_groups(self, query: str) -> list[Group]:
         """One group of (index term, weight) per query term; see the module docstring."""
         chunks = query.split()
@@ -300,18 +361,20 @@ class TextIndex:
                 groups.append(group)
 
         for term in dict.fromkeys(terms(" ".join(body))):
-            keep(self._exact_or_typos(term))
+            for group in self._groups_of(term):
+                keep(group)
         for raw in tokens(tail):
             folded = fold(raw)
             group = self._exact_or_typos(folded) if indexable(raw) else []
-            if len(raw) >= PREFIX_MIN_CHARS:
+            if len(raw) >= PREFIX_MIN_CHARS and folded not in self._postings:
                 known = {t for t, _ in group}
                 for prefix in dict.fromkeys((raw, folded)):
                     for term in self.completions(prefix):
                         if term not in known:
                             known.add(term)
                             group.append((term, PREFIX_WEIGHT))
-            keep(group)
+            for group in [group] if group or not indexable(raw) else self._groups_of(folded):
+                keep(group)
         return groups
 
     def search(
@@ -337,6 +400,7 @@ class TextIndex:
         sized = [(sum(len(postings_of[t]) for t, _ in g), g) for g in self.query_groups(query)]
         sized.sort(key=itemgetter(0), reverse=True)  # the longest list builds `scores` in one pass
         scores: dict[str, float] = {}
+        matched: dict[str, int] = {}  # doc -> groups it holds a member of
         for group_df, group in sized:
             group_factor = idf(min(group_df, n_docs), n_docs) * (K1 + 1.0)
             if len(group) == 1:
@@ -345,10 +409,13 @@ class TextIndex:
                 items = _matching(postings_of[term], candidates)
                 if not scores:
                     scores = {d: factor * tf / (tf + c1 + c2 * lengths[d]) for d, tf in items}
+                    matched = dict.fromkeys(scores, 1)
                 else:
                     get = scores.get
+                    count = matched.get
                     for doc, tf in items:
                         scores[doc] = get(doc, 0.0) + factor * tf / (tf + c1 + c2 * lengths[doc])
+                        matched[doc] = count(doc, 0) + 1
                 continue
             best: dict[str, float] = {}  # a product scores its best member of the group
             get = best.get
@@ -359,8 +426,13 @@ class TextIndex:
                     if score > get(doc, 0.0):
                         best[doc] = score
             get = scores.get
+            count = matched.get
             for doc, score in best.items():
                 scores[doc] = get(doc, 0.0) + score
+                matched[doc] = count(doc, 0) + 1
+        if len(sized) > 1:  # coordination: the share of the query's words a product holds
+            n_groups = len(sized)
+            return {doc: score * matched[doc] / n_groups for doc, score in scores.items()}
         return scores
 
 

@@ -100,11 +100,14 @@ def test_score_is_bm25_over_weighted_fields() -> None:
     index = TextIndex()
     index.add("a", {"title": "Silk Saree"})
     index.add("b", {"title": "Cotton Kurta", "description": "Cotton kurta"})
-    # "silk": weighted tf 4 (title), doc a length 2*4, doc b length 2*4 + 2*1
-    avgdl = (8 + 10) / 2
+    # "silk": weighted tf = the title weight, doc a length 2 title words, doc b 2 title words
+    # and 2 description words, each counted at its field's weight
+    title, description = FIELD_WEIGHTS["title"], FIELD_WEIGHTS["description"]
+    len_a, len_b = 2 * title, 2 * title + 2 * description
+    avgdl = (len_a + len_b) / 2
     idf = math.log(1 + (2 - 1 + 0.5) / (1 + 0.5))
-    tf = FIELD_WEIGHTS["title"]
-    expected = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * 8 / avgdl))
+    tf = title
+    expected = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len_a / avgdl))
     [(doc_id, score)] = index.search("silk ")
     assert doc_id == "a"
     assert score == pytest.approx(expected)
@@ -198,11 +201,15 @@ def test_a_known_term_is_not_expanded_to_its_neighbours() -> None:
     assert ids(index.search("shirt ")) == ["shirt"]
 
 
-def test_exact_match_scores_above_the_same_word_misspelt() -> None:
-    index = index_of(v="Velvet Saree", c="Cotton Saree")
-    [(_, exact)] = index.search("velvet ")
-    [(_, fuzzy)] = index.search("velvat ")
-    assert 0 < fuzzy < exact
+def test_one_typo_scores_like_the_word_and_two_typos_below_it() -> None:
+    # A misspelt word the index does not know stands for its correction: a lower weight would
+    # only shrink that word against the others in the query.
+    index = index_of(v="Velvet Saree", e="Embroidered Kurta", c="Cotton Saree")
+    assert index.search("velvat ") == index.search("velvet ")
+    [(_, exact)] = index.search("embroidered ")
+    [(doc, one)] = index.search("embroiderd ")
+    [(_, two)] = index.search("embriodred ")  # a swap and a deletion
+    assert doc == "e" and one == exact and 0 < two < one
 
 
 # -- as-you-type prefixes ----------------------------------------------------------------------
@@ -230,9 +237,12 @@ def test_single_letters_do_not_expand() -> None:
     assert index.search("k") == []
 
 
-def test_exact_word_beats_a_completion_of_it() -> None:
+def test_a_whole_known_word_is_not_completed() -> None:
+    # A word the index knows is most likely finished: its completions would crowd its own
+    # matches (on WANDS, "grey" pulled in the brand "greyleigh").
     index = index_of(silky="Silky Scarf", silk="Silk Scarf")
-    assert ids(index.search("silk")) == ["silk", "silky"]
+    assert ids(index.search("silk")) == ["silk"]
+    assert set(ids(index.search("sil"))) == {"silk", "silky"}
 
 
 def test_common_completion_beats_rare_one() -> None:
@@ -311,3 +321,49 @@ def test_catalog_search_finds_the_right_kind_of_product(
         top = index.search(query, limit=10)
         assert len(top) == 10, query
         assert {by_sku[sku]["category"] for sku, _ in top} == {category}, query
+
+
+# -- coordination and corrections ------------------------------------------------------------
+
+
+def test_a_product_holding_more_of_the_words_ranks_first() -> None:
+    # Plain BM25 puts "rare" first (idf of "ladder" 1.99 against 1.14 + 0.15 for "metal" and
+    # "bed"); scaled by the share of the words held (1/3 against 2/3), "both" wins.
+    index = TextIndex()
+    index.add("rare", product("Bunk Ladder"))
+    index.add("both", product("Metal Bed"))
+    index.add("shelf", product("Metal Shelf"))
+    index.add("hook", product("Metal Hook"))
+    for n in range(6):
+        index.add(f"bed{n}", product(f"Wooden Bed {n}"))
+    assert ids(index.search("ladder metal bed "))[:2] == ["both", "rare"]
+    # the rule itself: each word's BM25 contribution, times the share of the query's words held
+    # (of those some product holds: a word none holds lowers every product alike)
+    assert index.scores("hook ladder ")["rare"] == pytest.approx(index.scores("ladder ")["rare"] / 2)
+    assert index.scores("frame ladder ")["rare"] == index.scores("ladder ")["rare"]
+    both = index.scores("metal bed hook ")["both"]
+    assert both == pytest.approx((index.scores("metal ")["both"] + index.scores("bed ")["both"]) * 2 / 3)
+
+
+def test_corrected_replaces_only_unknown_words_by_their_closest_term() -> None:
+    index = index_of(v="Velvet Saree", w="Wooden Wardrobe")
+    assert index.corrected("grey wardrbe") == "grey wardrobe"  # "grey" is unknown, has no match
+    assert index.corrected("velvat sarees") == "velvet sarees"  # known words keep their form
+    assert index.corrected("velvet saree ") == "velvet saree "  # nothing corrected: as given
+
+
+def test_a_run_together_word_matches_both_halves() -> None:
+    index = index_of(t="Oak Room Tables", r="Room Divider", c="Coffee Table", b="Bed Frame")
+    assert index.split("roomtable") == ("room", "table")
+    assert ids(index.search("roomtables "))[0] == "t"  # both halves first
+    assert set(ids(index.search("roomtables "))) == {"t", "r", "c"}
+    assert ids(index.search("oak bedframe"))[0] == "b"  # the as-you-type last word too
+    assert index.corrected("small roomtables") == "small room table"
+    assert index.split("tables") is None  # no split into two known terms of 3+ letters
+
+
+def test_a_known_word_or_a_typo_is_not_split() -> None:
+    index = index_of(c="Carpet Runner", p="Car Pet Seat", a="Oak Bedframe", b="Bed", f="Framed Print")
+    assert ids(index.search("carpet ")) == ["c"]  # known: never split
+    assert index.split("bedframed") == ("bed", "framed")
+    assert ids(index.search("bedframed ")) == ["a"]  # one edit from "bedframe": corrected, not split
