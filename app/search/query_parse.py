@@ -24,6 +24,7 @@ Rules worth knowing:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,12 +100,14 @@ def _vocabulary() -> dict[tuple[str, ...], Entry]:
     def put(phrase: str, field: str, value: str, keep: bool = False) -> None:
         vocab.setdefault(_key(phrase), (field, value, keep))
 
-    for category in CATEGORIES:
-        put(category, "category", category)
-    for alias, category in CATEGORY_ALIASES.items():
-        put(alias, "category", category)
-    for fabric in FABRICS:
-        put(fabric, "fabric", fabric)
+    def put_all(field: str, names: Iterable[str], aliases: Mapping[str, str]) -> None:
+        for name in names:
+            put(name, field, name)
+        for alias, name in aliases.items():
+            put(alias, field, name)
+
+    put_all("category", CATEGORIES, CATEGORY_ALIASES)
+    put_all("fabric", FABRICS, {})
     shade_family = _shade_family()
     for family, shades in COLOR_FAMILIES.items():
         put(family, "colors", family)
@@ -113,14 +116,8 @@ def _vocabulary() -> dict[tuple[str, ...], Entry]:
     for alias, target in COLOR_ALIASES.items():
         family = target if target in COLOR_FAMILIES else shade_family[target]
         put(alias, "colors", family, keep=target not in COLOR_FAMILIES)
-    for occasion in OCCASIONS:
-        put(occasion, "occasion", occasion)
-    for alias, occasion in OCCASION_ALIASES.items():
-        put(alias, "occasion", occasion)
-    for gender in GENDERS:
-        put(gender, "gender", gender)
-    for alias, gender in GENDER_ALIASES.items():
-        put(alias, "gender", gender)
+    put_all("occasion", OCCASIONS, OCCASION_ALIASES)
+    put_all("gender", GENDERS, GENDER_ALIASES)
     for keyword, category in CATEGORY_KEYWORDS.items():
         put(keyword, "category", category, keep=True)
     return vocab
