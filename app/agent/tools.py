@@ -13,7 +13,8 @@ from typing import Any
 from app.agent import market
 from app.chat.answer import document_sources
 from app.ingest.context_index import ContextIndex
-from app.search.products import Filters, card, relaxations
+from app.search.constraints import Filters, relaxations
+from app.search.products import card
 from app.search.service import SearchService
 
 Product = dict[str, Any]

@@ -22,7 +22,8 @@ from app.chat.stored import StoredAnswer, spoken
 from app.chat.suggestions import suggest
 from app.ingest.context_index import ContextIndex
 from app.llm.base import Grounding, LanguageModel, Message, model_used
-from app.search.products import Filters, card, relaxations
+from app.search.constraints import Filters, relaxations
+from app.search.products import card
 from app.search.service import SearchService
 from app.store.database import Database
 from app.store.mongo import Store

@@ -26,8 +26,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
 from app.catalog.demo import (
     CATEGORIES,
     CATEGORY_ALIASES,
@@ -40,36 +38,15 @@ from app.catalog.demo import (
     OCCASION_ALIASES,
     OCCASIONS,
 )
+from app.search.constraints import Filters
 from app.search.text import fold, normalize, words
-
-_FILTER_FIELDS = (
-    "category", "colors", "fabric", "occasion", "gender", "sizes", "min_price", "max_price",
-)
-
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """Filters found in a query, plus the residual words for text search."""
+    """A query read: the filters its words set, and the words left for text ranking."""
 
+    filters: Filters = Filters()
     residual: str = ""
-    category: str | None = None
-    colors: tuple[str, ...] = ()
-    fabric: str | None = None
-    occasion: str | None = None
-    gender: str | None = None
-    sizes: tuple[str, ...] = ()
-    min_price: int | None = None
-    max_price: int | None = None
-
-    @property
-    def filters(self) -> dict[str, Any]:
-        """The filters that were set, by field name (residual excluded)."""
-        out: dict[str, Any] = {}
-        for name in _FILTER_FIELDS:
-            value = getattr(self, name)
-            if value is not None and value != ():
-                out[name] = list(value) if isinstance(value, tuple) else value
-        return out
 
 
 FILLERS: frozenset[str] = frozenset(
@@ -319,17 +296,12 @@ def parse_query(query: str) -> ParsedQuery:
         if word not in FILLERS:
             residual.append(word)
         i += 1
-    return ParsedQuery(
-        residual=" ".join(residual),
-        category=found.get("category"),
-        colors=tuple(colors),
-        fabric=found.get("fabric"),
-        occasion=found.get("occasion"),
-        gender=found.get("gender"),
-        sizes=tuple(dict.fromkeys(sizes)),
-        min_price=min_price,
-        max_price=max_price,
+    filters = Filters(
+        category=found.get("category"), occasion=found.get("occasion"), fabric=found.get("fabric"),
+        sizes=tuple(dict.fromkeys(sizes)), gender=found.get("gender"), colors=tuple(colors),
+        min_price=min_price, max_price=max_price,
     )
+    return ParsedQuery(filters, " ".join(residual))
 
 
 def _lookup(ws: list[str], i: int) -> tuple[Entry | None, int]:
