@@ -204,7 +204,7 @@ async def _search(search: SearchService, turn: Turn, outcome: Outcome, *, market
     args = {"query": query, "filters": turn.filters.as_dict()}
     yield _tool("search_catalog", _MESSAGES["search_catalog"], **args)
     outcome.tools.append("search_catalog")
-    outcome.found = await tools.search_catalog(search, query, turn.filters, asked=frozenset(turn.slots.as_dict()))
+    outcome.found = await tools.search_catalog(search, query, turn.filters, asked=turn.slots)
     if market:
         yield _tool("market_snapshot", _MESSAGES["market_snapshot"], **args)
         outcome.tools.append("market_snapshot")

@@ -101,7 +101,7 @@ async def _products(search: SearchService, query: str) -> tuple[list[dict[str, A
         return [], 0, {}, []
     plan = search.plan(query, Filters())
     found = await search.hybrid(plan, k=50)
-    for _, relaxed in relaxations(plan.filters, _RELAX_ORDER):
+    for _, relaxed in relaxations(plan.filters):
         if found.total:
             break
         # Nothing fits every detail: the closest items, dropping the least telling first.
@@ -122,9 +122,6 @@ async def _products(search: SearchService, query: str) -> tuple[list[dict[str, A
             if color not in shown and color not in others:
                 others.append(color)
     return cards, found.total, plan.filters.as_dict(), others
-
-
-_RELAX_ORDER = ("occasion", "fabric", "sizes", "gender", "min_price", "colors")
 
 
 async def answer_events(deps: ChatDeps, request: ChatRequest, ctx: StreamContext) -> AsyncIterator[Event]:

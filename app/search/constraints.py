@@ -1,31 +1,54 @@
-"""What a shopper asks for, as one type.
+"""What a shopper asks for, as one type, and the one order in which it is given up.
 
 `Filters` is what product search takes as parameters, what the query parser reads from a
 query's words (`app.search.query_parse`), what the sales agent reads from a message and keeps
 in its session memory (`app.agent.slots`, `app.agent.memory`), and what chat searches with.
 It lives in its own module, not beside the product table, because the parser, the agent
 and the request contracts need the type without the table (and its numpy columns).
+
+When nothing matches every constraint, chat and the agent both widen the search with
+`relaxations()`, in the one order `RELAX_ORDER`: the least important constraint first, as a
+shopper would give them up:
+
+1. `occasion`: a label the store puts on products; a festive lehenga suits a wedding too;
+2. `fabric`: a property of the item, but one a shopper rarely sees on a card;
+3. `brand`: mostly remembered from the session or the customer's preferences;
+4. `sizes`, 5. `gender`, 6. `colors`: the order both earlier orders agreed on; the colour is
+   the first thing a shopper sees on a card;
+7. `min_price`: the floor of a range the shopper gave, or "something more premium": dropping
+   it shows what was just turned down as too cheap.
+
+Last, that is never: `max_price` (the budget) and `category` (the kind of product), what the
+shopper came for (the agent then offers the nearest items over the budget), and `in_stock`,
+the storefront's choice. What the shopper asked for in the message itself goes after the
+rest, in the same order (`relaxations(..., asked=...)`): the agent knows what came from memory;
+all of chat's comes from the question. Before, chat dropped `occasion` before `fabric` and
+`min_price` before `colors`, the agent the other way round in both; this takes chat's first
+choice and the agent's second.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+
+RELAX_ORDER: tuple[str, ...] = ("occasion", "fabric", "brand", "sizes", "gender", "colors", "min_price")
 
 
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Every field narrows (AND); several values within a field widen (OR). None / () means
-    "not asked", not "any"."""
+    "not asked", not "any". Declared in `RELAX_ORDER`, between the kind of product and the
+    budget and stock, which are never given up."""
 
     category: str | None = None
-    brand: str | None = None
-    colors: tuple[str, ...] = ()
-    sizes: tuple[str, ...] = ()
-    fabric: str | None = None
     occasion: str | None = None
+    fabric: str | None = None
+    brand: str | None = None
+    sizes: tuple[str, ...] = ()
     gender: str | None = None
+    colors: tuple[str, ...] = ()
     min_price: float | None = None
     max_price: float | None = None
     in_stock: bool | None = None
@@ -87,9 +110,12 @@ class Filters:
         )
 
 
-def relaxations(filters: Filters, order: Iterable[str]) -> Iterator[tuple[str, Filters]]:
-    """What to try when nothing matches every filter: the fields of `order` that are set,
-    dropped one by one and cumulatively, least telling first. Yields (field dropped, filters)."""
+def relaxations(filters: Filters, *, asked: Filters = Filters()) -> Iterator[tuple[str, Filters]]:
+    """What to try when nothing matches every filter: the fields of `RELAX_ORDER` that are
+    set, dropped one by one and cumulatively; those set in `asked` (what the shopper said
+    this time) after the others. Yields (field dropped, filters)."""
+    said = asked.as_dict()
+    order = [n for n in RELAX_ORDER if n not in said] + [n for n in RELAX_ORDER if n in said]
     for name in order:
         if getattr(filters, name) not in (None, ()):
             filters = filters.without(name)
