@@ -68,8 +68,8 @@ from app.catalog.demo import BRANDS, CATEGORIES, COLOR_FAMILIES, OCCASIONS, gene
 from app.catalog.validate import RowError, validate_product  # noqa: E402
 from app.search import service as service_mod  # noqa: E402
 from app.search import text_index  # noqa: E402
-from app.search.embedder import MODEL_ID, Embedder, product_text  # noqa: E402
 from app.search.constraints import Filters  # noqa: E402
+from app.search.embedder import MODEL_ID, Embedder, product_text  # noqa: E402
 from app.search.service import POOL, RRF_K, VECTOR_FLOOR, SearchService, rrf  # noqa: E402
 from app.search.text_index import TextIndex  # noqa: E402
 from config.settings import Settings  # noqa: E402

@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from bson import Binary
 
+from app.search.constraints import Filters
 from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
 from app.search.index_state import IndexState
-from app.search.constraints import Filters
 from app.search.products import Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
 from app.search.text_index import TextIndex
