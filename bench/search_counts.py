@@ -47,8 +47,9 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 from app.catalog.demo import generate_catalog  # noqa: E402
+from app.search.constraints import Filters  # noqa: E402
 from app.search.embedder import Embedder, product_text  # noqa: E402
-from app.search.products import PRICE_BANDS, Filters, Product, facets, sort_key  # noqa: E402
+from app.search.products import PRICE_BANDS, Product, facets, sort_key  # noqa: E402
 from app.search.service import POOL, VECTOR_FLOOR, Plan, SearchService, rrf, with_embedding  # noqa: E402
 from bench.common import machine, pct  # noqa: E402
 from bench.search_latency import QUERY_SEED, vectors_for  # noqa: E402

@@ -421,7 +421,8 @@ STEPS = ("plan", "text_search", "early_cards", "embed_query", "vector_search", "
 async def _breakdown(catalog: list[dict[str, Any]], real: np.ndarray, queries: list[str], progress) -> dict[str, Any]:
     """The search stream's steps (app/routes/search.py `search_events`) timed one by one on an
     in-process SearchService holding the same products and vectors, the same queries."""
-    from app.search.products import Filters, card
+    from app.search.constraints import Filters
+    from app.search.products import card
     from app.search.service import POOL, VECTOR_FLOOR, SearchService, top
     from app.streams import wire
     from config.settings import Settings

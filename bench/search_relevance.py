@@ -78,8 +78,8 @@ from app.catalog.demo import BRANDS, CATEGORIES, COLOR_FAMILIES, OCCASIONS, gene
 from app.catalog.validate import RowError, validate_product  # noqa: E402
 from app.search import service as service_mod  # noqa: E402
 from app.search import text_index  # noqa: E402
+from app.search.constraints import Filters  # noqa: E402
 from app.search.embedder import MODEL_ID, Embedder, product_text  # noqa: E402
-from app.search.products import Filters  # noqa: E402
 from app.search.service import POOL, RRF_K, VECTOR_FLOOR, SearchService, rrf  # noqa: E402
 from app.search.text_index import TextIndex  # noqa: E402
 from config.settings import Settings  # noqa: E402
@@ -304,7 +304,7 @@ async def relevance(progress) -> dict[str, Any]:
             "judged": len(grades),
             "exact": sum(1 for g in grades.values() if g == 2),
             "ranking_text": plan.ranking,
-            "parsed_filters": parsed.filters,
+            "parsed_filters": parsed.filters.as_dict(),
             "applied_filters": plan.filters.as_dict(),
             "candidates": None if plan.candidates is None else len(plan.candidates),
             "text_hits": len(lists["text"]),

@@ -29,7 +29,7 @@ from typing import Any
 
 from app.agent import calling, reply, tools
 from app.agent.intents import Intent, IntentClassifier, IntentResult
-from app.agent.memory import Memory, asks_for_two, filters_from, merge, points_at_shown, references
+from app.agent.memory import Memory, asks_for_two, merge, points_at_shown, references
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
 from app.conversation.filler import FILLER
@@ -38,7 +38,7 @@ from app.conversation.stored import StoredAnswer, spoken
 from app.ingest.context_index import ContextIndex
 from app.llm.base import Grounding, LanguageModel, Message, ProviderError, ToolChooser, model_used
 from app.llm.grounded import pieces
-from app.search.products import Filters
+from app.search.constraints import Filters
 from app.search.query_parse import parse_query
 from app.search.service import SearchService
 from app.store.database import Database
@@ -98,15 +98,14 @@ def customer_filters(customer: dict[str, Any]) -> Filters:
     prefs = dict(customer.get("preferences") or {})
     if customer.get("budget") is not None:
         prefs.setdefault("max_price", customer["budget"])
-    return filters_from(prefs)
+    return Filters.from_dict(prefs)
 
 
-def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any], search: SearchService,
+def read_turn(request: AgentRequest, result: IntentResult, asked: Filters, search: SearchService,
               *, confident: bool) -> Turn:
     memory = request.memory
     message = request.message
     current = merge(customer_filters(request.customer), memory.preferences)
-    asked = filters_from(slots)
     filters = merge(current, asked)
     if current.sizes and not filters.sizes and filters.category != current.category:
         # A size is the shopper's, not the product's: it carries to a new kind of product
@@ -156,7 +155,7 @@ def read_turn(request: AgentRequest, result: IntentResult, slots: dict[str, Any]
         intent=intent,
         confidence=result.confidence,
         confident=confident,
-        slots=slots,
+        slots=asked,
         filters=filters,
         query=query,
         references=tuple(refs),
@@ -195,7 +194,7 @@ def _targets(turn: Turn, memory: Memory) -> list[str]:
     when it says "this"/"it" or names no other kind of product."""
     if turn.references:
         return list(turn.references)
-    if memory.shown and (points_at_shown(turn.message) or turn.slots.get("category") is None):
+    if memory.shown and (points_at_shown(turn.message) or turn.slots.category is None):
         return [memory.shown[0]]
     return []
 
@@ -205,7 +204,7 @@ async def _search(search: SearchService, turn: Turn, outcome: Outcome, *, market
     args = {"query": query, "filters": turn.filters.as_dict()}
     yield _tool("search_catalog", _MESSAGES["search_catalog"], **args)
     outcome.tools.append("search_catalog")
-    outcome.found = await tools.search_catalog(search, query, turn.filters, asked=frozenset(turn.slots))
+    outcome.found = await tools.search_catalog(search, query, turn.filters, asked=turn.slots)
     if market:
         yield _tool("market_snapshot", _MESSAGES["market_snapshot"], **args)
         outcome.tools.append("market_snapshot")
@@ -255,7 +254,7 @@ async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> 
                 yield event
     elif intent == Intent.COMPARE:
         skus = list(turn.references)
-        about_shown = bool(memory.shown) and turn.slots.get("category") is None
+        about_shown = bool(memory.shown) and turn.slots.category is None
         if len(skus) < 2 and about_shown:
             skus = list(memory.shown[:2])
         if len(skus) < 2 and about_shown:
@@ -379,10 +378,10 @@ async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContex
     started = time.perf_counter()
 
     result = await deps.intents.classify(request.message)
-    slots = extract_slots(request.message, brands(deps.search)).as_dict()
-    turn = read_turn(request, result, slots, deps.search, confident=result.confident)
+    asked = extract_slots(request.message, brands(deps.search))
+    turn = read_turn(request, result, asked, deps.search, confident=result.confident)
     yield ev.results(
-        "intent", intent=turn.intent, confidence=round(result.confidence, 4), slots=slots,
+        "intent", intent=turn.intent, confidence=round(result.confidence, 4), slots=asked.as_dict(),
         classified_as=result.intent, source=result.source, clarify=not turn.confident,
         filters=turn.filters.as_dict(),
     )

@@ -25,7 +25,7 @@ from app.contracts.fields import NeverNull, Rules, safe_text
 from app.contracts.openapi import json_schema
 from app.contracts.reading import path_of, phrase
 from app.llm.base import ToolCall
-from app.search.products import Filters
+from app.search.constraints import Filters
 
 log = logging.getLogger("storestream.agent")
 
@@ -81,20 +81,7 @@ class CatalogQuery(ToolArguments):
     max_price: Rupees | None = None
 
     def filters(self) -> Filters:
-        values: dict[str, Any] = {}
-        for name in ("category", "occasion", "fabric", "gender"):
-            if text := getattr(self, name):
-                values[name] = text.lower()
-        if self.brand:
-            values["brand"] = self.brand
-        if colors := tuple(c.lower() for c in self.colors or () if c):
-            values["colors"] = colors
-        if sizes := tuple(s.upper() for s in self.sizes or () if s):
-            values["sizes"] = sizes
-        for name in ("min_price", "max_price"):
-            if (number := getattr(self, name)) is not None:
-                values[name] = int(number) if float(number).is_integer() else number
-        return Filters(**values)
+        return Filters.from_dict(self.model_dump(exclude={"query"}, exclude_defaults=True)).spelled()
 
 
 class DocumentQuery(ToolArguments):

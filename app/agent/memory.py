@@ -25,11 +25,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from app.search.products import Filters
+from app.search.constraints import Filters
 
 SEEN_MAX = 200
 
-_FILTER_FIELDS = tuple(Filters.__dataclass_fields__)
 _CARRY_TO_NEW_KIND = ("min_price", "max_price", "occasion", "gender")
 
 _ORDINAL_WORDS = {
@@ -70,7 +69,7 @@ class Memory:
     def from_doc(cls, doc: dict[str, Any] | None) -> Memory:
         doc = doc or {}
         return cls(
-            preferences=filters_from(doc.get("preferences") or {}),
+            preferences=Filters.from_dict(doc.get("preferences") or {}),
             query=str(doc.get("query") or ""),
             shown=tuple(doc.get("shown") or ()),
             seen=tuple(doc.get("seen") or ()),
@@ -84,17 +83,6 @@ class Memory:
         return replace(self, shown=tuple(skus), seen=tuple(seen[-SEEN_MAX:]))
 
 
-def filters_from(values: dict[str, Any]) -> Filters:
-    """Filters from a stored or parsed dict; unknown keys ignored, lists made tuples."""
-    clean: dict[str, Any] = {}
-    for name in _FILTER_FIELDS:
-        value = values.get(name)
-        if value in (None, (), []):
-            continue
-        clean[name] = tuple(value) if isinstance(value, (list, tuple)) else value
-    return Filters(**clean)
-
-
 def merge(current: Filters, asked: Filters) -> Filters:
     """The search after a message that set `asked`, given the current one.
 
@@ -104,17 +92,11 @@ def merge(current: Filters, asked: Filters) -> Filters:
         base = Filters(**{name: getattr(current, name) for name in _CARRY_TO_NEW_KIND})
     else:
         base = current
-    values = {
-        name: getattr(asked, name) if getattr(asked, name) not in (None, ()) else getattr(base, name)
-        for name in _FILTER_FIELDS
-    }
+    merged = asked.merged_over(base)
     # A new ceiling below the current floor (or the reverse) replaces the other end too.
-    if values["min_price"] is not None and values["max_price"] is not None and values["min_price"] > values["max_price"]:
-        if asked.max_price is not None:
-            values["min_price"] = None
-        else:
-            values["max_price"] = None
-    return Filters(**values)
+    if merged.min_price is not None and merged.max_price is not None and merged.min_price > merged.max_price:
+        return replace(merged, min_price=None) if asked.max_price is not None else replace(merged, max_price=None)
+    return merged
 
 
 def references(message: str, shown: tuple[str, ...]) -> list[str]:

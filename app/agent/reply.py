@@ -23,7 +23,7 @@ from app.agent.intents import Intent
 from app.agent.turn import Outcome, Turn
 from app.conversation.formatting import best_sentences, product_line, source_label
 from app.llm.phrases import inr
-from app.search.products import Filters
+from app.search.constraints import Filters
 
 CAPABILITIES = (
     "I can find products by kind, colour, size, occasion and budget, compare them side by side, "

@@ -1,7 +1,8 @@
 """Shopping slots from one chat message: what the shopper constrained, in catalog terms.
 
-`extract_slots("shaadi ke liye red lehenga 20k tak")` -> Slots(category="lehenga", colors=("red",),
-occasion="wedding", max_price=20000). The words are understood by the search query parser
+`extract_slots("shaadi ke liye red lehenga 20k tak")` -> Filters(category="lehenga", colors=("red",),
+occasion="wedding", max_price=20000): the slots are the shared constraints type
+(`app.search.constraints`). The words are understood by the search query parser
 (`app.search.query_parse.parse_query`), so the agent and product search agree on every term,
 English or romanised Hindi; this module adds what only the agent needs:
 
@@ -17,57 +18,20 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Literal
 
+from app.search.constraints import Filters
 from app.search.query_parse import parse_query
 from app.search.text import normalize
 
 PriceDirection = Literal["lower", "higher"]
 
 
-@dataclass(frozen=True)
-class Slots:
-    """The constraints a message sets; None / () means "not mentioned", not "any"."""
-
-    category: str | None = None
-    colors: tuple[str, ...] = ()
-    sizes: tuple[str, ...] = ()
-    min_price: int | None = None
-    max_price: int | None = None
-    occasion: str | None = None
-    fabric: str | None = None
-    brand: str | None = None
-    gender: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Only the fields that are set; tuples as lists, so the result is JSON-ready."""
-        out: dict[str, Any] = {}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if value is not None and value != ():
-                out[field.name] = list(value) if isinstance(value, tuple) else value
-        return out
-
-    def __bool__(self) -> bool:
-        return bool(self.as_dict())
-
-
-def extract_slots(text: str, brands: Iterable[str] = ()) -> Slots:
-    """The slots of one message; `brands` are the store's brand names as they should come back."""
+def extract_slots(text: str, brands: Iterable[str] = ()) -> Filters:
+    """The constraints one message sets; `brands` are the store's brand names as they should come back."""
     brand, rest = _find_brand(normalize(text), tuple(brands))
-    parsed = parse_query(rest)
-    return Slots(
-        category=parsed.category,
-        colors=parsed.colors,
-        sizes=parsed.sizes,
-        min_price=parsed.min_price,
-        max_price=parsed.max_price,
-        occasion=parsed.occasion,
-        fabric=parsed.fabric,
-        brand=brand,
-        gender=parsed.gender,
-    )
+    return replace(parse_query(rest).filters, brand=brand)
 
 
 # -- brands ------------------------------------------------------------------------------
@@ -127,8 +91,8 @@ def price_direction(text: str) -> PriceDirection | None:
     Only for messages without an explicit bound: "cheaper than 5000" is a maximum, which
     `extract_slots` already returns, so it yields None here.
     """
-    slots = parse_query(text)
-    if slots.min_price is not None or slots.max_price is not None:
+    asked = parse_query(text).filters
+    if asked.min_price is not None or asked.max_price is not None:
         return None
     low = normalize(text)
     if _LOWER.search(low):

@@ -13,16 +13,14 @@ from typing import Any
 from app.agent import market
 from app.conversation.documents import document_sources
 from app.ingest.context_index import ContextIndex
-from app.search.products import Filters, card, relaxations
+from app.search.constraints import Filters, relaxations
+from app.search.products import card
 from app.search.service import SearchService
 
 Product = dict[str, Any]
 
 CARDS = 4
 POOL = 60
-
-# Filters dropped one by one, least telling first, when nothing matches them all.
-RELAX_ORDER = ("fabric", "occasion", "brand", "sizes", "gender", "colors", "min_price")
 
 DESCRIPTIONS: dict[str, str] = {
     "search_catalog": "Find products matching the shopper's words and filters, best first.",
@@ -46,18 +44,18 @@ class Found:
 
 
 async def search_catalog(
-    search: SearchService, query: str, filters: Filters, *, asked: frozenset[str] = frozenset(), k: int = CARDS,
+    search: SearchService, query: str, filters: Filters, *, asked: Filters = Filters(), k: int = CARDS,
 ) -> Found:
     """Best matches for the query within the filters. When nothing fits, the closest items
-    within the budget: filters are dropped one by one in RELAX_ORDER, those the shopper did
-    not name in this message (`asked`) first. The budget is never dropped."""
+    within the budget: filters are dropped one by one in the one order
+    (`app.search.constraints.RELAX_ORDER`), those the shopper named in this message (`asked`)
+    last. The budget is never dropped."""
     filters = search.known(filters)  # a value no product carries must not empty the results
     plan = search.plan(query, Filters())
     plan = replace(plan, filters=filters, candidates=search.candidates(filters))
     relaxed: list[str] = []
     found = await search.hybrid(plan, k=POOL)
-    order = [n for n in RELAX_ORDER if n not in asked] + [n for n in RELAX_ORDER if n in asked]
-    for name, narrower in relaxations(filters, order):
+    for name, narrower in relaxations(filters, asked=asked):
         if found.total:
             break
         filters = narrower

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.agent.intents import Intent
 from app.agent.tools import Found
-from app.search.products import Filters
+from app.search.constraints import Filters
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +19,7 @@ class Turn:
     intent: Intent
     confidence: float
     confident: bool  # at or above the classifier's threshold; below it the agent asks
-    slots: dict[str, Any]  # what the message itself said (category, colors, budget, ...)
+    slots: Filters  # what the message itself said (category, colors, budget, ...)
     filters: Filters  # the search after memory and customer preferences are applied
     query: str  # words to rank by
     references: tuple[str, ...] = ()  # SKUs of shown products the message points at

@@ -24,7 +24,8 @@ from app.conversation.history import recent_history
 from app.conversation.stored import StoredAnswer, spoken
 from app.ingest.context_index import ContextIndex
 from app.llm.base import Grounding, LanguageModel, Message, model_used
-from app.search.products import Filters, card, relaxations
+from app.search.constraints import Filters, relaxations
+from app.search.products import card
 from app.search.service import SearchService
 from app.store.database import Database
 from app.streams import events as ev
@@ -68,7 +69,7 @@ async def _products(search: SearchService, query: str) -> tuple[list[dict[str, A
         return [], 0, {}, []
     plan = search.plan(query, Filters())
     found = await search.hybrid(plan, k=50)
-    for _, relaxed in relaxations(plan.filters, _RELAX_ORDER):
+    for _, relaxed in relaxations(plan.filters):
         if found.total:
             break
         # Nothing fits every detail: the closest items, dropping the least telling first.
@@ -89,9 +90,6 @@ async def _products(search: SearchService, query: str) -> tuple[list[dict[str, A
             if color not in shown and color not in others:
                 others.append(color)
     return cards, found.total, plan.filters.as_dict(), others
-
-
-_RELAX_ORDER = ("occasion", "fabric", "sizes", "gender", "min_price", "colors")
 
 
 async def answer_events(deps: ChatDeps, request: ChatRequest, ctx: StreamContext) -> AsyncGenerator[Event, None]:

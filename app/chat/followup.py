@@ -19,19 +19,19 @@ def _own_words(parsed: ParsedQuery) -> list[str]:
 
 def is_refinement(message: str) -> bool:
     parsed = parse_query(message)
-    return parsed.category is None and len(_own_words(parsed)) < 2 and bool(parsed.filters)
+    return parsed.filters.category is None and len(_own_words(parsed)) < 2 and bool(parsed.filters)
 
 
 def render(parsed: ParsedQuery) -> str:
     """A query string that parses back to the same filters."""
-    parts = [parsed.residual, " ".join(parsed.colors), parsed.fabric or "", parsed.occasion or "",
-             parsed.category or ""]
-    if parsed.sizes:
-        parts.append("size " + " ".join(parsed.sizes))
-    if parsed.min_price is not None:
-        parts.append(f"above {int(parsed.min_price)}")
-    if parsed.max_price is not None:
-        parts.append(f"under {int(parsed.max_price)}")
+    asked = parsed.filters
+    parts = [parsed.residual, " ".join(asked.colors), asked.fabric or "", asked.occasion or "", asked.category or ""]
+    if asked.sizes:
+        parts.append("size " + " ".join(asked.sizes))
+    if asked.min_price is not None:
+        parts.append(f"above {int(asked.min_price)}")
+    if asked.max_price is not None:
+        parts.append(f"under {int(asked.max_price)}")
     return " ".join(p for p in parts if p).strip()
 
 
@@ -42,16 +42,6 @@ def contextual_query(previous_questions: list[str], message: str) -> str:
     new = parse_query(message)
     for earlier in reversed(previous_questions):
         before = parse_query(earlier)
-        if before.category or before.filters:
-            merged = replace(
-                before,
-                colors=new.colors or before.colors,
-                sizes=new.sizes or before.sizes,
-                fabric=new.fabric or before.fabric,
-                occasion=new.occasion or before.occasion,
-                gender=new.gender or before.gender,
-                min_price=new.min_price if new.min_price is not None else before.min_price,
-                max_price=new.max_price if new.max_price is not None else before.max_price,
-            )
-            return render(merged)
+        if before.filters:  # what the refinement names replaces the earlier question's
+            return render(replace(before, filters=new.filters.merged_over(before.filters)))
     return message

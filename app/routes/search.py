@@ -22,7 +22,8 @@ from starlette.routing import Route
 from app.contracts.fields import Flag, Num, OpenContract, QBool, QChoice, QInt, QNum, QueryContract, QWords, Text, Words
 from app.contracts.fields import Int, example
 from app.errors import BadRequest
-from app.search.products import SORTS, Filters, card
+from app.search.constraints import Filters
+from app.search.products import SORTS, card
 from app.search.service import POOL, VECTOR_FLOOR, SearchService, top
 from app.streams import events as ev
 from app.streams.endpoint import StreamEndpoint, stream_routes

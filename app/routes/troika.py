@@ -30,6 +30,7 @@ from app.contracts.reading import read_path
 from app.conversation.messages import StoredMessage, shown_messages
 from app.errors import ErrorBody, not_found
 from app.responses import JSONResponse
+from app.search.constraints import Filters
 from app.store.database import Database
 from app.store.repositories import new_id
 from app.streams.endpoint import StreamEndpoint, stream_routes
@@ -84,16 +85,9 @@ class Preferences(Contract):
     colors: Choices | None = None
     sizes: Choices | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key in ("category", "brand", "occasion", "fabric", "gender"):
-            if value := getattr(self, key):
-                out[key] = value if key == "brand" else value.lower()
-        if self.colors is not None:
-            out["colors"] = [c.lower() for c in self.colors]
-        if self.sizes is not None:
-            out["sizes"] = [s.upper() for s in self.sizes]
-        return out
+    def filters(self) -> Filters:
+        """In the catalog's spelling, as the agent searches with them."""
+        return Filters.from_dict(self.model_dump(exclude_none=True)).spelled()
 
 
 class Customer(Contract):
@@ -108,7 +102,7 @@ class Customer(Contract):
         if self.budget is not None:
             out["budget"] = int(self.budget) if float(self.budget).is_integer() else self.budget
         if self.preferences is not None:
-            out["preferences"] = self.preferences.as_dict()
+            out["preferences"] = self.preferences.filters().as_dict()
         return out
 
 

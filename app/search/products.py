@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+
+from app.search.constraints import Filters
 
 Product = dict[str, Any]
 
@@ -28,52 +30,6 @@ FACET_TOP = 12
 
 def norm(value: str) -> str:
     return " ".join(str(value).lower().split())
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """Every field narrows (AND); several values within a field widen (OR)."""
-
-    category: str | None = None
-    brand: str | None = None
-    colors: tuple[str, ...] = ()
-    sizes: tuple[str, ...] = ()
-    fabric: str | None = None
-    occasion: str | None = None
-    gender: str | None = None
-    min_price: float | None = None
-    max_price: float | None = None
-    in_stock: bool | None = None
-
-    def merged_over(self, parsed: Filters) -> Filters:
-        """These filters (explicit parameters) over ones parsed from the query text:
-        a field set explicitly wins; a field set only in the text is kept."""
-        values = {}
-        for name in self.__dataclass_fields__:
-            mine = getattr(self, name)
-            values[name] = mine if mine not in (None, ()) else getattr(parsed, name)
-        return replace(self, **values)
-
-    def without(self, name: str) -> Filters:
-        """These filters with field `name` unset."""
-        unset: Any = () if name in ("colors", "sizes") else None
-        return replace(self, **{name: unset})
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            name: list(value) if isinstance(value, tuple) else value
-            for name in self.__dataclass_fields__
-            if (value := getattr(self, name)) not in (None, ())
-        }
-
-
-def relaxations(filters: Filters, order: Iterable[str]) -> Iterator[tuple[str, Filters]]:
-    """What to try when nothing matches every filter: the fields of `order` that are set,
-    dropped one by one and cumulatively, least telling first. Yields (field dropped, filters)."""
-    for name in order:
-        if getattr(filters, name) not in (None, ()):
-            filters = filters.without(name)
-            yield name, filters
 
 
 _FIELDS = ("category", "brand", "colors", "sizes", "fabric", "occasion", "gender", "in_stock")

@@ -24,9 +24,8 @@ Rules worth knowing:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
 from app.catalog.demo import (
     CATEGORIES,
     CATEGORY_ALIASES,
@@ -39,36 +38,15 @@ from app.catalog.demo import (
     OCCASION_ALIASES,
     OCCASIONS,
 )
+from app.search.constraints import Filters
 from app.search.text import fold, normalize, words
-
-_FILTER_FIELDS = (
-    "category", "colors", "fabric", "occasion", "gender", "sizes", "min_price", "max_price",
-)
-
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """Filters found in a query, plus the residual words for text search."""
+    """A query read: the filters its words set, and the words left for text ranking."""
 
+    filters: Filters = Filters()
     residual: str = ""
-    category: str | None = None
-    colors: tuple[str, ...] = ()
-    fabric: str | None = None
-    occasion: str | None = None
-    gender: str | None = None
-    sizes: tuple[str, ...] = ()
-    min_price: int | None = None
-    max_price: int | None = None
-
-    @property
-    def filters(self) -> dict[str, Any]:
-        """The filters that were set, by field name (residual excluded)."""
-        out: dict[str, Any] = {}
-        for name in _FILTER_FIELDS:
-            value = getattr(self, name)
-            if value is not None and value != ():
-                out[name] = list(value) if isinstance(value, tuple) else value
-        return out
 
 
 FILLERS: frozenset[str] = frozenset(
@@ -99,12 +77,14 @@ def _vocabulary() -> dict[tuple[str, ...], Entry]:
     def put(phrase: str, field: str, value: str, keep: bool = False) -> None:
         vocab.setdefault(_key(phrase), (field, value, keep))
 
-    for category in CATEGORIES:
-        put(category, "category", category)
-    for alias, category in CATEGORY_ALIASES.items():
-        put(alias, "category", category)
-    for fabric in FABRICS:
-        put(fabric, "fabric", fabric)
+    def put_all(field: str, names: Iterable[str], aliases: Mapping[str, str]) -> None:
+        for name in names:
+            put(name, field, name)
+        for alias, name in aliases.items():
+            put(alias, field, name)
+
+    put_all("category", CATEGORIES, CATEGORY_ALIASES)
+    put_all("fabric", FABRICS, {})
     shade_family = _shade_family()
     for family, shades in COLOR_FAMILIES.items():
         put(family, "colors", family)
@@ -113,14 +93,8 @@ def _vocabulary() -> dict[tuple[str, ...], Entry]:
     for alias, target in COLOR_ALIASES.items():
         family = target if target in COLOR_FAMILIES else shade_family[target]
         put(alias, "colors", family, keep=target not in COLOR_FAMILIES)
-    for occasion in OCCASIONS:
-        put(occasion, "occasion", occasion)
-    for alias, occasion in OCCASION_ALIASES.items():
-        put(alias, "occasion", occasion)
-    for gender in GENDERS:
-        put(gender, "gender", gender)
-    for alias, gender in GENDER_ALIASES.items():
-        put(alias, "gender", gender)
+    put_all("occasion", OCCASIONS, OCCASION_ALIASES)
+    put_all("gender", GENDERS, GENDER_ALIASES)
     for keyword, category in CATEGORY_KEYWORDS.items():
         put(keyword, "category", category, keep=True)
     return vocab
@@ -322,17 +296,12 @@ def parse_query(query: str) -> ParsedQuery:
         if word not in FILLERS:
             residual.append(word)
         i += 1
-    return ParsedQuery(
-        residual=" ".join(residual),
-        category=found.get("category"),
-        colors=tuple(colors),
-        fabric=found.get("fabric"),
-        occasion=found.get("occasion"),
-        gender=found.get("gender"),
-        sizes=tuple(dict.fromkeys(sizes)),
-        min_price=min_price,
-        max_price=max_price,
+    filters = Filters(
+        category=found.get("category"), occasion=found.get("occasion"), fabric=found.get("fabric"),
+        sizes=tuple(dict.fromkeys(sizes)), gender=found.get("gender"), colors=tuple(colors),
+        min_price=min_price, max_price=max_price,
     )
+    return ParsedQuery(filters, " ".join(residual))
 
 
 def _lookup(ws: list[str], i: int) -> tuple[Entry | None, int]:

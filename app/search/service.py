@@ -33,9 +33,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from bson import Binary
 
+from app.search.constraints import Filters
 from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
 from app.search.index_state import IndexLife, IndexState
-from app.search.products import Filters, Product, ProductTable, sort_key
+from app.search.products import Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
 from app.search.text_index import TextIndex
 from app.search.vector_index import VectorIndex
@@ -70,19 +71,11 @@ class Plan:
     candidates: set[str] | None
 
 
-def _filters_in(parsed: ParsedQuery) -> Filters:
-    return Filters(
-        category=parsed.category, colors=parsed.colors, sizes=parsed.sizes, fabric=parsed.fabric,
-        occasion=parsed.occasion, gender=parsed.gender, min_price=parsed.min_price,
-        max_price=parsed.max_price,
-    )
-
-
 def ranking_text(parsed: ParsedQuery, original: str) -> str:
     """Words to rank by: what the parser left, plus the words behind the filters it set
     (they still say which products fit best). Never empty for a non-empty query."""
-    words = [parsed.residual, parsed.category or "", " ".join(parsed.colors), parsed.fabric or "",
-             parsed.occasion or ""]
+    asked = parsed.filters
+    words = [parsed.residual, asked.category or "", " ".join(asked.colors), asked.fabric or "", asked.occasion or ""]
     text = " ".join(w for w in words if w).strip()
     return text or original
 
@@ -301,7 +294,7 @@ class SearchService(IndexLife):
 
     def plan(self, query: str, explicit: Filters) -> Plan:
         parsed = parse_query(query)
-        filters = explicit.merged_over(self.table.known(_filters_in(parsed)))
+        filters = explicit.merged_over(self.table.known(parsed.filters))
         return Plan(parsed, filters, ranking_text(parsed, query), self.table.candidates(filters))
 
     def candidates(self, filters: Filters) -> set[str] | None:

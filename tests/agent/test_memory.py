@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.agent.memory import Memory, merge, references
-from app.search.products import Filters
+from app.search.constraints import Filters
 
 SHOWN = ("A", "B", "C", "D")
 

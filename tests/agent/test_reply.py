@@ -13,7 +13,7 @@ from app.agent.market import snapshot
 from app.agent.tools import Found
 from app.agent.turn import Outcome, Turn
 from app.llm.phrases import inr
-from app.search.products import Filters
+from app.search.constraints import Filters
 
 INTENTS = ("browse_search", "product_question", "compare", "price_discount", "size_fit", "availability",
            "order_status", "returns_policy", "greeting_smalltalk", "human_handoff", "out_of_scope")

@@ -6,13 +6,13 @@ tables, so these cases also pin down the Hinglish vocabulary product search now 
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
 
-from app.agent.slots import Slots, extract_slots, price_direction
+from app.agent.slots import extract_slots, price_direction
 from app.catalog.demo import BRANDS
+from app.search.constraints import Filters
 
 ALL_BRANDS = tuple(brand for group in BRANDS.values() for brand in group)
 
@@ -115,17 +115,11 @@ def test_no_brands_given_means_no_brand() -> None:
     assert extract_slots("utsav threads kurta").brand is None
 
 
-def test_as_dict_lists_only_set_fields() -> None:
-    assert Slots().as_dict() == {}
-    assert not Slots()
-    slots = Slots(category="saree", colors=("red", "gold"), max_price=5000)
-    assert slots.as_dict() == {"category": "saree", "colors": ["red", "gold"], "max_price": 5000}
-    assert slots
-
-
-def test_slots_are_frozen() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        Slots().category = "saree"  # type: ignore[misc]
+def test_slots_are_the_shared_constraints_type() -> None:
+    """The agent's slots are the same `Filters` product search and chat use: one as_dict."""
+    slots = extract_slots("house of meher red lehenga under 2 lakh", ALL_BRANDS)
+    assert slots == Filters(category="lehenga", brand="House of Meher", colors=("red",), max_price=200000)
+    assert Filters.from_dict(slots.as_dict()) == slots
 
 
 @pytest.mark.parametrize(

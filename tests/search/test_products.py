@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.catalog.demo import generate_catalog
-from app.search.products import Filters, ProductTable, card, facets, sort_key
+from app.search.constraints import Filters
+from app.search.products import ProductTable, card, facets, sort_key
 from app.search.service import rrf
 
 PRODUCTS = [
