@@ -74,10 +74,12 @@ lint: install
 	$(PY) -m ruff check app config tests bench
 	$(PY) -m mypy
 
-# Two workers (pytest-xdist, the machine's 2 cores), each running whole test files, so a
-# module's app server starts once. `$(PY) -m pytest -q` runs the same suite in one process.
+# Two workers (pytest-xdist, the machine's 2 cores), each running whole test files (tests/web as
+# one unit), so a module's app server starts once; the longest files first, in the order of
+# SLOW_FIRST in tests/conftest.py (not xdist's: most tests first). `$(PY) -m pytest -q` runs the
+# same suite in one process.
 test: lint
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The benchmarks' peers (pyproject's `bench` extra), on top of what `make install` installs.
 $(BENCH_STAMP): requirements-bench.txt $(STAMP)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,56 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """`@requires(reason)` (tests/support/requirements.py): skip saying why, or fail under CI=true."""
     for mark in item.iter_markers("requires"):
         need(mark.args[0])
+
+
+# The files (or folders) that take longest (set-up included; `--durations` of a whole run),
+# longest first. They run first, so that on two workers (`make test`: `-n 2 --dist loadfile
+# --no-loadscope-reorder`, each file on one worker, in this order) the short files fill in
+# around them and no long file is left to run alone at the end. Order within a file is kept.
+SLOW_FIRST = (
+    "tests/platform/test_schemathesis.py",
+    "tests/multi/test_instances.py",
+    "tests/web/",
+    "tests/platform/test_blas_threads.py",
+    "tests/agent/test_troika_openai.py",
+    "tests/ingest/test_upload_http.py",
+    "tests/chat/test_chat_openai.py",
+    "tests/platform/test_database_outage.py",
+    "tests/streams/test_detach_http.py",
+    "tests/platform/test_database_modes.py",
+    "tests/ingest/test_upload_memory.py",
+    "tests/search/test_query_priority_http.py",
+    "tests/search/test_search_http.py",
+)
+
+
+def _rank(item: pytest.Item) -> int:
+    return next((i for i, path in enumerate(SLOW_FIRST) if item.nodeid.startswith(path)), len(SLOW_FIRST))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of SLOW_FIRST before the others (a stable sort: the rest keep their order)."""
+    items.sort(key=_rank)
+
+
+# Packages whose files share package-scoped fixtures (tests/web: one browser and one app
+# server): with `--dist loadfile` each runs on one worker, as one unit, so that those start
+# once, not again each time a worker comes back to the package.
+ONE_UNIT = ("tests/web/",)
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile`, except that each package of ONE_UNIT is one work unit."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class PackageAwareScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((unit for unit in ONE_UNIT if nodeid.startswith(unit)), super()._split_scope(nodeid))
+
+    return PackageAwareScheduling(config, log)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -14,6 +14,7 @@ from app.agent.tools import Found
 from app.agent.turn import Outcome, Turn
 from app.llm.phrases import inr
 from app.search.constraints import Filters
+from tests.support.json_values import numbers
 
 INTENTS = ("browse_search", "product_question", "compare", "price_discount", "size_fit", "availability",
            "order_status", "returns_policy", "greeting_smalltalk", "human_handoff", "out_of_scope")
@@ -64,22 +65,10 @@ def test_every_intent_and_outcome_composes_from_its_facts(intent: str, index: in
         text = reply.compose(turn(intent, **extra), outcome)
         assert text.strip()
         allowed = {inr(c["price"]) for c in CARDS} | {inr(20000), inr(18500), inr(45000), inr(5501), inr(5000)}
-        allowed |= {inr(v) for v in _numbers(outcome.market)} | {inr(20000 - c["price"]) for c in CARDS}
+        allowed |= {inr(v) for v in numbers(outcome.market)} | {inr(20000 - c["price"]) for c in CARDS}
         assert set(re.findall(r"₹\d[\d,]*\d", text)) <= allowed, text
         titles = set(re.findall(r"\*\*(.+?)\*\*", text))
         assert titles <= {c["title"] for c in CARDS} | {"Gold Lehenga"}, text
-
-
-def _numbers(value) -> list[float]:
-    if isinstance(value, bool) or value is None:
-        return []
-    if isinstance(value, (int, float)):
-        return [value]
-    if isinstance(value, dict):
-        return [n for v in value.values() for n in _numbers(v)]
-    if isinstance(value, list):
-        return [n for v in value for n in _numbers(v)]
-    return []
 
 
 def test_not_confident_asks_instead_of_answering() -> None:

@@ -18,9 +18,11 @@ import pytest
 
 from app.catalog.demo import generate_catalog
 from app.llm.phrases import inr
+from tests.support.json_values import numbers
 from tests.support.mp3 import frames
 from tests.support.server import AppServer, isolated_env, wait_for_search
 from tests.support.sse import Received, read_stream
+from tests.support.uploads import upload_context
 
 CATALOG_SIZE = 800
 STREAM = "/api/troika/intelligent-chat/stream"
@@ -60,19 +62,6 @@ def answer(got: Received) -> str:
 
 def tools(got: Received) -> list[str]:
     return [p["tool"] for p in got.of("progress") if p["step"] == "tool"]
-
-
-def numbers(value: Any) -> list[float]:
-    """Every number inside a JSON value."""
-    if isinstance(value, bool):
-        return []
-    if isinstance(value, (int, float)):
-        return [value]
-    if isinstance(value, dict):
-        return [n for v in value.values() for n in numbers(v)]
-    if isinstance(value, list):
-        return [n for v in value for n in numbers(v)]
-    return []
 
 
 def matching(catalog: list[dict[str, Any]], **want: Any) -> list[dict[str, Any]]:
@@ -306,12 +295,7 @@ async def test_returns_question_quotes_the_uploaded_policy(server: AppServer) ->
     before = await say(server, "what is your return policy?")
     assert result(before, "intent")["intent"] == "returns_policy"
     assert "don't have the store's returns" in answer(before)  # nothing uploaded yet: says so
-    upload = await read_stream(
-        f"{server.url}/api/context/upload-file/stream", method="POST",
-        headers={"Authorization": "Bearer troika-admin"},
-        files={"file": ("returns.md", POLICY, "text/markdown")}, timeout=60,
-    )
-    assert upload.types()[-2:] == ["complete", "close"], upload.events[-3:]
+    await upload_context(server.url, "troika-admin", "returns.md", POLICY)
     after = await say(server, "can I return an unworn item, and within how many days?")
     assert result(after, "intent")["intent"] == "returns_policy"
     assert "search_documents" in tools(after)
@@ -328,12 +312,7 @@ async def test_speech_says_what_a_person_would_and_the_text_stays(server: AppSer
     for sentence in said:
         assert not re.search(r"\bsizes\b|/5|★", sentence, re.I) and sentence[-1] in ".!?", sentence
     assert any(re.search(r"rated \d(\.\d+)? out of 5", sentence) for sentence in said)
-    upload = await read_stream(
-        f"{server.url}/api/context/upload-file/stream", method="POST",
-        headers={"Authorization": "Bearer troika-admin"},
-        files={"file": ("returns.md", POLICY, "text/markdown")}, timeout=60,
-    )
-    assert upload.types()[-2:] == ["complete", "close"], upload.events[-3:]
+    await upload_context(server.url, "troika-admin", "returns.md", POLICY)
     returns = await say(server, "can I return an unworn item, and within how many days?", enableTTS=True)
     said = [a["text"] for a in returns.of("audio")]
     assert "From returns.md: Unworn items can be returned within 10 days" in answer(returns)

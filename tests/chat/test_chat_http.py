@@ -19,6 +19,7 @@ from tests.support.mp3 import frames
 from tests.support.requirements import missing_espeak, requires
 from tests.support.server import AppServer, isolated_env, wait_for_search
 from tests.support.sse import read_stream
+from tests.support.uploads import upload_context
 
 
 @pytest.fixture(scope="module")
@@ -224,12 +225,7 @@ POLICY = (
 
 
 async def test_uploaded_documents_ground_the_answer_at_once(server: AppServer) -> None:
-    upload = await read_stream(
-        f"{server.url}/api/context/upload-file/stream", method="POST",
-        headers={"Authorization": "Bearer chat-admin"},
-        files={"file": ("returns-policy.md", POLICY, "text/markdown")}, timeout=60,
-    )
-    assert upload.types()[-2:] == ["complete", "close"], upload.events[-3:]
+    await upload_context(server.url, "chat-admin", "returns-policy.md", POLICY)
     got = await ask(server, "Can I return an unworn item, and within how many days?")
     sources = got.of("results")[0]["sources"]
     assert sources and sources[0]["file_name"] == "returns-policy.md"

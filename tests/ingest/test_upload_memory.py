@@ -9,18 +9,17 @@ the chunk spool and storing every chunk in MongoDB.
 from __future__ import annotations
 
 import random
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 
 from tests.ingest import documents as d
 from tests.ingest.documents import ADMIN
+from tests.support.sampling import PeakRss
 from tests.support.server import AppServer
 
 MB = 1024 * 1024
@@ -51,38 +50,23 @@ def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def test_twenty_mb_upload_keeps_rss_growth_under_100_mb(server: AppServer, tmp_path: Path) -> None:
     assert server.process is not None
-    process = psutil.Process(server.process.pid)
     warmup = d.multipart([("file", b"warm.txt", b"Warm up the upload path once. " * 100)])
     with httpx.Client(timeout=30) as client:
         assert client.post(f"{server.url}/api/context/upload-file", content=warmup[0],
                            headers={**ADMIN, "Content-Type": warmup[1]}).status_code == 200
     time.sleep(0.5)
-    baseline = process.memory_info().rss
-    peak = baseline
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, process.memory_info().rss)
-            time.sleep(0.02)
-
     path = tmp_path / "big.txt"
     big_text(path, 20 * MB - 4096)
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    started = time.monotonic()
-    try:
+    with PeakRss(server.process.pid, interval=0.02) as rss:
+        started = time.monotonic()
         with httpx.Client(timeout=120) as client, path.open("rb") as fh:
             got = client.post(f"{server.url}/api/context/upload-file", headers=ADMIN,
                               files={"file": ("big.txt", fh, "text/plain")})
-    finally:
-        stop.set()
-        sampler.join()
     elapsed = time.monotonic() - started
     assert got.status_code == 200, got.text
     result = got.json()
     assert result["status"] == "ok" and result["count"] > 5000 and result["embedded"] is False
+    baseline, peak = rss.before, rss.peak
     growth_mb = (peak - baseline) / MB
     print(f"20 MB upload: {result['count']} chunks, {result['tokens']} tokens in {elapsed:.1f} s; "
           f"RSS {baseline / MB:.0f} MB -> peak {peak / MB:.0f} MB (+{growth_mb:.0f} MB)")

@@ -322,12 +322,17 @@ async def test_no_api_key_sends_no_authorization(upstream: FakeUpstream) -> None
     assert SEEN[key]["auth"] is None
 
 
-async def test_503_then_ok_is_retried_before_the_first_token(upstream: FakeUpstream) -> None:
-    url, key = upstream.base_url("503-then-ok")
-    async with fake(url) as provider:
+async def answered_on_the_second_attempt(upstream: FakeUpstream, mode: str, **options: Any) -> None:
+    """The upstream in `mode` fails the first attempt, then answers: the whole answer, two requests."""
+    url, key = upstream.base_url(mode)
+    async with fake(url, **options) as provider:
         pieces, error = await collect(provider, ASK, grounding())
     assert error is None and "".join(pieces) == "Hello there!"
     assert HITS[key] == 2
+
+
+async def test_503_then_ok_is_retried_before_the_first_token(upstream: FakeUpstream) -> None:
+    await answered_on_the_second_attempt(upstream, "503-then-ok")
 
 
 async def test_always_503_gives_up_after_retries(upstream: FakeUpstream) -> None:
@@ -375,19 +380,11 @@ async def test_crlf_lines_comments_and_multiline_data_are_read(upstream: FakeUps
 
 
 async def test_read_timeout_before_the_first_byte_is_retried(upstream: FakeUpstream) -> None:
-    url, key = upstream.base_url("stall-then-ok")
-    async with fake(url, read_timeout_s=0.5) as provider:
-        pieces, error = await collect(provider, ASK, grounding())
-    assert error is None and "".join(pieces) == "Hello there!"
-    assert HITS[key] == 2
+    await answered_on_the_second_attempt(upstream, "stall-then-ok", read_timeout_s=0.5)
 
 
 async def test_error_object_before_the_first_token_is_retried(upstream: FakeUpstream) -> None:
-    url, key = upstream.base_url("error-first")
-    async with fake(url) as provider:
-        pieces, error = await collect(provider, ASK, grounding())
-    assert error is None and "".join(pieces) == "Hello there!"
-    assert HITS[key] == 2
+    await answered_on_the_second_attempt(upstream, "error-first")
 
 
 async def test_connection_dropped_mid_answer_keeps_the_tokens_and_raises(upstream: FakeUpstream) -> None:

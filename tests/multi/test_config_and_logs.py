@@ -1,32 +1,15 @@
-"""The multi-instance settings refuse bad values in one line; the JSON log formatter writes
-one object per line, extras as keys."""
+"""The multi-instance settings' defaults (their bad values are refused with the others, in
+tests/platform/test_settings.py); the JSON log formatter writes one object per line, extras
+as keys."""
 
 from __future__ import annotations
 
 import json
 import logging
 
-import pytest
-
 from app.logs import JsonFormatter
 from app.redis_link import redacted
-from config.settings import ConfigError, load_settings
-
-
-@pytest.mark.parametrize(
-    ("name", "value", "expected"),
-    [
-        ("STREAM_REPLAY_URL", "memcached://x", "a redis:// URL, or nothing for the in-process buffer"),
-        ("REDIS_LEASE_S", "0.5", "a number of seconds, 1 or more"),
-        ("REDIS_TIMEOUT_MS", "0", "a positive integer"),
-        ("RATE_LIMIT_FAIL_OPEN", "sometimes", "true or false"),
-        ("LOG_FORMAT", "xml", "text or json"),
-    ],
-)
-def test_bad_values_name_the_variable(name: str, value: str, expected: str) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load_settings({name: value}, env_file=None)
-    assert str(caught.value) == f"{name}={value!r} is invalid: expected {expected}"
+from config.settings import load_settings
 
 
 def test_defaults_keep_one_instance_in_process() -> None:

@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ import httpx
 import pytest
 
 from app.store.embedded import EmbeddedMongo
+from tests.support.sampling import Sampler
 from tests.support.server import AppServer, wait_for_search
 from tests.support.sse import read_stream
 
@@ -56,34 +56,22 @@ def _servers_on(folder: Path) -> list[int]:
     return pids
 
 
-class CrashLoop:
+class CrashLoop(Sampler):
     """While active: every nx-27017 serving `folder` is killed (SIGKILL) within milliseconds of
     appearing, before it can accept a connection."""
 
     def __init__(self, folder: Path) -> None:
+        super().__init__(interval=0.005)
         self.folder = folder
         self.kills = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for pid in _servers_on(self.folder):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    self.kills += 1
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.005)
-
-    def __enter__(self) -> CrashLoop:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread.ident is not None:  # started
-            self._thread.join(5)
+    def step(self) -> None:
+        for pid in _servers_on(self.folder):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                self.kills += 1
+            except ProcessLookupError:
+                pass
 
 
 def _kill_9(pid: int) -> None:
@@ -185,13 +173,21 @@ def embedded_app(tmp_path: Path) -> Iterator[tuple[AppServer, Path]]:
             os.kill(pid, signal.SIGKILL)
 
 
-async def test_kill_9_of_the_embedded_server_is_restarted_on_the_same_data(
-    embedded_app: tuple[AppServer, Path],
-) -> None:
+@pytest.fixture
+async def seeded_app(embedded_app: tuple[AppServer, Path]) -> tuple[AppServer, Path, dict[str, str], int]:
+    """(app, data folder, what `_seed` made, the pid of its nx-27017) while the database is up."""
     app, data_dir = embedded_app
     async with httpx.AsyncClient(timeout=10) as client:
         ids = await _seed(client, app.url)
-        pid, port = _db_pid(data_dir)
+    return app, data_dir, ids, _db_pid(data_dir)[0]
+
+
+async def test_kill_9_of_the_embedded_server_is_restarted_on_the_same_data(
+    seeded_app: tuple[AppServer, Path, dict[str, str], int],
+) -> None:
+    app, data_dir, ids, pid = seeded_app
+    port = _db_pid(data_dir)[1]
+    async with httpx.AsyncClient(timeout=10) as client:
         history = f"{app.url}/api/chat/conversations/{ids['conversation']}"
         before = (await client.get(history)).json()
 
@@ -227,12 +223,10 @@ async def test_kill_9_of_the_embedded_server_is_restarted_on_the_same_data(
 
 
 async def test_every_store_route_answers_503_while_the_embedded_server_is_down(
-    embedded_app: tuple[AppServer, Path],
+    seeded_app: tuple[AppServer, Path, dict[str, str], int],
 ) -> None:
-    app, data_dir = embedded_app
+    app, data_dir, ids, pid = seeded_app
     async with httpx.AsyncClient(timeout=10) as client:
-        ids = await _seed(client, app.url)
-        pid, _ = _db_pid(data_dir)
         with CrashLoop(data_dir / "mongo") as loop:
             health = await _wait_health(client, app.url, False, 10)
             assert health["http"] == 503 and health["status"] == "degraded"

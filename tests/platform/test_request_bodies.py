@@ -13,11 +13,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 
 from tests.ingest import documents as d
 from tests.support import raw_http as raw
+from tests.support.sampling import PeakRss
 from tests.support.server import AppServer, isolated_env
 
 MB = 1024 * 1024
@@ -90,25 +90,9 @@ async def test_chunked_body_is_cut_at_the_limit(
 
 def _rss_peak(pid: int, work) -> tuple[float, float]:
     """(RSS before, peak RSS while `work()` runs), in MB."""
-    process = psutil.Process(pid)
-    before = process.memory_info().rss
-    peak = before
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, process.memory_info().rss)
-            time.sleep(0.01)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
+    with PeakRss(pid, interval=0.01) as rss:
         work()
-    finally:
-        stop.set()
-        sampler.join(5)
-    return before / MB, peak / MB
+    return rss.before / MB, rss.peak / MB
 
 
 def _post_200_mb(port: int, *, chunked: bool) -> int:

@@ -43,6 +43,12 @@ def test_values_are_parsed() -> None:
         ("TRUSTED_PROXIES", "10.0.0.300", "a comma-separated list of IP addresses or CIDR ranges"),
         ("RATE_LIMIT_STORAGE_URL", "mysql://x", "memory:// or a redis:// URL"),
         ("PORT", "70000", "a port number from 1 to 65535"),
+        # the multi-instance settings
+        ("STREAM_REPLAY_URL", "memcached://x", "a redis:// URL, or nothing for the in-process buffer"),
+        ("REDIS_LEASE_S", "0.5", "a number of seconds, 1 or more"),
+        ("REDIS_TIMEOUT_MS", "0", "a positive integer"),
+        ("RATE_LIMIT_FAIL_OPEN", "sometimes", "true or false"),
+        ("LOG_FORMAT", "xml", "text or json"),
     ],
 )
 def test_bad_value_names_the_variable(name: str, value: str, expected: str) -> None:

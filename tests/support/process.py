@@ -1,7 +1,8 @@
 """A server the tests start in a child process: spawned with its output in a log file, polled
 until it answers (or found dead, with its log), stopped politely and then firmly. The app
 (tests/support/server.py), redis-server (redis_server.py) and llama.cpp's server
-(llama_server.py) are each this plus their command and their readiness check.
+(llama_server.py) are each this plus their command and their readiness check; the first two
+listen on a loopback port (`LoopbackServer`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Self
+
+from app.store.embedded import free_port
 
 
 class ServerProcess:
@@ -94,3 +97,19 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class LoopbackServer(ServerProcess):
+    """A `ServerProcess` listening on a loopback port (a free one unless given), its log
+    `<log_stem>-<port>.log` in `log_dir`."""
+
+    log_stem = "server"
+    scheme = "http"
+
+    def __init__(self, log_dir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        super().__init__(log_dir / f"{self.log_stem}-{self.port}.log")
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"

@@ -12,23 +12,23 @@ import socket
 import subprocess
 from pathlib import Path
 
-from app.store.embedded import free_port
-from tests.support.process import ServerProcess
+from tests.support.process import LoopbackServer
 
 REDIS_SERVER = shutil.which("redis-server")
 
 
-class RedisServer(ServerProcess):
+class RedisServer(LoopbackServer):
     name = "redis-server"
+    log_stem = "redis"
+    scheme = "redis"
 
     def __init__(self, folder: Path, port: int | None = None) -> None:
         self.folder = folder
-        self.port = port or free_port()
-        super().__init__(folder / f"redis-{self.port}.log")
+        super().__init__(folder, port)
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"{super().url}/0"
 
     def start(self, timeout: float = 10.0) -> RedisServer:
         assert REDIS_SERVER is not None, "redis-server is not installed"

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import httpx
 
-from app.store.embedded import free_port
-from tests.support.process import ServerProcess
+from tests.support.process import LoopbackServer
 from tests.support.wait import Timeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class AppServer(ServerProcess):
+class AppServer(LoopbackServer):
     """`uvicorn --factory <factory>` with the given environment, on 127.0.0.1:<free port>;
     with `serve=True`, `python -m app serve` instead (what operators run)."""
 
@@ -37,12 +36,7 @@ class AppServer(ServerProcess):
         self.env = env
         self.factory = factory
         self.serve = serve
-        self.port = port or free_port()
-        super().__init__(log_dir / f"server-{self.port}.log")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(log_dir, port)
 
     def start(self, ready_timeout: float = 30.0) -> AppServer:
         # Engine and platform tests need neither the sentence model nor the demo catalog;

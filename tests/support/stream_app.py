@@ -68,14 +68,11 @@ async def parse_crash(request: Request) -> dict[str, Any]:
     raise RuntimeError("secret parser detail /etc/shadow")
 
 
-async def slow(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
-    """One progress event per `every` seconds for a minute, unless cancelled."""
-    PROBE["runs"]["slow"] += 1
-    every = float(params.get("every", "1"))
+async def _probed(ctx: StreamContext, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    """`events`, with `PROBE` told when the stream is cancelled and when its producer ends."""
     try:
-        for i in range(int(60 / every)):
-            yield ev.progress("tick", f"tick {i}", count=i)
-            await asyncio.sleep(every)
+        async for event in events:
+            yield event
     except asyncio.CancelledError:
         PROBE["cancelled"].append(ctx.stream_id)
         raise
@@ -83,25 +80,36 @@ async def slow(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Even
         PROBE["finally"].append(ctx.stream_id)
 
 
-async def tale(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
-    """A long answer: `n` words, one `text` event per `every` seconds. `PROBE["tales"]` counts
-    the runs per stream id (a resume must never run it again)."""
+async def _ticks(params: dict[str, Any]) -> AsyncIterator[Event]:
+    PROBE["runs"]["slow"] += 1
+    every = float(params.get("every", "1"))
+    for i in range(int(60 / every)):
+        yield ev.progress("tick", f"tick {i}", count=i)
+        await asyncio.sleep(every)
+
+
+def slow(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+    """One progress event per `every` seconds for a minute, unless cancelled."""
+    return _probed(ctx, _ticks(params))
+
+
+async def _words(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
     PROBE["runs"]["tale"] += 1
     PROBE["tales"][ctx.stream_id] += 1
     n, every = int(params.get("n", "20")), float(params.get("every", "0.1"))
     full = ""
-    try:
-        for i in range(n):
-            token = f"word{i} "
-            full += token
-            yield ev.text(token, full)
-            await asyncio.sleep(every)
-        yield ev.complete(total=n)
-    except asyncio.CancelledError:
-        PROBE["cancelled"].append(ctx.stream_id)
-        raise
-    finally:
-        PROBE["finally"].append(ctx.stream_id)
+    for i in range(n):
+        token = f"word{i} "
+        full += token
+        yield ev.text(token, full)
+        await asyncio.sleep(every)
+    yield ev.complete(total=n)
+
+
+def tale(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:
+    """A long answer: `n` words, one `text` event per `every` seconds. `PROBE["tales"]` counts
+    the runs per stream id (a resume must never run it again)."""
+    return _probed(ctx, _words(params, ctx))
 
 
 async def boom(params: dict[str, Any], ctx: StreamContext) -> AsyncIterator[Event]:

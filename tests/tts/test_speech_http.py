@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import threading
 import time
 from collections.abc import Iterator
 
@@ -24,6 +23,7 @@ import psutil
 import pytest
 
 from tests.support.requirements import missing_espeak, requires
+from tests.support.sampling import Sampler
 from tests.support.server import AppServer, isolated_env, wait_for_search
 
 pytestmark = requires(missing_espeak())
@@ -44,14 +44,13 @@ def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield app
 
 
-class EspeakCount:
+class EspeakCount(Sampler):
     """Samples the server's espeak-ng children every few ms while it runs."""
 
     def __init__(self, pid: int) -> None:
+        super().__init__(interval=0.003)
         self.process = psutil.Process(pid)
         self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def now(self) -> int:
         count = 0
@@ -62,18 +61,8 @@ class EspeakCount:
                 pass
         return count
 
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.now())
-            time.sleep(0.003)
-
-    def __enter__(self) -> EspeakCount:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
+    def step(self) -> None:
+        self.peak = max(self.peak, self.now())
 
 
 async def _events(response: httpx.Response) -> list[tuple[str, dict]]:

@@ -25,7 +25,7 @@ from tests.support.requirements import chromium_path, missing_browser, need
 from tests.support.server import ROOT, AppServer, isolated_env, wait_for_search
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 # Debian's chromium headless as root (see ../shared/FIELD-NOTES.md, "Browser tests"). Playwright
 # adds --headless and its own fresh --user-data-dir for every launch.
@@ -99,6 +99,20 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+def chat_widget(page: Page, endpoint: str) -> Locator:
+    """The page's chat element, pointed at `endpoint`."""
+    chat = page.locator("storestream-chat")
+    chat.evaluate("(el, endpoint) => el.setAttribute('endpoint', endpoint)", endpoint)
+    return chat
+
+
+def ask(chat: Locator, text: str) -> None:
+    """Type `text` into the chat widget and send it, as a shopper does."""
+    box = chat.get_by_role("textbox", name="Your message")
+    box.fill(text)
+    box.press("Enter")
+
+
 # -- a storefront on other origins ------------------------------------------------------------
 
 
@@ -166,6 +180,16 @@ def start_app(mongo_url: str, folder: Path, name: str, **settings: str) -> AppSe
         app.stop()
         raise
     return app
+
+
+def serving(tmp_path_factory: pytest.TempPathFactory, mongo_url: str, name: str, **settings: str) -> Iterator[AppServer]:
+    """`start_app` in a folder of its own, stopped when the fixture that yields from it ends:
+    `yield from serving(...)`."""
+    app = start_app(mongo_url, tmp_path_factory.mktemp(name), name, **settings)
+    try:
+        yield app
+    finally:
+        app.stop()
 
 
 @pytest.fixture(scope="package")

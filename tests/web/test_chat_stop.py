@@ -27,7 +27,7 @@ import pytest
 from tests.support.llama_server import MODEL
 from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import AppServer
-from tests.web.conftest import TIMEOUT_MS, PageProbe, screenshot, start_app
+from tests.web.conftest import TIMEOUT_MS, PageProbe, ask, chat_widget, screenshot, start_app
 
 need_at_import(missing_playwright())
 from playwright.sync_api import Locator, Page, Request, Route, expect  # noqa: E402
@@ -50,15 +50,18 @@ def model_app(mongo_url: str, tmp_path_factory: pytest.TempPathFactory, llama_ur
 
 
 def chat_on(page: Page) -> Locator:
-    chat = page.locator("storestream-chat")
-    chat.evaluate("(el, endpoint) => el.setAttribute('endpoint', endpoint)", CHAT_STREAM)
-    return chat
+    return chat_widget(page, CHAT_STREAM)
 
 
-def ask(chat: Locator, text: str) -> None:
-    box = chat.get_by_role("textbox", name="Your message")
-    box.fill(text)
-    box.press("Enter")
+def ask_until_interrupted(page: Page, handler: Callable[[Route], None], text: str) -> tuple[Locator, Locator]:
+    """Chat requests go to `handler` (a test double); ask `text` and wait until the first
+    answer ends interrupted. Returns (the chat, that answer)."""
+    page.route(f"**{CHAT_STREAM}", handler)
+    chat = chat_on(page)
+    ask(chat, text)
+    first = chat.locator(".ss-msg-bot").first
+    expect(first).to_have_attribute("data-outcome", "interrupted", timeout=TIMEOUT_MS)
+    return chat, first
 
 
 def record(page: Page, path: str | re.Pattern[str]) -> list[Request]:
@@ -251,11 +254,7 @@ def test_interrupted_answer_offers_try_again_as_a_new_request(
         else:
             route.continue_()
 
-    page.route(f"**{CHAT_STREAM}", first_fake_then_real)
-    chat = chat_on(page)
-    ask(chat, "blue cotton kurta")
-    first = chat.locator(".ss-msg-bot").first
-    expect(first).to_have_attribute("data-outcome", "interrupted")
+    chat, first = ask_until_interrupted(page, first_fake_then_real, "blue cotton kurta")
     expect(first.locator(".ss-answer")).to_have_text("Half an")
     expect(chat).to_have_attribute("data-state", "error")
     page.wait_for_timeout(1000)
@@ -289,11 +288,7 @@ def test_resume_refused_as_expired_offers_try_again(web_app: AppServer, new_page
         else:
             route.continue_()
 
-    page.route(f"**{CHAT_STREAM}", handle)
-    chat = chat_on(page)
-    ask(chat, "green silk saree")
-    first = chat.locator(".ss-msg-bot").first
-    expect(first).to_have_attribute("data-outcome", "interrupted", timeout=TIMEOUT_MS)  # after one resume (retry: 3 s)
+    chat, first = ask_until_interrupted(page, handle, "green silk saree")  # after one resume (retry: 3 s)
     expect(first.locator(".ss-error-text")).to_have_text("The stream can no longer be resumed")
     assert posts[1].headers.get("last-event-id") == "f-2"
     first.get_by_role("button", name="Try again").click()

@@ -13,7 +13,7 @@ from tests.support.server import AppServer
 from tests.web.conftest import PageProbe, Storefront, screenshot
 
 need_at_import(missing_playwright())
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 UNREACHABLE = "The service could not be reached (the network failed, or this site is not allowed to use it)."
 
@@ -37,6 +37,16 @@ def open_shop(shop: Storefront, app: AppServer, new_page: Callable[..., PageProb
     return probe
 
 
+def shop_search(
+    shop: Storefront, app: AppServer, new_page: Callable[..., PageProbe], state: str
+) -> tuple[PageProbe, Locator]:
+    """The shop's page, once its search widget has reached `state` (done, error)."""
+    probe = open_shop(shop, app, new_page)
+    search = probe.page.locator("storestream-search")
+    expect(search).to_have_attribute("data-state", state)
+    return probe, search
+
+
 def ask(page: Page, text: str) -> None:
     box = page.locator("storestream-chat").get_by_role("textbox", name="Your message")
     box.fill(text)
@@ -46,11 +56,8 @@ def ask(page: Page, text: str) -> None:
 def test_allowed_storefront_searches_and_chats(
     web_app: AppServer, storefronts: tuple[Storefront, Storefront], new_page: Callable[..., PageProbe]
 ) -> None:
-    allowed, _ = storefronts
-    probe = open_shop(allowed, web_app, new_page)
+    probe, search = shop_search(storefronts[0], web_app, new_page, "done")  # the allowed origin
     page = probe.page
-    search = page.locator("storestream-search")
-    expect(search).to_have_attribute("data-state", "done")
     assert search.locator(".ss-card").count() > 0
     # Images come from the platform's origin, not the storefront's.
     src = search.locator(".ss-card img").first.get_attribute("src")
@@ -71,11 +78,8 @@ def test_allowed_storefront_searches_and_chats(
 def test_storefront_not_allowed_gets_a_clean_message(
     web_app: AppServer, storefronts: tuple[Storefront, Storefront], new_page: Callable[..., PageProbe]
 ) -> None:
-    _, stranger = storefronts
-    probe = open_shop(stranger, web_app, new_page)
+    probe, search = shop_search(storefronts[1], web_app, new_page, "error")  # the stranger
     page = probe.page
-    search = page.locator("storestream-search")
-    expect(search).to_have_attribute("data-state", "error")
     expect(search.locator(".ss-status")).to_have_text(UNREACHABLE)
     assert search.locator(".ss-card").count() == 0
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import AppServer
-from tests.web.conftest import TIMEOUT_MS, PageProbe, screenshot, start_app
+from tests.web.conftest import TIMEOUT_MS, PageProbe, screenshot, serving
 
 need_at_import(missing_playwright())
 from playwright.sync_api import Page, Request, expect  # noqa: E402
@@ -27,23 +27,13 @@ CHAT_STREAM = "/api/chat/query/stream"
 
 @pytest.fixture(scope="module")
 def limited_app(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    app = start_app(mongo_url, tmp_path_factory.mktemp("web-limited"), "weblimited",
-                    STREAMING_RATE_LIMIT="1", STREAMING_WINDOW_MS="60000")
-    try:
-        yield app
-    finally:
-        app.stop()
+    yield from serving(tmp_path_factory, mongo_url, "weblimited", STREAMING_RATE_LIMIT="1", STREAMING_WINDOW_MS="60000")
 
 
 @pytest.fixture(scope="module")
 def short_window_app(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """Two requests per 4 s: a hold short enough to wait out in a test."""
-    app = start_app(mongo_url, tmp_path_factory.mktemp("web-short"), "webshort",
-                    STREAMING_RATE_LIMIT="2", STREAMING_WINDOW_MS="4000")
-    try:
-        yield app
-    finally:
-        app.stop()
+    yield from serving(tmp_path_factory, mongo_url, "webshort", STREAMING_RATE_LIMIT="2", STREAMING_WINDOW_MS="4000")
 
 
 def record(page: Page) -> dict[str, list[Request]]:

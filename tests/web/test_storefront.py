@@ -21,7 +21,7 @@ import pytest
 from app.llm.phrases import inr
 from tests.support.requirements import missing_espeak, missing_playwright, need_at_import, requires
 from tests.support.server import AppServer
-from tests.web.conftest import ADMIN_TOKEN, TIMEOUT_MS, PageProbe, screenshot
+from tests.web.conftest import ADMIN_TOKEN, TIMEOUT_MS, PageProbe, ask, chat_widget, screenshot
 
 need_at_import(missing_playwright())
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
@@ -455,19 +455,6 @@ def assert_served(app: AppServer, endpoint: str) -> None:
     """A route missing from /openapi.json is a regression: the test fails, it does not skip."""
     paths = httpx.get(f"{app.url}/openapi.json", timeout=15).json()["paths"]
     assert endpoint in paths, f"{endpoint} is missing from /openapi.json"
-
-
-def chat_widget(page: Page, endpoint: str) -> Locator:
-    """The page's chat element, pointed at `endpoint`."""
-    chat = page.locator("storestream-chat")
-    chat.evaluate("(el, endpoint) => el.setAttribute('endpoint', endpoint)", endpoint)
-    return chat
-
-
-def ask(chat: Locator, text: str) -> None:
-    box = chat.get_by_role("textbox", name="Your message")
-    box.fill(text)
-    box.press("Enter")
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
