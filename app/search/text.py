@@ -28,13 +28,16 @@ from app.search.stemming import script_of, stem
 
 # Words that carry no product meaning; neither indexed nor searched (in their normalised
 # spelling): English, Hindi, Persian (with the plural suffix written apart), Russian, Hebrew.
+# The word "colour" is among them where shoppers name a colour with it ("платье красного
+# цвета", "लाल रंग की साड़ी", "שמלה בצבע אדום"): it names the attribute, not a value, and a
+# description that says "... цвета" would otherwise match it.
 STOPWORDS: frozenset[str] = frozenset(
     "a an and are as at be by for from in into is it its of on or our that the this to "
     "with your you "
-    "और के का की को में से है हैं पर लिए ही भी तक एक या "
-    "و در به از با برای که را این آن یا تا ها های "
-    "и в во на с со для по из к у о об от до или не это "
-    "של עם על את או גם זה זו".split()
+    "और के का की को में से है हैं पर लिए ही भी तक एक या रंग "
+    "و در به از با برای که را این آن یا تا ها های رنگ "
+    "и в во на с со для по из к у о об от до или не это цвет цвета цвете цветом "
+    "של עם על את או גם זה זו צבע בצבע".split()
 )
 
 IRREGULAR: dict[str, str] = {

@@ -54,7 +54,7 @@ B = 0.75
 FIELD_WEIGHTS: dict[str, int] = {
     "title": 1,
     "brand": 1,
-    "category": 1,  # category and subcategory
+    "category": 2,  # category and subcategory
     "attributes": 1,  # attribute values and colours
     "description": 1,
 }
