@@ -84,6 +84,35 @@
     return rtl > ltr ? 'rtl' : 'ltr';
   }
 
+  // A run of left-to-right text inside right-to-left text: Latin words, numbers and prices
+  // ("House of Meher", "₹60,499", "XL"), spaces between them included. Punctuation inside a run
+  // stays in it (60,499; size-guide.pdf), a sentence's full stop after it does not.
+  const LTR_WORD = '[₹$€£]?[A-Za-z0-9\\u00C0-\\u024F](?:[A-Za-z0-9\\u00C0-\\u024F.,\'&/+%-]*[A-Za-z0-9\\u00C0-\\u024F%])?';
+  const LTR_RUN = new RegExp(`${LTR_WORD}(?:\\s+${LTR_WORD})*`, 'g');
+
+  /**
+   * `text` as nodes; with `isolate` (right-to-left text) every left-to-right run is its own
+   * <bdi>, so a price keeps its currency sign before its digits and a Latin brand name its
+   * word order, whatever the Persian or Hebrew around it.
+   */
+  function bidiText(text, isolate) {
+    if (!isolate) return [document.createTextNode(text)];
+    const nodes = [];
+    let last = 0;
+    for (const match of text.matchAll(LTR_RUN)) {
+      if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
+      nodes.push(h('bdi', { dir: 'ltr', text: match[0] }));
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+    return nodes;
+  }
+
+  /** Items as isolated <bdi>s (each in its own direction) joined by commas. */
+  function isolatedList(items, className) {
+    return items.map((item, i) => [i ? ', ' : '', h('bdi', { class: className, 'data-value': item, text: item })]);
+  }
+
   function secondsText(seconds) {
     if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
     return `${Math.ceil(seconds / 60)} minutes`;
@@ -237,24 +266,25 @@
 
   // -- safe Markdown --------------------------------------------------------------------------
 
-  /** Inline Markdown (**bold**, *italic*, `code`) as DOM nodes; everything else stays text. */
-  function inline(text) {
+  /** Inline Markdown (**bold**, *italic*, `code`) as DOM nodes; everything else stays text.
+   *  `isolate`: right-to-left text, whose left-to-right runs become <bdi>s (bidiText). */
+  function inline(text, isolate) {
     const nodes = [];
     const pattern = /\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|`([^`]+)`/g;
     let last = 0;
     for (const match of text.matchAll(pattern)) {
-      if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
-      if (match[1] !== undefined || match[2] !== undefined) nodes.push(h('strong', { text: match[1] ?? match[2] }));
-      else if (match[3] !== undefined) nodes.push(h('em', { text: match[3] }));
-      else nodes.push(h('code', { text: match[4] }));
+      if (match.index > last) nodes.push(...bidiText(text.slice(last, match.index), isolate));
+      if (match[1] !== undefined || match[2] !== undefined) nodes.push(h('strong', null, bidiText(match[1] ?? match[2], isolate)));
+      else if (match[3] !== undefined) nodes.push(h('em', null, bidiText(match[3], isolate)));
+      else nodes.push(h('code', { dir: isolate ? 'auto' : null, text: match[4] }));
       last = match.index + match[0].length;
     }
-    if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+    if (last < text.length) nodes.push(...bidiText(text.slice(last), isolate));
     return nodes;
   }
 
   /** Paragraphs, line breaks, bullet and numbered lists. Built from nodes, never from HTML. */
-  function renderMarkdown(target, text) {
+  function renderMarkdown(target, text, isolate) {
     const blocks = [];
     let list = null;
     let paragraph = null;
@@ -265,7 +295,7 @@
       if (bullet || numbered) {
         const tag = bullet ? 'ul' : 'ol';
         if (!list || list.tagName.toLowerCase() !== tag) { list = h(tag); blocks.push(list); }
-        list.append(h('li', null, inline((bullet || numbered)[1])));
+        list.append(h('li', null, inline((bullet || numbered)[1], isolate)));
         paragraph = null;
       } else if (line.trim() === '') {
         list = null; paragraph = null;
@@ -273,7 +303,7 @@
         list = null;
         if (paragraph) paragraph.append(h('br'));
         else { paragraph = h('p'); blocks.push(paragraph); }
-        paragraph.append(...inline(line));
+        paragraph.append(...inline(line, isolate));
       }
     }
     target.replaceChildren(...blocks);
@@ -305,15 +335,18 @@
     return h('li', { class: 'ss-card', 'data-sku': card.sku || '' },
       img,
       h('div', { class: 'ss-card-body' },
-        h('h3', { class: 'ss-card-title', text: card.title || card.sku || '' }),
-        card.brand ? h('p', { class: 'ss-card-brand', text: card.brand }) : null,
-        h('p', { class: 'ss-card-price', text: formatPrice(card.price, card.currency) }),
+        // The card takes its direction from where it is shown (an answer, the results of a
+        // query); the title its own (a Persian title on an English page is right to left);
+        // brand, price and values are isolated, so each reads in its own direction.
+        h('h3', { class: 'ss-card-title', dir: 'auto', text: card.title || card.sku || '' }),
+        card.brand ? h('p', { class: 'ss-card-brand' }, h('bdi', { text: card.brand })) : null,
+        h('p', { class: 'ss-card-price' }, h('bdi', { dir: 'ltr', text: formatPrice(card.price, card.currency) })),
         rating !== null ? h('p', { class: 'ss-card-rating', 'aria-label': `Rated ${rating.toFixed(1)} out of 5` },
-          h('span', { 'aria-hidden': 'true', text: '★ ' }), rating.toFixed(1)) : null,
+          h('bdi', { dir: 'ltr' }, h('span', { 'aria-hidden': 'true', text: '★ ' }), rating.toFixed(1))) : null,
         colours.length ? h('p', { class: 'ss-card-colours' }, h('span', { class: 'ss-label', text: 'Colours: ' }),
-          ...colours.map((c, i) => [i ? ', ' : '', h('span', { class: 'ss-colour', 'data-value': c, text: c })])) : null,
+          ...isolatedList(colours, 'ss-colour')) : null,
         sizes.length ? h('p', { class: 'ss-card-sizes' }, h('span', { class: 'ss-label', text: 'Sizes: ' }),
-          ...sizes.map((s, i) => [i ? ', ' : '', h('span', { class: 'ss-size', 'data-value': s, text: s })])) : null,
+          ...isolatedList(sizes, 'ss-size')) : null,
         card.in_stock === false ? h('p', { class: 'ss-card-stock', text: 'Out of stock' }) : null,
       ),
     );
@@ -363,6 +396,7 @@
       this.cache = new Map(); // request key -> {payload, at}
       this.filters = {}; // {color?, size?, price?: {label, min, max}}
       this.requests = 0;
+      this.composing = false; // an input method is building a word in the box
       this.built = false;
     }
 
@@ -392,9 +426,15 @@
       this.classList.add('ss-widget', 'ss-search');
       this.dataset.state = 'idle';
       this.input = h('input', {
-        type: 'search', class: 'ss-input', 'aria-label': 'Search products', autocomplete: 'off',
+        type: 'search', class: 'ss-input', 'aria-label': 'Search products', autocomplete: 'off', dir: 'auto',
         placeholder: this.getAttribute('placeholder') || 'Search: red silk lehenga under 20000',
-        oninput: () => this.schedule(),
+        // An input method (Devanagari phonetic, Persian, Hebrew, Japanese...) shows a word being
+        // built before the shopper commits it: nothing is searched until compositionend, which
+        // then searches through the usual debounce. Chromium sends its last composing `input`
+        // before compositionend, Safari a plain one after it: either way, one timer.
+        oninput: (e) => { if (!e.isComposing && !this.composing) this.schedule(); },
+        oncompositionstart: () => { this.composing = true; clearTimeout(this.timer); this.timer = null; },
+        oncompositionend: () => { this.composing = false; this.schedule(); },
       });
       const form = h('form', { class: 'ss-search-form', role: 'search', onsubmit: (e) => { e.preventDefault(); this.search(); } },
         this.input, h('button', { type: 'submit', class: 'ss-button', text: 'Search' }));
@@ -435,6 +475,7 @@
     search() {
       clearTimeout(this.timer);
       this.timer = null;
+      if (this.composing) return; // half a word: compositionend searches the whole one
       const request = this.request();
       this.wanted = request ? request.key : null;
       this.held = null;
@@ -586,6 +627,10 @@
       this.dataset.source = source;
       delete this.dataset.retryAfter;
       this.status.classList.remove('ss-error');
+      // Results for a Persian or Hebrew query lay out right to left (cards, chips).
+      const dir = scriptDirection(request.q);
+      this.cards.setAttribute('dir', dir);
+      this.chips.setAttribute('dir', dir);
       this.cards.replaceChildren(...products.map((card) => productCard(this, card)));
       if (stage === 'final') {
         this.say(products.length ? `${data.total ?? products.length} products` : 'No products match. Try fewer words or other filters.');
@@ -1174,7 +1219,7 @@
       // The server did not say `rtl`: judge by the script (a Persian answer from an endpoint
       // that sends no `dir`, or `ltr` by default).
       if (!this.dirFromServer) this.setDir(scriptDirection(this.fullText), false);
-      renderMarkdown(this.answer, this.fullText);
+      renderMarkdown(this.answer, this.fullText, this.el.getAttribute('dir') === 'rtl');
     }
 
     results(data, ask) {
@@ -1195,7 +1240,7 @@
         }
         case 'sources': {
           const names = [...new Set((data.sources || []).map((s) => s.file_name).filter(Boolean))];
-          if (names.length) this.extra.append(h('p', { class: 'ss-sources', text: `Sources: ${names.join(', ')}` }));
+          if (names.length) this.extra.append(h('p', { class: 'ss-sources' }, 'Sources: ', ...isolatedList(names, 'ss-source')));
           break;
         }
         case 'intent':
