@@ -108,6 +108,8 @@ def test_persian_answer_lays_out_its_cards_suggestions_and_sources_right_to_left
     assert reads_ltr(shown, PRICE) is True
     assert shown.locator(".ss-card-colours bdi").all_text_contents() == ["قرمز", "red"]
     assert shown.locator(".ss-card-sizes bdi").all_text_contents() == ["M", "XL"]
+    # The card's own words are in the answer's language.
+    assert shown.locator(".ss-label").all_text_contents() == ["رنگ‌ها: ", "سایزها: "]
 
     # Suggestions flow from the right: the first chip is right of the second.
     chips = bot.locator(".ss-suggestion")
@@ -116,7 +118,11 @@ def test_persian_answer_lays_out_its_cards_suggestions_and_sources_right_to_left
     sources = bot.locator(".ss-sources")
     assert direction(sources) == "rtl" and side(sources) == "right"
     assert sources.locator("bdi").all_text_contents() == ["size-guide.pdf", "راهنما.txt"]
+    assert sources.text_content() == "منابع: size-guide.pdf, راهنما.txt"
     screenshot(page, "storefront-chat-persian-cards")
+    box = page.locator("storestream-chat").get_by_role("textbox", name="Your message")
+    box.fill("لهنگا آبی")
+    assert direction(box) == "rtl"  # the question being typed, too
 
 
 def test_english_answer_stays_left_to_right_with_a_persian_title_in_its_own_direction(
@@ -141,7 +147,7 @@ def test_english_answer_stays_left_to_right_with_a_persian_title_in_its_own_dire
 def fake_search(page: Page, products: list[dict[str, Any]]) -> None:
     frames = [("connected", {"stream_id": "s", "stream": "search", "message": "Stream started"}),
               ("results", {"type": "product_cards", "stage": "final", "products": products, "total": len(products),
-                           "facets": {"colors": [{"value": "قرمز", "count": 1}]}}),
+                           "facets": {"color": [{"value": "قرمز", "count": 1}]}}),
               *END]
     page.route(f"**{SEARCH_STREAM}?**", fake_stream(frames))
 
@@ -164,6 +170,10 @@ def test_search_results_follow_the_direction_of_the_query(web_app: AppServer, st
     assert side(cards.nth(1).locator(".ss-card-title")) == "left"  # an English title, dir="auto"
     assert reads_ltr(cards.nth(0), PRICE) is True
     assert direction(search.locator(".ss-chips")) == "rtl"
+    assert search.locator(".ss-chip-title").all_text_contents() == ["צבע"]
+    label, chip = search.locator(".ss-chip-title").bounding_box(), search.locator(".ss-chip").first.bounding_box()
+    assert label and chip and label["x"] > chip["x"]  # the group's title on the right, its chips after it
+    assert cards.nth(0).locator(".ss-label").all_text_contents() == ["צבעים: ", "מידות: "]
     screenshot(page, "storefront-search-hebrew")
 
     box.fill("red dress")
@@ -172,6 +182,8 @@ def test_search_results_follow_the_direction_of_the_query(web_app: AppServer, st
     assert direction(box) == "ltr" and direction(search.locator(".ss-cards")) == "ltr"
     first, second = (cards.nth(i).bounding_box() for i in (0, 1))
     assert first and second and first["x"] < second["x"]
+    assert search.locator(".ss-chip-title").all_text_contents() == ["Colour"]
+    assert cards.nth(0).locator(".ss-label").all_text_contents() == ["Colours: ", "Sizes: "]
 
 
 # -- input methods ------------------------------------------------------------------------------

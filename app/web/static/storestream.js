@@ -113,6 +113,38 @@
     return items.map((item, i) => [i ? ', ' : '', h('bdi', { class: className, 'data-value': item, text: item })]);
   }
 
+  // The widgets' own words on cards, chips and sources, in the language of what they are shown
+  // with (a Persian answer, a Hebrew query), so a right-to-left card reads as one language.
+  const WORDS = {
+    en: { colours: 'Colours', sizes: 'Sizes', outOfStock: 'Out of stock', sources: 'Sources', colour: 'Colour',
+      size: 'Size', price: 'Price', clear: 'Clear filters', rated: (r) => `Rated ${r} out of 5` },
+    fa: { colours: 'رنگ‌ها', sizes: 'سایزها', outOfStock: 'ناموجود', sources: 'منابع', colour: 'رنگ',
+      size: 'سایز', price: 'قیمت', clear: 'حذف فیلترها', rated: (r) => `امتیاز ${r} از ۵` },
+    he: { colours: 'צבעים', sizes: 'מידות', outOfStock: 'אזל מהמלאי', sources: 'מקורות', colour: 'צבע',
+      size: 'מידה', price: 'מחיר', clear: 'ניקוי מסננים', rated: (r) => `דירוג ${r} מתוך 5` },
+    hi: { colours: 'रंग', sizes: 'साइज़', outOfStock: 'स्टॉक में नहीं', sources: 'स्रोत', colour: 'रंग',
+      size: 'साइज़', price: 'कीमत', clear: 'फ़िल्टर हटाएँ', rated: (r) => `रेटिंग 5 में से ${r}` },
+    ru: { colours: 'Цвета', sizes: 'Размеры', outOfStock: 'Нет в наличии', sources: 'Источники', colour: 'Цвет',
+      size: 'Размер', price: 'Цена', clear: 'Сбросить фильтры', rated: (r) => `Оценка ${r} из 5` },
+  };
+  // Letters that name a language among the shops' (Arabic script is read as Persian).
+  const SCRIPT_LANGUAGES = [['fa', /[\u0600-\u06FF\uFB50-\uFDFF\uFE70-\uFEFF]/g], ['he', /[\u0590-\u05FF\uFB1D-\uFB4F]/g],
+    ['hi', /[\u0900-\u097F]/g], ['ru', /[\u0400-\u04FF]/g], ['en', /[A-Za-z]/g]];
+
+  /** The widgets' words for `language` (a code such as "fa-IR"), else for the script most of
+   *  `text`'s letters are in; English otherwise. */
+  function wordsFor(text, language) {
+    const code = String(language || '').toLowerCase().split(/[-_]/)[0];
+    if (WORDS[code]) return WORDS[code];
+    let best = 'en';
+    let most = 0;
+    for (const [lang, letters] of SCRIPT_LANGUAGES) {
+      const count = (String(text || '').match(letters) || []).length;
+      if (count > most) { best = lang; most = count; }
+    }
+    return WORDS[best];
+  }
+
   function secondsText(seconds) {
     if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
     return `${Math.ceil(seconds / 60)} minutes`;
@@ -322,7 +354,7 @@
     }
   }
 
-  function productCard(element, card) {
+  function productCard(element, card, words = WORDS.en) {
     const colours = Array.isArray(card.colors) ? card.colors.map(String) : [];
     const sizes = Array.isArray(card.sizes) ? card.sizes.map(String) : [];
     const img = h('img', { src: imageUrl(element, card), alt: '', loading: 'lazy', width: 160, height: 160 });
@@ -341,13 +373,13 @@
         h('h3', { class: 'ss-card-title', dir: 'auto', text: card.title || card.sku || '' }),
         card.brand ? h('p', { class: 'ss-card-brand' }, h('bdi', { text: card.brand })) : null,
         h('p', { class: 'ss-card-price' }, h('bdi', { dir: 'ltr', text: formatPrice(card.price, card.currency) })),
-        rating !== null ? h('p', { class: 'ss-card-rating', 'aria-label': `Rated ${rating.toFixed(1)} out of 5` },
+        rating !== null ? h('p', { class: 'ss-card-rating', 'aria-label': words.rated(rating.toFixed(1)) },
           h('bdi', { dir: 'ltr' }, h('span', { 'aria-hidden': 'true', text: '★ ' }), rating.toFixed(1))) : null,
-        colours.length ? h('p', { class: 'ss-card-colours' }, h('span', { class: 'ss-label', text: 'Colours: ' }),
+        colours.length ? h('p', { class: 'ss-card-colours' }, h('span', { class: 'ss-label', text: `${words.colours}: ` }),
           ...isolatedList(colours, 'ss-colour')) : null,
-        sizes.length ? h('p', { class: 'ss-card-sizes' }, h('span', { class: 'ss-label', text: 'Sizes: ' }),
+        sizes.length ? h('p', { class: 'ss-card-sizes' }, h('span', { class: 'ss-label', text: `${words.sizes}: ` }),
           ...isolatedList(sizes, 'ss-size')) : null,
-        card.in_stock === false ? h('p', { class: 'ss-card-stock', text: 'Out of stock' }) : null,
+        card.in_stock === false ? h('p', { class: 'ss-card-stock', text: words.outOfStock }) : null,
       ),
     );
   }
@@ -629,12 +661,13 @@
       this.status.classList.remove('ss-error');
       // Results for a Persian or Hebrew query lay out right to left (cards, chips).
       const dir = scriptDirection(request.q);
+      const words = wordsFor(request.q);
       this.cards.setAttribute('dir', dir);
       this.chips.setAttribute('dir', dir);
-      this.cards.replaceChildren(...products.map((card) => productCard(this, card)));
+      this.cards.replaceChildren(...products.map((card) => productCard(this, card, words)));
       if (stage === 'final') {
         this.say(products.length ? `${data.total ?? products.length} products` : 'No products match. Try fewer words or other filters.');
-        this.renderChips(data.facets || {});
+        this.renderChips(data.facets || {}, words);
       }
     }
 
@@ -656,7 +689,7 @@
       else delete this.dataset.retryAfter;
     }
 
-    renderChips(facets) {
+    renderChips(facets, words) {
       const groups = [];
       const chip = (field, label, value, pressed) => h('button', {
         type: 'button', class: 'ss-chip', 'data-field': field, 'data-value': label,
@@ -674,14 +707,14 @@
         if (active && !values.includes(active)) values.unshift(active);
         return values.map((v) => chip(field, v, v, v === active));
       };
-      group('color', 'Colour', simple('color', 'color'));
-      group('size', 'Size', simple('size', 'size'));
+      group('color', words.colour, simple('color', 'color'));
+      group('size', words.size, simple('size', 'size'));
       const bands = (facets.price || []).map((b) => ({ label: String(b.value), min: b.min ?? 0, max: b.max ?? null }));
       const activePrice = this.filters.price;
       if (activePrice && !bands.some((b) => b.label === activePrice.label)) bands.unshift(activePrice);
-      group('price', 'Price', bands.map((b) => chip('price', b.label, b, activePrice && b.label === activePrice.label)));
+      group('price', words.price, bands.map((b) => chip('price', b.label, b, activePrice && b.label === activePrice.label)));
       if (Object.keys(this.filters).length) {
-        groups.push(h('button', { type: 'button', class: 'ss-chip ss-chip-clear', text: 'Clear filters',
+        groups.push(h('button', { type: 'button', class: 'ss-chip ss-chip-clear', text: words.clear,
           onclick: () => { this.filters = {}; this.search(); } }));
       }
       this.chips.replaceChildren(...groups);
@@ -866,7 +899,7 @@
         h('span', { class: 'ss-dots' }, h('span'), h('span'), h('span')),
         h('span', { class: 'ss-typing-text', text: 'Thinking…' }));
       this.input = h('input', {
-        type: 'text', class: 'ss-input', 'aria-label': 'Your message', autocomplete: 'off',
+        type: 'text', class: 'ss-input', 'aria-label': 'Your message', autocomplete: 'off', dir: 'auto',
         placeholder: this.getAttribute('placeholder') || 'Ask about products, sizes, prices…',
       });
       this.sendButton = h('button', { type: 'submit', class: 'ss-button', text: 'Send' });
@@ -1209,6 +1242,11 @@
       this.el.setAttribute('dir', dir);
     }
 
+    /** The widgets' words in the answer's language (the server's `language`, else its script). */
+    words() {
+      return wordsFor(this.fullText || this.question, this.el.getAttribute('lang'));
+    }
+
     tool(data) {
       this.tools.hidden = false;
       this.tools.append(h('li', { class: 'ss-tool', 'data-tool': data.tool || '', text: data.message || data.tool || '' }));
@@ -1226,7 +1264,7 @@
       switch (data.type) {
         case 'product_cards': {
           const products = Array.isArray(data.products) ? data.products : [];
-          this.cards.replaceChildren(...products.map((card) => productCard(this.chat, card)));
+          this.cards.replaceChildren(...products.map((card) => productCard(this.chat, card, this.words())));
           this.cards.hidden = products.length === 0;
           break;
         }
@@ -1240,7 +1278,7 @@
         }
         case 'sources': {
           const names = [...new Set((data.sources || []).map((s) => s.file_name).filter(Boolean))];
-          if (names.length) this.extra.append(h('p', { class: 'ss-sources' }, 'Sources: ', ...isolatedList(names, 'ss-source')));
+          if (names.length) this.extra.append(h('p', { class: 'ss-sources' }, `${this.words().sources}: `, ...isolatedList(names, 'ss-source')));
           break;
         }
         case 'intent':
