@@ -171,6 +171,8 @@ def test_search_results_follow_the_direction_of_the_query(web_app: AppServer, st
     assert reads_ltr(cards.nth(0), PRICE) is True
     assert direction(search.locator(".ss-chips")) == "rtl"
     assert search.locator(".ss-chip-title").all_text_contents() == ["צבע"]
+    status = search.locator(".ss-status")
+    assert status.text_content() == "2 מוצרים" and direction(status) == "rtl"
     label, chip = search.locator(".ss-chip-title").bounding_box(), search.locator(".ss-chip").first.bounding_box()
     assert label and chip and label["x"] > chip["x"]  # the group's title on the right, its chips after it
     assert cards.nth(0).locator(".ss-label").all_text_contents() == ["צבעים: ", "מידות: "]
@@ -183,6 +185,7 @@ def test_search_results_follow_the_direction_of_the_query(web_app: AppServer, st
     first, second = (cards.nth(i).bounding_box() for i in (0, 1))
     assert first and second and first["x"] < second["x"]
     assert search.locator(".ss-chip-title").all_text_contents() == ["Colour"]
+    assert status.text_content() == "2 products" and direction(status) == "ltr"
     assert cards.nth(0).locator(".ss-label").all_text_contents() == ["Colours: ", "Sizes: "]
 
 
@@ -265,6 +268,7 @@ def test_titles_in_every_script_are_drawn_with_a_font_that_has_their_letters(
     box.press("Enter")
     wait_done(search)
     expect(search.locator(".ss-card")).to_have_count(3)
+    expect(search.locator(".ss-status")).to_have_text("۳ کالا")  # Persian words, Persian digits
     assert direction(search.locator(".ss-card").nth(1)) == "rtl"
     cdp = page.context.new_cdp_session(page)
     cdp.send("DOM.enable")

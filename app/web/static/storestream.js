@@ -117,15 +117,21 @@
   // with (a Persian answer, a Hebrew query), so a right-to-left card reads as one language.
   const WORDS = {
     en: { colours: 'Colours', sizes: 'Sizes', outOfStock: 'Out of stock', sources: 'Sources', colour: 'Colour',
-      size: 'Size', price: 'Price', clear: 'Clear filters', rated: (r) => `Rated ${r} out of 5` },
+      size: 'Size', price: 'Price', clear: 'Clear filters', rated: (r) => `Rated ${r} out of 5`,
+      found: (n) => `${n} products`, none: 'No products match. Try fewer words or other filters.' },
     fa: { colours: 'رنگ‌ها', sizes: 'سایزها', outOfStock: 'ناموجود', sources: 'منابع', colour: 'رنگ',
-      size: 'سایز', price: 'قیمت', clear: 'حذف فیلترها', rated: (r) => `امتیاز ${r} از ۵` },
+      size: 'سایز', price: 'قیمت', clear: 'حذف فیلترها', rated: (r) => `امتیاز ${r} از ۵`,
+      found: (n) => `${n.toLocaleString('fa')} کالا`, none: 'کالایی پیدا نشد. کلمه‌های کمتر یا فیلترهای دیگری را امتحان کنید.' },
     he: { colours: 'צבעים', sizes: 'מידות', outOfStock: 'אזל מהמלאי', sources: 'מקורות', colour: 'צבע',
-      size: 'מידה', price: 'מחיר', clear: 'ניקוי מסננים', rated: (r) => `דירוג ${r} מתוך 5` },
+      size: 'מידה', price: 'מחיר', clear: 'ניקוי מסננים', rated: (r) => `דירוג ${r} מתוך 5`,
+      found: (n) => `${n} מוצרים`, none: 'לא נמצאו מוצרים. נסו פחות מילים או מסננים אחרים.' },
     hi: { colours: 'रंग', sizes: 'साइज़', outOfStock: 'स्टॉक में नहीं', sources: 'स्रोत', colour: 'रंग',
-      size: 'साइज़', price: 'कीमत', clear: 'फ़िल्टर हटाएँ', rated: (r) => `रेटिंग 5 में से ${r}` },
+      size: 'साइज़', price: 'कीमत', clear: 'फ़िल्टर हटाएँ', rated: (r) => `रेटिंग 5 में से ${r}`,
+      found: (n) => `${n} उत्पाद`, none: 'कोई उत्पाद नहीं मिला। कम शब्द या दूसरे फ़िल्टर आज़माएँ।' },
     ru: { colours: 'Цвета', sizes: 'Размеры', outOfStock: 'Нет в наличии', sources: 'Источники', colour: 'Цвет',
-      size: 'Размер', price: 'Цена', clear: 'Сбросить фильтры', rated: (r) => `Оценка ${r} из 5` },
+      size: 'Размер', price: 'Цена', clear: 'Сбросить фильтры', rated: (r) => `Оценка ${r} из 5`,
+      found: (n) => `${n} ${{ one: 'товар', few: 'товара' }[new Intl.PluralRules('ru').select(n)] || 'товаров'}`,
+      none: 'Ничего не найдено. Попробуйте меньше слов или другие фильтры.' },
   };
   // Letters that name a language among the shops' (Arabic script is read as Persian).
   const SCRIPT_LANGUAGES = [['fa', /[\u0600-\u06FF\uFB50-\uFDFF\uFE70-\uFEFF]/g], ['he', /[\u0590-\u05FF\uFB1D-\uFB4F]/g],
@@ -662,11 +668,10 @@
       // Results for a Persian or Hebrew query lay out right to left (cards, chips).
       const dir = scriptDirection(request.q);
       const words = wordsFor(request.q);
-      this.cards.setAttribute('dir', dir);
-      this.chips.setAttribute('dir', dir);
+      for (const part of [this.status, this.chips, this.cards]) part.setAttribute('dir', dir);
       this.cards.replaceChildren(...products.map((card) => productCard(this, card, words)));
       if (stage === 'final') {
-        this.say(products.length ? `${data.total ?? products.length} products` : 'No products match. Try fewer words or other filters.');
+        this.say(products.length ? words.found(data.total ?? products.length) : words.none);
         this.renderChips(data.facets || {}, words);
       }
     }
@@ -683,6 +688,7 @@
       delete this.dataset.query; delete this.dataset.stage; delete this.dataset.source;
       this.cards.replaceChildren();
       this.chips.replaceChildren();
+      this.status.removeAttribute('dir'); // the widget's own words (English), not the query's
       this.status.textContent = message;
       this.status.classList.add('ss-error');
       if (refusal && refusal.status === 429) this.dataset.retryAfter = String(refusal.retryAfter);
