@@ -238,6 +238,23 @@ def test_no_search_while_an_input_method_composes(web_app: AppServer, new_page: 
     box.evaluate("el => el.form.requestSubmit()")
     page.clock.run_for(DEBOUNCE_MS * 3)
     assert search.get_attribute("data-requests") == "1"
+    cdp.send("Input.insertText", {"text": "लहंगा"})
+
+    # The chat sends nothing while a word is composed (Enter then picks a candidate), and the
+    # committed question once.
+    asked = stream_requests(page, CHAT_STREAM)
+    page.route(f"**{CHAT_STREAM}", fake_stream([connected("ltr"), ("text", {"token": "OK", "fullText": "OK"}), *END]))
+    chat = chat_widget(page, CHAT_STREAM)
+    message = chat.get_by_role("textbox", name="Your message")
+    message.focus()
+    cdp.send("Input.imeSetComposition", {"text": "लाल", "selectionStart": 3, "selectionEnd": 3})
+    message.evaluate("el => el.form.requestSubmit()")
+    assert chat.locator(".ss-msg-user").count() == 0 and message.input_value() == "लाल"
+    cdp.send("Input.insertText", {"text": "लाल साड़ी"})
+    message.press("Enter")
+    expect(chat.locator(".ss-msg-user")).to_have_text(["लाल साड़ी"])
+    wait_done(chat)
+    assert len(asked) == 1
     assert probe.errors == []
 
 

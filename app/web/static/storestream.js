@@ -869,6 +869,7 @@
       this.sessionId = null;
       this.live = null; // the answer streaming now: {turn, controller, stopping}
       this.refused = null; // the turn refused with a 429: offered "Try again" when the hold ends
+      this.composing = false; // an input method is building a word in the box
       this.audio = new AudioQueue(() => this.audioChanged());
     }
 
@@ -907,6 +908,9 @@
       this.input = h('input', {
         type: 'text', class: 'ss-input', 'aria-label': 'Your message', autocomplete: 'off', dir: 'auto',
         placeholder: this.getAttribute('placeholder') || 'Ask about products, sizes, prices…',
+        // Enter while an input method composes picks a candidate; it does not send half a word.
+        oncompositionstart: () => { this.composing = true; },
+        oncompositionend: () => { this.composing = false; },
       });
       this.sendButton = h('button', { type: 'submit', class: 'ss-button', text: 'Send' });
       this.stopButton = h('button', {
@@ -986,7 +990,7 @@
 
     /** The form: ask what is in the box (emptied once asked). */
     send() {
-      if (this.sendButton.disabled) return;
+      if (this.sendButton.disabled || this.composing) return;
       if (this.ask(this.input.value)) this.input.value = '';
     }
 
