@@ -23,9 +23,11 @@ export TRANSFORMERS_OFFLINE := 1
 .PHONY: install system run lint test bench lock clean
 
 # Debian packages some features and tests need (espeak-ng: offline speech; chromium: the
-# browser tests; redis-server: the multi-instance tests). Installed when running as root with
-# apt-get; elsewhere the tests that need them skip and say why.
-SYSTEM_PACKAGES := espeak-ng chromium redis-server
+# browser tests; redis-server: the multi-instance tests; fonts-lohit-deva (187 KB) and
+# fonts-dejavu-core (3 MB): the demo page's Devanagari, and its Arabic-script, Hebrew and
+# Cyrillic letters, drawn offline). Installed when running as root with apt-get; elsewhere the
+# tests that need them skip and say why.
+SYSTEM_PACKAGES := espeak-ng chromium redis-server fonts-lohit-deva fonts-dejavu-core
 
 install: system $(STAMP) $(NPM_STAMP)
 

@@ -92,6 +92,17 @@ def new_page(browser: Browser) -> Iterator[Callable[..., PageProbe]]:
         context.close()
 
 
+@pytest.fixture
+def storefront(web_app: AppServer, new_page: Callable[..., PageProbe]) -> Iterator[PageProbe]:
+    """The demo storefront (`/`) in a fresh page; the test fails on any uncaught exception or
+    dialog in it."""
+    probe = new_page()
+    probe.page.goto(f"{web_app.url}/")
+    yield probe
+    assert probe.errors == [], f"uncaught exceptions in the page: {probe.errors}"
+    assert probe.dialogs == [], f"dialogs opened: {probe.dialogs}"
+
+
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

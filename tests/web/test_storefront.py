@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -68,15 +68,6 @@ def flat(text: str) -> str:
     """Markdown source or rendered text, compared without markup and whitespace."""
     lines = [re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", line) for line in text.splitlines()]
     return re.sub(r"\s+", "", "".join(lines).replace("**", ""))
-
-
-@pytest.fixture
-def storefront(web_app: AppServer, new_page: Callable[..., PageProbe]) -> Iterator[PageProbe]:
-    probe = new_page()
-    probe.page.goto(f"{web_app.url}/")
-    yield probe
-    assert probe.errors == [], f"uncaught exceptions in the page: {probe.errors}"
-    assert probe.dialogs == [], f"dialogs opened: {probe.dialogs}"
 
 
 def stream_requests(page: Page, path: str) -> list[Request]:

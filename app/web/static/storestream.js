@@ -84,6 +84,73 @@
     return rtl > ltr ? 'rtl' : 'ltr';
   }
 
+  // A run of left-to-right text inside right-to-left text: Latin words, numbers and prices
+  // ("House of Meher", "₹60,499", "XL"), spaces between them included. Punctuation inside a run
+  // stays in it (60,499; size-guide.pdf), a sentence's full stop after it does not.
+  const LTR_WORD = '[₹$€£]?[A-Za-z0-9\\u00C0-\\u024F](?:[A-Za-z0-9\\u00C0-\\u024F.,\'&/+%-]*[A-Za-z0-9\\u00C0-\\u024F%])?';
+  const LTR_RUN = new RegExp(`${LTR_WORD}(?:\\s+${LTR_WORD})*`, 'g');
+
+  /**
+   * `text` as nodes; with `isolate` (right-to-left text) every left-to-right run is its own
+   * <bdi>, so a price keeps its currency sign before its digits and a Latin brand name its
+   * word order, whatever the Persian or Hebrew around it.
+   */
+  function bidiText(text, isolate) {
+    if (!isolate) return [document.createTextNode(text)];
+    const nodes = [];
+    let last = 0;
+    for (const match of text.matchAll(LTR_RUN)) {
+      if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
+      nodes.push(h('bdi', { dir: 'ltr', text: match[0] }));
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+    return nodes;
+  }
+
+  /** Items as isolated <bdi>s (each in its own direction) joined by commas. */
+  function isolatedList(items, className) {
+    return items.map((item, i) => [i ? ', ' : '', h('bdi', { class: className, 'data-value': item, text: item })]);
+  }
+
+  // The widgets' own words on cards, chips and sources, in the language of what they are shown
+  // with (a Persian answer, a Hebrew query), so a right-to-left card reads as one language.
+  const WORDS = {
+    en: { colours: 'Colours', sizes: 'Sizes', outOfStock: 'Out of stock', sources: 'Sources', colour: 'Colour',
+      size: 'Size', price: 'Price', clear: 'Clear filters', rated: (r) => `Rated ${r} out of 5`,
+      found: (n) => `${n} products`, none: 'No products match. Try fewer words or other filters.' },
+    fa: { colours: 'رنگ‌ها', sizes: 'سایزها', outOfStock: 'ناموجود', sources: 'منابع', colour: 'رنگ',
+      size: 'سایز', price: 'قیمت', clear: 'حذف فیلترها', rated: (r) => `امتیاز ${r} از ۵`,
+      found: (n) => `${n.toLocaleString('fa')} کالا`, none: 'کالایی پیدا نشد. کلمه‌های کمتر یا فیلترهای دیگری را امتحان کنید.' },
+    he: { colours: 'צבעים', sizes: 'מידות', outOfStock: 'אזל מהמלאי', sources: 'מקורות', colour: 'צבע',
+      size: 'מידה', price: 'מחיר', clear: 'ניקוי מסננים', rated: (r) => `דירוג ${r} מתוך 5`,
+      found: (n) => `${n} מוצרים`, none: 'לא נמצאו מוצרים. נסו פחות מילים או מסננים אחרים.' },
+    hi: { colours: 'रंग', sizes: 'साइज़', outOfStock: 'स्टॉक में नहीं', sources: 'स्रोत', colour: 'रंग',
+      size: 'साइज़', price: 'कीमत', clear: 'फ़िल्टर हटाएँ', rated: (r) => `रेटिंग 5 में से ${r}`,
+      found: (n) => `${n} उत्पाद`, none: 'कोई उत्पाद नहीं मिला। कम शब्द या दूसरे फ़िल्टर आज़माएँ।' },
+    ru: { colours: 'Цвета', sizes: 'Размеры', outOfStock: 'Нет в наличии', sources: 'Источники', colour: 'Цвет',
+      size: 'Размер', price: 'Цена', clear: 'Сбросить фильтры', rated: (r) => `Оценка ${r} из 5`,
+      found: (n) => `${n} ${{ one: 'товар', few: 'товара' }[new Intl.PluralRules('ru').select(n)] || 'товаров'}`,
+      none: 'Ничего не найдено. Попробуйте меньше слов или другие фильтры.' },
+  };
+  // Letters that name a language among the shops' (Arabic script is read as Persian).
+  const SCRIPT_LANGUAGES = [['fa', /[\u0600-\u06FF\uFB50-\uFDFF\uFE70-\uFEFF]/g], ['he', /[\u0590-\u05FF\uFB1D-\uFB4F]/g],
+    ['hi', /[\u0900-\u097F]/g], ['ru', /[\u0400-\u04FF]/g], ['en', /[A-Za-z]/g]];
+
+  /** The widgets' words for `language` (a code such as "fa-IR"), else for the script most of
+   *  `text`'s letters are in; English otherwise. */
+  function wordsFor(text, language) {
+    const code = String(language || '').toLowerCase().split(/[-_]/)[0];
+    if (WORDS[code]) return WORDS[code];
+    let best = 'en';
+    let most = 0;
+    for (const [lang, letters] of SCRIPT_LANGUAGES) {
+      const count = (String(text || '').match(letters) || []).length;
+      if (count > most) { best = lang; most = count; }
+    }
+    return WORDS[best];
+  }
+
   function secondsText(seconds) {
     if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
     return `${Math.ceil(seconds / 60)} minutes`;
@@ -237,24 +304,25 @@
 
   // -- safe Markdown --------------------------------------------------------------------------
 
-  /** Inline Markdown (**bold**, *italic*, `code`) as DOM nodes; everything else stays text. */
-  function inline(text) {
+  /** Inline Markdown (**bold**, *italic*, `code`) as DOM nodes; everything else stays text.
+   *  `isolate`: right-to-left text, whose left-to-right runs become <bdi>s (bidiText). */
+  function inline(text, isolate) {
     const nodes = [];
     const pattern = /\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|`([^`]+)`/g;
     let last = 0;
     for (const match of text.matchAll(pattern)) {
-      if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
-      if (match[1] !== undefined || match[2] !== undefined) nodes.push(h('strong', { text: match[1] ?? match[2] }));
-      else if (match[3] !== undefined) nodes.push(h('em', { text: match[3] }));
-      else nodes.push(h('code', { text: match[4] }));
+      if (match.index > last) nodes.push(...bidiText(text.slice(last, match.index), isolate));
+      if (match[1] !== undefined || match[2] !== undefined) nodes.push(h('strong', null, bidiText(match[1] ?? match[2], isolate)));
+      else if (match[3] !== undefined) nodes.push(h('em', null, bidiText(match[3], isolate)));
+      else nodes.push(h('code', { dir: isolate ? 'auto' : null, text: match[4] }));
       last = match.index + match[0].length;
     }
-    if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+    if (last < text.length) nodes.push(...bidiText(text.slice(last), isolate));
     return nodes;
   }
 
   /** Paragraphs, line breaks, bullet and numbered lists. Built from nodes, never from HTML. */
-  function renderMarkdown(target, text) {
+  function renderMarkdown(target, text, isolate) {
     const blocks = [];
     let list = null;
     let paragraph = null;
@@ -265,7 +333,7 @@
       if (bullet || numbered) {
         const tag = bullet ? 'ul' : 'ol';
         if (!list || list.tagName.toLowerCase() !== tag) { list = h(tag); blocks.push(list); }
-        list.append(h('li', null, inline((bullet || numbered)[1])));
+        list.append(h('li', null, inline((bullet || numbered)[1], isolate)));
         paragraph = null;
       } else if (line.trim() === '') {
         list = null; paragraph = null;
@@ -273,7 +341,7 @@
         list = null;
         if (paragraph) paragraph.append(h('br'));
         else { paragraph = h('p'); blocks.push(paragraph); }
-        paragraph.append(...inline(line));
+        paragraph.append(...inline(line, isolate));
       }
     }
     target.replaceChildren(...blocks);
@@ -292,7 +360,7 @@
     }
   }
 
-  function productCard(element, card) {
+  function productCard(element, card, words = WORDS.en) {
     const colours = Array.isArray(card.colors) ? card.colors.map(String) : [];
     const sizes = Array.isArray(card.sizes) ? card.sizes.map(String) : [];
     const img = h('img', { src: imageUrl(element, card), alt: '', loading: 'lazy', width: 160, height: 160 });
@@ -305,16 +373,19 @@
     return h('li', { class: 'ss-card', 'data-sku': card.sku || '' },
       img,
       h('div', { class: 'ss-card-body' },
-        h('h3', { class: 'ss-card-title', text: card.title || card.sku || '' }),
-        card.brand ? h('p', { class: 'ss-card-brand', text: card.brand }) : null,
-        h('p', { class: 'ss-card-price', text: formatPrice(card.price, card.currency) }),
-        rating !== null ? h('p', { class: 'ss-card-rating', 'aria-label': `Rated ${rating.toFixed(1)} out of 5` },
-          h('span', { 'aria-hidden': 'true', text: '★ ' }), rating.toFixed(1)) : null,
-        colours.length ? h('p', { class: 'ss-card-colours' }, h('span', { class: 'ss-label', text: 'Colours: ' }),
-          ...colours.map((c, i) => [i ? ', ' : '', h('span', { class: 'ss-colour', 'data-value': c, text: c })])) : null,
-        sizes.length ? h('p', { class: 'ss-card-sizes' }, h('span', { class: 'ss-label', text: 'Sizes: ' }),
-          ...sizes.map((s, i) => [i ? ', ' : '', h('span', { class: 'ss-size', 'data-value': s, text: s })])) : null,
-        card.in_stock === false ? h('p', { class: 'ss-card-stock', text: 'Out of stock' }) : null,
+        // The card takes its direction from where it is shown (an answer, the results of a
+        // query); the title its own (a Persian title on an English page is right to left);
+        // brand, price and values are isolated, so each reads in its own direction.
+        h('h3', { class: 'ss-card-title', dir: 'auto', text: card.title || card.sku || '' }),
+        card.brand ? h('p', { class: 'ss-card-brand' }, h('bdi', { text: card.brand })) : null,
+        h('p', { class: 'ss-card-price' }, h('bdi', { dir: 'ltr', text: formatPrice(card.price, card.currency) })),
+        rating !== null ? h('p', { class: 'ss-card-rating', 'aria-label': words.rated(rating.toFixed(1)) },
+          h('bdi', { dir: 'ltr' }, h('span', { 'aria-hidden': 'true', text: '★ ' }), rating.toFixed(1))) : null,
+        colours.length ? h('p', { class: 'ss-card-colours' }, h('span', { class: 'ss-label', text: `${words.colours}: ` }),
+          ...isolatedList(colours, 'ss-colour')) : null,
+        sizes.length ? h('p', { class: 'ss-card-sizes' }, h('span', { class: 'ss-label', text: `${words.sizes}: ` }),
+          ...isolatedList(sizes, 'ss-size')) : null,
+        card.in_stock === false ? h('p', { class: 'ss-card-stock', text: words.outOfStock }) : null,
       ),
     );
   }
@@ -363,6 +434,7 @@
       this.cache = new Map(); // request key -> {payload, at}
       this.filters = {}; // {color?, size?, price?: {label, min, max}}
       this.requests = 0;
+      this.composing = false; // an input method is building a word in the box
       this.built = false;
     }
 
@@ -392,9 +464,15 @@
       this.classList.add('ss-widget', 'ss-search');
       this.dataset.state = 'idle';
       this.input = h('input', {
-        type: 'search', class: 'ss-input', 'aria-label': 'Search products', autocomplete: 'off',
+        type: 'search', class: 'ss-input', 'aria-label': 'Search products', autocomplete: 'off', dir: 'auto',
         placeholder: this.getAttribute('placeholder') || 'Search: red silk lehenga under 20000',
-        oninput: () => this.schedule(),
+        // An input method (Devanagari phonetic, Persian, Hebrew, Japanese...) shows a word being
+        // built before the shopper commits it: nothing is searched until compositionend, which
+        // then searches through the usual debounce. Chromium sends its last composing `input`
+        // before compositionend, Safari a plain one after it: either way, one timer.
+        oninput: (e) => { if (!e.isComposing && !this.composing) this.schedule(); },
+        oncompositionstart: () => { this.composing = true; clearTimeout(this.timer); this.timer = null; },
+        oncompositionend: () => { this.composing = false; this.schedule(); },
       });
       const form = h('form', { class: 'ss-search-form', role: 'search', onsubmit: (e) => { e.preventDefault(); this.search(); } },
         this.input, h('button', { type: 'submit', class: 'ss-button', text: 'Search' }));
@@ -435,6 +513,7 @@
     search() {
       clearTimeout(this.timer);
       this.timer = null;
+      if (this.composing) return; // half a word: compositionend searches the whole one
       const request = this.request();
       this.wanted = request ? request.key : null;
       this.held = null;
@@ -586,10 +665,14 @@
       this.dataset.source = source;
       delete this.dataset.retryAfter;
       this.status.classList.remove('ss-error');
-      this.cards.replaceChildren(...products.map((card) => productCard(this, card)));
+      // Results for a Persian or Hebrew query lay out right to left (cards, chips).
+      const dir = scriptDirection(request.q);
+      const words = wordsFor(request.q);
+      for (const part of [this.status, this.chips, this.cards]) part.setAttribute('dir', dir);
+      this.cards.replaceChildren(...products.map((card) => productCard(this, card, words)));
       if (stage === 'final') {
-        this.say(products.length ? `${data.total ?? products.length} products` : 'No products match. Try fewer words or other filters.');
-        this.renderChips(data.facets || {});
+        this.say(products.length ? words.found(data.total ?? products.length) : words.none);
+        this.renderChips(data.facets || {}, words);
       }
     }
 
@@ -605,13 +688,14 @@
       delete this.dataset.query; delete this.dataset.stage; delete this.dataset.source;
       this.cards.replaceChildren();
       this.chips.replaceChildren();
+      this.status.removeAttribute('dir'); // the widget's own words (English), not the query's
       this.status.textContent = message;
       this.status.classList.add('ss-error');
       if (refusal && refusal.status === 429) this.dataset.retryAfter = String(refusal.retryAfter);
       else delete this.dataset.retryAfter;
     }
 
-    renderChips(facets) {
+    renderChips(facets, words) {
       const groups = [];
       const chip = (field, label, value, pressed) => h('button', {
         type: 'button', class: 'ss-chip', 'data-field': field, 'data-value': label,
@@ -629,14 +713,14 @@
         if (active && !values.includes(active)) values.unshift(active);
         return values.map((v) => chip(field, v, v, v === active));
       };
-      group('color', 'Colour', simple('color', 'color'));
-      group('size', 'Size', simple('size', 'size'));
+      group('color', words.colour, simple('color', 'color'));
+      group('size', words.size, simple('size', 'size'));
       const bands = (facets.price || []).map((b) => ({ label: String(b.value), min: b.min ?? 0, max: b.max ?? null }));
       const activePrice = this.filters.price;
       if (activePrice && !bands.some((b) => b.label === activePrice.label)) bands.unshift(activePrice);
-      group('price', 'Price', bands.map((b) => chip('price', b.label, b, activePrice && b.label === activePrice.label)));
+      group('price', words.price, bands.map((b) => chip('price', b.label, b, activePrice && b.label === activePrice.label)));
       if (Object.keys(this.filters).length) {
-        groups.push(h('button', { type: 'button', class: 'ss-chip ss-chip-clear', text: 'Clear filters',
+        groups.push(h('button', { type: 'button', class: 'ss-chip ss-chip-clear', text: words.clear,
           onclick: () => { this.filters = {}; this.search(); } }));
       }
       this.chips.replaceChildren(...groups);
@@ -785,6 +869,7 @@
       this.sessionId = null;
       this.live = null; // the answer streaming now: {turn, controller, stopping}
       this.refused = null; // the turn refused with a 429: offered "Try again" when the hold ends
+      this.composing = false; // an input method is building a word in the box
       this.audio = new AudioQueue(() => this.audioChanged());
     }
 
@@ -821,8 +906,11 @@
         h('span', { class: 'ss-dots' }, h('span'), h('span'), h('span')),
         h('span', { class: 'ss-typing-text', text: 'Thinking…' }));
       this.input = h('input', {
-        type: 'text', class: 'ss-input', 'aria-label': 'Your message', autocomplete: 'off',
+        type: 'text', class: 'ss-input', 'aria-label': 'Your message', autocomplete: 'off', dir: 'auto',
         placeholder: this.getAttribute('placeholder') || 'Ask about products, sizes, prices…',
+        // Enter while an input method composes picks a candidate; it does not send half a word.
+        oncompositionstart: () => { this.composing = true; },
+        oncompositionend: () => { this.composing = false; },
       });
       this.sendButton = h('button', { type: 'submit', class: 'ss-button', text: 'Send' });
       this.stopButton = h('button', {
@@ -902,7 +990,7 @@
 
     /** The form: ask what is in the box (emptied once asked). */
     send() {
-      if (this.sendButton.disabled) return;
+      if (this.sendButton.disabled || this.composing) return;
       if (this.ask(this.input.value)) this.input.value = '';
     }
 
@@ -1164,6 +1252,11 @@
       this.el.setAttribute('dir', dir);
     }
 
+    /** The widgets' words in the answer's language (the server's `language`, else its script). */
+    words() {
+      return wordsFor(this.fullText || this.question, this.el.getAttribute('lang'));
+    }
+
     tool(data) {
       this.tools.hidden = false;
       this.tools.append(h('li', { class: 'ss-tool', 'data-tool': data.tool || '', text: data.message || data.tool || '' }));
@@ -1174,14 +1267,14 @@
       // The server did not say `rtl`: judge by the script (a Persian answer from an endpoint
       // that sends no `dir`, or `ltr` by default).
       if (!this.dirFromServer) this.setDir(scriptDirection(this.fullText), false);
-      renderMarkdown(this.answer, this.fullText);
+      renderMarkdown(this.answer, this.fullText, this.el.getAttribute('dir') === 'rtl');
     }
 
     results(data, ask) {
       switch (data.type) {
         case 'product_cards': {
           const products = Array.isArray(data.products) ? data.products : [];
-          this.cards.replaceChildren(...products.map((card) => productCard(this.chat, card)));
+          this.cards.replaceChildren(...products.map((card) => productCard(this.chat, card, this.words())));
           this.cards.hidden = products.length === 0;
           break;
         }
@@ -1195,7 +1288,7 @@
         }
         case 'sources': {
           const names = [...new Set((data.sources || []).map((s) => s.file_name).filter(Boolean))];
-          if (names.length) this.extra.append(h('p', { class: 'ss-sources', text: `Sources: ${names.join(', ')}` }));
+          if (names.length) this.extra.append(h('p', { class: 'ss-sources' }, `${this.words().sources}: `, ...isolatedList(names, 'ss-source')));
           break;
         }
         case 'intent':
