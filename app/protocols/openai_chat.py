@@ -92,11 +92,12 @@ def stream_error(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def data_line(payload: dict[str, Any]) -> bytes:
+    """One `data:` line that never fails to write: what JSON or UTF-8 cannot hold (a lone
+    surrogate, NaN) takes app/streams/wire.py's careful path (`\\u` escapes, null)."""
     try:
-        text = _JSON.encode(payload)
-    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):  # as app/streams/wire.py
-        text = json.dumps(json_safe(payload), ensure_ascii=True, default=str)
-    return f"data: {text}\n\n".encode("utf-8", "replace")
+        return f"data: {_JSON.encode(payload)}\n\n".encode()
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        return f"data: {json.dumps(json_safe(payload), ensure_ascii=True, default=str)}\n\n".encode()
 
 
 class ChunkFrames:

@@ -141,6 +141,7 @@ def strict(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     env = isolated_env(mongo_url, tmp_path_factory.mktemp("oaistrict"), "oaistrict",
                        STREAMING_RATE_LIMIT="2", STREAMING_TIMEOUT="1")
     with AppServer(env, log_dir=tmp_path_factory.mktemp("oaistrictlogs")) as app:
+        wait_for_search(app, min_vectors=0)
         yield app
 
 
