@@ -3,7 +3,7 @@
     POST /v1/chat/completions   {model, messages, stream?, user?}: `chat.completion.chunk`s
                                 ending with `data: [DONE]`, or (not streaming) one `chat.completion`
     GET  /v1/models             the assistants: `storestream-agent` (the sales agent) and
-                                `storestream-chat` (the chat)
+                                `storestream-chat` (the chat); GET /v1/models/{model}: one
 
 Not a second producer: a request runs the assistant's own producer (app/agent/agent.py,
 app/chat/answer.py) through the engine, behind the same rate limit, concurrent-stream cap and
@@ -35,9 +35,9 @@ from starlette.routing import Route
 
 from app.agent.agent import AgentDeps
 from app.chat.answer import ChatDeps
-from app.contracts.fields import Flag, Int, OpenContract, Payload, Text, example
+from app.contracts.fields import Flag, Int, OpenContract, Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
-from app.contracts.reading import JSON_MAX_BYTES, read_json
+from app.contracts.reading import JSON_MAX_BYTES, read_json, read_path
 from app.errors import BadRequest
 from app.protocols.openai_chat import ChunkFrames, completion, error_object
 from app.responses import JSONResponse
@@ -170,10 +170,7 @@ def completions(found: Mapping[str, Assistant], streams: StreamServices) -> Call
 
     async def endpoint(request: Request) -> Response:
         body = await read_json(request, CompletionRequest, bodies=streams.bodies)
-        assistant = found.get(body.model)
-        if assistant is None:
-            raise BadRequest(f"no model {body.model!r}; GET /v1/models lists them", status=404,
-                             code="model_not_found", field="model")
+        assistant = model_named(found, body.model)
         request.scope[_ASKED] = Asked(assistant, question(body), body.user)
         return await (live if body.stream else folded)(request)
 
@@ -209,11 +206,31 @@ def in_openai_shape(response: Response) -> Response:
     return reshaped
 
 
+def model_named(found: Mapping[str, Assistant], name: str) -> Assistant:
+    assistant = found.get(name)
+    if assistant is None:
+        raise BadRequest(f"no model {name!r}; GET /v1/models lists them", status=404, code="model_not_found",
+                         field="model")
+    return assistant
+
+
+def card(assistant: Assistant, created: int) -> dict[str, Any]:
+    return {"id": assistant.model, "object": "model", "created": created, "owned_by": "storestream",
+            "description": assistant.description}
+
+
 async def models(found: Mapping[str, Assistant], created: int, request: Request) -> JSONResponse:
-    return JSONResponse({"object": "list", "data": [
-        {"id": a.model, "object": "model", "created": created, "owned_by": "storestream", "description": a.description}
-        for a in found.values()
-    ]})
+    return JSONResponse({"object": "list", "data": [card(a, created) for a in found.values()]})
+
+
+class ModelPath(QueryContract):
+    model_config = example(model=AGENT)
+
+    model: Annotated[str, Text(64, min_len=1, description="a `model` GET /v1/models lists")]
+
+
+async def model(found: Mapping[str, Assistant], created: int, request: Request) -> JSONResponse:
+    return JSONResponse(card(model_named(found, read_path(request, ModelPath).model), created))
 
 
 # -- the documentation -----------------------------------------------------------------------
@@ -297,13 +314,21 @@ COMPLETIONS = Operation(
     })
 MODELS = Operation("The assistants, as OpenAI models", tags=("protocols",),
                    replies={200: Reply("the `model` names /v1/chat/completions takes", ModelList)})
+MODEL = Operation("One assistant, as an OpenAI model", path=ModelPath, tags=("protocols",), replies={
+    200: Reply("the model", ModelCard),
+    400: Reply("invalid_request_error: the name is longer than 64 characters", OpenAIError),
+    404: Reply("model_not_found", OpenAIError),
+})
 
 
 def routes(chat_deps: ChatDeps, agent_deps: AgentDeps, streams: StreamServices) -> list[Route]:
     found = assistants(chat_deps, agent_deps)
+    created = int(time.time())
     return [
         StreamRoute("/v1/chat/completions", completions(found, streams), methods=["POST"], name="openai_chat",
                     operation=COMPLETIONS),
-        ApiRoute("/v1/models", partial(models, found, int(time.time())), methods=["GET"], operation=MODELS),
+        ApiRoute("/v1/models", partial(models, found, created), methods=["GET"], operation=MODELS),
+        ApiRoute("/v1/models/{model}", openai_errors(partial(model, found, created)), methods=["GET"],
+                 operation=MODEL),
     ]
 

@@ -47,10 +47,15 @@ async def _collect(stream: Any) -> list[Any]:
 
 
 async def test_models_lists_both_assistants(server: AppServer) -> None:
-    async with client(server) as oai:
+    async with client(server, max_retries=0) as oai:
         page = await oai.models.list()
+        one = await oai.models.retrieve(CHAT)
+        with pytest.raises(openai.NotFoundError) as unknown:
+            await oai.models.retrieve("gpt-4o")
     assert sorted(m.id for m in page.data) == [AGENT, CHAT]
     assert all(m.object == "model" and m.owned_by == "storestream" for m in page.data)
+    assert one.id == CHAT and one == next(m for m in page.data if m.id == CHAT)
+    assert unknown.value.code == "model_not_found" and unknown.value.param == "model"
 
 
 async def test_completion_is_the_native_twins_answer(server: AppServer) -> None:
