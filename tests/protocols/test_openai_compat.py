@@ -133,11 +133,17 @@ async def test_refusals_are_the_clients_errors(server: AppServer) -> None:
     assert unknown.value.code == "model_not_found" and unknown.value.param == "model"
 
 
-async def test_not_json_is_refused_in_openai_shape(server: AppServer) -> None:
+async def test_not_json_and_too_large_are_refused_in_openai_shape(server: AppServer) -> None:
     got = httpx.post(f"{server.url}/v1/chat/completions", content=b"model=x", timeout=TIMEOUT,
                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert got.status_code == 415
     assert got.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE" and got.json()["error"]["param"] == "Content-Type"
+    big = {"model": AGENT, "messages": [{"role": "user", "content": "x" * 70_000}]}  # over the 64 KB body limit
+    got = httpx.post(f"{server.url}/v1/chat/completions", json=big, timeout=TIMEOUT)
+    assert got.status_code == 413
+    assert got.json()["error"] == {"message": got.json()["error"]["message"], "type": "invalid_request_error",
+                                   "code": "BODY_TOO_LARGE", "param": "body"}
+    assert got.headers["x-ratelimit-limit"]  # charged like any request of the budget
 
 
 @pytest.fixture(scope="module")
