@@ -31,7 +31,7 @@ from app.streams.endpoint import StreamRoute
 from app.shutdown import AnswerWhenCancelled
 from app.threads import cap_blas
 from app.routes import api_docs, catalog, chat, health, metrics, search
-from app.routes import context, troika
+from app.routes import context, openai_compat, troika
 from app.routes import streams as stop
 from app.routes import web
 from config.settings import Settings, load_settings
@@ -107,6 +107,15 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
     streams = platform.streams
     admin_only = admin(settings.admin_token)
     documents = platform.context
+    chat_deps = ChatDeps(
+        database=platform.database, search=platform.search, documents=documents, llm=platform.llm,
+        tts=platform.tts, speech_slots=platform.speech_slots,
+    )
+    agent_deps = AgentDeps(
+        database=platform.database, search=platform.search, documents=documents, intents=platform.intents,
+        llm=platform.llm, tool_chooser=platform.tool_chooser if settings.llm_tool_calling else None,
+        tts=platform.tts, speech_slots=platform.speech_slots,
+    )
     return [
         *health.routes(HealthDeps(
             database=platform.database, models=platform.models, torch_threads=settings.torch_threads,
@@ -123,16 +132,9 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
         ), streams),
         *catalog.routes(CatalogDeps(database=platform.database, search=platform.search, admin=admin_only,
                                     bodies=streams.bodies)),
-        *chat.routes(ChatDeps(
-            database=platform.database, search=platform.search, documents=documents, llm=platform.llm,
-            tts=platform.tts, speech_slots=platform.speech_slots,
-        ), streams),
-        *troika.routes(AgentDeps(
-            database=platform.database, search=platform.search, documents=documents, intents=platform.intents,
-            llm=platform.llm, tool_chooser=platform.tool_chooser if settings.llm_tool_calling else None,
-            tts=platform.tts,
-            speech_slots=platform.speech_slots,
-        ), streams),
+        *chat.routes(chat_deps, streams),
+        *troika.routes(agent_deps, streams),
+        *openai_compat.routes(chat_deps, agent_deps, streams),
         *stop.routes(streams),
         *web.routes(),
     ]

@@ -10,6 +10,8 @@ per event (same ids, event names, JSON data, `retry:` on `connected`, `\\n` line
 - `sse`   sse-starlette's `EventSourceResponse` fed dicts (id/event/data/retry).
 - `raw`   Starlette's `StreamingResponse` yielding frames from `app.streams.wire.encode`.
 
+- `ours-openai` (an adapter: measured for events/s beside `ours`) the same engine and events
+          written as OpenAI chat-completion chunks.
 Query: `?n=<count>` streams that many text events as fast as possible, then ends;
 `?idle=1` sends `connected` and then nothing (an idle open stream, kept open forever).
 `GET /gc` runs `gc.collect()` (used before reading RSS); it is the same on all three.
@@ -116,7 +118,8 @@ async def full_sequence(params: dict[str, Any]) -> AsyncIterator[tuple[str, Even
 # --- (a) ours ----------------------------------------------------------------------------
 
 
-def ours() -> Starlette:
+def ours(frames: Any = None) -> Starlette:
+    """`frames`: a protocol adapter's frame encoder (app/protocols/) in place of our SSE."""
     from app.platform import Platform
     from app.streams.endpoint import StreamEndpoint, stream_routes
     from config.settings import load_settings
@@ -131,7 +134,7 @@ def ours() -> Starlette:
         async for event in text_events(params):
             yield event
 
-    spec = StreamEndpoint("bench", parse, produce)
+    spec = StreamEndpoint("bench", parse, produce, frames=frames)
     routes = stream_routes(spec, platform.streams, stream_path=STREAM_PATH, json_path=None, methods=["GET"])
     # The app class the platform serves with (stream routes below the middleware stack).
     from app.main import StorestreamApp
@@ -178,4 +181,19 @@ def raw() -> Starlette:
     return Starlette(routes=[Route(STREAM_PATH, stream), Route("/gc", _gc)], lifespan=_lifespan())
 
 
+# --- (d) ours through a protocol adapter ----------------------------------------------------
+
+
+def ours_openai() -> Starlette:
+    """`ours`, its events written as OpenAI `chat.completion.chunk`s (app/protocols/openai_chat.py):
+    role chunk, n content chunks, the stop chunk, `data: [DONE]`: n + 3 frames, as ours sends."""
+    from app.protocols.openai_chat import ChunkFrames
+
+    return ours(ChunkFrames)
+
+
 FACTORIES = {"ours": "bench.servers:ours", "sse-starlette": "bench.servers:sse", "raw": "bench.servers:raw"}
+# The adapters, measured beside `ours` for events/s only (bench/sse_engine.py), and what starts
+# each of their frames on the wire (their frames have no `event:` line).
+ADAPTERS = {"ours-openai": "bench.servers:ours_openai"}
+ADAPTER_MARKS = {"ours-openai": b"\ndata: "}

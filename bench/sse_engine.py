@@ -25,6 +25,9 @@ Measurements, each repeated `--reps` times (3), the median reported:
     to first event p50/p99, the time until all have it, the server's CPU seconds (user +
     system) spent meanwhile, and RSS per stream;
  7. 200 short streams (n=50) from as many clients at once.
+Protocol adapters (bench/servers.py `ADAPTERS`: `ours` with OpenAI's chunks as its wire) are
+measured for 1 and 2 only, in the same reps as `ours`, counting their own frame marker
+(`\\ndata: `): the adapter's overhead against the native stream.
 Events counted are every event on the wire (connected + n text + complete + close), the same
 bytes per event on all three servers.
 
@@ -58,12 +61,11 @@ import psutil  # noqa: E402
 from bench.common import machine as common_machine  # noqa: E402
 from bench.common import pct  # noqa: E402
 from bench.common import wait_until_serving  # noqa: E402
-from bench.servers import FACTORIES, STREAM_PATH  # noqa: E402
+from bench.servers import ADAPTER_MARKS, ADAPTERS, FACTORIES, STREAM_PATH  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
 MARK = b"\nevent: "
-TAIL = len(MARK) - 1
 EXTRA_EVENTS = 3  # connected, complete, close around the n text events
 UVICORN_OPTS = ["--workers", "1", "--http", "h11", "--loop", "asyncio", "--no-access-log",
                 "--log-level", "warning", "--timeout-graceful-shutdown", "2"]
@@ -108,7 +110,7 @@ class Server:
 
     def __init__(self, name: str, log_dir: Path, env: dict[str, str] | None = None) -> None:
         self.name = name
-        self.factory = FACTORIES[name]
+        self.factory = {**FACTORIES, **ADAPTERS}[name]
         self.log_dir = log_dir
         self.env = env or {}
         self.port = 0
@@ -205,29 +207,29 @@ async def read_first_event(reader: asyncio.StreamReader) -> bytes:
         buf += chunk
 
 
-def count_events(data: bytes, tail: bytes) -> tuple[int, bytes]:
+def count_events(data: bytes, tail: bytes, mark: bytes = MARK) -> tuple[int, bytes]:
     """Markers in `tail + data`; `tail` (shorter than a marker) carries a split marker over."""
     joined = tail + data
-    return joined.count(MARK), joined[-TAIL:]
+    return joined.count(mark), joined[-(len(mark) - 1):]
 
 
-async def read_to_eof(reader: asyncio.StreamReader, tail: bytes = b"\n") -> int:
+async def read_to_eof(reader: asyncio.StreamReader, tail: bytes = b"\n", mark: bytes = MARK) -> int:
     """Count events until the server closes. The body start counts as a line start."""
     events = 0
     while True:
         data = await reader.read(1 << 18)
         if not data:
             return events
-        n, tail = count_events(data, tail)
+        n, tail = count_events(data, tail, mark)
         events += n
 
 
-async def stream_events(port: int, path: str) -> int:
+async def stream_events(port: int, path: str, mark: bytes = MARK) -> int:
     reader, writer = await asyncio.open_connection(HOST, port, limit=1 << 20)
     try:
         writer.write(request_bytes(port, path))
         await read_head(reader)
-        return await read_to_eof(reader)
+        return await read_to_eof(reader, mark=mark)
     finally:
         writer.close()
 
@@ -303,10 +305,14 @@ async def gc_server(port: int) -> None:
 # --- measurements ------------------------------------------------------------------------
 
 
+def mark_of(srv: Server) -> bytes:
+    return ADAPTER_MARKS.get(srv.name, MARK)
+
+
 async def m_single(srv: Server, n: int) -> float:
     await srv.quiet()
     t0 = time.perf_counter()
-    got = await stream_events(srv.port, f"{STREAM_PATH}?n={n}")
+    got = await stream_events(srv.port, f"{STREAM_PATH}?n={n}", mark_of(srv))
     elapsed = time.perf_counter() - t0
     if got != n + EXTRA_EVENTS:
         raise RuntimeError(f"{srv.name}: expected {n + EXTRA_EVENTS} events, got {got}")
@@ -316,7 +322,8 @@ async def m_single(srv: Server, n: int) -> float:
 async def m_multi(srv: Server, streams: int, n: int) -> float:
     await srv.quiet()
     t0 = time.perf_counter()
-    got = await asyncio.gather(*(stream_events(srv.port, f"{STREAM_PATH}?n={n}") for _ in range(streams)))
+    got = await asyncio.gather(*(stream_events(srv.port, f"{STREAM_PATH}?n={n}", mark_of(srv))
+                                 for _ in range(streams)))
     elapsed = time.perf_counter() - t0
     if any(g != n + EXTRA_EVENTS for g in got):
         raise RuntimeError(f"{srv.name}: a stream ended short: {sorted(set(got))}")
@@ -472,7 +479,9 @@ async def run(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, dict[st
         n: {"single_eps": [], "multi_eps": [], "ttfe_idle": [], "ttfe_loaded": [], "short_eps": [], "burst": [], **{
             f"rss_kb_{s}": [] for s in cfg["rss_sizes"]}} for n in names
     }
-    servers = {n: Server(n, log_dir) for n in names}
+    for name in ADAPTERS:
+        raw[name] = {"single_eps": [], "multi_eps": []}
+    servers = {n: Server(n, log_dir) for n in [*names, *ADAPTERS]}
     try:
         for srv in servers.values():
             srv.start()
@@ -491,6 +500,12 @@ async def run(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, dict[st
                 progress(f"rep {rep + 1} {name}: {r['single_eps'][-1]:,.0f} ev/s single, "
                          f"{r['multi_eps'][-1]:,.0f} ev/s x{cfg['multi_streams']}, "
                          f"ttfe p50 {r['ttfe_idle'][-1]['p50_ms']:.2f} ms / loaded {r['ttfe_loaded'][-1]['p50_ms']:.2f} ms")
+            for name in ADAPTERS:  # events/s through each adapter, in the same rep as ours
+                srv, r = servers[name], raw[name]
+                r["single_eps"].append(await m_single(srv, cfg["single_n"]))
+                r["multi_eps"].append(await m_multi(srv, cfg["multi_streams"], cfg["multi_n"]))
+                progress(f"rep {rep + 1} {name}: {r['single_eps'][-1]:,.0f} ev/s single, "
+                         f"{r['multi_eps'][-1]:,.0f} ev/s x{cfg['multi_streams']}")
     finally:
         for srv in servers.values():
             srv.stop()
@@ -525,6 +540,10 @@ async def run(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, dict[st
             **{f"rss_kb_per_stream_at_{s}": med(r[f"rss_kb_{s}"]) for s in cfg["rss_sizes"]},
             "runs": r,
         }
+    for name in ADAPTERS:
+        r = raw[name]
+        out[name] = {"single_stream_events_per_s": med(r["single_eps"]),
+                     "multi_stream_events_per_s": med(r["multi_eps"]), "runs": r}
     return out
 
 
@@ -564,6 +583,19 @@ def table(results: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def adapter_table(results: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> str:
+    """Events/s through each protocol adapter against the native stream, same run."""
+    lines = ["| metric | ours (native SSE) | " + " | ".join(ADAPTERS) + " | "
+             + " | ".join(f"{a}/ours" for a in ADAPTERS) + " |",
+             "|---|---:|" + "---:|" * (2 * len(ADAPTERS))]
+    for key, label, fmt, _ in ROWS[:2]:
+        o = results["ours"][key]
+        values = [results[a][key] for a in ADAPTERS]
+        lines.append(f"| {label.format(**cfg)} | {fmt.format(o)} | " + " | ".join(fmt.format(v) for v in values)
+                     + " | " + " | ".join(f"{v / o:.2f}" for v in values) + " |")
+    return "\n".join(lines)
+
+
 def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
     ours = results["ours"]
     out: dict[str, dict[str, float]] = {"ours/sse-starlette": {}, "ours/raw": {}}
@@ -572,6 +604,8 @@ def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
             continue
         out["ours/sse-starlette"][key] = value / results["sse-starlette"][key]
         out["ours/raw"][key] = value / results["raw"][key]
+    for name in ADAPTERS:
+        out[f"{name}/ours"] = {k: v / ours[k] for k, v in results[name].items() if k != "runs"}
     return out
 
 
@@ -681,7 +715,8 @@ def main() -> int:
     goal_lines = "\n".join(
         f"- {'met' if g['met'] else 'MISSED'}: {name} (measured {g['value']})" for name, g in goals.items()
     )
-    md = f"{header}{md_table}\n\nTargets for ours:\n{goal_lines}\n"
+    md = (f"{header}{md_table}\n\nTargets for ours:\n{goal_lines}\n\n"
+          f"Protocol adapters (docs/protocols.md), events/s in the same run:\n\n{adapter_table(results, cfg)}\n")
     (RESULTS / f"sse_engine{suffix}.md").write_text(md)
     print(md)
     if profile:

@@ -81,6 +81,7 @@ class Reply:
     body: Schema | Sequence[Schema] | None = None  # a sequence: any of these
     media: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)  # header name -> description
+    more: dict[str, dict[str, Any]] = field(default_factory=dict)  # other media types -> their schemas
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,8 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             item["content"] = {reply.media: {"schema": _schema_of(reply.body)}}
         elif reply.media != "application/json":
             item["content"] = {reply.media: {"schema": {"type": "string"}}}
+        if reply.more:
+            item.setdefault("content", {}).update({media: {"schema": schema} for media, schema in reply.more.items()})
         if reply.headers:
             item["headers"] = {name: {"description": text, "schema": {"type": "string"}}
                                for name, text in reply.headers.items()}

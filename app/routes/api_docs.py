@@ -54,6 +54,7 @@ TAGS = (
     ("streams", ("Server-Sent Events; each 200 response lists the stream's events and their payload "
                  "schemas. Here a response shows once its stream has ended (`curl -N` shows it live).")),
     ("json twins", "The same work as each stream, folded into one JSON document."),
+    ("protocols", "The assistants in other ecosystems' protocols: OpenAI chat completions (docs/protocols.md)."),
     ("history", "What chats and the sales agent stored."),
     ("catalog", "Products. Writes need the admin token (Authorize)."),
     ("context files", "Documents a chat may quote. Admin token (Authorize)."),

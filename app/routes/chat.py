@@ -57,7 +57,7 @@ class ChatQuery(QueryContract):
     language: Annotated[str, QChoice(SUPPORTED, description="default: detected from the message")] | None = None
 
 
-async def _start(database: Database, query: str, session_id: str | None, chatbot_id: str | None,
+async def start_chat(database: Database, query: str, session_id: str | None, chatbot_id: str | None,
                  enable_tts: bool | None, language: str | None) -> ChatRequest:
     session_id = session_id or None
     chatbot_id = chatbot_id or None
@@ -72,11 +72,11 @@ async def _start(database: Database, query: str, session_id: str | None, chatbot
 
 
 async def parse_post(database: Database, request: Request, args: ChatBody) -> ChatRequest:
-    return await _start(database, args.query, args.sessionId, args.chatbotId, args.enableTTS, args.language)
+    return await start_chat(database, args.query, args.sessionId, args.chatbotId, args.enableTTS, args.language)
 
 
 async def parse_get(database: Database, request: Request, args: ChatQuery) -> ChatRequest:
-    return await _start(database, args.message, args.sessionId, args.chatbotId, args.enableTTS, args.language)
+    return await start_chat(database, args.message, args.sessionId, args.chatbotId, args.enableTTS, args.language)
 
 
 def _context(chat: ChatRequest) -> dict[str, Any]:

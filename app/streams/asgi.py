@@ -81,9 +81,15 @@ class StreamRoutes:
             await AnswerWhenCancelled.answer(send, started=True)
 
     async def _handled(self, request: Request, exc: Exception) -> Response:
-        for cls in type(exc).__mro__:
-            handler = self.exception_handlers.get(cls)
-            if handler is not None and cls is not Exception:
-                return await handler(request, exc)
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(500, "Internal error", "INTERNAL_ERROR")
+        return await handled(self.exception_handlers, request, exc)
+
+
+async def handled(handlers: Mapping[Any, Callable[..., Any]], request: Request, exc: Exception) -> Response:
+    """The app's answer to `exc`: its handler (most recent class first, as Starlette does), or
+    a JSON 500 without internals."""
+    for cls in type(exc).__mro__:
+        handler = handlers.get(cls)
+        if handler is not None and cls is not Exception:
+            return await handler(request, exc)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "Internal error", "INTERNAL_ERROR")

@@ -95,6 +95,10 @@ class StreamEndpoint(Generic[P]):
     # Seconds this endpoint's streams may run; None: STREAMING_TIMEOUT. (An upload that
     # embeds thousands of chunks needs minutes; a search needs milliseconds.)
     timeout_s: Callable[[Settings], float] | None = None
+    # A protocol adapter's wire (app/protocols/): each stream's frame encoder (None: our SSE,
+    # docs/events.md) and the fold of its JSON twin (HTTP status, document).
+    frames: Callable[[], wire.Encoder] | None = None
+    folding: Callable[[list[Event]], tuple[int, dict[str, Any]]] = fold
 
     def deadline(self, settings: Settings) -> float:
         return self.timeout_s(settings) if self.timeout_s else settings.streaming_timeout / 1000
@@ -172,6 +176,7 @@ async def _open(spec: StreamEndpoint[Any], streams: StreamServices, request: Req
         max_bytes=settings.stream_replay_bytes,
         connected_context=spec.context(params) if spec.context else None,
         path=request.scope["path"],
+        encode=spec.frames() if spec.frames is not None else wire.encode,
     )
     streams.runs.start(run, release)
     return LiveResponse(run, run.attach(0), runs=streams.runs, ping_s=settings.streaming_ping_s)
@@ -248,7 +253,7 @@ def json_endpoint(spec: StreamEndpoint[Any], streams: StreamServices) -> Callabl
             chunk_size=settings.streaming_chunk_size,
             connected_context=spec.context(params) if spec.context else None,
         )
-        status, doc = fold(events)
+        status, doc = spec.folding(events)
         duration_ms = ctx.elapsed_ms()
         log.info(
             "%s json outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, len(events), duration_ms,
@@ -277,7 +282,7 @@ def stream_routes(
 ) -> list[Route]:
     """The SSE route and (optionally) its JSON twin, both drawing on the shared budget."""
     streams.endpoints[spec.name] = spec  # the stop route authorizes by the stream's route
-    stream = _when_enabled(streams.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec, streams),
+    stream = when_enabled(streams.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec, streams),
                                                  deferred=_is_resume), streams.settings)
     routes: list[Route] = [StreamRoute(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream",
                                        operation=describe(spec, streaming=True))]
@@ -405,7 +410,7 @@ def describe(spec: StreamEndpoint[Any], *, streaming: bool) -> Operation:
     )
 
 
-def _when_enabled(
+def when_enabled(
     endpoint: Callable[[Request], Awaitable[Response]], settings: Settings,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def gated(request: Request) -> Response:

@@ -68,8 +68,8 @@ class Reader:
 class Run:
     __slots__ = (
         "producer", "ctx", "token", "binding", "replay", "signals", "timeout_s", "chunk_size", "retry_ms",
-        "detach_s", "max_events", "max_bytes", "connected_context", "path", "on_end", "frames", "first_seq",
-        "seq", "size", "ended", "outcome", "counts", "error_codes", "reader", "detached_at", "_reason",
+        "detach_s", "max_events", "max_bytes", "connected_context", "path", "on_end", "encode", "frames",
+        "first_seq", "seq", "size", "ended", "outcome", "counts", "error_codes", "reader", "detached_at", "_reason",
         "_wakeup", "_drained", "_timer", "task",
     )
 
@@ -91,6 +91,7 @@ class Run:
         connected_context: dict[str, Any] | None = None,
         path: str = "",
         on_end: Callable[[Run], None] | None = None,
+        encode: wire.Encoder = wire.encode,
     ) -> None:
         self.producer = producer
         self.ctx = ctx
@@ -107,6 +108,7 @@ class Run:
         self.connected_context = connected_context
         self.path = path  # the route it was opened on, for logs
         self.on_end = on_end
+        self.encode = encode  # an event as its frame: our SSE, or a protocol's (app/protocols/)
         self.frames: list[tuple[int, bytes]] = []
         self.first_seq = 1
         self.seq = 0
@@ -168,7 +170,7 @@ class Run:
             # `self.seq` being in `self.frames` (a gap would leave a reader waiting forever).
             seq = self.seq + 1
             retry = self.retry_ms if event.type == "connected" else None
-            frames.append((seq, wire.encode(event, event_id(self.token, seq), retry_ms=retry)))
+            frames.append((seq, self.encode(event, event_id(self.token, seq), retry_ms=retry)))
             self.seq = seq
             self.counts[_TYPE_INDEX[event.type]] += 1
             if event.type == "error":

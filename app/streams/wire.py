@@ -11,7 +11,7 @@ import json
 import logging
 import math
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from app.streams.events import EVENT_TYPES, Event
 
@@ -63,6 +63,13 @@ def data_lines(payload: str) -> list[str]:
 
 def dumps(data: dict) -> str:
     return _JSON.encode(data)
+
+
+class Encoder(Protocol):
+    """An event as the bytes of its frame: `encode` below, or a protocol adapter's
+    (app/protocols/), which may write nothing for an event its protocol has no place for."""
+
+    def __call__(self, event: Event, event_id: str, *, retry_ms: int | None = None) -> bytes: ...
 
 
 def encode(event: Event, event_id: str, *, retry_ms: int | None = None) -> bytes:

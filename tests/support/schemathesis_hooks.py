@@ -38,6 +38,9 @@ def no_internal_error_event(ctx, response, case):  # noqa: ANN001, ANN201 - sche
     content_type = content_type[0] if isinstance(content_type, list) else content_type
     if content_type.startswith("text/event-stream") and response.status_code == 200:
         events = _events(response.text)
+        if events and all(kind == "message" for kind, _ in events):  # OpenAI's chunks (docs/protocols.md)
+            _openai_chunks(events, getattr(response, "stream_cut_short", False))
+            return
         for kind, data in events:
             if kind == "error" and json.loads(data).get("code") in _UNEXPECTED:
                 raise AssertionError(f"the stream failed after its headers: {data}")
@@ -49,3 +52,14 @@ def no_internal_error_event(ctx, response, case):  # noqa: ANN001, ANN201 - sche
         error = body.get("error") if isinstance(body, dict) else None
         if isinstance(error, dict) and error.get("code") in _UNEXPECTED:
             raise AssertionError(f"the folded stream failed: {error}")
+
+
+def _openai_chunks(events: list[tuple[str, str]], cut: bool) -> None:
+    """`data:` lines only: chunks, then `[DONE]` or an error object that is not INTERNAL_ERROR."""
+    last = events[-1][1]
+    if last != "[DONE]":
+        error = json.loads(last).get("error") if last.startswith("{") else None
+        if not cut and not isinstance(error, dict):
+            raise AssertionError(f"the chunks did not end with [DONE] or an error: {last[:200]}")
+        if isinstance(error, dict) and error.get("code") in _UNEXPECTED:
+            raise AssertionError(f"the stream failed after its headers: {last}")

@@ -1,0 +1,334 @@
+"""OpenAI-compatible chat completions: any OpenAI client talks to the store's assistants.
+
+    POST /v1/chat/completions   {model, messages, stream?, user?}: `chat.completion.chunk`s
+                                ending with `data: [DONE]`, or (not streaming) one `chat.completion`
+    GET  /v1/models             the assistants: `storestream-agent` (the sales agent) and
+                                `storestream-chat` (the chat); GET /v1/models/{model}: one
+
+Not a second producer: a request runs the assistant's own producer (app/agent/agent.py,
+app/chat/answer.py) through the engine, behind the same rate limit, concurrent-stream cap and
+input limits as its native route; only the wire differs (app/protocols/openai_chat.py).
+
+The conversation: chat completions is stateless, so `messages` holds it all; the last message
+must be the shopper's (`role: "user"`) and is the question, within the native routes' 4,000
+characters. Earlier turns are not replayed: `user` is the session id (the native routes'
+`sessionId`), and with it the assistant remembers the session as it does for its own routes
+(history, the agent's current search and the products shown); without it each request is a
+new conversation. Refusals are OpenAI's error body, `{"error": {message, type, code, param}}`
+(`code`: our stable code, `param`: the field at fault).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette import responses
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.agent.agent import AgentDeps
+from app.chat.answer import ChatDeps
+from app.contracts.fields import Flag, Int, OpenContract, Payload, QueryContract, Text, example
+from app.contracts.openapi import ApiRoute, Operation, Reply
+from app.contracts.reading import JSON_MAX_BYTES, read_json, read_path
+from app.errors import BadRequest
+from app.protocols.openai_chat import ChunkFrames, completion, error_object
+from app.responses import JSONResponse
+from app.routes import chat, troika
+from app.streams.asgi import handled
+from app.streams.endpoint import RATE_HEADERS, StreamEndpoint, StreamRoute, json_endpoint, sse_endpoint, when_enabled
+from app.streams.engine import StreamContext
+from app.streams.events import Event
+from app.streams.services import StreamServices
+
+AGENT = "storestream-agent"
+CHAT = "storestream-chat"
+MAX_QUESTION = 4000  # as the native routes' `message` and `query`
+_ASKED = "storestream.openai"  # the request's scope key: what was asked, once validated
+
+
+# -- the request ---------------------------------------------------------------------------------
+
+
+class TextPart(OpenContract):
+    type: Literal["text"]
+    text: Annotated[str, Text(JSON_MAX_BYTES)]
+
+
+class ChatMessage(OpenContract):
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: Annotated[str, Text(JSON_MAX_BYTES)] | list[TextPart] | None = None
+
+
+class CompletionRequest(OpenContract):
+    """`POST /v1/chat/completions`: OpenAI's body; fields this server does not use
+    (temperature, max_tokens, tools, stream_options...) are ignored."""
+
+    model_config = example(model=AGENT, messages=[{"role": "user", "content": "shaadi ke liye red lehenga 20k tak"}])
+
+    model: Annotated[str, Text(64, min_len=1, description=f"`{AGENT}` or `{CHAT}` (GET /v1/models)")]
+    messages: list[ChatMessage] = Field(min_length=1, max_length=500,
+                                        description="the conversation; the last one is the shopper's question")
+    stream: Flag | None = Field(default=None, description="true: `chat.completion.chunk`s as Server-Sent Events")
+    user: Annotated[str, Text(128, description="the session id: the assistant remembers the session "
+                                               "(absent: a new conversation)")] | None = None
+    n: Annotated[int, Int(1, 1, description="one choice only")] | None = None
+
+
+def question(body: CompletionRequest) -> str:
+    """The last message, the shopper's, as text; or a 400 naming what is wrong with it."""
+    at = len(body.messages) - 1
+    last = body.messages[at]
+    if last.role != "user":
+        raise BadRequest("the last message must be the shopper's (role \"user\")", field=f"messages.{at}.role")
+    content = last.content
+    text = content if isinstance(content, str) else "\n".join(p.text for p in content or ()).strip()
+    if not 1 <= len(text) <= MAX_QUESTION:
+        raise BadRequest(f"the question must be 1 to {MAX_QUESTION} characters", field=f"messages.{at}.content")
+    return text
+
+
+# -- the assistants --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Assistant:
+    """A `model` name for a native stream endpoint, and how a question starts its request
+    (storing the shopper's message, as its own route does)."""
+
+    model: str
+    description: str
+    native: StreamEndpoint[Any]
+    start: Callable[[Request, str, str | None], Awaitable[Any]]
+
+
+def assistants(chat_deps: ChatDeps, agent_deps: AgentDeps) -> dict[str, Assistant]:
+    async def agent(request: Request, text: str, user: str | None) -> Any:
+        body = troika.TroikaBody.model_validate({"message": text, "sessionId": user})
+        return await troika.parse(agent_deps.database, request, body)
+
+    async def answer(request: Request, text: str, user: str | None) -> Any:
+        return await chat.start_chat(chat_deps.database, text, user, None, False, None)
+
+    return {
+        AGENT: Assistant(AGENT, "the Troika sales agent: intents, tools, market intelligence, session memory",
+                         troika.troika_endpoint(agent_deps), agent),
+        CHAT: Assistant(CHAT, "the store chat: answers from the catalog and the uploaded documents",
+                        chat.chat_endpoints(chat_deps)[0], answer),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    assistant: Assistant
+    text: str
+    user: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    assistant: Assistant
+    params: Any
+
+
+async def parse(request: Request) -> Turn:
+    asked: Asked = request.scope[_ASKED]
+    return Turn(asked.assistant, await asked.assistant.start(request, asked.text, asked.user))
+
+
+def produce(turn: Turn, ctx: StreamContext) -> AsyncGenerator[Event, None]:
+    return turn.assistant.native.produce(turn.params, ctx)
+
+
+def context(turn: Turn) -> dict[str, Any]:
+    native = turn.assistant.native
+    return {**(native.context(turn.params) if native.context else {}), "model": turn.assistant.model,
+            "created": int(time.time())}
+
+
+def completions_endpoint() -> StreamEndpoint[Turn]:
+    """Both modes of the route: chunks (`frames`) or one completion (`folding`). Not detached:
+    an OpenAI client cannot resume, so a stream whose client left is cancelled (its answer
+    stored as `interrupted`)."""
+    return StreamEndpoint("openai_chat", parse, produce, context=context, frames=ChunkFrames, folding=completion)
+
+
+# -- the routes ------------------------------------------------------------------------------
+
+
+def completions(found: Mapping[str, Assistant], streams: StreamServices) -> Callable[[Request], Awaitable[Response]]:
+    spec = completions_endpoint()  # not in `streams.endpoints`: no client of it can name a stream to stop
+    live = when_enabled(sse_endpoint(spec, streams), streams.settings)
+    folded = json_endpoint(spec, streams)
+
+    async def endpoint(request: Request) -> Response:
+        body = await read_json(request, CompletionRequest, bodies=streams.bodies)
+        assistant = model_named(found, body.model)
+        request.scope[_ASKED] = Asked(assistant, question(body), body.user)
+        return await (live if body.stream else folded)(request)
+
+    return openai_errors(streams.limiter.guard("openai_chat", endpoint))
+
+
+def openai_errors(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """Every refusal of `endpoint` (ours: the limiter's 429, validation's 400, a 503...) in
+    OpenAI's error body, with its headers (Retry-After, X-RateLimit-*)."""
+
+    async def answer(request: Request) -> Response:
+        try:
+            response = await endpoint(request)
+        except Exception as exc:  # noqa: BLE001 - answered as the app answers it, then reshaped
+            response = await handled(request.app.exception_handlers, request, exc)
+        return in_openai_shape(response)
+
+    return answer
+
+
+def in_openai_shape(response: Response) -> Response:
+    if response.status_code < 400 or not isinstance(response, responses.JSONResponse):  # the limiter's too
+        return response
+    body = json.loads(bytes(response.body))
+    if not isinstance(body, dict) or isinstance(body.get("error"), dict):  # already OpenAI's (a folded stream)
+        return response
+    status = response.status_code
+    reshaped = JSONResponse(error_object(status, str(body.get("error", "")), str(body.get("code", "")),
+                                         body.get("field")), status_code=status)
+    for key, value in response.headers.items():
+        if key not in ("content-length", "content-type"):
+            reshaped.headers[key] = value
+    return reshaped
+
+
+def model_named(found: Mapping[str, Assistant], name: str) -> Assistant:
+    assistant = found.get(name)
+    if assistant is None:
+        raise BadRequest(f"no model {name!r}; GET /v1/models lists them", status=404, code="model_not_found",
+                         field="model")
+    return assistant
+
+
+def card(assistant: Assistant, created: int) -> dict[str, Any]:
+    return {"id": assistant.model, "object": "model", "created": created, "owned_by": "storestream",
+            "description": assistant.description}
+
+
+async def models(found: Mapping[str, Assistant], created: int, request: Request) -> JSONResponse:
+    return JSONResponse({"object": "list", "data": [card(a, created) for a in found.values()]})
+
+
+class ModelPath(QueryContract):
+    model_config = example(model=AGENT)
+
+    model: Annotated[str, Text(64, min_len=1, description="a `model` GET /v1/models lists")]
+
+
+async def model(found: Mapping[str, Assistant], created: int, request: Request) -> JSONResponse:
+    return JSONResponse(card(model_named(found, read_path(request, ModelPath).model), created))
+
+
+# -- the documentation -----------------------------------------------------------------------
+
+
+class OpenAIErrorDetail(Payload):
+    message: str
+    type: str = Field(description="invalid_request_error, not_found_error, rate_limit_error, server_error...")
+    code: str = Field(description="our stable code (docs/events.md), or model_not_found")
+    param: str | None = Field(description="the field at fault, as a dotted path (`messages.0.content`)")
+
+
+class OpenAIError(Payload):
+    """OpenAI's error body (its clients raise BadRequestError, RateLimitError... by status)."""
+
+    error: OpenAIErrorDetail
+
+
+class AssistantMessage(Payload):
+    role: Literal["assistant"]
+    content: str
+    refusal: None = None
+
+
+class Choice(Payload):
+    index: int
+    message: AssistantMessage
+    finish_reason: Literal["stop"]
+    logprobs: None = None
+
+
+class ChatCompletion(Payload):
+    """A `chat.completion`; `storestream` holds what chat completions has no field for: the
+    `results` payloads by type (product cards, sources, suggestions...) and our ids."""
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    system_fingerprint: None = None
+    choices: list[Choice]
+    storestream: dict[str, Any]
+
+
+class ModelCard(Payload):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+    description: str
+
+
+class ModelList(Payload):
+    object: Literal["list"]
+    data: list[ModelCard]
+
+
+CHUNKS = {
+    "description": "`chat.completion.chunk`s (docs/protocols.md): each item one `data:` line, ending with `[DONE]`, "
+                   "or with an `{\"error\": {...}}` object when the stream fails",
+    "type": "object", "required": ["data"],
+    "properties": {"data": {"type": "string"}},
+}
+COMPLETIONS = Operation(
+    "OpenAI-compatible chat completion (streaming or not) by the sales agent or the chat",
+    description="The assistant's own stream, written as OpenAI's chat completions (docs/protocols.md): the same "
+                "rate limit, stream cap and input limits as the native routes; refusals in OpenAI's error body.",
+    body=CompletionRequest, tags=("protocols",), replies={
+        200: Reply("a `chat.completion` (JSON), or with `stream: true` its chunks", ChatCompletion,
+                   headers=RATE_HEADERS, more={"text/event-stream": CHUNKS}),
+        400: Reply("invalid_request_error: the field at fault in `param`", OpenAIError),
+        404: Reply("model_not_found; STREAMING_DISABLED", OpenAIError),
+        408: Reply("BODY_TIMEOUT: the body stopped arriving", OpenAIError),
+        413: Reply("BODY_TOO_LARGE", OpenAIError),
+        415: Reply("UNSUPPORTED_MEDIA_TYPE: not JSON", OpenAIError),
+        429: Reply("RATE_LIMITED or TOO_MANY_STREAMS, with Retry-After", OpenAIError,
+                   headers={"Retry-After": "seconds", **RATE_HEADERS}),
+        502: Reply("UPSTREAM_UNAVAILABLE (not streaming)", OpenAIError),
+        503: Reply("SERVER_SHUTTING_DOWN, DB_UNAVAILABLE, RATE_LIMIT_UNAVAILABLE", OpenAIError),
+        504: Reply("STREAM_TIMEOUT (not streaming)", OpenAIError),
+    })
+MODELS = Operation("The assistants, as OpenAI models", tags=("protocols",),
+                   replies={200: Reply("the `model` names /v1/chat/completions takes", ModelList)})
+MODEL = Operation("One assistant, as an OpenAI model", path=ModelPath, tags=("protocols",), replies={
+    200: Reply("the model", ModelCard),
+    400: Reply("invalid_request_error: the name is longer than 64 characters", OpenAIError),
+    404: Reply("model_not_found", OpenAIError),
+})
+
+
+def routes(chat_deps: ChatDeps, agent_deps: AgentDeps, streams: StreamServices) -> list[Route]:
+    found = assistants(chat_deps, agent_deps)
+    created = int(time.time())
+    return [
+        StreamRoute("/v1/chat/completions", completions(found, streams), methods=["POST"], name="openai_chat",
+                    operation=COMPLETIONS),
+        ApiRoute("/v1/models", partial(models, found, created), methods=["GET"], operation=MODELS),
+        ApiRoute("/v1/models/{model}", openai_errors(partial(model, found, created)), methods=["GET"],
+                 operation=MODEL),
+    ]
+
