@@ -1,7 +1,7 @@
 """An in-memory inverted index ranking products with BM25, tolerant of typos and half-typed words.
 
 Scoring is BM25 (k1=1.2, b=0.75) over one weighted bag of words per product: a term's
-frequency is the sum of its per-field counts times `FIELD_WEIGHTS` (all 1 today: see there),
+frequency is the sum of its per-field counts times `FIELD_WEIGHTS` (the category 2, the rest 1),
 and the document length is the same weighted sum. Lengths and idf are read at query time,
 which keeps `add`, `remove` and `upsert` exact without any rebuild. The sum over the query's
 groups is then multiplied by the share of the groups a product holds (Lucene's classic
@@ -50,11 +50,13 @@ B = 0.75
 # pushes it into BM25's saturation at once and inflates the title's share of the length, so a
 # product whose title merely repeats a common word outranked one matching the words once in
 # each field: on WANDS dev, text NDCG@10 0.616 with title 4 / brand 3 / category 3 /
-# attributes 2, 0.645 with all 1 (docs/benchmarks.md). The fields stay apart to weigh again.
+# attributes 2, 0.645 with all 1 (docs/benchmarks.md). The product kind alone weighs twice: a
+# query names a kind and a property ("leather shoes"), and a product of that kind without the
+# property is nearer than the property on another kind (the native-script test catalogs).
 FIELD_WEIGHTS: dict[str, int] = {
     "title": 1,
     "brand": 1,
-    "category": 2,  # category and subcategory
+    "category": 2,  # category and subcategory: the product kind
     "attributes": 1,  # attribute values and colours
     "description": 1,
 }
