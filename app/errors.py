@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import Field
 from pymongo.errors import ConnectionFailure
@@ -20,6 +20,8 @@ from app.responses import JSONResponse
 
 if TYPE_CHECKING:
     from app.store.state import DatabaseState
+
+T = TypeVar("T")
 
 log = logging.getLogger("storestream.http")
 
@@ -61,6 +63,13 @@ class BadRequest(Exception):
 def not_found(message: str, field: str) -> BadRequest:
     """404 `NOT_FOUND`, naming the parameter that named nothing."""
     return BadRequest(message, status=404, code="NOT_FOUND", field=field)
+
+
+def found(value: T | None, message: str, field: str) -> T:
+    """`value` (a record looked up by `field`), or 404 `NOT_FOUND` when there is none."""
+    if value is None:
+        raise not_found(message, field)
+    return value
 
 
 def error_response(

@@ -23,7 +23,7 @@ from app.contracts.fields import Flag, OpenContract, Payload, QBool, QChoice, Qu
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.conversation.messages import StoredMessage, shown_messages
-from app.errors import ErrorBody, not_found
+from app.errors import ErrorBody, found
 from app.llm.language import SUPPORTED, detect_language, direction
 from app.responses import JSONResponse
 from app.store.database import Database
@@ -122,12 +122,10 @@ class Conversation(Payload):
 async def conversation(database: Database, request: Request) -> JSONResponse:
     store = database.require()
     conversation_id = read_path(request, ConversationPath).conversation_id
-    found = await store.conversations.get(conversation_id)
-    if found is None:
-        raise not_found("no such conversation", "conversation_id")
+    started = found(await store.conversations.get(conversation_id), "no such conversation", "conversation_id")
     return JSONResponse({
         "conversation_id": conversation_id,
-        "session_id": found.get("session_id"),
+        "session_id": started.get("session_id"),
         "messages": await shown_messages(store, conversation_id, ("metadata", "sources", "products", "language")),
     })
 

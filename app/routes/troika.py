@@ -28,7 +28,7 @@ from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, e
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.conversation.messages import StoredMessage, shown_messages
-from app.errors import ErrorBody, not_found
+from app.errors import ErrorBody, found
 from app.responses import JSONResponse
 from app.search.constraints import Filters
 from app.store.database import Database
@@ -185,15 +185,13 @@ class AgentSession(Payload):
 async def session(database: Database, request: Request) -> JSONResponse:
     store = database.require()
     session_id = read_path(request, SessionPath).session_id
-    found = await store.agent_sessions.get(session_id)
-    if found is None:
-        raise not_found("no such session", "session_id")
+    held = found(await store.agent_sessions.get(session_id), "no such session", "session_id")
     return JSONResponse({
         "session_id": session_id,
-        "conversation_id": found["conversation_id"],
-        "customer": found.get("customer") or {},
-        "memory": Memory.from_doc(found.get("memory")).to_doc(),
-        "messages": await shown_messages(store, found["conversation_id"], ("intent", "products", "tools", "metadata")),
+        "conversation_id": held["conversation_id"],
+        "customer": held.get("customer") or {},
+        "memory": Memory.from_doc(held.get("memory")).to_doc(),
+        "messages": await shown_messages(store, held["conversation_id"], ("intent", "products", "tools", "metadata")),
     })
 
 
