@@ -101,7 +101,7 @@ class Platform:
         self.context = ContextIndex(self.embedder, exact_max=settings.vector_exact_max)
         # The sales agent's intent classifier (config/intents.toml); rules and n-grams until
         # the sentence model is loaded, embeddings too after.
-        self.intents = IntentClassifier(embedder=self.embedder)
+        self.intents = IntentClassifier(embedder=self.embedder, vocabulary=lambda: self.search.vocabulary)
         # The answering model, and the same when it can choose the agent's tools.
         self.llm, self.tool_chooser = _language_model(settings)
         self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)

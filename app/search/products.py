@@ -35,7 +35,9 @@ def norm(value: str) -> str:
 _FIELDS = ("category", "brand", "colors", "sizes", "fabric", "occasion", "gender", "in_stock")
 
 
-def _values(product: Product, name: str) -> list[str]:
+def field_values(product: Product, name: str) -> list[str]:
+    """The values of a filterable field one product carries, normalised (fabric: its
+    `attributes.fabric` or `.material`)."""
     attributes = product.get("attributes") or {}
     match name:
         case "colors" | "sizes":
@@ -187,7 +189,7 @@ class ProductTable:
             self.remove(sku)
         self.products[sku] = product
         for name in _FIELDS:
-            for value in _values(product, name):
+            for value in field_values(product, name):
                 self._postings[name].setdefault(value, set()).add(sku)
         self._facets.add(sku, product)
         if isinstance(product.get("price"), (int, float)):
@@ -209,7 +211,7 @@ class ProductTable:
             return False
         self._facets.remove(sku)
         for name in _FIELDS:
-            for value in _values(product, name):
+            for value in field_values(product, name):
                 holders = self._postings[name].get(value)
                 if holders is not None:
                     holders.discard(sku)

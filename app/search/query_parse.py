@@ -1,8 +1,9 @@
 """Split a shopper's query into structured filters and the words left for text ranking.
 
 "red silk lehenga under 20k size M" -> colors=("red",), fabric="silk", category="lehenga",
-max_price=20000, sizes=("M",), residual="". The vocabulary is the catalog's own
-(`app.catalog.demo`), so the parser only recognises what products can actually carry.
+max_price=20000, sizes=("M",), residual="". The words it knows come from the vocabulary it is
+given (`app.search.vocabulary`: the store's own, learned from its catalog over the shipped
+default), so a store parses queries in its own terms; prices and sizes are read by rules.
 
 Rules worth knowing:
 - prices need a trigger word or currency mark ("under 20k", "below ₹15,000", "between 5000
@@ -16,7 +17,7 @@ Rules worth knowing:
   still prefers the exact thing asked for;
 - filler words ("show me", "for", "in", "with", ...) are dropped from the residual;
 - romanised Hindi (Hinglish) is understood too: colour, occasion and gender words come from the
-  catalog's alias tables ("laal", "shaadi", "ladkiyon"), prices from "20k tak", "5000 se kam",
+  vocabulary's aliases ("laal", "shaadi", "ladkiyon"), prices from "20k tak", "5000 se kam",
   "3000 se upar", "5000 se 8000 tak", "20 hazaar", and its filler words ("ke liye", "dikhao")
   are dropped; "budget 15000" / "15k budget" is a maximum; "M size" is a size like "size M".
 """
@@ -24,22 +25,10 @@ Rules worth knowing:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from app.catalog.demo import (
-    CATEGORIES,
-    CATEGORY_ALIASES,
-    CATEGORY_KEYWORDS,
-    COLOR_ALIASES,
-    COLOR_FAMILIES,
-    FABRICS,
-    GENDER_ALIASES,
-    GENDERS,
-    OCCASION_ALIASES,
-    OCCASIONS,
-)
 from app.search.constraints import Filters
-from app.search.text import fold, normalize, words
+from app.search.text import normalize, words
+from app.search.vocabulary import Vocabulary
 
 @dataclass(frozen=True)
 class ParsedQuery:
@@ -56,52 +45,6 @@ FILLERS: frozenset[str] = frozenset(
     "ke liye ka ki ko mein mai chahiye chaiye dikhao dikhaiye dikha batao wala wali wale koi kuch "
     "hai tak se beech bich rang range mujhe mera meri mere".split()
 )
-
-# -- vocabulary: folded word tuple -> (field, canonical value, keep the words in the residual)
-
-Entry = tuple[str, str, bool]
-
-
-def _key(phrase: str) -> tuple[str, ...]:
-    return tuple(fold(w) for w in words(phrase))
-
-
-def _shade_family() -> dict[str, str]:
-    return {shade: family for family, shades in COLOR_FAMILIES.items() for shade in shades}
-
-
-def _vocabulary() -> dict[tuple[str, ...], Entry]:
-    """Every phrase the parser recognises; earlier entries win a clash."""
-    vocab: dict[tuple[str, ...], Entry] = {}
-
-    def put(phrase: str, field: str, value: str, keep: bool = False) -> None:
-        vocab.setdefault(_key(phrase), (field, value, keep))
-
-    def put_all(field: str, names: Iterable[str], aliases: Mapping[str, str]) -> None:
-        for name in names:
-            put(name, field, name)
-        for alias, name in aliases.items():
-            put(alias, field, name)
-
-    put_all("category", CATEGORIES, CATEGORY_ALIASES)
-    put_all("fabric", FABRICS, {})
-    shade_family = _shade_family()
-    for family, shades in COLOR_FAMILIES.items():
-        put(family, "colors", family)
-        for shade in shades:
-            put(shade, "colors", family, keep=True)
-    for alias, target in COLOR_ALIASES.items():
-        family = target if target in COLOR_FAMILIES else shade_family[target]
-        put(alias, "colors", family, keep=target not in COLOR_FAMILIES)
-    put_all("occasion", OCCASIONS, OCCASION_ALIASES)
-    put_all("gender", GENDERS, GENDER_ALIASES)
-    for keyword, category in CATEGORY_KEYWORDS.items():
-        put(keyword, "category", category, keep=True)
-    return vocab
-
-
-VOCABULARY: dict[tuple[str, ...], Entry] = _vocabulary()
-_LONGEST = max(len(key) for key in VOCABULARY)
 
 # -- prices -------------------------------------------------------------------------------
 
@@ -254,8 +197,8 @@ def _bare_size(ws: list[str], i: int) -> tuple[str | None, int]:
 # -- parsing ------------------------------------------------------------------------------
 
 
-def parse_query(query: str) -> ParsedQuery:
-    """Filters and residual words of a free-text shopping query."""
+def parse_query(query: str, vocabulary: Vocabulary) -> ParsedQuery:
+    """Filters and residual words of a free-text shopping query, in `vocabulary`'s terms."""
     text, min_price, max_price = extract_prices(normalize(query))
     ws = words(text)
     found: dict[str, str] = {}
@@ -279,7 +222,7 @@ def parse_query(query: str) -> ParsedQuery:
             sizes.append(size)
             i += span
             continue
-        entry, span = _lookup(ws, i)
+        entry, span = vocabulary.lookup(ws, i)
         if entry is not None:
             field, value, keep = entry
             if field == "colors":
@@ -303,11 +246,3 @@ def parse_query(query: str) -> ParsedQuery:
     )
     return ParsedQuery(filters, " ".join(residual))
 
-
-def _lookup(ws: list[str], i: int) -> tuple[Entry | None, int]:
-    """The longest vocabulary phrase starting at ws[i], and how many words it spans."""
-    for span in range(min(_LONGEST, len(ws) - i), 0, -1):
-        entry = VOCABULARY.get(tuple(fold(w) for w in ws[i : i + span]))
-        if entry is not None:
-            return entry, span
-    return None, 0

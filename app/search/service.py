@@ -40,6 +40,7 @@ from app.search.products import Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
 from app.search.text_index import TextIndex
 from app.search.vector_index import VectorIndex
+from app.search.vocabulary import Vocabulary, learn, load_vocabulary
 
 if TYPE_CHECKING:
     from app.store.repositories import Products
@@ -149,9 +150,12 @@ def _public(doc: Product) -> Product:
 
 
 class SearchService(IndexLife):
-    def __init__(self, embedder: Embedder | None, *, exact_max: int) -> None:
+    def __init__(self, embedder: Embedder | None, *, exact_max: int, default_vocabulary: Vocabulary | None = None) -> None:
         super().__init__()
         self.embedder = embedder
+        # What query words mean before the catalog says (None: config/vocabulary.toml).
+        self.default_vocabulary = default_vocabulary or load_vocabulary()
+        self._vocabulary: Vocabulary | None = None  # learned from the products; None: stale
         self.table = ProductTable()
         self.text = TextIndex()
         self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
@@ -280,6 +284,7 @@ class SearchService(IndexLife):
 
     def unindex(self, sku: str) -> bool:
         found = self.table.remove(sku)
+        self._vocabulary = None
         if sku in self.text:
             self.text.remove(sku)
         if sku in self.vectors:
@@ -289,11 +294,20 @@ class SearchService(IndexLife):
     def _index_product(self, product: Product, *, bulk: bool = False) -> None:
         self.table.upsert(product, bulk=bulk)
         self.text.upsert(product["sku"], product)
+        self._vocabulary = None
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The store's vocabulary: learned from the indexed products over the default
+        (`app.search.vocabulary.learn`), rebuilt on first use after the products change."""
+        if self._vocabulary is None:
+            self._vocabulary = learn(self.table.products.values(), self.default_vocabulary)
+        return self._vocabulary
 
     # -- ranking steps ---------------------------------------------------------------------
 
     def plan(self, query: str, explicit: Filters) -> Plan:
-        parsed = parse_query(query)
+        parsed = parse_query(query, self.vocabulary)
         filters = explicit.merged_over(self.table.known(parsed.filters))
         return Plan(parsed, filters, ranking_text(parsed, query), self.table.candidates(filters))
 
