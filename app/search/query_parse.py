@@ -11,7 +11,9 @@ Rules worth knowing:
   "5000-8000" counts only when both ends are at least 100, so "size 38-40" is not a price;
 - sizes follow "size"/"sizes" ("size M", "sizes s and m", "size 40", "size uk 8"; a bare number
   up to 13 is a UK shoe size); XS/XL/XXL, "uk 8" and "free size" are recognised anywhere;
-- the first category, fabric, occasion and gender win; later ones stay in the residual;
+- the first category, fabric, occasion and gender win; later ones stay in the residual, except
+  a category right after another: the last of two names the thing ("fabric sofa", "desk chair"),
+  and a kind the store files under several categories (`Vocabulary.broad`) cancels the one before;
 - words more specific than the filter they set stay in the residual too: a shade ("crimson"
   sets colour red) or a product word ("jhumkas" sets category jewellery), so text ranking
   still prefers the exact thing asked for;
@@ -205,6 +207,7 @@ def parse_query(query: str, vocabulary: Vocabulary) -> ParsedQuery:
     colors: list[str] = []
     sizes: list[str] = []
     residual: list[str] = []
+    category_at: tuple[int, int, bool] | None = None  # (start, end, kept) of the category's words
     i = 0
     while i < len(ws):
         word = ws[i]
@@ -228,10 +231,26 @@ def parse_query(query: str, vocabulary: Vocabulary) -> ParsedQuery:
             if field == "colors":
                 if value not in colors:
                     colors.append(value)
+            elif field == "kind":  # a kind the store files under several categories: no filter,
+                if category_at is not None and category_at[1] == i:  # but it names the thing
+                    start, end, kept = category_at
+                    if not kept:
+                        residual.extend(ws[start:end])
+                    del found["category"]
+                    category_at = None
+            elif field == "category" and category_at is not None and category_at[1] == i:
+                # Two categories in a row: the last names the thing ("fabric sofa", "desk
+                # chair"), the first says what kind of it; its words go to text ranking.
+                start, end, kept = category_at
+                if not kept:
+                    residual.extend(ws[start:end])
+                found[field] = value
             elif field not in found:
                 found[field] = value
             else:
                 keep = True  # a second category, fabric, ...: leave it to text search
+            if field == "category":
+                category_at = (i, i + span, keep) if found[field] == value else category_at
             if keep:
                 residual.extend(ws[i : i + span])
             i += span

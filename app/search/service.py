@@ -40,7 +40,7 @@ from app.search.products import Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
 from app.search.text_index import TextIndex
 from app.search.vector_index import VectorIndex
-from app.search.vocabulary import Vocabulary, learn, load_vocabulary
+from app.search.vocabulary import CatalogTerms, Vocabulary, learn, load_vocabulary
 
 if TYPE_CHECKING:
     from app.store.repositories import Products
@@ -155,7 +155,8 @@ class SearchService(IndexLife):
         self.embedder = embedder
         # What query words mean before the catalog says (None: config/vocabulary.toml).
         self.default_vocabulary = default_vocabulary or load_vocabulary()
-        self._vocabulary: Vocabulary | None = None  # learned from the products; None: stale
+        self.terms = CatalogTerms()  # what the indexed products carry, counted
+        self._vocabulary: Vocabulary | None = None  # learned from `terms`; None: stale
         self.table = ProductTable()
         self.text = TextIndex()
         self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
@@ -283,8 +284,11 @@ class SearchService(IndexLife):
             self.vectors.add(ids, np.vstack(vectors))
 
     def unindex(self, sku: str) -> bool:
+        before = self.table.get(sku)
+        if before is not None:
+            self.terms.remove(before)
+            self._vocabulary = None
         found = self.table.remove(sku)
-        self._vocabulary = None
         if sku in self.text:
             self.text.remove(sku)
         if sku in self.vectors:
@@ -292,6 +296,10 @@ class SearchService(IndexLife):
         return found
 
     def _index_product(self, product: Product, *, bulk: bool = False) -> None:
+        before = self.table.get(product["sku"])
+        if before is not None:
+            self.terms.remove(before)
+        self.terms.add(product)
         self.table.upsert(product, bulk=bulk)
         self.text.upsert(product["sku"], product)
         self._vocabulary = None
@@ -299,9 +307,10 @@ class SearchService(IndexLife):
     @property
     def vocabulary(self) -> Vocabulary:
         """The store's vocabulary: learned from the indexed products over the default
-        (`app.search.vocabulary.learn`), rebuilt on first use after the products change."""
+        (`app.search.vocabulary.learn`), rebuilt on first use after the products change
+        (from their counts: a few ms, not a scan of the catalog)."""
         if self._vocabulary is None:
-            self._vocabulary = learn(self.table.products.values(), self.default_vocabulary)
+            self._vocabulary = learn(self.terms, self.default_vocabulary)
         return self._vocabulary
 
     # -- ranking steps ---------------------------------------------------------------------

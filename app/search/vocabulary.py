@@ -14,12 +14,16 @@ no filter there); a value the default knows keeps its aliases and narrower words
 "grey" as an alias). A field the catalog does not carry at all (no colours in WANDS) keeps the
 default's values: the only guess there is, and search drops a filter no product can satisfy
 (`ProductTable.known`). A phrase two fields claim goes to the field more products carry it in
-("silver": a colour on more products than the material).
+("silver": a colour on more products than the material). Frequencies also keep noise out: a
+value the default does not know is learned once `MIN_SHARE` of the products carry it, and a
+category whose name ends other categories' names ("beds": "kids beds") is a broad kind, no
+filter (`_broad`). Both rules were measured on WANDS (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 import tomllib
 from collections import Counter
@@ -33,11 +37,15 @@ from app.search.text import fold, normalize, words
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "vocabulary.toml"
 FIELDS = ("category", "fabric", "colors", "occasion", "gender")  # the order a clash is settled in
 DETAIL_MIN_COUNT = 2  # an attribute value on fewer products is noise, not the store's vocabulary
+# A value the default does not know is learned when at least this share of the products carry
+# it: WANDS files 1 of its 6,482 products under "sectionals", and "outdoor sectional dining"
+# filtered to it lost every relevant product (NDCG@10 0.61 -> 0; docs/benchmarks.md).
+MIN_SHARE = 0.001
 DETAIL_MAX_WORDS = 3  # longer values are descriptions, not words a shopper types
 _NOT_DETAILS = frozenset({"occasion", "gender"})  # attributes that are fields of their own
 
 Key = tuple[str, ...]
-Entry = tuple[str, str, bool]  # (field, canonical value, keep the words for text ranking)
+Entry = tuple[str, str, bool]  # (field or "kind", canonical value, keep the words for text ranking)
 
 
 @dataclass(frozen=True)
@@ -57,12 +65,15 @@ class Vocabulary:
     details: tuple[str, ...] = ()  # words naming what the store sells that set no filter
     ignore: frozenset[str] = frozenset()  # detail words too common in other talk ("net")
     counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # products per value
+    broad: tuple[str, ...] = ()  # kinds the store files under several categories (`_broad`)
     phrases: Mapping[Key, Entry] = field(init=False, repr=False)
     longest: int = field(init=False, repr=False)
     _details: re.Pattern[str] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         phrases = _phrases(self.fields, self.counts)
+        for kind in self.broad:  # no filter, but a kind of product: "fabric sofa" is a sofa
+            phrases.setdefault(key(kind), ("kind", kind, True))
         object.__setattr__(self, "phrases", phrases)
         object.__setattr__(self, "longest", max((len(k) for k in phrases), default=1))
         object.__setattr__(self, "_details", _detail_pattern(d for d in self.details if d not in self.ignore))
@@ -153,41 +164,83 @@ def load_vocabulary(path: Path = DEFAULT_PATH) -> Vocabulary:
 # -- learned from the catalog --------------------------------------------------------------
 
 
-def learn(products: Iterable[Product], default: Vocabulary) -> Vocabulary:
+class CatalogTerms:
+    """What a catalog's products carry, counted, and kept current product by product, so a
+    vocabulary is learned from a few thousand counts instead of a scan of every product."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, Counter[str]] = {name: Counter() for name in FIELDS}
+        self.kinds: dict[str, Counter[str]] = {}  # category -> its subcategories
+        self.kind_names: Counter[str] = Counter()  # category and subcategory names
+        self.details: Counter[str] = Counter()
+        self.products = 0
+
+    @classmethod
+    def of(cls, products: Iterable[Product]) -> CatalogTerms:
+        terms = cls()
+        for product in products:
+            terms.add(product)
+        return terms
+
+    def add(self, product: Product) -> None:
+        self._count(product, 1)
+
+    def remove(self, product: Product) -> None:
+        """Uncount a product counted before (the same dict, or one with the same fields)."""
+        self._count(product, -1)
+
+    def _count(self, product: Product, step: int) -> None:
+        self.products += step
+        for name in FIELDS:
+            for value in set(field_values(product, name)):
+                _bump(self.fields[name], value, step)
+        category, sub = product.get("category"), product.get("subcategory")
+        for kind in (category, sub):
+            if isinstance(kind, str) and kind.strip():
+                _bump(self.kind_names, norm(kind), step)
+        if isinstance(category, str) and isinstance(sub, str) and sub.strip():
+            _bump(self.kinds.setdefault(norm(category), Counter()), norm(sub), step)
+        for attribute, value in (product.get("attributes") or {}).items():
+            if attribute not in _NOT_DETAILS and isinstance(value, str) and value.strip():
+                _bump(self.details, norm(value), step)
+
+
+def _bump(counter: Counter[str], value: str, step: int) -> None:
+    count = counter[value] + step
+    if count > 0:
+        counter[value] = count
+    else:
+        del counter[value]
+
+
+def learn(catalog: CatalogTerms | Iterable[Product], default: Vocabulary) -> Vocabulary:
     """The vocabulary of a catalog: its own values per field over `default` (module docstring),
-    one-word subcategories as narrower words of their category ("sneakers" for shoes), and
+    subcategories as narrower words of their category ("sneakers" for shoes; `_with_kinds`), and
     the other attribute values ("zari", "mid-century") as detail words. A default narrower
     word the store uses in a kind of product's name names that kind, not a shade: "coffee"
     is no brown in a store selling coffee tables."""
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FIELDS}
-    subcategories: dict[str, Counter[str]] = {}
-    details: Counter[str] = Counter()
-    kind_names: set[str] = set()
-    for product in products:
-        for name in FIELDS:
-            counts[name].update(set(field_values(product, name)))
-        category, sub = product.get("category"), product.get("subcategory")
-        kind_names.update(n for n in (category, sub) if isinstance(n, str))
-        if isinstance(category, str) and isinstance(sub, str) and len(words(sub)) == 1:
-            subcategories.setdefault(norm(category), Counter())[norm(sub)] += 1
-        for attribute, value in (product.get("attributes") or {}).items():
-            if attribute not in _NOT_DETAILS and isinstance(value, str) and value.strip():
-                details[norm(value)] += 1
-    fields = {name: _merged(counts[name], default.fields.get(name, {})) if counts[name]
+    terms = catalog if isinstance(catalog, CatalogTerms) else CatalogTerms.of(catalog)
+    counts = terms.fields
+    least = math.ceil(MIN_SHARE * terms.products)
+    fields = {name: _merged(counts[name], default.fields.get(name, {}), least) if counts[name]
               else default.fields.get(name, {}) for name in FIELDS}
+    broad: set[str] = set()
     if counts["category"]:
-        fields["category"] = _with_kinds(fields["category"], subcategories)
-    kinds = {fold(w) for product in kind_names for w in words(product)}
+        known = default.fields.get("category", {})
+        broad = _broad(counts["category"]) - set(known)
+        fields["category"] = _with_kinds({v: t for v, t in fields["category"].items() if v not in broad}, terms.kinds)
+    kinds = {fold(w) for name in terms.kind_names for w in words(name)}
     for name in FIELDS[1:]:
         fields[name] = _without(fields[name], kinds)
-    kept = tuple(d for d, n in details.most_common()
+    kept = tuple(d for d, n in terms.details.most_common()
                  if n >= DETAIL_MIN_COUNT and len(words(d)) <= DETAIL_MAX_WORDS)
-    return Vocabulary(fields, kept if details else default.details, default.ignore,
-                      {name: dict(c) for name, c in counts.items()})
+    return Vocabulary(fields, kept if terms.details else default.details, default.ignore,
+                      {name: dict(c) for name, c in counts.items()}, tuple(sorted(broad)))
 
 
-def _merged(carried: Counter[str], terms: Mapping[str, Term]) -> dict[str, Term]:
-    """The carried values, most carried first, each with the default's words for it."""
+def _merged(carried: Counter[str], terms: Mapping[str, Term], least: int) -> dict[str, Term]:
+    """The carried values, most carried first, each with the default's words for it; a value
+    the default does not know only when at least `least` products carry it."""
     family: dict[Key, tuple[str, bool]] = {}  # a default word -> (its value, it is narrower)
     for value, term in terms.items():
         family.setdefault(key(value), (value, False))
@@ -197,8 +250,10 @@ def _merged(carried: Counter[str], terms: Mapping[str, Term]) -> dict[str, Term]
             family.setdefault(key(word), (value, True))
     own = {key(value) for value in carried}
     out: dict[str, Term] = {}
-    for value, _ in carried.most_common():
+    for value, count in carried.most_common():
         canonical, narrower = family.get(key(value), (value, True))
+        if key(value) not in family and count < least:
+            continue
         if narrower:  # the catalog's own value ("maroon"), or one the default never heard of
             out[value] = Term()
             continue
@@ -211,16 +266,24 @@ def _merged(carried: Counter[str], terms: Mapping[str, Term]) -> dict[str, Term]
 
 
 def _with_kinds(categories: Mapping[str, Term], subcategories: Mapping[str, Counter[str]]) -> dict[str, Term]:
-    """Categories with their one-word subcategories added as narrower words."""
-    known = {key(w) for value, term in categories.items() for w in (value, *term.aliases, *term.narrower)}
+    """Categories with their subcategories added as narrower words: the one-word ones, and
+    those naming another category's word, which would read as that category otherwise (the
+    parser takes the last of two adjacent categories: "anarkali kurta" is an anarkali)."""
+    owner = {key(w): value for value, term in categories.items() for w in (value, *term.aliases, *term.narrower)}
     out = dict(categories)
     for category, subs in subcategories.items():
         term = out.get(category)
         if term is None:
             continue
-        extra = tuple(s for s, _ in subs.most_common() if key(s) not in known)
-        known.update(key(s) for s in extra)
-        out[category] = Term(term.aliases, term.narrower + extra)
+        extra: list[str] = []
+        for sub, _ in subs.most_common():
+            k = key(sub)
+            if k in owner:
+                continue
+            if len(k) == 1 or _last_category(k, owner) not in (None, category):
+                extra.append(sub)
+                owner[k] = category
+        out[category] = Term(term.aliases, term.narrower + tuple(extra))
     return out
 
 
@@ -233,3 +296,27 @@ def _without(terms: Mapping[str, Term], kinds: set[str]) -> Mapping[str, Term]:
     if not any(not kept(w) for term in terms.values() for w in term.narrower):
         return terms
     return {value: Term(term.aliases, tuple(w for w in term.narrower if kept(w))) for value, term in terms.items()}
+
+
+def _last_category(k: Key, owner: Mapping[Key, str]) -> str | None:
+    """The category the last category phrase in `k` names (longest phrases first), as the
+    parser would read those words."""
+    last, i = None, 0
+    while i < len(k):
+        for span in range(len(k) - i, 0, -1):
+            if (found := owner.get(k[i : i + span])) is not None:
+                last, i = found, i + span
+                break
+        else:
+            i += 1
+    return last
+
+
+def _broad(categories: Iterable[str]) -> set[str]:
+    """Categories whose name ends other categories' names ("beds": "kids beds", "adjustable
+    beds"; a "|" separates a product's several categories). The store files that kind under
+    several categories, so the word is no filter: WANDS' "bunk beds" are kids beds, and
+    "high weight capacity bunk beds" filtered to "beds" lost them all (NDCG@10 0.84 -> 0)."""
+    names = {tuple(fold(w) for w in part.split()) for value in categories for part in value.split("|")}
+    tails = {name[i:] for name in names for i in range(1, len(name))}
+    return {value for value in categories if tuple(fold(w) for w in value.split()) in tails}

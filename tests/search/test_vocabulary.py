@@ -18,7 +18,7 @@ from app.catalog.validate import validate_product
 from app.search.constraints import Filters
 from app.search.query_parse import parse_query
 from app.search.service import SearchService
-from app.search.vocabulary import Term, Vocabulary, learn, load_vocabulary
+from app.search.vocabulary import CatalogTerms, Term, Vocabulary, learn, load_vocabulary
 from tests.support.vocabulary import demo_vocabulary
 
 FURNITURE_CSV = Path(__file__).parent / "data" / "furniture.csv"
@@ -168,3 +168,59 @@ def test_editing_the_demo_generator_does_not_change_parsing(demo_tables_changed:
     assert parsed("red silk lehenga under 20k", load_vocabulary()) == {
         "colors": ["red"], "fabric": "silk", "category": "lehenga", "max_price": 20000}
     assert parsed("couch", load_vocabulary()) == {}
+
+
+def test_counts_kept_product_by_product_equal_a_fresh_count() -> None:
+    products = [dict(p) for p in furniture()]
+    terms = CatalogTerms.of(products)
+    changed = {**products[0], "category": "lamp", "subcategory": "lamp", "attributes": {"material": "teak"}}
+    terms.remove(products[0])
+    terms.add(changed)
+    for gone in products[1:6]:
+        terms.remove(gone)
+    fresh = CatalogTerms.of([changed, *products[6:]])
+    assert (terms.fields, terms.kinds, terms.kind_names, terms.details) == (
+        fresh.fields, fresh.kinds, fresh.kind_names, fresh.details)
+    assert terms.fields["fabric"]["teak"] == 1 and terms.fields["category"]["lamp"] == 1
+
+
+def test_of_two_categories_in_a_row_the_last_names_the_thing() -> None:
+    # WANDS sells "fabric" (by the yard) and sofas: "grey fabric sofa" asks for a sofa.
+    vocabulary = learn([{"sku": "1", "category": "fabric"}, {"sku": "2", "category": "sofas"}], load_vocabulary())
+    read = parse_query("grey fabric sofa under 800", vocabulary)
+    assert read.filters.as_dict() == {"category": "sofas", "colors": ["grey"], "max_price": 800}
+    assert read.residual == "fabric"
+    # Apart, the first still wins, and the second is left to text ranking.
+    assert parse_query("sofa with fabric", vocabulary).filters.category == "sofas"
+
+
+def test_a_subcategory_naming_another_category_keeps_its_own() -> None:
+    # The demo's "anarkali kurta" is an anarkali: the store's subcategory says so, where the
+    # shipped default alone reads the last category ("kurta").
+    assert parse_query("anarkali kurta", demo_vocabulary()).filters.category == "anarkali"
+    assert parse_query("anarkali kurta", load_vocabulary()).filters.category == "kurta"
+    assert parse_query("anarkali suit", demo_vocabulary()).filters.category == "anarkali"
+
+
+def test_the_demo_stores_jewellery_materials_are_filters_now() -> None:
+    # The one change on the demo catalog: the generator's FABRICS left out jewellery materials,
+    # though the product table filters `fabric` on `attributes.material` too; learned from
+    # the catalog, "kundan" is what the store carries, so it filters.
+    assert parsed("kundan necklace", demo_vocabulary()) == {"fabric": "kundan", "category": "jewellery"}
+    assert parsed("kundan necklace", load_vocabulary()) == {"category": "jewellery"}
+    assert parsed("silver jhumkas", demo_vocabulary()) == {"colors": ["silver"], "category": "jewellery"}
+
+
+def test_a_kind_filed_under_several_categories_sets_no_filter() -> None:
+    # WANDS files sofas under "sofas", "patio sofas", "reception sofas & loveseats": "sofas"
+    # as a filter would drop the others. It sets nothing, but still names the thing, so the
+    # category before it ("fabric", sold by the yard) is not taken either.
+    catalog = [{"sku": str(i), "category": c} for i, c in enumerate(["fabric", "sofas", "patio sofas", "beds"])]
+    vocabulary = learn(catalog, load_vocabulary())
+    assert vocabulary.broad == ("sofas",)
+    read = parse_query("grey fabric sofa", vocabulary)
+    assert read.filters.as_dict() == {"colors": ["grey"]}
+    assert read.residual == "fabric sofa"
+    assert parsed("fabric", vocabulary) == {"category": "fabric"}
+    assert parsed("patio sofa", vocabulary) == {"category": "patio sofas"}
+    assert parsed("king bed", vocabulary) == {"category": "beds"}
