@@ -224,3 +224,22 @@ def test_a_kind_filed_under_several_categories_sets_no_filter() -> None:
     assert parsed("fabric", vocabulary) == {"category": "fabric"}
     assert parsed("patio sofa", vocabulary) == {"category": "patio sofas"}
     assert parsed("king bed", vocabulary) == {"category": "beds"}
+
+
+def test_a_store_can_ship_its_own_default(tmp_path: Path) -> None:
+    own = tmp_path / "vocabulary.toml"
+    own.write_text('[category.sofa]\naliases = ["couch", "settee"]\n\n[colors.grey]\naliases = ["gray"]\n'
+                   '[details]\nwords = ["tufted"]\n', encoding="utf-8")
+    vocabulary = load_vocabulary(own)
+    assert parsed("gray couch", vocabulary) == {"category": "sofa", "colors": ["grey"]}
+    assert parsed("red lehenga", vocabulary) == {}
+    assert vocabulary.names_detail("a tufted one")
+    assert SearchService(None, exact_max=10, default_vocabulary=vocabulary).plan(
+        "settee", Filters()).parsed.filters.category == "sofa"
+
+
+def test_a_vocabulary_file_with_an_unknown_section_is_refused(tmp_path: Path) -> None:
+    own = tmp_path / "vocabulary.toml"
+    own.write_text('[colours.grey]\naliases = ["gray"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="colours"):
+        load_vocabulary(own)
