@@ -87,7 +87,7 @@ class AgentRequest:
 
 
 def brands(search: SearchService) -> list[str]:
-    return search.values("brand")
+    return list(search.vocabulary.brands)
 
 
 # -- reading the message ------------------------------------------------------------------

@@ -66,6 +66,7 @@ class Vocabulary:
     ignore: frozenset[str] = frozenset()  # detail words too common in other talk ("net")
     counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # products per value
     broad: tuple[str, ...] = ()  # kinds the store files under several categories (`_broad`)
+    brands: tuple[str, ...] = ()  # the store's brands (lower case), most carried first
     phrases: Mapping[Key, Entry] = field(init=False, repr=False)
     longest: int = field(init=False, repr=False)
     _details: re.Pattern[str] | None = field(init=False, repr=False)
@@ -173,6 +174,7 @@ class CatalogTerms:
         self.kinds: dict[str, Counter[str]] = {}  # category -> its subcategories
         self.kind_names: Counter[str] = Counter()  # category and subcategory names
         self.details: Counter[str] = Counter()
+        self.brands: Counter[str] = Counter()
         self.products = 0
 
     @classmethod
@@ -191,6 +193,8 @@ class CatalogTerms:
 
     def _count(self, product: Product, step: int) -> None:
         self.products += step
+        for brand in field_values(product, "brand"):
+            _bump(self.brands, brand, step)
         for name in FIELDS:
             for value in set(field_values(product, name)):
                 _bump(self.fields[name], value, step)
@@ -235,7 +239,8 @@ def learn(catalog: CatalogTerms | Iterable[Product], default: Vocabulary) -> Voc
     kept = tuple(d for d, n in terms.details.most_common()
                  if n >= DETAIL_MIN_COUNT and len(words(d)) <= DETAIL_MAX_WORDS)
     return Vocabulary(fields, kept if terms.details else default.details, default.ignore,
-                      {name: dict(c) for name, c in counts.items()}, tuple(sorted(broad)))
+                      {name: dict(c) for name, c in counts.items()}, tuple(sorted(broad)),
+                      tuple(b for b, _ in terms.brands.most_common()))
 
 
 def _merged(carried: Counter[str], terms: Mapping[str, Term], least: int) -> dict[str, Term]:

@@ -179,8 +179,8 @@ def test_counts_kept_product_by_product_equal_a_fresh_count() -> None:
     for gone in products[1:6]:
         terms.remove(gone)
     fresh = CatalogTerms.of([changed, *products[6:]])
-    assert (terms.fields, terms.kinds, terms.kind_names, terms.details) == (
-        fresh.fields, fresh.kinds, fresh.kind_names, fresh.details)
+    assert (terms.fields, terms.kinds, terms.kind_names, terms.details, terms.brands, terms.products) == (
+        fresh.fields, fresh.kinds, fresh.kind_names, fresh.details, fresh.brands, fresh.products)
     assert terms.fields["fabric"]["teak"] == 1 and terms.fields["category"]["lamp"] == 1
 
 
@@ -243,3 +243,9 @@ def test_a_vocabulary_file_with_an_unknown_section_is_refused(tmp_path: Path) ->
     own.write_text('[colours.grey]\naliases = ["gray"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="colours"):
         load_vocabulary(own)
+
+
+def test_the_store_brands_are_part_of_its_vocabulary() -> None:
+    vocabulary = furniture_vocabulary()
+    assert set(vocabulary.brands) == {"harbor home", "lindell", "oakridge", "tribeca works"}
+    assert vocabulary.brands[0] in ("harbor home", "lindell")  # the most carried first
