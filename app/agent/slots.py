@@ -1,10 +1,11 @@
 """Shopping slots from one chat message: what the shopper constrained, in catalog terms.
 
-`extract_slots("shaadi ke liye red lehenga 20k tak")` -> Filters(category="lehenga", colors=("red",),
+`extract_slots("shaadi ke liye red lehenga 20k tak", vocabulary)` -> Filters(category="lehenga", colors=("red",),
 occasion="wedding", max_price=20000): the slots are the shared constraints type
 (`app.search.constraints`). The words are understood by the search query parser
-(`app.search.query_parse.parse_query`), so the agent and product search agree on every term,
-English or romanised Hindi; this module adds what only the agent needs:
+(`app.search.query_parse.parse_query`) in the store's vocabulary (`SearchService.vocabulary`),
+so the agent and product search agree on every term, English or romanised Hindi; this module
+adds what only the agent needs:
 
 - the brand, matched against the store's brand names (case-insensitive, whole words, "&" may be
   typed as "and" or left out). A brand's words are removed before parsing, so "Indigo Lane
@@ -22,16 +23,17 @@ from dataclasses import replace
 from typing import Literal
 
 from app.search.constraints import Filters
-from app.search.query_parse import parse_query
+from app.search.query_parse import extract_prices, parse_query
 from app.search.text import normalize
+from app.search.vocabulary import Vocabulary
 
 PriceDirection = Literal["lower", "higher"]
 
 
-def extract_slots(text: str, brands: Iterable[str] = ()) -> Filters:
+def extract_slots(text: str, vocabulary: Vocabulary, brands: Iterable[str] = ()) -> Filters:
     """The constraints one message sets; `brands` are the store's brand names as they should come back."""
     brand, rest = _find_brand(normalize(text), tuple(brands))
-    return replace(parse_query(rest).filters, brand=brand)
+    return replace(parse_query(rest, vocabulary).filters, brand=brand)
 
 
 # -- brands ------------------------------------------------------------------------------
@@ -91,10 +93,10 @@ def price_direction(text: str) -> PriceDirection | None:
     Only for messages without an explicit bound: "cheaper than 5000" is a maximum, which
     `extract_slots` already returns, so it yields None here.
     """
-    asked = parse_query(text).filters
-    if asked.min_price is not None or asked.max_price is not None:
-        return None
     low = normalize(text)
+    _, min_price, max_price = extract_prices(low)
+    if min_price is not None or max_price is not None:
+        return None
     if _LOWER.search(low):
         return "lower"
     if _HIGHER.search(low):

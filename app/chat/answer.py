@@ -98,7 +98,7 @@ async def answer_events(deps: ChatDeps, request: ChatRequest, ctx: StreamContext
 
     history = await recent_history(store, request.conversation_id, request.user_message_id)
     previous_questions = [m.content for m in history if m.role == "user"]
-    query = contextual_query(previous_questions, request.query)
+    query = contextual_query(previous_questions, request.query, deps.search.vocabulary)
     yield ev.progress("retrieval", "Looking through the catalog and store documents", query=query)
     sources = await document_sources(deps.documents, query)
     yield ev.results("sources", sources=sources)

@@ -11,14 +11,15 @@ from dataclasses import replace
 
 from app.conversation.filler import FILLER
 from app.search.query_parse import ParsedQuery, parse_query
+from app.search.vocabulary import Vocabulary
 
 
 def _own_words(parsed: ParsedQuery) -> list[str]:
     return [w for w in parsed.residual.lower().split() if w not in FILLER and len(w) > 1]
 
 
-def is_refinement(message: str) -> bool:
-    parsed = parse_query(message)
+def is_refinement(message: str, vocabulary: Vocabulary) -> bool:
+    parsed = parse_query(message, vocabulary)
     return parsed.filters.category is None and len(_own_words(parsed)) < 2 and bool(parsed.filters)
 
 
@@ -35,13 +36,14 @@ def render(parsed: ParsedQuery) -> str:
     return " ".join(p for p in parts if p).strip()
 
 
-def contextual_query(previous_questions: list[str], message: str) -> str:
-    """The query to retrieve with, given the shopper's earlier questions (oldest first)."""
-    if not previous_questions or not is_refinement(message):
+def contextual_query(previous_questions: list[str], message: str, vocabulary: Vocabulary) -> str:
+    """The query to retrieve with, given the shopper's earlier questions (oldest first), read
+    in the store's `vocabulary`."""
+    if not previous_questions or not is_refinement(message, vocabulary):
         return message
-    new = parse_query(message)
+    new = parse_query(message, vocabulary)
     for earlier in reversed(previous_questions):
-        before = parse_query(earlier)
+        before = parse_query(earlier, vocabulary)
         if before.filters:  # what the refinement names replaces the earlier question's
             return render(replace(before, filters=new.filters.merged_over(before.filters)))
     return message

@@ -35,7 +35,9 @@ def norm(value: str) -> str:
 _FIELDS = ("category", "brand", "colors", "sizes", "fabric", "occasion", "gender", "in_stock")
 
 
-def _values(product: Product, name: str) -> list[str]:
+def field_values(product: Product, name: str) -> list[str]:
+    """The values of a filterable field one product carries, normalised (fabric: its
+    `attributes.fabric` or `.material`)."""
     attributes = product.get("attributes") or {}
     match name:
         case "colors" | "sizes":
@@ -63,7 +65,16 @@ def price_band(price: Any) -> int:
     return bisect.bisect_right(_BAND_FLOORS, price)
 
 
-_ONE_VALUED = ("category", "brand")
+_ONE_VALUED = ("category", "brand", "fabric")
+
+
+def _one_value(product: Product, name: str) -> object:
+    """A one-valued facet's value as the product spells it (fabric: `attributes.fabric`, else
+    `.material`, what the vocabulary learns as the store's fabric)."""
+    if name == "fabric":
+        attributes = product.get("attributes") or {}
+        return attributes.get("fabric") or attributes.get("material")
+    return product.get(name)
 _MANY_VALUED = {"color": "colors", "size": "sizes"}  # facet -> product field
 _MIN_ROWS = 1024
 
@@ -89,7 +100,7 @@ class FacetColumns:
         row = self._free.pop() if self._free else self._new_row()
         self._rows[sku] = row
         for i, name in enumerate(_ONE_VALUED):
-            value = product.get(name)
+            value = _one_value(product, name)
             self._one[i, row] = self._code(name, value) if isinstance(value, str) and value else -1
         self._band[row] = price_band(product.get("price"))
         for name, source in _MANY_VALUED.items():
@@ -187,7 +198,7 @@ class ProductTable:
             self.remove(sku)
         self.products[sku] = product
         for name in _FIELDS:
-            for value in _values(product, name):
+            for value in field_values(product, name):
                 self._postings[name].setdefault(value, set()).add(sku)
         self._facets.add(sku, product)
         if isinstance(product.get("price"), (int, float)):
@@ -209,7 +220,7 @@ class ProductTable:
             return False
         self._facets.remove(sku)
         for name in _FIELDS:
-            for value in _values(product, name):
+            for value in field_values(product, name):
                 holders = self._postings[name].get(value)
                 if holders is not None:
                     holders.discard(sku)
@@ -280,11 +291,11 @@ class ProductTable:
 def facets(products: Iterable[Product]) -> dict[str, list[dict[str, Any]]]:
     """Facets of some products, the plain way (`ProductTable.facets` counts the same from
     columns): per field the `FACET_TOP` values by count, ties by value; every price band held."""
-    counts: dict[str, Counter[str]] = {n: Counter() for n in ("category", "brand", "color", "size")}
+    counts: dict[str, Counter[str]] = {n: Counter() for n in (*_ONE_VALUED, "color", "size")}
     bands: Counter[int] = Counter()
     for product in products:
         for name in _ONE_VALUED:
-            if isinstance(value := product.get(name), str):
+            if isinstance(value := _one_value(product, name), str):
                 counts[name][value] += 1
         counts["color"].update({v for v in product.get("colors") or [] if isinstance(v, str)})
         counts["size"].update({v for v in product.get("sizes") or [] if isinstance(v, str)})

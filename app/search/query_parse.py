@@ -1,8 +1,9 @@
 """Split a shopper's query into structured filters and the words left for text ranking.
 
 "red silk lehenga under 20k size M" -> colors=("red",), fabric="silk", category="lehenga",
-max_price=20000, sizes=("M",), residual="". The vocabulary is the catalog's own
-(`app.catalog.demo`), so the parser only recognises what products can actually carry.
+max_price=20000, sizes=("M",), residual="". The words it knows come from the vocabulary it is
+given (`app.search.vocabulary`: the store's own, learned from its catalog over the shipped
+default), so a store parses queries in its own terms; prices and sizes are read by rules.
 
 Rules worth knowing:
 - prices need a trigger word or currency mark ("under 20k", "below ₹15,000", "between 5000
@@ -10,13 +11,15 @@ Rules worth knowing:
   "5000-8000" counts only when both ends are at least 100, so "size 38-40" is not a price;
 - sizes follow "size"/"sizes" ("size M", "sizes s and m", "size 40", "size uk 8"; a bare number
   up to 13 is a UK shoe size); XS/XL/XXL, "uk 8" and "free size" are recognised anywhere;
-- the first category, fabric, occasion and gender win; later ones stay in the residual;
+- the first category, fabric, occasion and gender win; later ones stay in the residual, except
+  a category right after another: the last of two names the thing ("fabric sofa", "desk chair"),
+  and a kind the store files under several categories (`Vocabulary.broad`) cancels the one before;
 - words more specific than the filter they set stay in the residual too: a shade ("crimson"
   sets colour red) or a product word ("jhumkas" sets category jewellery), so text ranking
   still prefers the exact thing asked for;
 - filler words ("show me", "for", "in", "with", ...) are dropped from the residual;
 - romanised Hindi (Hinglish) is understood too: colour, occasion and gender words come from the
-  catalog's alias tables ("laal", "shaadi", "ladkiyon"), prices from "20k tak", "5000 se kam",
+  vocabulary's aliases ("laal", "shaadi", "ladkiyon"), prices from "20k tak", "5000 se kam",
   "3000 se upar", "5000 se 8000 tak", "20 hazaar", and its filler words ("ke liye", "dikhao")
   are dropped; "budget 15000" / "15k budget" is a maximum; "M size" is a size like "size M".
 """
@@ -24,22 +27,10 @@ Rules worth knowing:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from app.catalog.demo import (
-    CATEGORIES,
-    CATEGORY_ALIASES,
-    CATEGORY_KEYWORDS,
-    COLOR_ALIASES,
-    COLOR_FAMILIES,
-    FABRICS,
-    GENDER_ALIASES,
-    GENDERS,
-    OCCASION_ALIASES,
-    OCCASIONS,
-)
 from app.search.constraints import Filters
-from app.search.text import fold, normalize, words
+from app.search.text import normalize, words
+from app.search.vocabulary import Vocabulary
 
 @dataclass(frozen=True)
 class ParsedQuery:
@@ -56,52 +47,6 @@ FILLERS: frozenset[str] = frozenset(
     "ke liye ka ki ko mein mai chahiye chaiye dikhao dikhaiye dikha batao wala wali wale koi kuch "
     "hai tak se beech bich rang range mujhe mera meri mere".split()
 )
-
-# -- vocabulary: folded word tuple -> (field, canonical value, keep the words in the residual)
-
-Entry = tuple[str, str, bool]
-
-
-def _key(phrase: str) -> tuple[str, ...]:
-    return tuple(fold(w) for w in words(phrase))
-
-
-def _shade_family() -> dict[str, str]:
-    return {shade: family for family, shades in COLOR_FAMILIES.items() for shade in shades}
-
-
-def _vocabulary() -> dict[tuple[str, ...], Entry]:
-    """Every phrase the parser recognises; earlier entries win a clash."""
-    vocab: dict[tuple[str, ...], Entry] = {}
-
-    def put(phrase: str, field: str, value: str, keep: bool = False) -> None:
-        vocab.setdefault(_key(phrase), (field, value, keep))
-
-    def put_all(field: str, names: Iterable[str], aliases: Mapping[str, str]) -> None:
-        for name in names:
-            put(name, field, name)
-        for alias, name in aliases.items():
-            put(alias, field, name)
-
-    put_all("category", CATEGORIES, CATEGORY_ALIASES)
-    put_all("fabric", FABRICS, {})
-    shade_family = _shade_family()
-    for family, shades in COLOR_FAMILIES.items():
-        put(family, "colors", family)
-        for shade in shades:
-            put(shade, "colors", family, keep=True)
-    for alias, target in COLOR_ALIASES.items():
-        family = target if target in COLOR_FAMILIES else shade_family[target]
-        put(alias, "colors", family, keep=target not in COLOR_FAMILIES)
-    put_all("occasion", OCCASIONS, OCCASION_ALIASES)
-    put_all("gender", GENDERS, GENDER_ALIASES)
-    for keyword, category in CATEGORY_KEYWORDS.items():
-        put(keyword, "category", category, keep=True)
-    return vocab
-
-
-VOCABULARY: dict[tuple[str, ...], Entry] = _vocabulary()
-_LONGEST = max(len(key) for key in VOCABULARY)
 
 # -- prices -------------------------------------------------------------------------------
 
@@ -254,14 +199,15 @@ def _bare_size(ws: list[str], i: int) -> tuple[str | None, int]:
 # -- parsing ------------------------------------------------------------------------------
 
 
-def parse_query(query: str) -> ParsedQuery:
-    """Filters and residual words of a free-text shopping query."""
+def parse_query(query: str, vocabulary: Vocabulary) -> ParsedQuery:
+    """Filters and residual words of a free-text shopping query, in `vocabulary`'s terms."""
     text, min_price, max_price = extract_prices(normalize(query))
     ws = words(text)
     found: dict[str, str] = {}
     colors: list[str] = []
     sizes: list[str] = []
     residual: list[str] = []
+    category_at: tuple[int, int, bool] | None = None  # (start, end, kept) of the category's words
     i = 0
     while i < len(ws):
         word = ws[i]
@@ -279,16 +225,32 @@ def parse_query(query: str) -> ParsedQuery:
             sizes.append(size)
             i += span
             continue
-        entry, span = _lookup(ws, i)
+        entry, span = vocabulary.lookup(ws, i)
         if entry is not None:
             field, value, keep = entry
             if field == "colors":
                 if value not in colors:
                     colors.append(value)
+            elif field == "kind":  # a kind the store files under several categories: no filter,
+                if category_at is not None and category_at[1] == i:  # but it names the thing
+                    start, end, kept = category_at
+                    if not kept:
+                        residual.extend(ws[start:end])
+                    del found["category"]
+                    category_at = None
+            elif field == "category" and category_at is not None and category_at[1] == i:
+                # Two categories in a row: the last names the thing ("fabric sofa", "desk
+                # chair"), the first says what kind of it; its words go to text ranking.
+                start, end, kept = category_at
+                if not kept:
+                    residual.extend(ws[start:end])
+                found[field] = value
             elif field not in found:
                 found[field] = value
             else:
                 keep = True  # a second category, fabric, ...: leave it to text search
+            if field == "category":
+                category_at = (i, i + span, keep) if found[field] == value else category_at
             if keep:
                 residual.extend(ws[i : i + span])
             i += span
@@ -303,11 +265,3 @@ def parse_query(query: str) -> ParsedQuery:
     )
     return ParsedQuery(filters, " ".join(residual))
 
-
-def _lookup(ws: list[str], i: int) -> tuple[Entry | None, int]:
-    """The longest vocabulary phrase starting at ws[i], and how many words it spans."""
-    for span in range(min(_LONGEST, len(ws) - i), 0, -1):
-        entry = VOCABULARY.get(tuple(fold(w) for w in ws[i : i + span]))
-        if entry is not None:
-            return entry, span
-    return None, 0

@@ -40,6 +40,7 @@ from app.search.products import Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
 from app.search.text_index import TextIndex
 from app.search.vector_index import VectorIndex
+from app.search.vocabulary import CatalogTerms, Vocabulary, learn, load_vocabulary
 
 if TYPE_CHECKING:
     from app.store.repositories import Products
@@ -149,9 +150,13 @@ def _public(doc: Product) -> Product:
 
 
 class SearchService(IndexLife):
-    def __init__(self, embedder: Embedder | None, *, exact_max: int) -> None:
+    def __init__(self, embedder: Embedder | None, *, exact_max: int, default_vocabulary: Vocabulary | None = None) -> None:
         super().__init__()
         self.embedder = embedder
+        # What query words mean before the catalog says (None: config/vocabulary.toml).
+        self.default_vocabulary = default_vocabulary or load_vocabulary()
+        self.terms = CatalogTerms()  # what the indexed products carry, counted
+        self._vocabulary: Vocabulary | None = None  # learned from `terms`; None: stale
         self.table = ProductTable()
         self.text = TextIndex()
         self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
@@ -279,6 +284,10 @@ class SearchService(IndexLife):
             self.vectors.add(ids, np.vstack(vectors))
 
     def unindex(self, sku: str) -> bool:
+        before = self.table.get(sku)
+        if before is not None:
+            self.terms.remove(before)
+            self._vocabulary = None
         found = self.table.remove(sku)
         if sku in self.text:
             self.text.remove(sku)
@@ -287,13 +296,27 @@ class SearchService(IndexLife):
         return found
 
     def _index_product(self, product: Product, *, bulk: bool = False) -> None:
+        before = self.table.get(product["sku"])
+        if before is not None:
+            self.terms.remove(before)
+        self.terms.add(product)
         self.table.upsert(product, bulk=bulk)
         self.text.upsert(product["sku"], product)
+        self._vocabulary = None
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The store's vocabulary: learned from the indexed products over the default
+        (`app.search.vocabulary.learn`), rebuilt on first use after the products change
+        (from their counts: a few ms, not a scan of the catalog)."""
+        if self._vocabulary is None:
+            self._vocabulary = learn(self.terms, self.default_vocabulary)
+        return self._vocabulary
 
     # -- ranking steps ---------------------------------------------------------------------
 
     def plan(self, query: str, explicit: Filters) -> Plan:
-        parsed = parse_query(query)
+        parsed = parse_query(query, self.vocabulary)
         filters = explicit.merged_over(self.table.known(parsed.filters))
         return Plan(parsed, filters, ranking_text(parsed, query), self.table.candidates(filters))
 

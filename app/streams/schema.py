@@ -76,7 +76,7 @@ class ProductCardsResult(Payload):
     path: Literal["semantic", "text"] = Absent("Aza: how the query was ranked")
     score_type: Literal["cosine", "text"] = Absent("Aza: cosine similarity, or BM25 normalised to 0..1")
     facets: dict[str, list[FacetValue]] = Absent("product search, final stage: counts per category, brand, "
-                                                 "color, size and price band")
+                                                 "fabric (or material), color, size and price band")
     query: SearchEcho = Absent("product search, final stage")
     relaxed: list[str] = Absent("sales agent: filters dropped to find anything")
 

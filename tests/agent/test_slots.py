@@ -13,7 +13,9 @@ import pytest
 from app.agent.slots import extract_slots, price_direction
 from app.catalog.demo import BRANDS
 from app.search.constraints import Filters
+from tests.support.vocabulary import demo_vocabulary
 
+DEMO = demo_vocabulary()
 ALL_BRANDS = tuple(brand for group in BRANDS.values() for brand in group)
 
 
@@ -56,7 +58,7 @@ ALL_BRANDS = tuple(brand for group in BRANDS.values() for brand in group)
     ],
 )
 def test_slots(text: str, expected: dict[str, Any]) -> None:
-    assert extract_slots(text).as_dict() == expected
+    assert extract_slots(text, DEMO).as_dict() == expected
 
 
 @pytest.mark.parametrize(
@@ -76,11 +78,11 @@ def test_slots(text: str, expected: dict[str, Any]) -> None:
 )
 def test_not_slots(text: str) -> None:
     """Order numbers, phone numbers, pincodes, heights and weights are not prices or sizes."""
-    assert extract_slots(text, ALL_BRANDS).as_dict() == {}
+    assert extract_slots(text, DEMO, ALL_BRANDS).as_dict() == {}
 
 
 def test_size_range_is_not_a_price() -> None:
-    slots = extract_slots("sherwani size 38-40")
+    slots = extract_slots("sherwani size 38-40", DEMO)
     assert slots.sizes == ("38", "40")
     assert slots.min_price is None and slots.max_price is None
 
@@ -100,24 +102,24 @@ def test_size_range_is_not_a_price() -> None:
     ],
 )
 def test_brand(text: str, brand: str, rest: dict[str, Any]) -> None:
-    slots = extract_slots(text, ALL_BRANDS)
+    slots = extract_slots(text, DEMO, ALL_BRANDS)
     assert slots.brand == brand
     assert {k: v for k, v in slots.as_dict().items() if k != "brand"} == rest
 
 
 def test_brand_needs_whole_words() -> None:
-    assert extract_slots("kalakritis", ALL_BRANDS).brand is None
-    assert extract_slots("northlines", ALL_BRANDS).brand is None
-    assert extract_slots("kalakriti dupatta", ALL_BRANDS).brand == "Kalakriti"
+    assert extract_slots("kalakritis", DEMO, ALL_BRANDS).brand is None
+    assert extract_slots("northlines", DEMO, ALL_BRANDS).brand is None
+    assert extract_slots("kalakriti dupatta", DEMO, ALL_BRANDS).brand == "Kalakriti"
 
 
 def test_no_brands_given_means_no_brand() -> None:
-    assert extract_slots("utsav threads kurta").brand is None
+    assert extract_slots("utsav threads kurta", DEMO).brand is None
 
 
 def test_slots_are_the_shared_constraints_type() -> None:
     """The agent's slots are the same `Filters` product search and chat use: one as_dict."""
-    slots = extract_slots("house of meher red lehenga under 2 lakh", ALL_BRANDS)
+    slots = extract_slots("house of meher red lehenga under 2 lakh", DEMO, ALL_BRANDS)
     assert slots == Filters(category="lehenga", brand="House of Meher", colors=("red",), max_price=200000)
     assert Filters.from_dict(slots.as_dict()) == slots
 

@@ -71,3 +71,19 @@ def test_the_import_reader_sees_every_form() -> None:
               "def f():\n    from app.chat.followup import FILLER\n")
     found = imported(source, "app.agent")
     assert {"app.chat.answer", "app.routes.chat", "app.chat.stored", "app.chat.followup"} <= found
+
+
+def test_search_and_the_agent_do_not_read_the_demo_generator() -> None:
+    """Their shopping words are the store's (`app.search.vocabulary`), so editing the demo
+    generator cannot change how a query is read."""
+    found = reaching(files("app.search", "app.agent"), ("app.catalog.demo",))
+    assert not found, f"reads the demo generator: {found}"
+
+
+def test_outside_the_catalog_only_the_demo_catalog_itself_is_imported() -> None:
+    """The platform seeds an empty store with `generate_catalog`; no vocabulary table of the
+    generator is read anywhere else."""
+    sources = [p for p in files("app") if "catalog" not in p.relative_to(ROOT).parts[:2]]
+    allowed = {"app.catalog.demo", "app.catalog.demo.generate_catalog"}
+    found = [f for f in reaching(sources, ("app.catalog.demo",)) if f.split(": ")[1] not in allowed]
+    assert not found, f"reads the demo generator's tables: {found}"

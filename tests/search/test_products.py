@@ -117,3 +117,14 @@ def test_facet_columns_count_like_the_plain_loop() -> None:
     for subset in (live, live[::7], [p for p in live if "teal" in (p.get("colors") or [])], []):
         assert t.facets([p["sku"] for p in subset]) == facets(subset)
     assert t.facets(["unknown-sku"]) == facets([])
+
+
+def test_the_store_material_is_a_facet() -> None:
+    """The field the vocabulary learns as `fabric` (`attributes.fabric`, else `.material`) is
+    counted like the others, so a furniture store shows wood and leather, a jeweller kundan."""
+    t = table()
+    t.upsert({"sku": "d", "title": "Kundan necklace", "attributes": {"material": "kundan"}})
+    skus = ["a", "b", "c", "d"]
+    assert t.facets(skus)["fabric"] == [{"value": "cotton", "count": 1}, {"value": "kundan", "count": 1},
+                                        {"value": "silk", "count": 1}, {"value": "velvet", "count": 1}]
+    assert facets(t.products[s] for s in skus)["fabric"] == t.facets(skus)["fabric"]

@@ -17,6 +17,9 @@ from app.catalog.demo import (
     OCCASIONS,
 )
 from app.search.query_parse import ParsedQuery, parse_query
+from tests.support.vocabulary import demo_vocabulary
+
+DEMO = demo_vocabulary()  # learned from the demo catalog over config/vocabulary.toml
 
 
 @pytest.mark.parametrize(
@@ -56,7 +59,7 @@ from app.search.query_parse import ParsedQuery, parse_query
     ],
 )
 def test_filters(query: str, expected: dict[str, Any]) -> None:
-    parsed = parse_query(query)
+    parsed = parse_query(query, DEMO)
     assert parsed.filters.as_dict() == expected
     assert parsed.residual == ""
 
@@ -82,18 +85,18 @@ def test_filters(query: str, expected: dict[str, Any]) -> None:
     ],
 )
 def test_residual(query: str, residual: str, expected: dict[str, Any]) -> None:
-    parsed = parse_query(query)
+    parsed = parse_query(query, DEMO)
     assert parsed.residual == residual
     assert parsed.filters.as_dict() == expected
 
 
 def test_empty_query() -> None:
-    assert parse_query("") == ParsedQuery()
-    assert parse_query("   ").filters.as_dict() == {}
+    assert parse_query("", DEMO) == ParsedQuery()
+    assert parse_query("   ", DEMO).filters.as_dict() == {}
 
 
 def test_parsed_query_is_frozen() -> None:
-    parsed = parse_query("red saree")
+    parsed = parse_query("red saree", DEMO)
     with pytest.raises(dataclasses.FrozenInstanceError):
         parsed.residual = "kurta"  # type: ignore[misc]
     assert parsed.filters.colors == ("red",)
@@ -105,19 +108,19 @@ def test_parsed_query_is_frozen() -> None:
 
 @pytest.mark.parametrize("category", sorted(CATEGORIES))
 def test_every_category_and_its_plural_parses(category: str) -> None:
-    assert parse_query(category).filters.category == category
+    assert parse_query(category, DEMO).filters.category == category
     if not category.endswith("s"):
-        assert parse_query(category + "s").filters.category == category
+        assert parse_query(category + "s", DEMO).filters.category == category
 
 
 @pytest.mark.parametrize(("alias", "category"), sorted(CATEGORY_ALIASES.items()))
 def test_category_aliases(alias: str, category: str) -> None:
-    assert parse_query(alias).filters.category == category
+    assert parse_query(alias, DEMO).filters.category == category
 
 
 @pytest.mark.parametrize("fabric", FABRICS)
 def test_every_fabric_parses(fabric: str) -> None:
-    parsed = parse_query(fabric)
+    parsed = parse_query(fabric, DEMO)
     assert parsed.filters.fabric == fabric and parsed.filters.as_dict() == {"fabric": fabric}
 
 
@@ -126,16 +129,16 @@ def test_every_fabric_parses(fabric: str) -> None:
     [(shade, family) for family, shades in COLOR_FAMILIES.items() for shade in shades],
 )
 def test_every_shade_parses_to_its_family(shade: str, family: str) -> None:
-    assert parse_query(shade).filters.as_dict() == {"colors": [family]}
+    assert parse_query(shade, DEMO).filters.as_dict() == {"colors": [family]}
 
 
 @pytest.mark.parametrize(
     ("word", "occasion"), [(o, o) for o in OCCASIONS] + sorted(OCCASION_ALIASES.items())
 )
 def test_occasions(word: str, occasion: str) -> None:
-    assert parse_query(word).filters.as_dict() == {"occasion": occasion}
+    assert parse_query(word, DEMO).filters.as_dict() == {"occasion": occasion}
 
 
 @pytest.mark.parametrize(("word", "gender"), sorted(GENDER_ALIASES.items()))
 def test_genders(word: str, gender: str) -> None:
-    assert parse_query(word).filters.as_dict() == {"gender": gender}
+    assert parse_query(word, DEMO).filters.as_dict() == {"gender": gender}
