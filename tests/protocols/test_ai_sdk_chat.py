@@ -22,15 +22,6 @@ TIMEOUT = 60
 SCRIPT = Path(__file__).parent / "node" / "ai_sdk_chat.mjs"
 
 
-@pytest.fixture(scope="module")
-def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    env = isolated_env(mongo_url, tmp_path_factory.mktemp("aisdkdata"), "aisdk", catalog=300,
-                       STREAMING_RATE_LIMIT="100000")
-    with AppServer(env, log_dir=tmp_path_factory.mktemp("aisdklogs")) as app:
-        wait_for_search(app, min_vectors=0)
-        yield app
-
-
 def chat_body(chat_id: str, text: str, **extra: Any) -> dict[str, Any]:
     return {"id": chat_id, "trigger": "submit-message", "messageId": None, **extra,
             "messages": [{"id": "u1", "role": "user", "parts": [{"type": "text", "text": text}]}]}
