@@ -11,7 +11,7 @@ differs (app/protocols/ai_sdk_ui.py). The question is the last message's text pa
 the native routes' 4,000 characters.
 
 - The assistant: `model` in the body, as `/v1/models` names them (`storestream-agent`, the
-  default, or `storestream-chat`); `useChat` sends it with `new DefaultChatTransport({api,
+  default, or `storestream-chat`; another: 400 naming `model`); `useChat` sends it with `new DefaultChatTransport({api,
   body: {model: "storestream-chat"}})`. One route and one parameter for both, as on /v1.
 - The conversation: the chat's `id` is the session (the agent's `sessionId`, the chat's
   session), so the assistant remembers it as on its native route; earlier messages in the
@@ -43,7 +43,7 @@ from app.contracts.reading import read_json, read_path
 from app.errors import BadRequest, ErrorBody
 from app.protocols.ai_sdk_ui import HEADER, UIMessageFrames
 from app.routes.openai_compat import _ASKED, AGENT, MAX_QUESTION, Asked, Assistant, assistants, context, \
-    Turn, model_named, parse, produce
+    Turn, parse, produce
 from app.streams.endpoint import RATE_HEADERS, StreamEndpoint, StreamRoute, resume_running, sse_endpoint, \
     when_enabled
 from app.streams.response import LiveResponse
@@ -77,8 +77,9 @@ class UIChatRequest(OpenContract):
                                       description="the chat; the last one is the shopper's question")
     trigger: Literal["submit-message", "regenerate-message"] | None = None
     messageId: Annotated[str, Text(128)] | None = None  # noqa: N815 - the AI SDK's name
-    model: Annotated[str, Text(64, description=f"`{AGENT}` (the default) or `storestream-chat` "
-                                               "(GET /v1/models)")] | None = None
+    model: Literal["storestream-agent", "storestream-chat"] | None = Field(
+        default=None, description="the assistant, as GET /v1/models names it: the sales agent (the default) "
+                                  "or the chat")
 
 
 def question(body: UIChatRequest) -> str:
@@ -122,7 +123,7 @@ def chat(found: Mapping[str, Assistant], spec: StreamEndpoint[Turn], chats: Chat
 
     async def endpoint(request: Request) -> Response:
         body = await read_json(request, UIChatRequest, bodies=streams.bodies, max_bytes=BODY_LIMIT)
-        request.scope[_ASKED] = Asked(model_named(found, body.model or AGENT), question(body), body.id)
+        request.scope[_ASKED] = Asked(found[body.model or AGENT], question(body), body.id)
         response = await live(request)
         if isinstance(response, LiveResponse):
             chats.started(body.id, response.run.token)
@@ -162,8 +163,8 @@ CHAT = Operation(
                 "(docs/protocols.md): the same rate limit, stream cap and input limits as the native routes.",
     body=UIChatRequest, tags=("protocols",), replies={
         200: Reply("the UI message stream", PARTS, media="text/event-stream", headers=STREAM_HEADERS),
-        400: Reply("INVALID_PARAMETERS: the field at fault in `field`", ErrorBody),
-        404: Reply("model_not_found; STREAMING_DISABLED", ErrorBody),
+        400: Reply("INVALID_PARAMETERS: the field at fault in `field` (an unknown `model` too)", ErrorBody),
+        404: Reply("STREAMING_DISABLED", ErrorBody),
         408: Reply("BODY_TIMEOUT: the body stopped arriving", ErrorBody),
         413: Reply("the body is larger than 512 KB", ErrorBody),
         415: Reply("UNSUPPORTED_MEDIA_TYPE: not JSON", ErrorBody),

@@ -96,7 +96,7 @@ async def test_the_chat_assistant_by_model_and_its_sources(server: AppServer) ->
     ({"id": "x", "messages": [{"role": "user", "parts": [{"type": "text", "text": "a" * 4001}]}]}, 400,
      "messages.0.parts"),
     ({"id": "x", "model": "gpt-4o", "messages": [{"role": "user", "parts": [{"type": "text", "text": "hi"}]}]},
-     404, "model"),
+     400, "model"),
 ])
 async def test_refusals_are_our_json_errors_before_any_stream(server: AppServer, body: dict[str, Any], status: int,
                                                              field: str) -> None:
