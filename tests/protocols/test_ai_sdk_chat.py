@@ -175,12 +175,13 @@ def test_the_ai_package_reads_the_chat_and_a_204_resume(server: AppServer) -> No
 
 @pytest.fixture(scope="module")
 def slow_server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """The chat answering from a slow model (40 words, one every 0.1 s): a stream in flight."""
+    """The chat answering from a slow model (40 words, one every 0.1 s): a stream in flight;
+    streams bound to their client (STREAM_RESUME_BIND_CLIENT)."""
     logs = tmp_path_factory.mktemp("aisdkslow")
     with AppServer({"SLOW_LLM_WORDS": "40", "SLOW_LLM_EVERY_S": "0.1"}, log_dir=logs,
                    factory="tests.support.slow_llm:build") as llm:
         env = isolated_env(mongo_url, tmp_path_factory.mktemp("aisdkslowdata"), "aisdkslow",
-                           STREAMING_RATE_LIMIT="100000", LLM_PROVIDER="openai", LLM_BASE_URL=f"{llm.url}/v1",
+                           STREAMING_RATE_LIMIT="100000", STREAM_RESUME_BIND_CLIENT="true", LLM_PROVIDER="openai", LLM_BASE_URL=f"{llm.url}/v1",
                            LLM_MODEL="slow")
         with AppServer(env, log_dir=logs) as app:
             wait_for_search(app, min_vectors=0)
@@ -205,6 +206,10 @@ async def test_resume_reads_the_running_stream_from_its_start(slow_server: AppSe
     chat_id = f"resume-{uuid.uuid4().hex}"
     first = await leave_after_first_words(slow_server, chat_id)
     parts: list[Any] = []
+    # 127.0.0.2 is another client on the loopback network, holding the shopper's chat id
+    async with httpx.AsyncClient(timeout=TIMEOUT, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")) as c:
+        stolen = await c.get(f"{slow_server.url}/api/ai-sdk/chat/{chat_id}/stream")
+    assert stolen.status_code == 204 and stolen.content == b""
     async with asyncio.timeout(TIMEOUT), httpx.AsyncClient(timeout=TIMEOUT) as client:
         other = await client.get(f"{slow_server.url}/api/ai-sdk/chat/other-{chat_id}/stream")
         async with client.stream("GET", f"{slow_server.url}/api/ai-sdk/chat/{chat_id}/stream") as response:
