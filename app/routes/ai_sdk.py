@@ -18,7 +18,8 @@ the native routes' 4,000 characters.
   body are not replayed (the server has them). `useChat` sends the whole history every
   time, so the body may hold 512 KB (the native routes: 64 KB); sending only the last
   message (`prepareSendMessagesRequest`) is lighter.
-- Resume: the chat's latest stream is remembered by its id (in this process); the GET
+- Resume: the chat's latest stream is remembered by its id (in process, and in Redis with
+  the shared replay buffer); the GET
   serves it from its first part while it runs, through the engine's resume with the same
   checks (app/streams/endpoint.py, `resume_running`). The chat id is what the client holds,
   as the token is for `Last-Event-ID`: it is as secret as the session id it is.
@@ -26,6 +27,7 @@ the native routes' 4,000 characters.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Literal
@@ -42,6 +44,7 @@ from app.contracts.openapi import Operation, Reply
 from app.contracts.reading import read_json, read_path
 from app.errors import BadRequest, ErrorBody
 from app.protocols.ai_sdk_ui import HEADER, UIMessageFrames
+from app.redis_link import PREFIX, RedisLink, Unavailable
 from app.routes.openai_compat import _ASKED, AGENT, MAX_QUESTION, Asked, Assistant, assistants, context, \
     Turn, parse, produce
 from app.streams.endpoint import RATE_HEADERS, StreamEndpoint, StreamRoute, resume_running, sse_endpoint, \
@@ -51,6 +54,8 @@ from app.streams.services import StreamServices
 
 BODY_LIMIT = 512 * 1024
 NAME = "ai_sdk_chat"
+_WHO = "AI SDK chat streams"
+_CONSEQUENCE = "a resume finds only the chats this instance started"
 
 
 class UIPart(OpenContract):
@@ -95,19 +100,42 @@ def question(body: UIChatRequest) -> str:
 
 
 class ChatStreams:
-    """Each chat's latest stream (its token), in this process, at most `size` chats."""
+    """Each chat's latest stream (its token): in this process (at most `size` chats) and, when
+    the replay buffer is shared in Redis, there too, so a resume reaching another instance
+    finds it (for `ttl_s`, as long as the stream can run and stay in the replay buffer).
+    Redis files it under a hash of the chat id; it holds the frames themselves already."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, shared: RedisLink | None = None, ttl_s: float = 0.0) -> None:
         self.size = size
+        self.shared = shared
+        self.ttl_ms = max(1, int(ttl_s * 1000))
         self._tokens: OrderedDict[str, str] = OrderedDict()
 
-    def started(self, chat_id: str, token: str) -> None:
+    @staticmethod
+    def key(chat_id: str) -> str:
+        return f"{PREFIX}{NAME}:" + hashlib.sha256(chat_id.encode()).hexdigest()[:32]
+
+    async def started(self, chat_id: str, token: str) -> None:
         self._tokens[chat_id] = token
         self._tokens.move_to_end(chat_id)
         while len(self._tokens) > self.size:
             self._tokens.popitem(last=False)
+        if self.shared is not None:
+            key = self.key(chat_id)
+            try:
+                await self.shared.call(_WHO, _CONSEQUENCE, lambda c: c.set(key, token, px=self.ttl_ms))
+            except Unavailable:
+                pass
 
-    def token(self, chat_id: str) -> str | None:
+    async def token(self, chat_id: str) -> str | None:
+        if self.shared is not None:
+            key = self.key(chat_id)
+            try:
+                found = await self.shared.call(_WHO, _CONSEQUENCE, lambda c: c.get(key))
+            except Unavailable:
+                found = None
+            if found is not None:
+                return found.decode() if isinstance(found, bytes) else str(found)
         return self._tokens.get(chat_id)
 
 
@@ -126,7 +154,7 @@ def chat(found: Mapping[str, Assistant], spec: StreamEndpoint[Turn], chats: Chat
         request.scope[_ASKED] = Asked(found[body.model or AGENT], question(body), body.id)
         response = await live(request)
         if isinstance(response, LiveResponse):
-            chats.started(body.id, response.run.token)
+            await chats.started(body.id, response.run.token)
         return response
 
     return when_enabled(streams.limiter.guard(NAME, endpoint), streams.settings)
@@ -142,7 +170,7 @@ def resume(spec: StreamEndpoint[Turn], chats: ChatStreams,
            streams: StreamServices) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         chat_id = read_path(request, ChatPath).id
-        return await resume_running(spec, streams, request, chats.token(chat_id))
+        return await resume_running(spec, streams, request, await chats.token(chat_id))
 
     # charged by `resume_running` when it serves a stream: a 204 is free, as for `Last-Event-ID`
     return when_enabled(streams.limiter.guard(f"{NAME}_resume", endpoint, deferred=lambda _: True),
@@ -188,7 +216,10 @@ RESUME = Operation(
 def routes(chat_deps: ChatDeps, agent_deps: AgentDeps, streams: StreamServices) -> list[Route]:
     found = assistants(chat_deps, agent_deps)
     spec = ui_chat_endpoint()
-    chats = ChatStreams(streams.settings.stream_replay_streams)
+    settings = streams.settings
+    shared = getattr(streams.replay, "link", None)  # the Redis replay buffer's
+    chats = ChatStreams(settings.stream_replay_streams, shared=shared if isinstance(shared, RedisLink) else None,
+                        ttl_s=spec.deadline(settings) + settings.stream_replay_ttl_s)
     return [
         StreamRoute("/api/ai-sdk/chat", chat(found, spec, chats, streams), methods=["POST"], name=NAME,
                     operation=CHAT),
