@@ -8,7 +8,7 @@ import asyncio
 import json
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,20 @@ async def test_refusals_are_our_json_errors_before_any_stream(server: AppServer,
     assert response.status_code == status and response.json()["field"] == field, response.text
     assert "x-ratelimit-limit" in response.headers
     assert typed.status_code == 415 and typed.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+async def test_the_shared_rate_limit_refuses_with_429_and_a_204_resume_is_free(
+    app_server: Callable[..., AppServer],
+) -> None:
+    strict = app_server(STREAMING_RATE_LIMIT="2")
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        spent = [await client.post(f"{strict.url}/api/ai-sdk/chat", json={"id": "x", "messages": []})
+                 for _ in range(2)]
+        over = await client.post(f"{strict.url}/api/ai-sdk/chat", json=chat_body("x", "red saree"))
+        resume = await client.get(f"{strict.url}/api/ai-sdk/chat/x/stream")
+    assert [r.status_code for r in spent] == [400, 400]  # refusals are charged, as on the native routes
+    assert over.status_code == 429 and over.json()["code"] == "RATE_LIMITED" and int(over.headers["retry-after"]) >= 1
+    assert resume.status_code == 204
 
 
 async def test_resume_without_a_running_stream_is_204(server: AppServer) -> None:
