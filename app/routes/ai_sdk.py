@@ -11,18 +11,19 @@ differs (app/protocols/ai_sdk_ui.py). The question is the last message's text pa
 the native routes' 4,000 characters.
 
 - The assistant: `model` in the body, as `/v1/models` names them (`storestream-agent`, the
-  default, or `storestream-chat`; another: 400 naming `model`); `useChat` sends it with `new DefaultChatTransport({api,
-  body: {model: "storestream-chat"}})`. One route and one parameter for both, as on /v1.
+  default, or `storestream-chat`; another: 400 naming `model`); `useChat` sends it with
+  `new DefaultChatTransport({api, body: {model: "storestream-chat"}})`. One route and one
+  parameter for both, as on /v1.
 - The conversation: the chat's `id` is the session (the agent's `sessionId`, the chat's
   session), so the assistant remembers it as on its native route; earlier messages in the
   body are not replayed (the server has them). `useChat` sends the whole history every
   time, so the body may hold 512 KB (the native routes: 64 KB); sending only the last
   message (`prepareSendMessagesRequest`) is lighter.
 - Resume: the chat's latest stream is remembered by its id (in process, and in Redis with
-  the shared replay buffer); the GET
-  serves it from its first part while it runs, through the engine's resume with the same
-  checks (app/streams/endpoint.py, `resume_running`). The chat id is what the client holds,
-  as the token is for `Last-Event-ID`: it is as secret as the session id it is.
+  the shared replay buffer); the GET serves it from its first part while it runs, through
+  the engine's resume with the same checks (app/streams/endpoint.py, `resume_running`). The
+  chat id is what the client holds, as the token is for `Last-Event-ID`: it is as secret as
+  the session id it is.
 """
 
 from __future__ import annotations
