@@ -49,6 +49,7 @@ from app.streams.engine import StreamContext, run_stream
 from app.streams.events import EVENT_TYPES, Code, Event
 from app.streams.fold import FoldedStream, StreamFailure, fold
 from app.streams.schema import EVENT_MODELS, RESULT_BY_TYPE, ResultsEvent
+from app.streams.replay import Replay
 from app.streams.response import LiveResponse, ReplayResponse
 from app.streams.resume import Binding, ResumePoint, may_resume, new_token, parse_last_event_id, stream_id_of
 from app.streams.runs import Run
@@ -99,6 +100,8 @@ class StreamEndpoint(Generic[P]):
     # docs/events.md) and the fold of its JSON twin (HTTP status, document).
     frames: Callable[[], wire.Encoder] | None = None
     folding: Callable[[list[Event]], tuple[int, dict[str, Any]]] = fold
+    # Response headers a protocol's stream adds to ours (the AI SDK's `x-vercel-ai-ui-message-stream`).
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
     def deadline(self, settings: Settings) -> float:
         return self.timeout_s(settings) if self.timeout_s else settings.streaming_timeout / 1000
@@ -179,7 +182,8 @@ async def _open(spec: StreamEndpoint[Any], streams: StreamServices, request: Req
         encode=spec.frames() if spec.frames is not None else wire.encode,
     )
     streams.runs.start(run, release)
-    return LiveResponse(run, run.attach(0), runs=streams.runs, ping_s=settings.streaming_ping_s)
+    return LiveResponse(run, run.attach(0), runs=streams.runs, ping_s=settings.streaming_ping_s,
+                        headers=list(spec.headers))
 
 
 async def _resume(spec: StreamEndpoint[Any], streams: StreamServices, request: Request, raw: str) -> Response:
@@ -208,25 +212,63 @@ async def _find(
     410 not resumable here by this caller."""
     if spec.authorize is not None:
         spec.authorize(request)
-    settings = streams.settings
     point = resume_point(raw)
+    found = await _resumable(spec, streams, request, point)
+    if found is None:
+        raise _expired()
+    if found.exhausted(point.seq) if isinstance(found, Run) else found.finished and not found.frames:
+        return None
+    return _serve(spec, streams, point, found)
+
+
+async def resume_running(spec: StreamEndpoint[Any], streams: StreamServices, request: Request,
+                         token: str | None) -> Response:
+    """A protocol's resume that reads a stream again from its start while it runs (the AI
+    SDK's `GET .../{chatId}/stream`: its client rebuilds the message from `start`), the
+    stream named by its token as the route found it. The checks of `_find` (authentication,
+    this route, this client when bound), but every failure, an ended stream and one whose
+    first frames were dropped alike are 204, "nothing to resume": that protocol has no other
+    answer for it, and so nobody learns whether a stream that is not theirs exists. Charged to
+    the budget only when it serves a stream."""
+    if spec.authorize is not None:
+        spec.authorize(request)
+    point = ResumePoint(token or "", 0)
+    found = await _resumable(spec, streams, request, point) if token else None
+    if found is None or (found.ended if isinstance(found, Run) else found.finished):
+        return Response(status_code=204)
+    refusal = await streams.limiter.charge(request)
+    if refusal is not None:
+        return refusal
+    return _serve(spec, streams, point, found)()
+
+
+async def _resumable(
+    spec: StreamEndpoint[Any], streams: StreamServices, request: Request, point: ResumePoint
+) -> Run | Replay | None:
+    """The stream `point` names, if this caller may resume it from there: its run here, or
+    what the replay buffer holds of it; None otherwise."""
     client = streams.limiter.client(request)
-    bind_client = settings.stream_resume_bind_client
+    bind_client = streams.settings.stream_resume_bind_client
     run = streams.runs.get(point.stream_id)
     if run is not None and may_resume(run.binding, spec.name, client, bind_client=bind_client) \
             and run.can_resume(point.seq):
-        if run.exhausted(point.seq):
-            return None
-        live = run
-        return lambda: LiveResponse(live, live.attach(point.seq), runs=streams.runs,
-                                    ping_s=settings.streaming_ping_s)
+        return run
     held = await streams.replay.read(point.stream_id, point.seq)
     if held is None or not may_resume(held.binding, spec.name, client, bind_client=bind_client):
-        raise _expired()
-    if held.finished and not held.frames:
         return None
-    return lambda: ReplayResponse(streams.replay, streams.signals, point, held, runs=streams.runs,
-                                  timeout_s=spec.deadline(settings), ping_s=settings.streaming_ping_s)
+    return held
+
+
+def _serve(spec: StreamEndpoint[Any], streams: StreamServices, point: ResumePoint,
+           found: Run | Replay) -> Callable[[], Response]:
+    settings = streams.settings
+    if isinstance(found, Run):
+        live = found
+        return lambda: LiveResponse(live, live.attach(point.seq), runs=streams.runs,
+                                    ping_s=settings.streaming_ping_s, headers=list(spec.headers))
+    return lambda: ReplayResponse(streams.replay, streams.signals, point, found, runs=streams.runs,
+                                  timeout_s=spec.deadline(settings), ping_s=settings.streaming_ping_s,
+                                  headers=list(spec.headers))
 
 
 def json_endpoint(spec: StreamEndpoint[Any], streams: StreamServices) -> Callable[[Request], Awaitable[Response]]:

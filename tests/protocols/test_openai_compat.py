@@ -19,15 +19,6 @@ AGENT, CHAT = "storestream-agent", "storestream-chat"
 TIMEOUT = 60
 
 
-@pytest.fixture(scope="module")
-def server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    env = isolated_env(mongo_url, tmp_path_factory.mktemp("oaidata"), "oai", catalog=300,
-                       STREAMING_RATE_LIMIT="100000")
-    with AppServer(env, log_dir=tmp_path_factory.mktemp("oailogs")) as app:
-        wait_for_search(app, min_vectors=0)
-        yield app
-
-
 def client(server: AppServer, **options: Any) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=f"{server.url}/v1", api_key="unused", timeout=TIMEOUT, **options)
 

@@ -85,3 +85,18 @@ def missing_fetch_event_source() -> str | None:
         return ("node_modules/@microsoft/fetch-event-source is not installed: `make install` runs "
                 "`npm ci` (needs npm and the npm registry once)")
     return None
+
+
+AI_SDK = ROOT / "node_modules" / "ai" / "dist" / "index.mjs"
+
+
+def node_path() -> str | None:
+    return shutil.which("node")
+
+
+def missing_ai_sdk() -> str | None:
+    if node_path() is None:
+        return "node is not installed (the `ai` package's reader runs in Node)"
+    if not AI_SDK.is_file():
+        return "node_modules/ai is not installed: `make install` runs `npm ci` (needs npm and the npm registry once)"
+    return None

@@ -38,8 +38,11 @@ def no_internal_error_event(ctx, response, case):  # noqa: ANN001, ANN201 - sche
     content_type = content_type[0] if isinstance(content_type, list) else content_type
     if content_type.startswith("text/event-stream") and response.status_code == 200:
         events = _events(response.text)
-        if events and all(kind == "message" for kind, _ in events):  # OpenAI's chunks (docs/protocols.md)
-            _openai_chunks(events, getattr(response, "stream_cut_short", False))
+        if events and all(kind == "message" for kind, _ in events):  # a protocol's (docs/protocols.md)
+            cut = getattr(response, "stream_cut_short", False)
+            if '"type"' in events[0][1]:  # the AI SDK's UI message chunks
+                _ui_message_chunks(events)
+            _openai_chunks(events, cut)
             return
         for kind, data in events:
             if kind == "error" and json.loads(data).get("code") in _UNEXPECTED:
@@ -52,6 +55,14 @@ def no_internal_error_event(ctx, response, case):  # noqa: ANN001, ANN201 - sche
         error = body.get("error") if isinstance(body, dict) else None
         if isinstance(error, dict) and error.get("code") in _UNEXPECTED:
             raise AssertionError(f"the folded stream failed: {error}")
+
+
+def _ui_message_chunks(events: list[tuple[str, str]]) -> None:
+    """No `error` part with an unexpected code (`errorText` is "<CODE>: <message>")."""
+    for _, data in events:
+        part = json.loads(data) if data.startswith("{") else {}
+        if part.get("type") == "error" and str(part.get("errorText", "")).split(":")[0] in _UNEXPECTED:
+            raise AssertionError(f"the stream failed after its headers: {data}")
 
 
 def _openai_chunks(events: list[tuple[str, str]], cut: bool) -> None:

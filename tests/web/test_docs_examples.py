@@ -82,7 +82,11 @@ def test_every_example_works_against_the_demo(web_app: AppServer) -> None:
                 assert response.status_code == 404, (method, path, response.text)
                 continue
             assert 200 <= response.status_code < 300, (method, path, response.status_code, response.text[:500])
-            if response.headers.get("content-type") == "text/event-stream":
+            if response.headers.get("content-type") == "text/event-stream" and path.startswith("/api/ai-sdk/"):
+                parts = re.findall(r"^data: (.*)$", response.text, flags=re.MULTILINE)  # the AI SDK's parts
+                assert parts[0].startswith('{"type":"start"') and parts[-1] == "[DONE]", (path, parts[:3])
+                assert '"type":"error"' not in response.text and '"type":"text-delta"' in response.text, path
+            elif response.headers.get("content-type") == "text/event-stream":
                 kinds = events(response.text)
                 assert kinds[0] == "connected" and kinds[-1] == "close" and "error" not in kinds, (path, kinds)
         # The searches find something in the demo catalog (what a newcomer trying them sees).
@@ -91,6 +95,7 @@ def test_every_example_works_against_the_demo(web_app: AppServer) -> None:
         assert '"type":"product_cards"' in answers["get /api/products/search/stream"].text
         # What the examples wrote is read back by the examples that name it, then removed.
         assert answers["get /api/troika/sessions/{session_id}"].json()["session_id"] == "demo-shopper"
+        assert answers["get /api/ai-sdk/chat/{id}/stream"].status_code == 204  # its chat's stream has ended
         assert answers["delete /api/catalog/products/{sku}"].status_code == 204
         admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         listed = answers["get /api/context/files"].json()["files"]

@@ -1,0 +1,49 @@
+"""`useChat({resume: true})` across instances: the chat's stream started on A is found by its
+chat id on B (the id-to-stream map is in Redis with the shared replay buffer) and read from
+its `start` to `[DONE]`, following A's run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.protocols.test_ai_sdk_chat import leave_after_first_words, types
+from tests.support.server import AppServer
+
+TIMEOUT = 60
+
+
+@pytest.fixture
+def slow_llm(tmp_path: Path) -> Iterator[AppServer]:
+    with AppServer({"SLOW_LLM_WORDS": "40", "SLOW_LLM_EVERY_S": "0.1"}, log_dir=tmp_path,
+                   factory="tests.support.slow_llm:build") as llm:
+        yield llm
+
+
+async def test_a_chat_started_on_one_instance_resumes_on_the_other(
+    instances: Callable[..., tuple[AppServer, AppServer]], slow_llm: AppServer,
+) -> None:
+    a, b = instances(STREAMING_RATE_LIMIT="1000", LLM_PROVIDER="openai", LLM_BASE_URL=f"{slow_llm.url}/v1",
+                     LLM_MODEL="slow")
+    chat_id = f"multi-{uuid.uuid4().hex}"
+    first = await leave_after_first_words(a, chat_id)
+    parts: list[Any] = []
+    async with asyncio.timeout(TIMEOUT), httpx.AsyncClient(timeout=TIMEOUT) as client:
+        async with client.stream("GET", f"{b.url}/api/ai-sdk/chat/{chat_id}/stream") as response:
+            assert response.status_code == 200
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    parts.append("[DONE]" if line == "data: [DONE]" else json.loads(line[6:]))
+        unknown = await client.get(f"{b.url}/api/ai-sdk/chat/other-{chat_id}/stream")
+    assert unknown.status_code == 204
+    assert parts[:len(first)] == first
+    assert types(parts)[-2:] == ["finish", "[DONE]"] and parts[-2]["finishReason"] == "stop"
+    said = "".join(p["delta"] for p in parts[:-1] if p["type"] == "text-delta")
+    assert said.split() == [f"word{i}" for i in range(40)]
