@@ -53,6 +53,7 @@ from typing import Any, Literal
 import numpy as np
 
 from app.catalog.demo import CATEGORIES
+from app.agent.reading import in_english
 from app.search.embedder import Embedder
 from app.search.query_parse import parse_query
 from app.search.text import normalize
@@ -386,6 +387,7 @@ class IntentClassifier:
 
     async def classify(self, text: str) -> IntentResult:
         """The intent of one message (never raises for odd input: empty text has confidence 0)."""
+        text = in_english(text)  # Hindi, Persian, Russian, Hebrew: read as the examples are written
         cleaned = clean(text)
         if not cleaned:
             return self._result(self.config.fallback_intent, 0.0, "rule", {})
