@@ -30,6 +30,7 @@ from typing import Any
 from app.agent import calling, reply, tools
 from app.agent.intents import Intent, IntentClassifier, IntentResult
 from app.agent.memory import Memory, asks_for_two, merge, points_at_shown, references
+from app.agent.reading import in_english, language_of
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
 from app.conversation.filler import FILLER
@@ -104,7 +105,7 @@ def customer_filters(customer: dict[str, Any]) -> Filters:
 def read_turn(request: AgentRequest, result: IntentResult, asked: Filters, search: SearchService,
               *, confident: bool) -> Turn:
     memory = request.memory
-    message = request.message
+    message = in_english(request.message)  # read as the classifier and the parser read it
     current = merge(customer_filters(request.customer), memory.preferences)
     filters = merge(current, asked)
     if current.sizes and not filters.sizes and filters.category != current.category:
@@ -164,6 +165,7 @@ def read_turn(request: AgentRequest, result: IntentResult, asked: Filters, searc
         size=asked.sizes[0] if asked.sizes else None,
         customer_name=request.customer.get("name"),
         returning=memory.turns > 0,
+        language=language_of(request.message),
     )
 
 
@@ -406,7 +408,7 @@ async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContex
     answer = await StoredAnswer.start(store, request.conversation_id, model=used, intent=turn.intent)
     async with answer.kept(ctx.tag):
         pieces = _answer(deps, request, turn, outcome)
-        async with aclosing(spoken(answer, pieces, deps.tts, "en", speak=request.enable_tts,
+        async with aclosing(spoken(answer, pieces, deps.tts, turn.language, speak=request.enable_tts,
                                   slots=deps.speech_slots)) as out:
             async for event in out:
                 yield event
@@ -449,7 +451,7 @@ async def _answer(deps: AgentDeps, request: AgentRequest, turn: Turn, outcome: O
         return
     facts = reply.compose(turn, outcome)
     grounding = Grounding(
-        query=request.message, language="en", products=outcome.cards,
+        query=request.message, language=turn.language, products=outcome.cards,
         sources=[{"file_name": "the agent's tool results", "text": facts, "score": 1.0}, *outcome.documents],
         filters=turn.filters.as_dict(),
     )
