@@ -20,32 +20,22 @@ Results: bench/results/agent_languages[_blind][_noemb].json and .md, also printe
 
 from __future__ import annotations
 
-import os
+# First: bench.intent_accuracy sets one BLAS thread and the offline model hub before numpy loads.
+from bench.intent_accuracy import RESULTS, ROOT, load_rows  # isort: skip
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # before numpy is imported: one BLAS thread, like the app
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from app.agent.intents import IntentClassifier, load_intent_config
+from app.search.embedder import Embedder
 
-from app.agent.intents import IntentClassifier, load_intent_config  # noqa: E402
-from app.search.embedder import Embedder  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 DEVELOPMENT = ROOT / "tests" / "data" / "intents_languages.jsonl"
 BLIND = ROOT / "tests" / "data" / "intents_languages_blind.jsonl"
-RESULTS = ROOT / "bench" / "results"
 LANGUAGES = ("hi", "hi-latn", "fa", "ru", "he", "en")
 ALIASES = {"hinglish": "hi-latn"}  # the older intent sets' name for romanised Hindi
-
-
-def load_rows(path: Path) -> list[dict[str, str]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 async def evaluate(classifier: IntentClassifier, rows: list[dict[str, str]]) -> dict[str, Any]:
