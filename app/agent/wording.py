@@ -196,6 +196,68 @@ FIELDS: dict[str, dict[str, str]] = {  # the constraints reply.py says it widene
 }
 _AND = {"hi": " और ", "fa": " و ", "ru": " и ", "he": " ו"}
 
+# The suggestions under an answer, by their English text: each reads back, when sent, as the
+# English one does (tests/agent/test_languages.py sends them through the reading).
+SUGGESTIONS: dict[str, dict[str, str]] = {
+    "hi": {
+        "Show me wedding lehengas under 20k": "शादी के लिए 20000 तक के लहंगे दिखाओ",
+        "Compare the first two": "पहले दो की तुलना करो",
+        "What is your returns policy?": "आपकी रिटर्न पॉलिसी क्या है?",
+        "Show me cheaper ones": "सस्ते विकल्प दिखाइए",
+        "In {color}": "{color} रंग में",
+        "Is the first one available in size {size}?": "क्या पहला वाला साइज़ {size} में मिलेगा?",
+        "Which one is in stock?": "कौन सा स्टॉक में है?",
+        "Is it in stock?": "क्या यह स्टॉक में है?",
+        "Show me party wear dresses": "पार्टी के लिए ड्रेस दिखाओ",
+        "Red silk sarees under 10k": "लाल सिल्क साड़ी 10000 तक",
+        "Talk to a person": "किसी इंसान से बात करनी है",
+    },
+    "fa": {
+        "Show me wedding lehengas under 20k": "لباس عروسی زیر ۲۰ هزار نشان بده",
+        "Compare the first two": "دو تای اول را مقایسه کن",
+        "What is your returns policy?": "شرایط مرجوعی شما چیست؟",
+        "Show me cheaper ones": "گزینه‌های ارزان‌تر را نشان بده",
+        "In {color}": "به رنگ {color}",
+        "Is the first one available in size {size}?": "اولی در سایز {size} موجود است؟",
+        "Which one is in stock?": "کدام موجود است؟",
+        "Is it in stock?": "موجود است؟",
+        "Show me party wear dresses": "لباس مهمانی نشان بده",
+        "Red silk sarees under 10k": "ساری ابریشمی قرمز زیر ۱۰ هزار",
+        "Talk to a person": "می‌خواهم با یک انسان صحبت کنم",
+    },
+    "ru": {
+        "Show me wedding lehengas under 20k": "Покажи свадебные наряды до 20 000",
+        "Compare the first two": "Сравни первые два",
+        "What is your returns policy?": "Какие у вас условия возврата?",
+        "Show me cheaper ones": "Покажи варианты дешевле",
+        "In {color}": "В цвете {color}",
+        "Is the first one available in size {size}?": "Есть первое в размере {size}?",
+        "Which one is in stock?": "Какой из них в наличии?",
+        "Is it in stock?": "Это есть в наличии?",
+        "Show me party wear dresses": "Покажи платья для вечеринки",
+        "Red silk sarees under 10k": "Красное шёлковое сари до 10 000",
+        "Talk to a person": "Хочу поговорить с человеком",
+    },
+    "he": {
+        "Show me wedding lehengas under 20k": "הראה לי בגדים לחתונה עד 20000",
+        "Compare the first two": "תשווה בין שני הראשונים",
+        "What is your returns policy?": "מה מדיניות ההחזרות שלכם?",
+        "Show me cheaper ones": "הראה לי אפשרויות זולות יותר",
+        "In {color}": "בצבע {color}",
+        "Is the first one available in size {size}?": "יש את הראשון במידה {size}?",
+        "Which one is in stock?": "איזה מהם במלאי?",
+        "Is it in stock?": "זה במלאי?",
+        "Show me party wear dresses": "הראה לי שמלות למסיבה",
+        "Red silk sarees under 10k": "סארי משי אדום עד 10000",
+        "Talk to a person": "אני רוצה לדבר עם נציג",
+    },
+}
+
+
+def suggestion(language: str, english: str, **values: object) -> str:
+    """A suggestion in `language`, by its English text (English, or not translated: as given)."""
+    return SUGGESTIONS.get(language, {}).get(english, english).format(**values)
+
 
 def say(language: str, key: str, **values: object) -> str:
     """One sentence of the agent in `language` (one of WORDING's), its values filled in."""

@@ -111,3 +111,22 @@ def test_answers_are_in_the_message_language(language: str) -> None:
         assert in_script(reply.compose(turn(language, intent), Outcome()), language)
     assert in_script(reply.compose(turn(language, confident=False), Outcome()), language)
     assert in_script(reply.compose(turn(language), Outcome()), language)  # nothing found
+
+
+@pytest.mark.parametrize("language", ["hi", "fa", "ru", "he"])
+def test_suggestions_in_a_language_read_back_as_they_say(language: str) -> None:
+    """A suggestion is sent as the shopper's next message: it must mean what it says."""
+    from app.agent.memory import references
+    from app.agent.wording import suggestion
+
+    def read(english: str, **values: str) -> str:
+        native = suggestion(language, english, **values)
+        assert in_script(native.replace(values.get("color", "\0"), "").replace(values.get("size", "\0"), ""), language)
+        return in_english(native)
+
+    assert price_direction(read("Show me cheaper ones")) == "lower"
+    assert references(read("Compare the first two"), ["A", "B", "C"]) == ["A", "B"]
+    assert extract_slots(read("In {color}", color="blue")).colors == ("blue",)
+    assert extract_slots(read("Red silk sarees under 10k")).as_dict() == {
+        "category": "saree", "colors": ["red"], "fabric": "silk", "max_price": 10000}
+    assert extract_slots(read("Is the first one available in size {size}?", size="M")).sizes == ("M",)
