@@ -6,8 +6,9 @@ what it cannot see (discounts, per-size stock, orders, a person to hand over to)
 price, rating, count and stock state is copied from a tool result. In the shopper's language
 (`Turn.language`): English (romanised Hindi too) as written here; Hindi, Persian, Russian and
 Hebrew from app/agent/wording.py for the clarifying question, the product list's lead, nothing
-found, the market and budget lines, the pick and the fixed answers (order, returns, hand-off,
-greeting, out of scope); the compare, size and stock lines are still English.
+found, the market and budget lines, the pick, the comparison, sizes and stock, and the fixed
+answers (order, returns, hand-off, greeting, out of scope). Quoted documents and catalog values
+(titles, colours, fabrics) stay as they are written.
 
 Counts: every number of products the answer states is one the shopper can see or get. The
 list is introduced with the search's exact total (`Found.total`, what product search reports
@@ -24,9 +25,9 @@ from typing import Any
 
 from app.agent.intents import Intent
 from app.agent.turn import Outcome, Turn
-from app.agent.wording import brief, fields, say
+from app.agent.wording import FIELDS, brief, fields, say
 from app.conversation.formatting import best_sentences, product_line, source_label
-from app.llm.phrases import inr
+from app.llm.phrases import inr, phrase
 from app.search.constraints import Filters
 
 CAPABILITIES = (
@@ -300,6 +301,8 @@ def _price(turn: Turn, outcome: Outcome) -> list[str]:
 
 
 def _compare(turn: Turn, outcome: Outcome) -> list[str]:
+    if turn.language != "en":
+        return _compare_in(turn.language, outcome)
     rows = (outcome.comparison or {}).get("products") or []
     if len(rows) < 2 and len(outcome.focus) == 1:
         only = outcome.focus[0]
@@ -337,6 +340,52 @@ def _compare(turn: Turn, outcome: Outcome) -> list[str]:
     return blocks
 
 
+def _compare_in(language: str, outcome: Outcome) -> list[str]:
+    """`_compare` in another language: the same rows and verdict."""
+    rows = (outcome.comparison or {}).get("products") or []
+    if len(rows) < 2 and len(outcome.focus) == 1:
+        only = outcome.focus[0]
+        price = f", {inr(only['price'])}" if isinstance(only.get("price"), (int, float)) else ""
+        return [say(language, "only_one", title=only["title"], price=price)]
+    if len(rows) < 2:
+        return [say(language, "which_two")]
+    a, b = rows[0], rows[1]
+    ordinals = say(language, "ordinal").split("|")
+
+    def which(sku: str) -> str:
+        index = next(i for i, r in enumerate(rows) if r["sku"] == sku)
+        return ordinals[index] if index < len(ordinals) else rows[index]["title"]
+
+    def row(key: str, left: object, right: object) -> str:
+        return f"- {say(language, key)}: {left} vs {right}"
+
+    lines = [say(language, "comparing", a=a["title"], b=b["title"])]
+    if isinstance(a["price"], (int, float)) and isinstance(b["price"], (int, float)):
+        line = row("c_price", inr(a["price"]), inr(b["price"]))
+        if a["price"] != b["price"]:
+            cheap = a if a["price"] < b["price"] else b
+            line += " — " + say(language, "cheaper_by", which=which(cheap["sku"]), gap=inr(abs(a["price"] - b["price"])))
+        lines.append(line)
+    if a.get("rating") is not None and b.get("rating") is not None:
+        lines.append(row("c_rating", f"{a['rating']}/5", f"{b['rating']}/5"))
+    for field in ("brand", "fabric", "occasion"):
+        if a.get(field) or b.get(field):
+            lines.append(row(f"c_{field}", a.get(field) or "—", b.get(field) or "—"))
+    lines.append(row("c_sizes", ", ".join(a["sizes"]) or "—", ", ".join(b["sizes"]) or "—"))
+    lines.append(row("c_stock", *(say(language, "in_stock" if r.get("in_stock", True) else "out_of_stock")
+                                  for r in (a, b))))
+    blocks = ["\n".join(lines)]
+    comparison = outcome.comparison or {}
+    verdict = []
+    if cheaper := comparison.get("cheaper"):
+        verdict.append(say(language, "wins_price", which=which(cheaper["sku"])))
+    if rated := comparison.get("higher_rated"):
+        verdict.append(say(language, "wins_rating", which=which(rated)))
+    if verdict:
+        blocks.append(say(language, "in_short", verdict="; ".join(verdict)))
+    return blocks
+
+
 def _which(rows: list[dict[str, Any]], sku: str) -> str:
     index = next(i for i, r in enumerate(rows) if r["sku"] == sku)
     return ("first", "second", "third", "fourth")[index] if index < 4 else rows[index]["title"]
@@ -348,21 +397,31 @@ def _stock(row: dict[str, Any]) -> str:
 
 def _size(turn: Turn, outcome: Outcome) -> list[str]:
     rows = outcome.stock or []
+    language = turn.language
+    english = language == "en"
     if not rows:
         blocks = _browse(turn, outcome) if outcome.cards else [
-            "Which product do you mean? Ask me for something first and I'll tell you the sizes it comes in."]
+            "Which product do you mean? Ask me for something first and I'll tell you the sizes it comes in."
+            if english else say(language, "which_product")]
     else:
-        blocks = [_size_line(row, turn.size) for row in rows]
+        blocks = [_size_line(row, turn.size, language) for row in rows]
         blocks.append("I can see the sizes each product is listed in and whether it is in stock, "
-                      "not how many pieces are left in each size.")
+                      "not how many pieces are left in each size." if english else say(language, "per_size"))
     if docs := _documents(turn, outcome):
         blocks.append(docs)
     elif rows:
-        blocks.append("I don't have a size chart for these in my documents.")
+        blocks.append("I don't have a size chart for these in my documents." if english else say(language, "no_chart"))
     return blocks
 
 
-def _size_line(row: dict[str, Any], size: str | None) -> str:
+def _size_line(row: dict[str, Any], size: str | None, language: str = "en") -> str:
+    if language != "en":
+        sizes = ", ".join(row["sizes"]) or say(language, "no_sizes")
+        stock = say(language, "in_stock" if row["in_stock"] else "out_of_stock")
+        if size is None:
+            return say(language, "comes_in", title=row["title"], sizes=sizes, stock=stock)
+        key = "listed_in" if row.get("size_listed") else "not_listed"
+        return say(language, key, title=row["title"], size=size, sizes=sizes, stock=stock)
     sizes = ", ".join(row["sizes"]) or "no sizes listed"
     stock = "in stock" if row["in_stock"] else "currently out of stock"
     if size is None:
@@ -376,6 +435,9 @@ def _availability(turn: Turn, outcome: Outcome) -> list[str]:
     rows = outcome.stock or []
     if not rows:
         return _browse(turn, outcome)
+    language = turn.language
+    if language != "en":
+        return _availability_in(language, rows, turn.size)
     if turn.size is not None:
         return [_size_line(row, turn.size) for row in rows] + [
             "I see an in-stock flag and the sizes a product is listed in — not quantities per size."]
@@ -387,21 +449,37 @@ def _availability(turn: Turn, outcome: Outcome) -> list[str]:
     return ["\n".join(lines)]
 
 
+def _availability_in(language: str, rows: list[dict[str, Any]], size: str | None) -> list[str]:
+    if size is not None:
+        return [_size_line(row, size, language) for row in rows] + [say(language, "flag_sizes")]
+    lines = [say(language, "stock_state", title=row["title"],
+                 stock=say(language, "in_stock" if row["in_stock"] else "out_of_stock"),
+                 sizes=say(language, "stock_sizes", sizes=", ".join(row["sizes"])) if row["sizes"] else "")
+             for row in rows]
+    lines.append(say(language, "flag_only"))
+    return ["\n".join(lines)]
+
+
 def _question(turn: Turn, outcome: Outcome) -> list[str]:
     blocks: list[str] = []
     for product in outcome.focus[:2]:
         attributes = product.get("attributes") or {}
-        facts = [f"{k}: {v}" for k, v in attributes.items() if k in ("fabric", "occasion", "work", "pattern") and v]
-        line = f"**{product['title']}**" + (f" by {product['brand']}" if product.get("brand") else "")
+        names = FIELDS.get(turn.language, {})
+        facts = [f"{names.get(k, k)}: {v}" for k, v in attributes.items()
+                 if k in ("fabric", "occasion", "work", "pattern") and v]
+        english = turn.language == "en"
+        by = "by" if english else phrase(turn.language, "by")
+        line = f"**{product['title']}**" + (f" {by} {product['brand']}" if product.get("brand") else "")
         details = []
         if isinstance(product.get("price"), (int, float)):
             details.append(inr(product["price"]))
         details += facts
         if product.get("colors"):
-            details.append("colours " + ", ".join(product["colors"]))
+            details.append(("colours " if english else say(turn.language, "colours") + " ") + ", ".join(product["colors"]))
         if product.get("sizes"):
-            details.append("sizes " + ", ".join(product["sizes"]))
-        details.append("in stock" if product.get("in_stock", True) else "out of stock")
+            details.append(("sizes " if english else phrase(turn.language, "sizes") + " ") + ", ".join(product["sizes"]))
+        stock = "in_stock" if product.get("in_stock", True) else "out_of_stock"
+        details.append(("in stock" if stock == "in_stock" else "out of stock") if english else say(turn.language, stock))
         blocks.append(f"{line}: {'; '.join(details)}.")
         if product.get("description"):
             blocks.append(str(product["description"]))
