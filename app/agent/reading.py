@@ -31,7 +31,7 @@ READ = ("hi", "fa", "ru", "he")  # the languages with a reading in config/langua
 _ARABIC_ONLY = set("ةيكىأإ")  # letters a Persian keyboard does not type
 _WORD = re.compile(rf"(?:[^\W\d_]|[{MARKS}])+")
 _HEBREW_PREFIXES = "והבלמשכ"
-_AMOUNT = re.compile(r"(?<![\d.,])(\d+(?:\.\d+)?)\s*(million|crore|rial)\b")
+_AMOUNT = re.compile(r"(?<![\d.,])(\d{1,16}(?:\.\d{1,6})?)\s*(million|crore|rial)\b")
 _MULTIPLIER = {"million": 1_000_000, "crore": 10_000_000, "rial": 0.1}
 
 
