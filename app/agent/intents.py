@@ -31,6 +31,10 @@ and romanised Hindi, regex rules, weights, threshold); this module only combines
    (`IntentResult.confident`). On tests/data/intents.jsonl at the shipped threshold 0.35,
    90% of messages are confident and 95% of those are right (bench/intent_accuracy.py).
 
+A message in Hindi (Devanagari), Persian, Russian or Hebrew is first read into English and
+romanised Hindi, the languages of the examples and rules (`app.agent.reading`,
+config/languages.toml); English and romanised Hindi are classified as they are.
+
 Follow-ups are classified like any message: "in blue" and "show me cheaper ones" are
 browse_search (refinements of the results; `app.agent.slots.price_direction` tells which way
 the price moves), "compare the first two" is compare.

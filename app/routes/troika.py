@@ -139,7 +139,8 @@ async def parse(database: Database, request: Request, args: TroikaBody) -> Agent
         await store.agent_sessions.save(session_id, customer=merged)
         session["customer"] = merged
     conversation_id = session["conversation_id"]
-    message_id = await store.conversations.add_message(conversation_id, "user", message)
+    message_id = await store.conversations.add_message(conversation_id, "user", message,
+                                                       language=language_of(message))
     return AgentRequest(
         message=message,
         session_id=session_id,
@@ -197,7 +198,7 @@ async def session(database: Database, request: Request) -> JSONResponse:
         "conversation_id": found["conversation_id"],
         "customer": found.get("customer") or {},
         "memory": Memory.from_doc(found.get("memory")).to_doc(),
-        "messages": await shown_messages(store, found["conversation_id"], ("intent", "products", "tools", "metadata")),
+        "messages": await shown_messages(store, found["conversation_id"], ("intent", "products", "tools", "metadata", "language")),
     })
 
 
