@@ -4,8 +4,7 @@
 occasion="wedding", max_price=20000): the slots are the shared constraints type
 (`app.search.constraints`). The words are understood by the search query parser
 (`app.search.query_parse.parse_query`), so the agent and product search agree on every term,
-English or romanised Hindi (a Hindi, Persian, Russian or Hebrew message is read into those
-first: `app.agent.reading`); this module adds what only the agent needs:
+English or romanised Hindi; this module adds what only the agent needs:
 
 - the brand, matched against the store's brand names (case-insensitive, whole words, "&" may be
   typed as "and" or left out). A brand's words are removed before parsing, so "Indigo Lane
@@ -32,7 +31,8 @@ PriceDirection = Literal["lower", "higher"]
 
 def extract_slots(text: str, brands: Iterable[str] = ()) -> Filters:
     """The constraints one message sets; `brands` are the store's brand names as they should come back."""
-    brand, rest = _find_brand(normalize(in_english(text)), tuple(brands))
+    text = in_english(text)  # Hindi, Persian, Russian, Hebrew: read as the parser knows (app.agent.reading)
+    brand, rest = _find_brand(normalize(text), tuple(brands))
     return replace(parse_query(rest).filters, brand=brand)
 
 
