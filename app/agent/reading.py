@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.llm.language import detect_language
+from app.llm.language import detect_language, direction
 from app.search.scripts import MARKS
 from app.search.text import fold, normalize
 
@@ -66,6 +66,12 @@ def language_of(text: str) -> str:
     if language == "ar":
         return "en" if any(ch in _ARABIC_ONLY for ch in text) else "fa"
     return language if language in READ else "en"
+
+
+def language_and_direction(text: str) -> tuple[str, str]:
+    """The answer's language for `text` and its writing direction ("rtl" for fa and he)."""
+    language = language_of(text)
+    return language, direction(language)
 
 
 @functools.lru_cache(maxsize=4)

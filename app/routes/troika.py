@@ -24,13 +24,12 @@ from starlette.routing import Route
 
 from app.agent.agent import AgentDeps, AgentRequest, agent_events
 from app.agent.memory import Memory
-from app.agent.reading import language_of
+from app.agent.reading import language_and_direction, language_of
 from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, example, fail
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.conversation.messages import StoredMessage, shown_messages
 from app.errors import ErrorBody, not_found
-from app.llm.language import direction
 from app.responses import JSONResponse
 from app.search.constraints import Filters
 from app.store.database import Database
@@ -154,9 +153,9 @@ async def parse(database: Database, request: Request, args: TroikaBody) -> Agent
 
 def _context(request: AgentRequest) -> dict[str, Any]:
     """`connected`'s context: the answer's language and direction, as the chat's."""
-    language = language_of(request.message)
+    language, direction = language_and_direction(request.message)
     return {"session_id": request.session_id, "conversation_id": request.conversation_id,
-            "message_id": request.user_message_id, "language": language, "dir": direction(language)}
+            "message_id": request.user_message_id, "language": language, "dir": direction}
 
 
 _EVENTS = ("connected", "results:intent", "progress:tool*", "results:market_intelligence?",
@@ -198,7 +197,7 @@ async def session(database: Database, request: Request) -> JSONResponse:
         "conversation_id": found["conversation_id"],
         "customer": found.get("customer") or {},
         "memory": Memory.from_doc(found.get("memory")).to_doc(),
-        "messages": await shown_messages(store, found["conversation_id"], ("intent", "products", "tools", "metadata", "language")),
+        "messages": await shown_messages(store, found["conversation_id"], ("intent", "products", "tools", "metadata")),
     })
 
 
