@@ -56,8 +56,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from app.catalog.demo import CATEGORIES
 from app.agent.reading import in_english
+from app.catalog.demo import CATEGORIES
 from app.search.embedder import Embedder
 from app.search.query_parse import parse_query
 from app.search.text import normalize
