@@ -30,8 +30,10 @@ from typing import Any
 from app.agent import calling, reply, tools
 from app.agent.intents import Intent, IntentClassifier, IntentResult
 from app.agent.memory import Memory, asks_for_two, merge, points_at_shown, references
+from app.agent.reading import in_english, language_of
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
+from app.agent.wording import suggestion
 from app.conversation.filler import FILLER
 from app.conversation.history import recent_history
 from app.conversation.stored import StoredAnswer, spoken
@@ -104,7 +106,7 @@ def customer_filters(customer: dict[str, Any]) -> Filters:
 def read_turn(request: AgentRequest, result: IntentResult, asked: Filters, search: SearchService,
               *, confident: bool) -> Turn:
     memory = request.memory
-    message = request.message
+    message = in_english(request.message)  # read as the classifier and the parser read it
     current = merge(customer_filters(request.customer), memory.preferences)
     filters = merge(current, asked)
     if current.sizes and not filters.sizes and filters.category != current.category:
@@ -164,6 +166,7 @@ def read_turn(request: AgentRequest, result: IntentResult, asked: Filters, searc
         size=asked.sizes[0] if asked.sizes else None,
         customer_name=request.customer.get("name"),
         returning=memory.turns > 0,
+        language=language_of(request.message),
     )
 
 
@@ -338,24 +341,30 @@ async def _run_calls(deps: AgentDeps, calls: list[calling.Call], outcome: Outcom
 
 
 def suggestions(turn: Turn, outcome: Outcome, search: SearchService) -> list[str]:
+    """What the shopper might say next, in the answer's language."""
+    def say(english: str, **values: object) -> str:
+        return suggestion(turn.language, english, **values)
+
     if not turn.confident:
-        return ["Show me wedding lehengas under 20k", "Compare the first two", "What is your returns policy?"]
+        return [say("Show me wedding lehengas under 20k"), say("Compare the first two"),
+                say("What is your returns policy?")]
     cards = outcome.cards
     out: list[str] = []
     if cards and turn.intent != Intent.COMPARE:
-        out.append("Show me cheaper ones")
+        out.append(say("Show me cheaper ones"))
         if len(cards) >= 2:
-            out.append("Compare the first two")
+            out.append(say("Compare the first two"))
         others = _other_colors(search, turn, cards)
         if others:
-            out.append(f"In {others[0]}")
+            out.append(say("In {color}", color=others[0]))
         sizes = cards[0].get("sizes") or []
         if sizes and turn.intent != Intent.SIZE_FIT:
-            out.append(f"Is the first one available in size {sizes[len(sizes) // 2]}?")
+            out.append(say("Is the first one available in size {size}?", size=sizes[len(sizes) // 2]))
     elif turn.intent == Intent.COMPARE and cards:
-        out += ["Which one is in stock?" if len(cards) > 1 else "Is it in stock?", "Show me cheaper ones"]
+        out += [say("Which one is in stock?") if len(cards) > 1 else say("Is it in stock?"),
+                say("Show me cheaper ones")]
     if len(out) < 2:
-        out += ["Show me party wear dresses", "Red silk sarees under 10k", "Talk to a person"]
+        out += [say("Show me party wear dresses"), say("Red silk sarees under 10k"), say("Talk to a person")]
     return list(dict.fromkeys(out))[:4]
 
 
@@ -406,7 +415,7 @@ async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContex
     answer = await StoredAnswer.start(store, request.conversation_id, model=used, intent=turn.intent)
     async with answer.kept(ctx.tag):
         pieces = _answer(deps, request, turn, outcome)
-        async with aclosing(spoken(answer, pieces, deps.tts, "en", speak=request.enable_tts,
+        async with aclosing(spoken(answer, pieces, deps.tts, turn.language, speak=request.enable_tts,
                                   slots=deps.speech_slots)) as out:
             async for event in out:
                 yield event
@@ -449,7 +458,7 @@ async def _answer(deps: AgentDeps, request: AgentRequest, turn: Turn, outcome: O
         return
     facts = reply.compose(turn, outcome)
     grounding = Grounding(
-        query=request.message, language="en", products=outcome.cards,
+        query=request.message, language=turn.language, products=outcome.cards,
         sources=[{"file_name": "the agent's tool results", "text": facts, "score": 1.0}, *outcome.documents],
         filters=turn.filters.as_dict(),
     )

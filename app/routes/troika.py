@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from app.agent.agent import AgentDeps, AgentRequest, agent_events
 from app.agent.memory import Memory
+from app.agent.reading import language_and_direction, language_of
 from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, example, fail
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
@@ -137,7 +138,8 @@ async def parse(database: Database, request: Request, args: TroikaBody) -> Agent
         await store.agent_sessions.save(session_id, customer=merged)
         session["customer"] = merged
     conversation_id = session["conversation_id"]
-    message_id = await store.conversations.add_message(conversation_id, "user", message)
+    message_id = await store.conversations.add_message(conversation_id, "user", message,
+                                                       language=language_of(message))
     return AgentRequest(
         message=message,
         session_id=session_id,
@@ -150,8 +152,10 @@ async def parse(database: Database, request: Request, args: TroikaBody) -> Agent
 
 
 def _context(request: AgentRequest) -> dict[str, Any]:
+    """`connected`'s context: the answer's language and direction, as the chat's."""
+    language, direction = language_and_direction(request.message)
     return {"session_id": request.session_id, "conversation_id": request.conversation_id,
-            "message_id": request.user_message_id, "language": "en", "dir": "ltr"}
+            "message_id": request.user_message_id, "language": language, "dir": direction}
 
 
 _EVENTS = ("connected", "results:intent", "progress:tool*", "results:market_intelligence?",

@@ -58,12 +58,20 @@ def outcomes() -> list[Outcome]:
     ]
 
 
-@pytest.mark.parametrize(("intent", "index"), list(itertools.product(INTENTS, range(7))))
-def test_every_intent_and_outcome_composes_from_its_facts(intent: str, index: int) -> None:
+# The composer's own English, which an answer in another language must not contain.
+ENGLISH = re.compile(r"\b(?:I found|Here are|Here is|I can|I couldn't|Comparing|comes in|is listed|in stock|"
+                     r"Which|My pick|We have|Nothing|Those were|Could you|Hi!|What are you|rated \d)\b")
+
+
+@pytest.mark.parametrize(("intent", "index", "language"),
+                         list(itertools.product(INTENTS, range(7), ("en", "hi", "fa", "ru", "he"))))
+def test_every_intent_and_outcome_composes_from_its_facts(intent: str, index: int, language: str) -> None:
     outcome = outcomes()[index]
     for extra in ({}, {"cheaper_than": 18500.0}, {"pricier_than": 12999.0}, {"size": "M"}, {"customer_name": "Asha", "returning": True}):
-        text = reply.compose(turn(intent, **extra), outcome)
+        text = reply.compose(turn(intent, language=language, **extra), outcome)
         assert text.strip()
+        if language != "en":
+            assert not ENGLISH.search(text), text
         allowed = {inr(c["price"]) for c in CARDS} | {inr(20000), inr(18500), inr(45000), inr(5501), inr(5000)}
         allowed |= {inr(v) for v in numbers(outcome.market)} | {inr(20000 - c["price"]) for c in CARDS}
         assert set(re.findall(r"₹\d[\d,]*\d", text)) <= allowed, text

@@ -372,3 +372,28 @@ async def test_bad_input_is_refused_before_the_stream(server: AppServer, body: d
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["field"] == field
+
+
+NATIVE = [  # message, language, dir, slots, a word of the answer's lead in that language
+    ("लाल साड़ी 20000 से कम दिखाओ", "hi", "ltr", {"category": "saree", "colors": ["red"], "max_price": 20000}, "मिले"),
+    ("پیراهن قرمز زیر ۲۰ هزار", "fa", "rtl", {"category": "dress", "colors": ["red"], "max_price": 20000}, "پیدا کردم"),
+    ("покажи красное платье до 20 000", "ru", "ltr", {"category": "dress", "colors": ["red"], "max_price": 20000}, "нашёл"),
+    ("תראה לי שמלה אדומה עד 20000", "he", "rtl", {"category": "dress", "colors": ["red"], "max_price": 20000}, "מצאתי"),
+]
+
+
+@pytest.mark.parametrize(("message", "language", "direction", "slots", "lead"), NATIVE)
+async def test_a_native_message_is_searched_and_answered_in_its_language(
+    server: AppServer, message: str, language: str, direction: str, slots: dict, lead: str,
+) -> None:
+    got = await say(server, message, enableTTS=True)
+    connected = got.events[0][2]
+    assert (connected["language"], connected["dir"]) == (language, direction)
+    intent = result(got, "intent")
+    assert intent["intent"] == "browse_search" and intent["clarify"] is False
+    assert intent["slots"] == slots
+    cards = result(got, "product_cards")["products"]
+    assert cards and all(c["category"] == slots["category"] and c["price"] <= 20000 for c in cards)
+    assert lead in answer(got) and "I found" not in answer(got)
+    audio = got.of("audio")
+    assert audio and {a["lang"] for a in audio} == {language}
