@@ -125,17 +125,22 @@ async def test_the_route_is_in_openapi(server: AppServer) -> None:
 # -- the real `@ag-ui/client` ------------------------------------------------------------------
 
 
-def test_the_ag_ui_client_runs_a_turn(server: AppServer) -> None:
+def run_client(server: AppServer, thread: str, *questions: str) -> dict[str, Any]:
     need(missing_ag_ui_client())
     node = node_path()
     assert node is not None
-    thread = f"node-{uuid.uuid4().hex}"
-    done = subprocess.run([node, str(SCRIPT), f"{server.url}{URL}", thread, "red silk lehenga under 20000"],
-                          capture_output=True, text=True, timeout=TIMEOUT + 30, cwd=SCRIPT.parent)
+    done = subprocess.run([node, str(SCRIPT), f"{server.url}{URL}", thread, *questions],
+                          capture_output=True, text=True, timeout=2 * TIMEOUT + 30, cwd=SCRIPT.parent)
     assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout)
+    out: dict[str, Any] = json.loads(done.stdout)
     assert out["errors"] == [], (out["errors"], done.stderr)
     assert done.stderr == ""  # the client warns on stderr of events it cannot apply
+    return out
+
+
+def test_the_ag_ui_client_runs_a_turn(server: AppServer) -> None:
+    thread = f"node-{uuid.uuid4().hex}"
+    out = run_client(server, thread, "red silk lehenga under 20000")
     kinds = [e["type"] for e in out["events"]]
     assert kinds[0] == "RUN_STARTED" and kinds[-1] == "RUN_FINISHED", kinds
     assert "STATE_DELTA" in kinds and "TOOL_CALL_RESULT" in kinds
@@ -153,3 +158,20 @@ def test_the_ag_ui_client_runs_a_turn(server: AppServer) -> None:
     assert state["search"]["query"] and state["intent"]
     assert out["result"]["result"]["sessionId"] == thread
     assert [e["name"] for e in out["events"] if e["type"] == "CUSTOM"][0] == "intent"
+
+
+def test_the_ag_ui_client_continues_the_thread_with_the_agents_memory(server: AppServer) -> None:
+    thread = f"node-{uuid.uuid4().hex}"
+    out = run_client(server, thread, "red lehenga under 20000", "show me cheaper ones")
+    first, second = out["runs"]
+    assert first["newMessages"] >= 3 and second["newMessages"] >= 3, out["runs"]
+    ids = [m["id"] for m in out["messages"]]
+    assert len(ids) == len(set(ids))  # every run's messages and tool calls are new ones
+    assert [m["id"] for m in out["messages"] if m["role"] == "user"] == ["u1", "u2"]
+    # the follow-up was read against the thread's search: cheaper than what was shown, same category
+    before, after = first["state"]["search"]["filters"], second["state"]["search"]["filters"]
+    assert after["category"] == before["category"] == "lehenga"
+    assert after["max_price"] < before["max_price"]
+    assert second["state"]["conversationId"] == first["state"]["conversationId"]
+    session = httpx.get(f"{server.url}/api/troika/sessions/{thread}", timeout=TIMEOUT).json()
+    assert [m["role"] for m in session["messages"]] == ["user", "assistant", "user", "assistant"]
