@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.requirements import missing_ag_ui_client, need, node_path
-from tests.support.server import AppServer
+from tests.support.server import AppServer, isolated_env, wait_for_search
 
 TIMEOUT = 60
 SCRIPT = Path(__file__).parent / "node" / "ag_ui_agent.mjs"
@@ -175,3 +175,19 @@ def test_the_ag_ui_client_continues_the_thread_with_the_agents_memory(server: Ap
     assert second["state"]["conversationId"] == first["state"]["conversationId"]
     session = httpx.get(f"{server.url}/api/troika/sessions/{thread}", timeout=TIMEOUT).json()
     assert [m["role"] for m in session["messages"]] == ["user", "assistant", "user", "assistant"]
+
+
+async def test_a_run_that_fails_ends_with_run_error(mongo_url: str, tmp_path: Path) -> None:
+    """The agent working with a slow model past the stream's deadline: RUN_ERROR with our code,
+    and nothing after it (no RUN_FINISHED)."""
+    with AppServer({"SLOW_LLM_WORDS": "40", "SLOW_LLM_EVERY_S": "0.1"}, log_dir=tmp_path,
+                   factory="tests.support.slow_llm:build") as llm:
+        env = isolated_env(mongo_url, tmp_path / "data", "aguifail", catalog=50, STREAMING_TIMEOUT="1500",
+                           LLM_PROVIDER="openai", LLM_BASE_URL=f"{llm.url}/v1", LLM_MODEL="slow")
+        with AppServer(env, log_dir=tmp_path) as app:
+            wait_for_search(app, min_vectors=0)
+            _, events = await post_events(app, run_input(f"fail-{uuid.uuid4().hex}", "red saree"))
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "RUN_STARTED" and kinds[-1] == "RUN_ERROR" and "RUN_FINISHED" not in kinds, kinds
+    assert events[-1]["code"] == "STREAM_TIMEOUT" and events[-1]["message"]
+    assert kinds.count("RUN_ERROR") == 1 and kinds.count("TEXT_MESSAGE_START") == kinds.count("TEXT_MESSAGE_END")
