@@ -56,7 +56,7 @@ $(STAMP): requirements-torch.txt requirements-dev.txt requirements-nodeps.txt py
 	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# npm packages used only by the tests (real SSE client libraries run in Chromium; the `ai` package in Node):
+# npm packages used only by the tests (real SSE client libraries run in Chromium; the `ai` and `@ag-ui/client` packages in Node):
 # `npm ci`, exactly the committed package-lock.json. Without npm the tests that need them skip
 # and say why.
 $(NPM_STAMP): package-lock.json

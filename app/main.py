@@ -31,7 +31,7 @@ from app.streams.endpoint import StreamRoute
 from app.shutdown import AnswerWhenCancelled
 from app.threads import cap_blas
 from app.routes import api_docs, catalog, chat, health, metrics, search
-from app.routes import ai_sdk, context, openai_compat, troika
+from app.routes import ag_ui, ai_sdk, context, openai_compat, troika
 from app.routes import streams as stop
 from app.routes import web
 from config.settings import Settings, load_settings
@@ -136,6 +136,7 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
         *troika.routes(agent_deps, streams),
         *openai_compat.routes(chat_deps, agent_deps, streams),
         *ai_sdk.routes(chat_deps, agent_deps, streams),
+        *ag_ui.routes(chat_deps, agent_deps, streams),
         *stop.routes(streams),
         *web.routes(),
     ]

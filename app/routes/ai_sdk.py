@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from starlette.requests import Request
@@ -178,21 +178,17 @@ def resume(spec: StreamEndpoint[Turn], chats: ChatStreams,
                         streams.settings)
 
 
-PARTS = {
-    "description": "the UI message stream (docs/protocols.md): each item one `data:` line of JSON, a UI message "
-                   "chunk (`start`, `text-start`, `text-delta`, `text-end`, `tool-input-available`, "
-                   "`tool-output-available`, `data-*`, `source-document`, `error`, `finish`), then `data: [DONE]`",
-    "type": "object", "required": ["data"],
-    "properties": {"data": {"type": "string"}},
-}
-STREAM_HEADERS = {"x-vercel-ai-ui-message-stream": "v1", **RATE_HEADERS}
-CHAT = Operation(
-    "Vercel AI SDK chat (`useChat`): the sales agent or the chat as a UI message stream",
-    description="The assistant's own stream written as the AI SDK's UI message stream, protocol v1 "
-                "(docs/protocols.md): the same rate limit, stream cap and input limits as the native routes.",
-    body=UIChatRequest, tags=("protocols",), replies={
-        200: Reply("the UI message stream", PARTS, media="text/event-stream", headers=STREAM_HEADERS),
-        400: Reply("INVALID_PARAMETERS: the field at fault in `field` (an unknown `model` too)", ErrorBody),
+def data_lines(description: str) -> dict[str, Any]:
+    """A protocol's stream in /openapi.json: items of one `data:` line each."""
+    return {"description": description, "type": "object", "required": ["data"],
+            "properties": {"data": {"type": "string"}}}
+
+
+def stream_replies(streamed: str, items: dict[str, Any], headers: dict[str, str], invalid: str) -> dict[int, Reply]:
+    """A protocol's POST stream's replies: the stream, or our JSON refusals as the native routes'."""
+    return {
+        200: Reply(streamed, items, media="text/event-stream", headers=headers),
+        400: Reply(invalid, ErrorBody),
         404: Reply("STREAMING_DISABLED", ErrorBody),
         408: Reply("BODY_TIMEOUT: the body stopped arriving", ErrorBody),
         413: Reply("the body is larger than 512 KB", ErrorBody),
@@ -200,7 +196,24 @@ CHAT = Operation(
         429: Reply("RATE_LIMITED or TOO_MANY_STREAMS, with Retry-After", ErrorBody,
                    headers={"Retry-After": "seconds", **RATE_HEADERS}),
         503: Reply("SERVER_SHUTTING_DOWN, DB_UNAVAILABLE, RATE_LIMIT_UNAVAILABLE", ErrorBody),
-    })
+    }
+
+
+def protocol_operation(summary: str, description: str, body: type[OpenContract],
+                       replies: dict[int, Reply]) -> Operation:
+    return Operation(summary, description=description, body=body, tags=("protocols",), replies=replies)
+
+
+PARTS = data_lines("the UI message stream (docs/protocols.md): each item one `data:` line of JSON, a UI message "
+                   "chunk (`start`, `text-start`, `text-delta`, `text-end`, `tool-input-available`, "
+                   "`tool-output-available`, `data-*`, `source-document`, `error`, `finish`), then `data: [DONE]`")
+STREAM_HEADERS = {"x-vercel-ai-ui-message-stream": "v1", **RATE_HEADERS}
+CHAT = protocol_operation(
+    "Vercel AI SDK chat (`useChat`): the sales agent or the chat as a UI message stream",
+    "The assistant's own stream written as the AI SDK's UI message stream, protocol v1 (docs/protocols.md): the "
+    "same rate limit, stream cap and input limits as the native routes.",
+    UIChatRequest, stream_replies("the UI message stream", PARTS, STREAM_HEADERS,
+                                  "INVALID_PARAMETERS: the field at fault in `field` (an unknown `model` too)"))
 RESUME = Operation(
     "Vercel AI SDK resume (`useChat({resume: true})`): the chat's running stream from its start",
     path=ChatPath, tags=("protocols",), replies={

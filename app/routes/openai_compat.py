@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -84,14 +84,20 @@ class CompletionRequest(OpenContract):
 
 def question(body: CompletionRequest) -> str:
     """The last message, the shopper's, as text; or a 400 naming what is wrong with it."""
-    at = len(body.messages) - 1
-    last = body.messages[at]
+    return last_question(body.messages, lambda content: content if isinstance(content, str)
+                         else "\n".join(p.text for p in content or ()).strip())
+
+
+def last_question(messages: Sequence[Any], text_of: Callable[[Any], str], field: str = "content") -> str:
+    """The last of `messages` (with `role` and `content`), the shopper's, as text (`text_of` its
+    content); or a 400 naming the field at fault (`messages.<n>.role`, `messages.<n>.<field>`)."""
+    at = len(messages) - 1
+    last = messages[at]
     if last.role != "user":
         raise BadRequest("the last message must be the shopper's (role \"user\")", field=f"messages.{at}.role")
-    content = last.content
-    text = content if isinstance(content, str) else "\n".join(p.text for p in content or ()).strip()
+    text = text_of(last.content).strip()
     if not 1 <= len(text) <= MAX_QUESTION:
-        raise BadRequest(f"the question must be 1 to {MAX_QUESTION} characters", field=f"messages.{at}.content")
+        raise BadRequest(f"the question must be 1 to {MAX_QUESTION} characters", field=f"messages.{at}.{field}")
     return text
 
 
@@ -139,7 +145,10 @@ class Turn:
 
 
 async def parse(request: Request) -> Turn:
-    asked: Asked = request.scope[_ASKED]
+    return await parse_asked(request, request.scope[_ASKED])
+
+
+async def parse_asked(request: Request, asked: Asked) -> Turn:
     return Turn(asked.assistant, await asked.assistant.start(request, asked.text, asked.user))
 
 

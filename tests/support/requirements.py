@@ -100,3 +100,15 @@ def missing_ai_sdk() -> str | None:
     if not AI_SDK.is_file():
         return "node_modules/ai is not installed: `make install` runs `npm ci` (needs npm and the npm registry once)"
     return None
+
+
+AG_UI_CLIENT = ROOT / "node_modules" / "@ag-ui" / "client" / "dist" / "index.mjs"
+
+
+def missing_ag_ui_client() -> str | None:
+    if node_path() is None:
+        return "node is not installed (the `@ag-ui/client` HttpAgent runs in Node)"
+    if not AG_UI_CLIENT.is_file():
+        return ("node_modules/@ag-ui/client is not installed: `make install` runs `npm ci` (needs npm and the npm "
+                "registry once)")
+    return None

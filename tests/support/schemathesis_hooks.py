@@ -40,6 +40,9 @@ def no_internal_error_event(ctx, response, case):  # noqa: ANN001, ANN201 - sche
         events = _events(response.text)
         if events and all(kind == "message" for kind, _ in events):  # a protocol's (docs/protocols.md)
             cut = getattr(response, "stream_cut_short", False)
+            if '"RUN_STARTED"' in events[0][1]:  # AG-UI's events
+                _ag_ui_events(events, cut)
+                return
             if '"type"' in events[0][1]:  # the AI SDK's UI message chunks
                 _ui_message_chunks(events)
             _openai_chunks(events, cut)
@@ -63,6 +66,15 @@ def _ui_message_chunks(events: list[tuple[str, str]]) -> None:
         part = json.loads(data) if data.startswith("{") else {}
         if part.get("type") == "error" and str(part.get("errorText", "")).split(":")[0] in _UNEXPECTED:
             raise AssertionError(f"the stream failed after its headers: {data}")
+
+
+def _ag_ui_events(events: list[tuple[str, str]], cut: bool) -> None:
+    """AG-UI: the run ends with RUN_FINISHED, or RUN_ERROR with a code that is not INTERNAL_ERROR."""
+    last = json.loads(events[-1][1])
+    if not cut and last.get("type") not in ("RUN_FINISHED", "RUN_ERROR"):
+        raise AssertionError(f"the run did not end with RUN_FINISHED or RUN_ERROR: {events[-1][1][:200]}")
+    if last.get("type") == "RUN_ERROR" and last.get("code") in _UNEXPECTED:
+        raise AssertionError(f"the stream failed after its headers: {events[-1][1]}")
 
 
 def _openai_chunks(events: list[tuple[str, str]], cut: bool) -> None:
