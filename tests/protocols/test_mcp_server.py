@@ -174,7 +174,8 @@ def leaves(group: BaseExceptionGroup) -> Iterator[BaseException]:
         yield from leaves(exc) if isinstance(exc, BaseExceptionGroup) else (exc,)
 
 
-def test_the_shared_rate_limit_charges_each_request(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+async def test_the_shared_rate_limit_charges_each_request(mongo_url: str,
+                                                          tmp_path_factory: pytest.TempPathFactory) -> None:
     env = isolated_env(mongo_url, tmp_path_factory.mktemp("mcplimitdata"), "mcplimit", STREAMING_RATE_LIMIT="3",
                        STREAMING_WINDOW_MS="60000")
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
@@ -183,9 +184,13 @@ def test_the_shared_rate_limit_charges_each_request(mongo_url: str, tmp_path_fac
         answers = [http.post(f"{app.url}/mcp", json=body, headers=headers) for _ in range(3)]
         native = http.get(f"{app.url}/api/products/search", params={"q": "saree"})
         limited = http.post(f"{app.url}/mcp", json=body, headers=headers)
+        with pytest.raises(ExceptionGroup) as client_limited:  # the official client: no session either
+            async with session(app):
+                pytest.fail("initialized over the rate limit")
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]
     assert answers[0].headers["X-RateLimit-Limit"] == "3"
     assert native.status_code == 429  # one budget: the MCP requests spent the native route's
     assert limited.status_code == 429 and limited.json()["code"] == "RATE_LIMITED"
     assert int(limited.headers["Retry-After"]) >= 1 and limited.headers["X-RateLimit-Remaining"] == "0"
+    assert [type(e) for e in leaves(client_limited.value)] == [MCPError]
