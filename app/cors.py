@@ -22,7 +22,8 @@ class PublicCORS:
             app,
             allow_origins=list(origins),
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Content-Type", "Last-Event-ID"],
+            # MCP-Protocol-Version: what MCP clients send to /mcp (app/routes/mcp_http.py)
+            allow_headers=["Content-Type", "Last-Event-ID", "MCP-Protocol-Version"],
             expose_headers=EXPOSED,
             max_age=600,
         )

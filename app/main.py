@@ -22,6 +22,7 @@ from app.cors import PublicCORS
 from app import logs
 from app.errors import exception_handlers
 from app.platform import Platform
+from app.protocols.mcp_tools import McpDeps
 from app.redis_link import is_redis
 from app.routes.catalog import CatalogDeps
 from app.routes.context import ContextDeps
@@ -31,7 +32,7 @@ from app.streams.endpoint import StreamRoute
 from app.shutdown import AnswerWhenCancelled
 from app.threads import cap_blas
 from app.routes import api_docs, catalog, chat, health, metrics, search
-from app.routes import ag_ui, ai_sdk, context, openai_compat, troika
+from app.routes import ag_ui, ai_sdk, context, mcp_http, openai_compat, troika
 from app.routes import streams as stop
 from app.routes import web
 from config.settings import Settings, load_settings
@@ -137,6 +138,8 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
         *openai_compat.routes(chat_deps, agent_deps, streams),
         *ai_sdk.routes(chat_deps, agent_deps, streams),
         *ag_ui.routes(chat_deps, agent_deps, streams),
+        *mcp_http.routes(McpDeps(search=platform.search, documents=documents), streams.limiter,
+                         settings.cors_allowed_origins),
         *stop.routes(streams),
         *web.routes(),
     ]
@@ -154,15 +157,21 @@ def create_app(
     cap_blas(settings.blas_threads)
     platform = Platform(settings)
 
+    routes: list[BaseRoute] = [*route_groups(platform), *(extra_routes or [])]
+    # What routes run for the app's life: the MCP SDK's session manager (its task group).
+    running = [route.mcp.running for route in routes if isinstance(route, mcp_http.McpRoute)]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await platform.start()
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                for run in running:
+                    await stack.enter_async_context(run())
+                yield
         finally:
             await platform.stop()
 
-    routes: list[BaseRoute] = [*route_groups(platform), *(extra_routes or [])]
     middleware = [Middleware(AnswerWhenCancelled, closing=lambda: platform.runs.closing)]
     if settings.cors_allowed_origins:
         middleware.append(Middleware(PublicCORS, origins=settings.cors_allowed_origins))
