@@ -4,6 +4,7 @@ request in `/openapi.json` (what "Try it out" fills in) works against the demo c
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -86,6 +87,10 @@ def test_every_example_works_against_the_demo(web_app: AppServer) -> None:
                 parts = re.findall(r"^data: (.*)$", response.text, flags=re.MULTILINE)  # the AI SDK's parts
                 assert parts[0].startswith('{"type":"start"') and parts[-1] == "[DONE]", (path, parts[:3])
                 assert '"type":"error"' not in response.text and '"type":"text-delta"' in response.text, path
+            elif response.headers.get("content-type") == "text/event-stream" and path.startswith("/api/ag-ui/"):
+                runs = [json.loads(line)["type"] for line in re.findall(r"^data: (.*)$", response.text, flags=re.MULTILINE)]
+                assert runs[0] == "RUN_STARTED" and runs[-1] == "RUN_FINISHED" and "RUN_ERROR" not in runs, (path, runs)
+                assert "TEXT_MESSAGE_CONTENT" in runs, (path, runs)
             elif response.headers.get("content-type") == "text/event-stream":
                 kinds = events(response.text)
                 assert kinds[0] == "connected" and kinds[-1] == "close" and "error" not in kinds, (path, kinds)
