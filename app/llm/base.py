@@ -81,3 +81,11 @@ class ToolChooser(Protocol):
 def model_used(model: LanguageModel) -> str:
     """How a stored answer names what wrote it: `grounded`, `openai:<model>`."""
     return model.name + (f":{model.model}" if model.model else "")
+
+
+def one_line(text: object, limit: int) -> str:
+    """`text` on one line, at most `limit` characters (an ellipsis where it was cut): a product
+    or passage in a prompt, a server's reply in an error message."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.llm.base import Grounding, Message
+from app.llm.base import Grounding, Message, one_line
 from app.llm.phrases import inr
 
 MAX_PRODUCTS = 8
@@ -97,21 +97,16 @@ def build_messages(
     return [{"role": "system", "content": build_system_prompt(grounding)}, *turns]
 
 
-def _one_line(text: object, limit: int) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_TURN_CHARS else text[:MAX_TURN_CHARS] + "…"
 
 
 def _product_line(i: int, product: dict[str, Any]) -> str:
-    parts = [f"{i}. {_one_line(product.get('title', 'untitled'), 160)}"]
+    parts = [f"{i}. {one_line(product.get('title', 'untitled'), 160)}"]
     if product.get("sku"):
         parts.append(f"sku {product['sku']}")
     if product.get("brand"):
-        parts.append(f"brand {_one_line(product['brand'], 60)}")
+        parts.append(f"brand {one_line(product['brand'], 60)}")
     if product.get("category"):
         parts.append(f"category {product['category']}")
     if isinstance(product.get("price"), (int, float)):
@@ -130,4 +125,4 @@ def _product_line(i: int, product: dict[str, Any]) -> str:
 def _source_block(i: int, source: dict[str, Any]) -> str:
     name = source.get("file_name") or source.get("title") or "store document"
     label = f"[{i}] {name}" + (f", page {source['page']}" if source.get("page") else "")
-    return f"{label}:\n{_one_line(source.get('text', ''), MAX_SOURCE_CHARS)}"
+    return f"{label}:\n{one_line(source.get('text', ''), MAX_SOURCE_CHARS)}"

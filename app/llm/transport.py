@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
-from app.llm.base import ProviderError
+from app.llm.base import ProviderError, one_line
 from app.llm.retry import Transient
 
 _ERROR_BODY_BYTES = 4096
@@ -89,8 +89,7 @@ class ChatCompletionsClient:
         """What a server said, fit for an error message: one short line, secrets redacted."""
         if self._api_key:
             text = text.replace(self._api_key, "[redacted]")
-        flat = " ".join(_SECRETISH.sub("[redacted]", text).split())
-        return flat if len(flat) <= _EXCERPT_CHARS else flat[: _EXCERPT_CHARS - 1].rstrip() + "…"
+        return one_line(_SECRETISH.sub("[redacted]", text), _EXCERPT_CHARS)
 
     async def _status_error(self, response: httpx.Response) -> Exception:
         status = response.status_code

@@ -32,7 +32,7 @@ import json
 from typing import Any
 
 from app.protocols.ai_sdk_ui import TOOL_RESULTS, tool_output
-from app.protocols.openai_chat import data_line
+from app.streams.wire import data_frame
 from app.streams.events import Event
 
 THREAD_KEY = "ag_ui_thread_id"  # the connected payload's: the request's threadId and runId
@@ -59,7 +59,7 @@ class AgUiFrames:
         self.ended = False
 
     def __call__(self, event: Event, event_id: str, *, retry_ms: int | None = None) -> bytes:
-        return b"".join(data_line(e) for e in self.events(event))
+        return b"".join(data_frame(e) for e in self.events(event))
 
     def events(self, event: Event) -> list[dict[str, Any]]:
         """The AG-UI events `event` becomes, in order (empty: it has no place here)."""

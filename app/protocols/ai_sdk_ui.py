@@ -30,7 +30,7 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
-from app.protocols.openai_chat import data_line
+from app.streams.wire import data_frame
 from app.streams.events import Event
 
 HEADER = (b"x-vercel-ai-ui-message-stream", b"v1")
@@ -90,7 +90,7 @@ class UIMessageFrames:
 
     def __call__(self, event: Event, event_id: str, *, retry_ms: int | None = None) -> bytes:
         parts = self.parts(event)
-        out = b"".join(data_line(part) for part in parts)
+        out = b"".join(data_frame(part) for part in parts)
         return out + DONE if event.type == "close" else out
 
     def parts(self, event: Event) -> list[dict[str, Any]]:

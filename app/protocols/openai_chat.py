@@ -18,16 +18,14 @@ resumed; the engine still keeps them like any stream's frames.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from app.streams.events import Event
 from app.streams.fold import STATUS_BY_CODE
-from app.streams.wire import json_safe
+from app.streams.wire import data_frame
 
 DONE = b"data: [DONE]\n\n"
 NOTHING = b""
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 # Our ids a client may want (to continue a session: send its `session_id` as `user`).
 _COMPLETE_KEYS = ("conversation_id", "session_id", "message_id", "intent", "tools")
@@ -91,15 +89,6 @@ def stream_error(data: dict[str, Any]) -> dict[str, Any]:
     return error_object(STATUS_BY_CODE.get(code, 500), str(data.get("message", "")), code)
 
 
-def data_line(payload: dict[str, Any]) -> bytes:
-    """One `data:` line that never fails to write: what JSON or UTF-8 cannot hold (a lone
-    surrogate, NaN) takes app/streams/wire.py's careful path (`\\u` escapes, null)."""
-    try:
-        return f"data: {_JSON.encode(payload)}\n\n".encode()
-    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
-        return f"data: {json.dumps(json_safe(payload), ensure_ascii=True, default=str)}\n\n".encode()
-
-
 class ChunkFrames:
     """One stream's frame encoder (`wire.Encoder`): the chunks' common fields come from its
     `connected`; after a fatal error, `close` writes nothing (the error ended the stream)."""
@@ -120,7 +109,7 @@ class ChunkFrames:
             return NOTHING
         if "error" in found:
             self.failed = True
-        return data_line(found)
+        return data_frame(found)
 
 
 def completion(events: list[Event]) -> tuple[int, dict[str, Any]]:

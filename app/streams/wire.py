@@ -65,6 +65,16 @@ def dumps(data: dict) -> str:
     return _JSON.encode(data)
 
 
+def data_frame(payload: dict[str, Any]) -> bytes:
+    """A frame of one `data:` line and nothing else (the protocols that name no events and send
+    no ids, app/protocols/). Never raises, like `encode`: what JSON or UTF-8 cannot hold (a lone
+    surrogate, NaN) takes the same careful path (`\\u` escapes, null)."""
+    try:
+        return f"data: {_JSON.encode(payload)}\n\n".encode()
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        return f"data: {_ASCII_JSON.encode(json_safe(payload))}\n\n".encode()
+
+
 class Encoder(Protocol):
     """An event as the bytes of its frame: `encode` below, or a protocol adapter's
     (app/protocols/), which may write nothing for an event its protocol has no place for."""
