@@ -156,7 +156,9 @@ class SearchService(IndexLife):
         # What query words mean before the catalog says (None: config/vocabulary.toml).
         self.default_vocabulary = default_vocabulary or load_vocabulary()
         self.terms = CatalogTerms()  # what the indexed products carry, counted
-        self._vocabulary: Vocabulary | None = None  # learned from `terms`; None: stale
+        # Learned from `terms` by the writers (`_relearn`), once per build, batch or removal;
+        # readers only read it, so a query never pays for learning.
+        self._vocabulary = learn(self.terms, self.default_vocabulary)
         self.table = ProductTable()
         self.text = TextIndex()
         self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
@@ -201,6 +203,7 @@ class SearchService(IndexLife):
             self.progress = (done, total)
             if done % 50000 == 0:
                 log.info("search index: %d/%d products", done, total)
+        self._relearn()
         self._state = IndexState.READY  # text search works from here; vectors join below
         log.info(
             "search index: %d products, text ready in %.1f s (%d stored embeddings, %d to compute)",
@@ -282,12 +285,13 @@ class SearchService(IndexLife):
                 self.vectors.remove(doc["sku"])
         if ids:
             self.vectors.add(ids, np.vstack(vectors))
+        self._relearn()
 
     def unindex(self, sku: str) -> bool:
         before = self.table.get(sku)
         if before is not None:
             self.terms.remove(before)
-            self._vocabulary = None
+            self._relearn()
         found = self.table.remove(sku)
         if sku in self.text:
             self.text.remove(sku)
@@ -302,15 +306,15 @@ class SearchService(IndexLife):
         self.terms.add(product)
         self.table.upsert(product, bulk=bulk)
         self.text.upsert(product["sku"], product)
-        self._vocabulary = None
+
+    def _relearn(self) -> None:
+        self._vocabulary = learn(self.terms, self.default_vocabulary)
 
     @property
     def vocabulary(self) -> Vocabulary:
         """The store's vocabulary: learned from the indexed products over the default
-        (`app.search.vocabulary.learn`), rebuilt on first use after the products change
-        (from their counts: a few ms, not a scan of the catalog)."""
-        if self._vocabulary is None:
-            self._vocabulary = learn(self.terms, self.default_vocabulary)
+        (`app.search.vocabulary.learn`), again whenever products are indexed or removed (from
+        their counts: a few ms, not a scan of the catalog)."""
         return self._vocabulary
 
     # -- ranking steps ---------------------------------------------------------------------
