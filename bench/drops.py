@@ -21,25 +21,25 @@ bench/results/drops.json and .md.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import random
+import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from app.store.embedded import EmbeddedMongo, free_port
+from bench.common import machine
+from tests.support.redis_server import REDIS_SERVER, RedisServer
+from tests.support.server import AppServer, wait_for_search
 
 ROOT = Path(__file__).resolve().parents[1]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
-
-import httpx  # noqa: E402
-
-from app.store.embedded import EmbeddedMongo, free_port  # noqa: E402
-from bench.common import machine  # noqa: E402
-from tests.support.redis_server import REDIS_SERVER, RedisServer  # noqa: E402
-from tests.support.server import AppServer, wait_for_search  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 QUESTIONS = [
@@ -127,26 +127,23 @@ class Outcome:
 
 async def read_events(response: httpx.Response, outcome: Outcome, state: dict[str, Any]) -> bool:
     """Read SSE events into `outcome`/`state`; True when `close` arrived."""
-    kind = ""
-    async for line in response.aiter_lines():
-        if line.startswith("id: "):
-            state["last_id"] = line[4:]
-        elif line.startswith("event: "):
-            kind = line[7:]
-        elif line.startswith("data: "):
-            data = json.loads(line[6:])
-            outcome.events += 1
-            if kind == "connected":
-                outcome.conversation = data.get("conversation_id", "")
-                state["session"] = data.get("session_id", "")
-            elif kind == "text":
-                outcome.text = data["fullText"]
-            elif kind == "complete":
-                outcome.complete = True
-            elif kind == "error":
-                outcome.error = data.get("code", "")
-            elif kind == "close":
-                return True
+    async for sse in EventSource(response).aiter_sse():
+        if sse.id:
+            state["last_id"] = sse.id
+        kind = sse.event
+        data = sse.json()
+        outcome.events += 1
+        if kind == "connected":
+            outcome.conversation = data.get("conversation_id", "")
+            state["session"] = data.get("session_id", "")
+        elif kind == "text":
+            outcome.text = data["fullText"]
+        elif kind == "complete":
+            outcome.complete = True
+        elif kind == "error":
+            outcome.error = data.get("code", "")
+        elif kind == "close":
+            return True
     return False
 
 

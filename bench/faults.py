@@ -27,29 +27,29 @@ Results: bench/results/faults.json and .md.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from httpx_sse import EventSource
+
+from app.store.embedded import free_port
+from bench.common import machine
 
 ROOT = Path(__file__).resolve().parents[1]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
-
-import httpx  # noqa: E402
-import psutil  # noqa: E402
-
-from app.store.embedded import free_port  # noqa: E402
-from bench.common import machine  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
@@ -133,16 +133,12 @@ async def chat(client: httpx.AsyncClient, url: str, question: str, tally: Tally)
             if response.status_code != 200:
                 await response.aread()
                 return
-            kind = ""
-            async for line in response.aiter_lines():
-                if line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: "):
-                    data = json.loads(line[6:])
-                    if kind == "connected":
-                        tally.acknowledged.append((data["conversation_id"], data["message_id"]))
-                    elif kind == "error":
-                        tally.stream_errors[data.get("code", "")] += 1
+            async for sse in EventSource(response).aiter_sse():
+                data = sse.json()
+                if sse.event == "connected":
+                    tally.acknowledged.append((data["conversation_id"], data["message_id"]))
+                elif sse.event == "error":
+                    tally.stream_errors[data.get("code", "")] += 1
     except httpx.ConnectError:
         tally.refused_connections += 1
     except (httpx.HTTPError, OSError):

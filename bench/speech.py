@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,20 +107,16 @@ async def one_stream(client: httpx.AsyncClient, url: str, i: int) -> dict[str, A
     try:
         async with client.stream("POST", f"{url}/api/chat/query/stream", json=body, headers=headers) as response:
             out["status"] = response.status_code
-            kind = ""
-            async for line in response.aiter_lines():
-                if line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: "):
-                    data = json.loads(line[6:])
-                    if kind == "audio":
-                        out["audio"] += 1
-                    elif kind == "text" and out["first_text"] is None:
-                        out["first_text"] = time.perf_counter() - started
-                    elif kind == "error":
-                        out["errors"].append(data.get("code"))
-                    elif kind in ("complete", "close"):
-                        out["ended"] = out["ended"] or kind
+            async for sse in EventSource(response).aiter_sse():
+                kind = sse.event
+                if kind == "audio":
+                    out["audio"] += 1
+                elif kind == "text" and out["first_text"] is None:
+                    out["first_text"] = time.perf_counter() - started
+                elif kind == "error":
+                    out["errors"].append(sse.json().get("code"))
+                elif kind in ("complete", "close"):
+                    out["ended"] = out["ended"] or kind
     except httpx.HTTPError as exc:
         out["errors"].append(type(exc).__name__)
     out["seconds"] = time.perf_counter() - started

@@ -19,24 +19,20 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from app.catalog.validate import RowError, validate_product
+from app.search.constraints import Filters
+from app.search.query_parse import parse_query
+from app.search.service import SearchService
+from app.search.text import words
+from app.search.vocabulary import CatalogTerms, Vocabulary, learn, load_vocabulary
+from bench.common import machine
+from bench.search_relevance import load_wands
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from app.catalog.validate import RowError, validate_product  # noqa: E402
-from app.search.constraints import Filters  # noqa: E402
-from app.search.query_parse import parse_query  # noqa: E402
-from app.search.service import SearchService  # noqa: E402
-from app.search.text import words  # noqa: E402
-from app.search.vocabulary import CatalogTerms, Vocabulary, learn, load_vocabulary  # noqa: E402
-from bench.common import machine  # noqa: E402
-from bench.search_relevance import load_wands  # noqa: E402
-
 MYNTRA = (ROOT / ".." / "shared" / "data" / "myntra" / "products.csv").resolve()
 RESULTS = ROOT / "bench" / "results" / "vocabulary.json"
 
