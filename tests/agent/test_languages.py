@@ -3,6 +3,8 @@ messages read into intents and slots, and answers written in the message's langu
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app.agent import reply
@@ -114,6 +116,18 @@ def test_answers_are_in_the_message_language(language: str) -> None:
         assert in_script(reply.compose(turn(language, intent), Outcome()), language)
     assert in_script(reply.compose(turn(language, confident=False), Outcome()), language)
     assert in_script(reply.compose(turn(language), Outcome()), language)  # nothing found
+
+
+@pytest.mark.parametrize(("language", "cited"), [
+    ("en", "From returns.pdf, page 2:"), ("hi", "returns.pdf, पृष्ठ 2 के अनुसार:"), ("fa", "بر اساس returns.pdf, صفحهٔ 2:"),
+    ("ru", "Из документа returns.pdf, страница 2:"), ("he", "לפי returns.pdf, עמוד 2:"),
+])
+def test_a_quoted_document_is_cited_in_the_answer_language(language: str, cited: str) -> None:
+    documents = [{"file_name": "returns.pdf", "page": 2, "score": 0.8,
+                  "text": "Returns are accepted within 15 days of delivery for unworn items."}]
+    asked = replace(turn(language, "returns_policy"), message="are returns accepted")  # the message as read
+    answer = reply.compose(asked, Outcome(documents=documents))
+    assert answer == f"{cited} Returns are accepted within 15 days of delivery for unworn items."
 
 
 @pytest.mark.parametrize("language", ["hi", "fa", "ru", "he"])
