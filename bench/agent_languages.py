@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from app.agent.intents import IntentClassifier, load_intent_config
+from app.agent.reading import in_english
 from app.search.embedder import Embedder
 
 DEVELOPMENT = ROOT / "tests" / "data" / "intents_languages.jsonl"
@@ -42,7 +43,7 @@ async def evaluate(classifier: IntentClassifier, rows: list[dict[str, str]]) -> 
     """Per language: n, accuracy, confident share, accuracy when confident, the misses."""
     by_language: dict[str, dict[str, Any]] = {}
     for row in rows:
-        result = await classifier.classify(row["text"])
+        result = await classifier.classify(in_english(row["text"]))  # read once, as a turn reads it
         entry = by_language.setdefault(ALIASES.get(row["lang"], row["lang"]), {"n": 0, "right": 0, "confident": 0,
                                                      "confident_right": 0, "misses": []})
         right = result.intent == row["intent"]

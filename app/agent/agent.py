@@ -30,7 +30,6 @@ from typing import Any
 from app.agent import calling, reply, tools
 from app.agent.intents import Intent, IntentClassifier, IntentResult
 from app.agent.memory import Memory, asks_for_two, merge, points_at_shown, references
-from app.agent.reading import in_english, language_of
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
 from app.agent.wording import suggestion
@@ -79,7 +78,14 @@ class AgentDeps:
 
 @dataclass(frozen=True, slots=True)
 class AgentRequest:
+    """One turn's request. The message is read once, where the turn starts (app/routes/troika.py):
+    `language` is what the answer is written and spoken in (`app.agent.reading.language_of`),
+    `english` the message read into English and romanised Hindi (`app.agent.reading.in_english`),
+    the words the classifier, the slot extractor and the follow-up rules understand."""
+
     message: str
+    language: str
+    english: str
     session_id: str
     conversation_id: str
     user_message_id: str
@@ -106,7 +112,7 @@ def customer_filters(customer: dict[str, Any]) -> Filters:
 def read_turn(request: AgentRequest, result: IntentResult, asked: Filters, search: SearchService,
               *, confident: bool) -> Turn:
     memory = request.memory
-    message = in_english(request.message)  # read as the classifier and the parser read it
+    message = request.english  # read as the classifier and the parser read it
     current = merge(customer_filters(request.customer), memory.preferences)
     filters = merge(current, asked)
     if current.sizes and not filters.sizes and filters.category != current.category:
@@ -166,7 +172,7 @@ def read_turn(request: AgentRequest, result: IntentResult, asked: Filters, searc
         size=asked.sizes[0] if asked.sizes else None,
         customer_name=request.customer.get("name"),
         returning=memory.turns > 0,
-        language=language_of(request.message),
+        language=request.language,
     )
 
 
@@ -386,8 +392,8 @@ async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContex
     store = deps.database.store
     started = time.perf_counter()
 
-    result = await deps.intents.classify(request.message)
-    asked = extract_slots(request.message, deps.search.vocabulary, brands(deps.search))
+    result = await deps.intents.classify(request.english)
+    asked = extract_slots(request.english, deps.search.vocabulary, brands(deps.search))
     turn = read_turn(request, result, asked, deps.search, confident=result.confident)
     yield ev.results(
         "intent", intent=turn.intent, confidence=round(result.confidence, 4), slots=asked.as_dict(),

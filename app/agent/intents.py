@@ -31,9 +31,9 @@ and romanised Hindi, regex rules, weights, threshold); this module only combines
    (`IntentResult.confident`). On tests/data/intents.jsonl at the shipped threshold 0.35,
    90% of messages are confident and 95% of those are right (bench/intent_accuracy.py).
 
-A message in Hindi (Devanagari), Persian, Russian or Hebrew is first read into English and
-romanised Hindi, the languages of the examples and rules (`app.agent.reading`,
-config/languages.toml); English and romanised Hindi are classified as they are.
+A message in Hindi (Devanagari), Persian, Russian or Hebrew is classified as read into English and
+romanised Hindi, the languages of the examples and rules (`app.agent.reading.in_english`,
+config/languages.toml); the turn reads it once (app/routes/troika.py) and passes the reading here.
 
 Follow-ups are classified like any message: "in blue" and "show me cheaper ones" are
 browse_search (refinements of the results; `app.agent.slots.price_direction` tells which way
@@ -56,7 +56,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from app.agent.reading import in_english
 from app.search.embedder import Embedder
 from app.search.query_parse import parse_query
 from app.search.text import normalize
@@ -375,8 +374,9 @@ class IntentClassifier:
         return await self._prototype_vectors() is not None
 
     async def classify(self, text: str) -> IntentResult:
-        """The intent of one message (never raises for odd input: empty text has confidence 0)."""
-        text = in_english(text)  # Hindi, Persian, Russian, Hebrew: read as the examples are written
+        """The intent of one message in English or romanised Hindi (a message in another
+        language is read first: `app.agent.reading.in_english`). Never raises for odd input:
+        empty text has confidence 0."""
         cleaned = clean(text)
         if not cleaned:
             return self._result(self.config.fallback_intent, 0.0, "rule", {})

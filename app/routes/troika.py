@@ -24,12 +24,13 @@ from starlette.routing import Route
 
 from app.agent.agent import AgentDeps, AgentRequest, agent_events
 from app.agent.memory import Memory
-from app.agent.reading import language_and_direction, language_of
+from app.agent.reading import in_english, language_of
 from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, example, fail
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.conversation.messages import StoredMessage, shown_messages
 from app.errors import ErrorBody, found
+from app.llm.language import direction
 from app.responses import JSONResponse
 from app.search.constraints import Filters
 from app.store.database import Database
@@ -138,10 +139,12 @@ async def parse(database: Database, request: Request, args: TroikaBody) -> Agent
         await store.agent_sessions.save(session_id, customer=merged)
         session["customer"] = merged
     conversation_id = session["conversation_id"]
-    message_id = await store.conversations.add_message(conversation_id, "user", message,
-                                                       language=language_of(message))
+    language = language_of(message)  # the turn's reading, once: everything downstream takes it
+    message_id = await store.conversations.add_message(conversation_id, "user", message, language=language)
     return AgentRequest(
         message=message,
+        language=language,
+        english=in_english(message),
         session_id=session_id,
         conversation_id=conversation_id,
         user_message_id=message_id,
@@ -153,9 +156,8 @@ async def parse(database: Database, request: Request, args: TroikaBody) -> Agent
 
 def _context(request: AgentRequest) -> dict[str, Any]:
     """`connected`'s context: the answer's language and direction, as the chat's."""
-    language, direction = language_and_direction(request.message)
     return {"session_id": request.session_id, "conversation_id": request.conversation_id,
-            "message_id": request.user_message_id, "language": language, "dir": direction}
+            "message_id": request.user_message_id, "language": request.language, "dir": direction(request.language)}
 
 
 _EVENTS = ("connected", "results:intent", "progress:tool*", "results:market_intelligence?",

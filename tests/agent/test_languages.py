@@ -3,6 +3,8 @@ messages read into intents and slots, and answers written in the message's langu
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app.agent import reply
@@ -43,7 +45,7 @@ VOCABULARY = demo_vocabulary()  # the demo catalog's words, as the running app l
 @pytest.mark.parametrize(("message", "language", "slots"), SLOTS)
 def test_native_messages_set_category_colour_and_budget(message: str, language: str, slots: dict) -> None:
     assert language_of(message) == language
-    assert extract_slots(message, VOCABULARY).as_dict() == slots
+    assert extract_slots(in_english(message), VOCABULARY).as_dict() == slots
 
 
 def test_english_and_romanised_hindi_are_read_as_they_are() -> None:
@@ -58,7 +60,7 @@ def test_arabic_script_is_persian_unless_arabic_letters_say_otherwise() -> None:
 
 
 def test_a_rial_amount_is_read_in_toman() -> None:
-    assert extract_slots("کیف زیر ۲۰۰۰۰۰ ریال", VOCABULARY).max_price == 20_000
+    assert extract_slots(in_english("کیف زیر ۲۰۰۰۰۰ ریال"), VOCABULARY).max_price == 20_000
 
 
 @pytest.mark.parametrize("message", ["покажи подешевле", "ارزانتر نشان بده", "יש משהו זול יותר?"])
@@ -80,7 +82,7 @@ def lexical() -> IntentClassifier:
     ("сравни первое и второе", "compare"),
 ])
 async def test_native_messages_get_their_intent(lexical: IntentClassifier, message: str, intent: str) -> None:
-    assert (await lexical.classify(message)).intent == intent
+    assert (await lexical.classify(in_english(message))).intent == intent
 
 
 def turn(language: str, intent: str = "browse_search", confident: bool = True) -> Turn:
@@ -114,6 +116,18 @@ def test_answers_are_in_the_message_language(language: str) -> None:
         assert in_script(reply.compose(turn(language, intent), Outcome()), language)
     assert in_script(reply.compose(turn(language, confident=False), Outcome()), language)
     assert in_script(reply.compose(turn(language), Outcome()), language)  # nothing found
+
+
+@pytest.mark.parametrize(("language", "cited"), [
+    ("en", "From returns.pdf, page 2:"), ("hi", "returns.pdf, पृष्ठ 2 के अनुसार:"), ("fa", "بر اساس returns.pdf, صفحهٔ 2:"),
+    ("ru", "Из документа returns.pdf, страница 2:"), ("he", "לפי returns.pdf, עמוד 2:"),
+])
+def test_a_quoted_document_is_cited_in_the_answer_language(language: str, cited: str) -> None:
+    documents = [{"file_name": "returns.pdf", "page": 2, "score": 0.8,
+                  "text": "Returns are accepted within 15 days of delivery for unworn items."}]
+    asked = replace(turn(language, "returns_policy"), message="are returns accepted")  # the message as read
+    answer = reply.compose(asked, Outcome(documents=documents))
+    assert answer == f"{cited} Returns are accepted within 15 days of delivery for unworn items."
 
 
 @pytest.mark.parametrize("language", ["hi", "fa", "ru", "he"])

@@ -12,7 +12,8 @@ from app.agent import reply
 from app.agent.market import snapshot
 from app.agent.tools import Found
 from app.agent.turn import Outcome, Turn
-from app.llm.phrases import inr
+from app.agent.wording import fields, listing
+from app.llm.phrases import PHRASES, inr
 from app.search.constraints import Filters
 from tests.support.json_values import numbers
 
@@ -102,3 +103,24 @@ def test_out_of_stock_is_never_called_in_stock() -> None:
     line = next(row for row in text.splitlines() if "Crimson Net Lehenga" in row)
     assert "out of stock" in line
     assert "My pick: **Ruby Silk Lehenga**" in text  # the in-stock one, rated higher
+
+
+def test_handoff_offers_what_the_agent_can_do() -> None:
+    handoff, meanwhile = reply.compose(turn("human_handoff"), Outcome()).split("\n\n")
+    assert "no live-agent queue" in handoff
+    assert meanwhile.startswith("Meanwhile, I can find products by kind"), meanwhile
+
+
+def test_lists_are_joined_with_the_language_and() -> None:
+    assert [listing("en", items) for items in (["a"], ["a", "b"], ["a", "b", "c"])] == ["a", "a and b", "a, b and c"]
+    assert listing("ru", ["a", "b", "c"]) == "a, b и c"
+    assert fields("en", ["colors", "sizes", "fabric"]) == "colour, size and fabric"
+    assert fields("hi", ["colors", "sizes"]) == "रंग और साइज़"
+
+
+def test_every_agent_sentence_is_worded_in_every_language_it_answers_in() -> None:
+    """A sentence missing from a language would be said in English (`phrase` falls back)."""
+    english_only = {"below_mrp", "carry_on"}  # not yet worded in the other languages
+    for language in ("hi", "fa", "ru", "he"):
+        wanted = {key for key in PHRASES["en"] if "." not in key} - english_only  # a "key.variant" is optional
+        assert wanted <= set(PHRASES[language]), (language, wanted - set(PHRASES[language]))
