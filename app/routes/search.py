@@ -24,7 +24,7 @@ from app.contracts.fields import Flag, Num, OpenContract, QBool, QChoice, QInt, 
 from app.contracts.fields import Int, example
 from app.errors import BadRequest
 from app.search.constraints import Filters
-from app.search.paging import CURSOR_PATTERN, MAX_RANKED, Ranked, RankedPages, next_cursor, parse_cursor
+from app.search.paging import CURSOR_PATTERN, Frozen, Ranked, RankedPages, next_cursor, parse_cursor, row
 from app.search.products import SORTS, card
 from app.search.service import POOL, VECTOR_FLOOR, SearchService, top
 from app.streams import events as ev
@@ -152,7 +152,7 @@ async def parse_search(search: SearchService, pages: RankedPages, request: Reque
     if ranked is None:
         raise BadRequest("That page of results is no longer held; search again from the first page",
                          status=410, code="CURSOR_EXPIRED", field="cursor")
-    if ranked.request != p.request or offset > len(ranked.order):
+    if ranked.request != p.request or offset > len(ranked.order(p.service.page)):
         raise BadRequest("The cursor belongs to another search (same q, sort and filters, please)", field="cursor")
     return replace(p, ranked=ranked, token=token, offset=offset)
 
@@ -161,11 +161,12 @@ async def more_events(p: SearchParams, ranked: Ranked) -> AsyncGenerator[Event, 
     """A later page: a slice of the frozen ranking, nothing ranked again (a product removed
     since is left out: it can no longer be sold)."""
     table = p.service.table
+    order = ranked.order(p.service.page)
     cards = [card(prod, score=score, text_score=text, vector_score=vector)
-             for sku, score, text, vector in ranked.order[p.offset : p.offset + p.limit]
+             for sku, score, text, vector in order[p.offset : p.offset + p.limit]
              if (prod := table.get(sku)) is not None]
     yield ev.results("product_cards", stage="final", products=cards, total=ranked.total, offset=p.offset,
-                     next_cursor=next_cursor(p.token, p.offset + p.limit, len(ranked.order)))
+                     next_cursor=next_cursor(p.token, p.offset + p.limit, len(order)))
     yield ev.complete(total=ranked.total)
 
 
@@ -202,19 +203,17 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
     found = service.fuse(plan, scores, vector_hits)
     yield ev.progress("filters", f"{found.total} products after filters", count=found.total,
                       filters=filters.as_dict())
-    # More than a page: rank every match (up to MAX_RANKED) once and keep that order for the
-    # next pages' cursors; else the page is all there is.
-    ranked = service.page(found, MAX_RANKED if found.total > p.limit else p.limit, p.sort)
+    shown = service.page(found, p.limit, p.sort)
     cursor = None
-    if len(ranked) > p.limit:
-        order = tuple((prod["sku"], h.score, h.text_score, h.vector_score) for prod, h in ranked)
-        cursor = next_cursor(p.pages.keep(Ranked(p.request, order, found.total)), p.limit, len(order))
+    if found.total > len(shown) == p.limit:  # more than a page: freeze the matches for the next ones
+        first = tuple(row(prod["sku"], h) for prod, h in shown)
+        cursor = f"{p.pages.keep(Ranked(p.request, p.sort, found.total, first, Frozen.of(found)))}.{p.limit}"
     yield ev.results(
         "product_cards",
         stage="final",
         products=[
             card(prod, score=h.score, text_score=h.text_score, vector_score=h.vector_score)
-            for prod, h in ranked[: p.limit]
+            for prod, h in shown
         ],
         total=found.total,
         facets=service.facets(found),
