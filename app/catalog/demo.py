@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.catalog.pictures import picture_url
+
 CURRENCY = "INR"
 IN_STOCK_SHARE = 0.85
 
@@ -892,7 +894,7 @@ def _generate(n: int, seed: int) -> list[dict[str, Any]]:
                 "currency": CURRENCY,
                 "in_stock": rnd() < IN_STOCK_SHARE,
                 "rating": round(rating, 1),
-                "image_url": f"/static/products/{category.replace(' ', '-')}.svg",
+                "image_url": picture_url({"category": category, "colors": colors}, detail),
                 "attributes": {
                     spec.material_key: fabric,
                     "occasion": occasion,

@@ -9,9 +9,10 @@ a field given as a parameter wins over the same field read from the text.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Annotated
 
@@ -23,6 +24,7 @@ from app.contracts.fields import Flag, Num, OpenContract, QBool, QChoice, QInt, 
 from app.contracts.fields import Int, example
 from app.errors import BadRequest
 from app.search.constraints import Filters
+from app.search.paging import CURSOR_PATTERN, Frozen, Ranked, RankedPages, next_cursor, parse_cursor, row
 from app.search.products import SORTS, card
 from app.search.service import POOL, VECTOR_FLOOR, SearchService, top
 from app.streams import events as ev
@@ -76,6 +78,10 @@ class SearchQuery(QueryContract):
     min_price: Annotated[float, QNum(0, MAX_PRICE, description="rupees")] | None = None
     max_price: Annotated[float, QNum(0, MAX_PRICE, description="rupees")] | None = None
     in_stock: QBool | None = None
+    cursor: Annotated[str, Text(40, min_len=1, pattern=CURSOR_PATTERN, description=(
+        "the next page: `next_cursor` of the page before, with the same `q`, `sort` and filters "
+        "(`limit` may change). Pages follow the ranking of the first page, frozen: no product "
+        "twice, none skipped, whatever the index does between them"))] | None = None
 
     def filters(self) -> Filters:
         _price_range(self.min_price, self.max_price, "min_price")
@@ -125,13 +131,50 @@ class SearchParams:
     sort: str
     filters: Filters
     service: SearchService
+    pages: RankedPages
+    # A later page: the frozen ranking, its token, and where this page starts in it.
+    ranked: Ranked | None = None
+    token: str = ""
+    offset: int = 0
+
+    @property
+    def request(self) -> str:
+        """What a ranking ranks: the query (spaces aside), sort and filters, not the page size."""
+        return json.dumps([" ".join(self.q.split()), self.sort, self.filters.as_dict()], sort_keys=True)
 
 
-async def parse_search(search: SearchService, request: Request, args: SearchQuery) -> SearchParams:
-    return SearchParams(args.q, args.limit, args.sort, args.filters(), _ready(search))
+async def parse_search(search: SearchService, pages: RankedPages, request: Request, args: SearchQuery) -> SearchParams:
+    p = SearchParams(args.q, args.limit, args.sort, args.filters(), _ready(search), pages)
+    if args.cursor is None:
+        return p
+    token, offset = parse_cursor(args.cursor) or ("", 0)
+    ranked = pages.get(token)
+    if ranked is None:
+        raise BadRequest("That page of results is no longer held; search again from the first page",
+                         status=410, code="CURSOR_EXPIRED", field="cursor")
+    if ranked.request != p.request or offset > len(ranked.order(p.service.page)):
+        raise BadRequest("The cursor belongs to another search (same q, sort and filters, please)", field="cursor")
+    return replace(p, ranked=ranked, token=token, offset=offset)
+
+
+async def more_events(p: SearchParams, ranked: Ranked) -> AsyncGenerator[Event, None]:
+    """A later page: a slice of the frozen ranking, nothing ranked again (a product removed
+    since is left out: it can no longer be sold)."""
+    table = p.service.table
+    order = ranked.order(p.service.page)
+    cards = [card(prod, score=score, text_score=text, vector_score=vector)
+             for sku, score, text, vector in order[p.offset : p.offset + p.limit]
+             if (prod := table.get(sku)) is not None]
+    yield ev.results("product_cards", stage="final", products=cards, total=ranked.total, offset=p.offset,
+                     next_cursor=next_cursor(p.token, p.offset + p.limit, len(order)))
+    yield ev.complete(total=ranked.total)
 
 
 async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[Event, None]:
+    if p.ranked is not None:
+        async for event in more_events(p, p.ranked):
+            yield event
+        return
     service = p.service
     plan = service.plan(p.q, p.filters)
     parsed, filters, ranking, candidates = plan.parsed, plan.filters, plan.ranking, plan.candidates
@@ -160,33 +203,46 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
     found = service.fuse(plan, scores, vector_hits)
     yield ev.progress("filters", f"{found.total} products after filters", count=found.total,
                       filters=filters.as_dict())
+    shown = service.page(found, p.limit, p.sort)
+    cursor = None
+    if found.total > len(shown) == p.limit:  # more than a page: freeze the matches for the next ones
+        first = tuple(row(prod["sku"], h) for prod, h in shown)
+        cursor = f"{p.pages.keep(Ranked(p.request, p.sort, found.total, first, Frozen.of(found)))}.{p.limit}"
     yield ev.results(
         "product_cards",
         stage="final",
         products=[
             card(prod, score=h.score, text_score=h.text_score, vector_score=h.vector_score)
-            for prod, h in service.page(found, p.limit, p.sort)
+            for prod, h in shown
         ],
         total=found.total,
         facets=service.facets(found),
         query={"q": p.q, "residual": parsed.residual, "filters": filters.as_dict(), "sort": p.sort},
+        offset=0,
+        next_cursor=cursor,
     )
     yield ev.complete(total=found.total)
 
 
-def search_endpoint(search: SearchService) -> StreamEndpoint[SearchParams]:
+def search_endpoint(search: SearchService, pages: RankedPages) -> StreamEndpoint[SearchParams]:
     return StreamEndpoint(
         "search",
-        partial(parse_search, search),
+        partial(parse_search, search, pages),
         search_events,
         shape=results_answer("product_cards"),
         context=lambda p: {"query": p.q},
         query=SearchQuery,
         answer=SearchAnswer,
         summary="Hybrid product search with early results",
+        description=("Paging: a page with more after it carries `next_cursor`; pass it as `cursor` (same `q`, "
+                     "`sort` and filters) for the next. A later page is only `connected`, "
+                     "`results:product_cards(stage=final)` (no facets, no query echo), `complete`, `close`."),
         events=("connected", "progress:text_search", "results:product_cards(stage=text)",
                 "progress:vector_search", "progress:filters", "results:product_cards(stage=final)",
                 "complete", "close"),
+        refusals={410: "CURSOR_EXPIRED: `cursor` names a ranking no longer held (search again from the first "
+                       "page); on the stream also STREAM_EXPIRED: `Last-Event-ID` names no stream this route "
+                       "can resume for this caller"},
     )
 
 
@@ -278,7 +334,7 @@ def aza_endpoint(search: SearchService) -> StreamEndpoint[AzaParams]:
 
 def routes(search: SearchService, streams: StreamServices) -> list[Route]:
     return [
-        *stream_routes(search_endpoint(search), streams, stream_path="/api/products/search/stream",
+        *stream_routes(search_endpoint(search, RankedPages()), streams, stream_path="/api/products/search/stream",
                        json_path="/api/products/search", methods=["GET"]),
         *stream_routes(aza_endpoint(search), streams, stream_path="/aza/search/stream",
                        json_path="/aza/search", methods=["POST"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import os
 from pathlib import Path
+from typing import Annotated
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -19,7 +20,8 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from app.contracts.fields import QueryContract, example
+from app.catalog.pictures import COLOURS, PATTERNS, SHAPES, render
+from app.contracts.fields import QChoice, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_query
 from app.errors import ErrorBody
@@ -112,6 +114,26 @@ async def admin_context(request: Request) -> HTMLResponse:
     return HTMLResponse(_page("admin_context.html"), headers=_headers("no-store"))
 
 
+async def picture(request: Request) -> Response:
+    """A demo product picture (app/catalog/pictures.py): the same query, the same bytes, so
+    it is cached for a day like the placeholders."""
+    args = read_query(request, PictureQuery)
+    svg = render(args.category, args.color, args.accent, args.pattern)
+    return Response(svg, media_type="image/svg+xml", headers={
+        "Cache-Control": _CACHE_IMAGES, "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+class PictureQuery(QueryContract):
+    model_config = example(category="kurta", color="pink", pattern="floral")
+
+    category: Annotated[str, Text(32, min_len=1, description=(
+        f"the silhouette: {', '.join(sorted(SHAPES))}; any other category draws `product`"))]
+    color: Annotated[str, QChoice(tuple(COLOURS), description="the fill")]
+    accent: Annotated[str, QChoice(tuple(COLOURS), description="the pattern's second colour")] | None = None
+    pattern: Annotated[str, QChoice(PATTERNS)] = "solid"
+
+
 class StorefrontQuery(QueryContract):
     model_config = example(q="lehenga")
 
@@ -121,6 +143,10 @@ class StorefrontQuery(QueryContract):
 _PAGE_DOWN = Reply("SERVER_SHUTTING_DOWN", ErrorBody)
 STOREFRONT = Operation("Demo storefront: search widget and chat embed", query=StorefrontQuery, tags=("web",),
                        replies={200: Reply("HTML page", media="text/html"), 503: _PAGE_DOWN})
+PICTURE = Operation("A demo product picture: the category's silhouette in a colour and pattern (SVG)",
+                    query=PictureQuery, tags=("web",),
+                    replies={200: Reply("SVG image", media="image/svg+xml"), 400: Reply("INVALID_PARAMETERS", ErrorBody),
+                             503: _PAGE_DOWN})
 UPLOADER = Operation("Context-file uploader (the admin token is asked in the page)", tags=("web",),
                      replies={200: Reply("HTML page", media="text/html"), 503: _PAGE_DOWN})
 
@@ -129,5 +155,6 @@ def routes() -> list[BaseRoute]:
     return [
         ApiRoute("/", index, methods=["GET"], operation=STOREFRONT),
         ApiRoute("/admin/context", admin_context, methods=["GET"], operation=UPLOADER),
+        ApiRoute("/pictures/product.svg", picture, methods=["GET"], operation=PICTURE),
         Mount("/static", app=WebStatic(directory=STATIC), name="static"),
     ]

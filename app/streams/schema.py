@@ -79,6 +79,8 @@ class ProductCardsResult(Payload):
                                                  "fabric (or material), color, size and price band")
     query: SearchEcho = Absent("product search, final stage")
     relaxed: list[str] = Absent("sales agent: filters dropped to find anything")
+    offset: int = Absent("product search, final stage: where this page starts in the ranking")
+    next_cursor: str | None = Absent("product search, final stage: `cursor` for the next page; null on the last")
 
 
 class SuggestionsResult(Payload):

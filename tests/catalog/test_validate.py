@@ -46,3 +46,15 @@ def test_bad_rows_say_why(row: object, reason: str) -> None:
     with pytest.raises(RowError) as caught:
         validate_product(row)  # type: ignore[arg-type]
     assert str(caught.value) == reason
+
+
+def test_an_imported_image_url_is_kept_as_it_is(tmp_path) -> None:
+    """The import reads a CSV's `image_url` column and keeps it unchanged (the widgets decide
+    which they show: only http(s) and relative URLs)."""
+    from app.catalog.importer import read_rows
+
+    urls = ["https://cdn.example.com/p/K-1.jpg?w=400", "/media/k2.png", "//cdn.example.com/k3.webp"]
+    path = tmp_path / "catalog.csv"
+    path.write_text("sku,title,image_url\n" + "".join(f"K-{i},Kurta {i},{url}\n" for i, url in enumerate(urls)))
+    products = [validate_product(row) for _, row in read_rows(path)]
+    assert [p["image_url"] for p in products] == urls

@@ -103,10 +103,12 @@ def storefront(web_app: AppServer, new_page: Callable[..., PageProbe]) -> Iterat
     assert probe.dialogs == [], f"dialogs opened: {probe.dialogs}"
 
 
-def screenshot(page: Page, name: str) -> Path:
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """The whole page, or (`full_page=False`) the window as the shopper sees it: what a
+    fixed sheet or button covers."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -61,7 +61,7 @@ def test_allowed_storefront_searches_and_chats(
     assert search.locator(".ss-card").count() > 0
     # Images come from the platform's origin, not the storefront's.
     src = search.locator(".ss-card img").first.get_attribute("src")
-    assert src.startswith(f"{web_app.url}/static/products/")
+    assert src.startswith(f"{web_app.url}/pictures/product.svg?")
     assert search.locator(".ss-card img").first.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
     # The stylesheet came along with the script.
     assert page.evaluate("getComputedStyle(document.querySelector('storestream-search')).display") == "block"

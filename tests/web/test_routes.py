@@ -39,9 +39,37 @@ def test_every_demo_category_has_a_placeholder_image(web_app: AppServer) -> None
             assert response.status_code == 200, name
             assert response.headers["content-type"] == "image/svg+xml"
             assert response.text.startswith("<svg") and len(response.content) < 4096
-        # And every image_url the demo catalog actually carries resolves.
-        products = client.get("/api/products/search", params={"q": "a", "limit": 50}).json()["products"]
-    assert {p["image_url"].rsplit("/", 1)[-1][:-4] for p in products} <= set(names)
+        # And every image_url the demo catalog actually carries is a picture the app draws.
+        products = client.get("/api/products/search", params={"q": "silk", "limit": 50}).json()["products"]
+        assert products
+        for product in products:
+            picture = client.get(product["image_url"])
+            assert picture.status_code == 200 and picture.headers["content-type"] == "image/svg+xml"
+            assert picture.text.startswith("<svg") and len(picture.content) < 4096
+            assert picture.headers["cache-control"] == "public, max-age=86400"
+
+
+def test_pictures_show_colour_and_pattern_and_never_change(web_app: AppServer) -> None:
+    with httpx.Client(base_url=web_app.url, timeout=15) as client:
+        def draw(**params: str) -> bytes:
+            response = client.get("/pictures/product.svg", params=params)
+            assert response.status_code == 200, response.text
+            return response.content
+
+        pink = draw(category="kurta", color="pink")
+        assert draw(category="kurta", color="pink") == pink  # the same, byte for byte
+        assert draw(category="kurta", color="blue") != pink
+        assert draw(category="kurta", color="pink", pattern="floral") != pink
+        assert draw(category="saree", color="pink") != pink
+        assert b"pink kurta" in pink
+        for params, field in (({"category": "kurta", "color": "chartreuse"}, "color"),
+                              ({"category": "kurta", "color": "red", "pattern": "<script>"}, "pattern"),
+                              ({"color": "red"}, "category")):
+            refused = client.get("/pictures/product.svg", params=params)
+            assert refused.status_code == 400 and refused.json()["field"] == field
+        # A category without a silhouette of its own draws the generic one; its name is not echoed.
+        other = client.get("/pictures/product.svg", params={"category": "<b>kite</b>", "color": "red"})
+        assert other.status_code == 200 and b"kite" not in other.content and b"red product" in other.content
 
 
 def test_query_goes_into_the_page_escaped(web_app: AppServer) -> None:

@@ -133,6 +133,8 @@
       found: (n) => `${n} ${{ one: 'товар', few: 'товара' }[new Intl.PluralRules('ru').select(n)] || 'товаров'}`,
       none: 'Ничего не найдено. Попробуйте меньше слов или другие фильтры.' },
   };
+  // The search's "more" button, in the language of the query (as WORDS).
+  const MORE_WORDS = { en: 'Show more', fa: 'نمایش بیشتر', he: 'הצגת עוד', hi: 'और दिखाएँ', ru: 'Показать ещё' };
   // Letters that name a language among the shops' (Arabic script is read as Persian).
   const SCRIPT_LANGUAGES = [['fa', /[\u0600-\u06FF\uFB50-\uFDFF\uFE70-\uFEFF]/g], ['he', /[\u0590-\u05FF\uFB1D-\uFB4F]/g],
     ['hi', /[\u0900-\u097F]/g], ['ru', /[\u0400-\u04FF]/g], ['en', /[A-Za-z]/g]];
@@ -480,7 +482,11 @@
       this.status = h('p', { class: 'ss-status', role: 'status', 'aria-live': 'polite' });
       this.chips = h('div', { class: 'ss-chips', role: 'group', 'aria-label': 'Filters' });
       this.cards = h('ul', { class: 'ss-cards', 'aria-label': 'Products' });
-      this.replaceChildren(form, this.steps, this.status, this.chips, this.cards);
+      // The next page of the results shown: a button, not loading on scroll, because every page
+      // is a request from the budget the chat shares; a shopper who asks for more spends it.
+      this.more = h('button', { type: 'button', class: 'ss-button ss-secondary ss-more', hidden: true,
+        onclick: () => this.loadMore() });
+      this.replaceChildren(form, this.steps, this.status, this.chips, this.cards, this.more);
     }
 
     /** A keystroke: search when the typing pauses. */
@@ -517,6 +523,7 @@
       const request = this.request();
       this.wanted = request ? request.key : null;
       this.held = null;
+      this.endPaging();
       if (!request) {
         if (this.run) this.run.controller.abort();
         this.shown = null;
@@ -674,6 +681,81 @@
         this.say(products.length ? words.found(data.total ?? products.length) : words.none);
         this.renderChips(data.facets || {}, words);
       }
+      this.endPaging();
+      if (stage === 'final' && data.next_cursor) this.offerMore(request, data.next_cursor);
+    }
+
+    // -- pages: "Show more" appends the next page of the ranking the first page froze --------
+
+    /** The button for the page after the cards shown (`next_cursor` of the last page). */
+    offerMore(request, cursor) {
+      this.paging = { key: request.key, url: request.url, q: request.q, cursor, loaded: 1 };
+      this.more.textContent = MORE_WORDS[Object.keys(WORDS).find((k) => WORDS[k] === wordsFor(request.q))] || MORE_WORDS.en;
+      this.more.hidden = false;
+      this.more.disabled = false;
+    }
+
+    /** No more pages of these results (a new search, an error, the last page): the button goes. */
+    endPaging() {
+      if (this.paging && this.paging.controller) this.paging.controller.abort();
+      this.paging = null;
+      if (this.more) this.more.hidden = true;
+      delete this.dataset.pages;
+    }
+
+    /** One more page, appended to the cards (one request; nothing while the budget is held). */
+    async loadMore() {
+      const paging = this.paging;
+      if (!paging || paging.controller || this.run || this.shown !== paging.key) return;
+      const wait = this.budget.wait();
+      if (wait) { this.say(holdMessage(wait)); return; }
+      const url = new URL(paging.url);
+      url.searchParams.set('cursor', paging.cursor);
+      paging.controller = new AbortController();
+      this.more.disabled = true;
+      this.dataset.state = 'loading';
+      this.requests += 1;
+      this.dataset.requests = String(this.requests);
+      let page = null;
+      let problem = 'The connection was lost before more products arrived. Press the button to try again.';
+      try {
+        const response = await fetch(url.href, { headers: { Accept: 'text/event-stream' }, cache: 'no-store',
+          signal: paging.controller.signal });
+        this.budget.learn(response);
+        if (!response.ok) {
+          const refusal = await describeRefusal(response);
+          if (refusal.status === 429) this.budget.hold(refusal.retryAfter);
+          problem = refusal.status === 410 ? 'These results are no longer held: press Search to see them again.' : refusal.message;
+          if (refusal.status === 410) { paging.cursor = null; this.cache.delete(paging.key); } // Search asks anew
+        } else {
+          for await (const event of readEventStream(response.body)) {
+            const data = parseData(event.data);
+            if (event.event === 'results' && data.type === 'product_cards') page = data;
+            else if (event.event === 'error' && data.fatal !== false) problem = data.message || 'The search failed.';
+            else if (event.event === 'close') break;
+          }
+        }
+      } catch (_) {
+        // aborted by a newer search (nothing to show), or the network failed (problem says so)
+      }
+      if (this.paging !== paging) return; // a newer search took over
+      paging.controller = null;
+      this.dataset.state = 'done';
+      if (!page) {
+        this.say(problem);
+        this.status.classList.add('ss-error');
+        if (paging.cursor) this.more.disabled = false;
+        else this.more.hidden = true;
+        return;
+      }
+      const words = wordsFor(paging.q);
+      this.cards.append(...(Array.isArray(page.products) ? page.products : []).map((card) => productCard(this, card, words)));
+      paging.loaded += 1;
+      paging.cursor = page.next_cursor || null;
+      this.dataset.pages = String(paging.loaded);
+      this.say(words.found(page.total ?? this.cards.children.length));
+      this.more.disabled = false;
+      this.more.hidden = !paging.cursor;
     }
 
     say(text) {
@@ -683,6 +765,7 @@
 
     fail(message, refusal) {
       this.dataset.state = 'error';
+      this.endPaging();
       // Cards of an earlier query under this one's error would read as its results.
       this.shown = null;
       delete this.dataset.query; delete this.dataset.stage; delete this.dataset.source;
@@ -932,7 +1015,33 @@
       const controls = h('div', { class: 'ss-chat-controls' },
         h('label', { class: 'ss-tts-label' }, this.ttsBox, ' Speak answers'), this.muteButton, this.playButton);
       this.notice = h('p', { class: 'ss-status', role: 'status', 'aria-live': 'polite' });
-      this.replaceChildren(this.log, this.typing, this.notice, form, controls);
+      // `layout="dock"`: a panel as tall as the window beside the page on a wide screen; on a
+      // phone a floating button that opens the chat as a full-screen sheet (storestream.css).
+      const title = this.getAttribute('label') || 'Chat with us';
+      this.launcher = h('button', { type: 'button', class: 'ss-button ss-chat-launcher', 'aria-expanded': 'false',
+        text: title, onclick: () => this.open() });
+      const head = h('div', { class: 'ss-chat-head' }, h('span', { class: 'ss-chat-title', text: title }),
+        h('button', { type: 'button', class: 'ss-button ss-secondary ss-chat-close', 'aria-label': 'Close the chat',
+          text: '×', onclick: () => this.close() }));
+      this.panel = h('div', { class: 'ss-chat-panel', 'aria-label': title,
+        onkeydown: (e) => { if (e.key === 'Escape' && this.dataset.open) this.close(); } },
+      head, this.log, this.typing, this.notice, form, controls);
+      this.replaceChildren(this.launcher, this.panel);
+    }
+
+    /** The phone's sheet: open over the page (the page behind does not scroll meanwhile). */
+    open() {
+      this.dataset.open = 'true';
+      this.launcher.setAttribute('aria-expanded', 'true');
+      document.documentElement.classList.add('ss-sheet-open');
+      this.input.focus();
+    }
+
+    close() {
+      delete this.dataset.open;
+      this.launcher.setAttribute('aria-expanded', 'false');
+      document.documentElement.classList.remove('ss-sheet-open');
+      this.launcher.focus();
     }
 
     toggleMute() {
@@ -1151,12 +1260,21 @@
       this.say('');
     }
 
-    /** Run `render`, keeping the newest text in view unless the reader had scrolled up. */
-    follow(render) {
+    /**
+     * Run `render` (text or cards arriving), keeping the answer in view: down to its newest
+     * line while the question and answer fit, but never past the question, so the answer's
+     * first line stays in view however long the answer grows and whatever arrives under it
+     * (cards, suggestions). Once the reader scrolls the log, it is left where they put it.
+     */
+    follow(turn, render) {
       const log = this.log;
-      const pinned = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+      if (turn.scrolledTo !== null && Math.abs(log.scrollTop - turn.scrolledTo) > 2) turn.following = false;
       render();
-      if (pinned) log.scrollTop = log.scrollHeight;
+      if (!turn.following) return;
+      const anchor = turn.el.previousElementSibling || turn.el; // the question
+      const top = log.scrollTop + anchor.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+      log.scrollTop = Math.max(0, Math.min(log.scrollHeight - log.clientHeight, top));
+      turn.scrolledTo = log.scrollTop;
     }
 
     handle(turn, type, data) {
@@ -1178,10 +1296,10 @@
           if (data.step === 'tool') turn.tool(data);
           break;
         case 'results':
-          this.follow(() => turn.results(data, (text) => this.ask(text)));
+          this.follow(turn, () => turn.results(data, (text) => this.ask(text)));
           break;
         case 'text':
-          this.follow(() => turn.text(data));
+          this.follow(turn, () => turn.text(data));
           break;
         case 'audio':
           if (!turn.stopping) this.audio.add(data);
@@ -1237,6 +1355,8 @@
       this.stopping = false;
       this.fullText = '';
       this.dirFromServer = false;
+      this.following = true; // the log follows this answer until the reader scrolls it
+      this.scrolledTo = null; // where following last put the log
       this.answer = h('div', { class: 'ss-answer', 'aria-live': 'polite', 'aria-busy': 'true' });
       this.tools = h('ul', { class: 'ss-tools', hidden: true, 'aria-label': 'Steps taken' });
       this.extra = h('div', { class: 'ss-extra' });

@@ -1,0 +1,51 @@
+"""The rankings behind search cursors: kept by token, evicted by count, by weight and by age;
+ordered once, on first demand, with the first page first and never again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.search.paging import Frozen, Ranked, RankedPages, next_cursor, parse_cursor
+from app.search.service import Hit, Results
+
+
+def ranked(n: int, request: str = "q") -> Ranked:
+    matched = [f"S{i:03d}" for i in range(n)]
+    results = Results([Hit(matched[0], 0.5, 2.0, 0.9)], matched, {sku: float(n - i) for i, sku in enumerate(matched)})
+    return Ranked(request, "relevance", n, ((matched[0], 0.5, 2.0, 0.9),), Frozen.of(results))
+
+
+def test_cursors_round_trip_and_nothing_else_parses() -> None:
+    assert parse_cursor("AAAAAAAAAAAAAAAA.24") == ("AAAAAAAAAAAAAAAA", 24)
+    for bad in ("", "AAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAA.1", "AAAAAAAAAAAAAAAA.-1", "AAAAAAAAAAAAAAAA.12345", "A/AAAAAAAAAAAAAA.1"):
+        assert parse_cursor(bad) is None, bad
+    assert next_cursor("T", 10, 11) == "T.10" and next_cursor("T", 11, 11) is None
+
+
+def test_kept_until_evicted_by_count_weight_or_age() -> None:
+    now = [0.0]
+    pages = RankedPages(max_kept=3, max_weight=100, ttl_s=60, clock=lambda: now[0])
+    tokens = [pages.keep(ranked(10)) for _ in range(3)]
+    assert len(set(tokens)) == 3 and all(pages.get(t) for t in tokens)
+    pages.get(tokens[0])  # used: the oldest is now tokens[1]
+    fourth = pages.keep(ranked(10))
+    assert pages.get(tokens[1]) is None and pages.get(tokens[0]) and pages.get(fourth)
+    heavy = pages.keep(ranked(95))  # 95 + 10 + 10 > 100: the least recently used go
+    assert pages.get(heavy) and len(pages) == 1
+    now[0] = 61
+    assert pages.get(heavy) is None and len(pages) == 0
+
+
+def test_order_is_the_first_page_then_the_rest_once() -> None:
+    calls: list[Any] = []
+
+    def page(results: Results, limit: int, sort: str) -> list[tuple[dict[str, Any], Hit]]:
+        calls.append((sorted(results.matched), limit, sort))
+        ordered = sorted(results.matched, key=lambda sku: -results.text_scores[sku])
+        return [({"sku": sku}, Hit(sku, 0.0, results.text_scores[sku], None)) for sku in ordered[:limit]]
+
+    r = ranked(30)
+    first = r.order(page)
+    assert [row[0] for row in first] == [f"S{i:03d}" for i in range(30)]
+    assert first[0] == ("S000", 0.5, 2.0, 0.9)  # the first page's row as shown, not re-scored
+    assert r.order(page) == first and len(calls) == 1 and r.frozen is None
