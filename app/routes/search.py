@@ -24,7 +24,7 @@ from app.contracts.fields import Flag, Num, OpenContract, QBool, QChoice, QInt, 
 from app.contracts.fields import Int, example
 from app.errors import BadRequest
 from app.search.constraints import Filters
-from app.search.paging import CURSOR_PATTERN, Frozen, Ranked, RankedPages, next_cursor, parse_cursor, row
+from app.search.paging import CURSOR_PATTERN, MAX_RANKED, Frozen, Ranked, RankedPages, next_cursor, parse_cursor, row
 from app.search.products import SORTS, card
 from app.search.service import POOL, VECTOR_FLOOR, SearchService, top
 from app.streams import events as ev
@@ -149,9 +149,8 @@ async def parse_search(search: SearchService, pages: RankedPages, request: Reque
         return p
     token, offset = parse_cursor(args.cursor) or ("", 0)
     ranked = pages.get(token)
-    if ranked is None:
-        raise BadRequest("That page of results is no longer held; search again from the first page",
-                         status=410, code="CURSOR_EXPIRED", field="cursor")
+    if ranked is None:  # not held here (another instance, evicted, expired): ranked again
+        return replace(p, offset=offset)
     if ranked.request != p.request or offset > len(ranked.order(p.service.page)):
         raise BadRequest("The cursor belongs to another search (same q, sort and filters, please)", field="cursor")
     return replace(p, ranked=ranked, token=token, offset=offset)
@@ -170,9 +169,25 @@ async def more_events(p: SearchParams, ranked: Ranked) -> AsyncGenerator[Event, 
     yield ev.complete(total=ranked.total)
 
 
+async def ranked_again(p: SearchParams) -> Ranked:
+    """A later page whose ranking this instance does not hold (the first page was served by
+    another instance, or its ranking was evicted or expired): the search ranked again, and
+    kept from here. The same pages as the first page's ranking unless the catalog changed in
+    between (every instance ranks the same catalog the same way)."""
+    service = p.service
+    found = await service.hybrid(service.plan(p.q, p.filters))
+    shown = service.page(found, min(p.offset + p.limit, MAX_RANKED), p.sort)
+    return Ranked(p.request, p.sort, found.total, tuple(row(prod["sku"], h) for prod, h in shown),
+                  Frozen.of(found))
+
+
 async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[Event, None]:
-    if p.ranked is not None:
-        async for event in more_events(p, p.ranked):
+    if p.ranked is not None or p.offset:
+        ranked = p.ranked
+        if ranked is None:
+            ranked = await ranked_again(p)
+            p = replace(p, ranked=ranked, token=p.pages.keep(ranked))
+        async for event in more_events(p, ranked):
             yield event
         return
     service = p.service
@@ -240,9 +255,6 @@ def search_endpoint(search: SearchService, pages: RankedPages) -> StreamEndpoint
         events=("connected", "progress:text_search", "results:product_cards(stage=text)",
                 "progress:vector_search", "progress:filters", "results:product_cards(stage=final)",
                 "complete", "close"),
-        refusals={410: "CURSOR_EXPIRED: `cursor` names a ranking no longer held (search again from the first "
-                       "page); on the stream also STREAM_EXPIRED: `Last-Event-ID` names no stream this route "
-                       "can resume for this caller"},
     )
 
 

@@ -16,8 +16,11 @@ by the shopper who asks for a second page, not by every search as they type; fre
 matches costs the first page 5 ms for those 32,470 (1 ms for the 4,935 of "kurta").
 
 The rankings live in this process's memory: the `MAX_KEPT` most recently used, holding at
-most `MAX_WEIGHT` matches in all, for `TTL_S`. A cursor from another instance, or one evicted
-or expired, is refused (410 `CURSOR_EXPIRED`) and the client searches again.
+most `MAX_WEIGHT` matches in all, for `TTL_S`. A cursor whose ranking is not held (made by
+another instance behind a load balancer, or evicted or expired) is not refused: its page is
+ranked again (app/routes/search.py `ranked_again`) and kept from then on, the same pages as
+the first one's ranking unless the catalog changed in between; a shopper never has to start
+over.
 """
 
 from __future__ import annotations

@@ -89,27 +89,6 @@ def test_show_more_appends_the_next_pages_of_the_ranking(web_app: AppServer, sto
     assert skus_of(search) == [p["sku"] for p in ranked(web_app, "cotton kurta", WIDGET_LIMIT)["products"]]
 
 
-def test_more_on_a_ranking_no_longer_held_says_so(web_app: AppServer, storefront: PageProbe) -> None:
-    """The server forgot the ranking (another instance, a restart): a 410 is said in words and
-    the button goes; the cards shown stay."""
-    page = storefront.page
-    search = page.locator("storestream-search")
-    search.get_by_role("searchbox").fill(QUERY)
-    expect(search).to_have_attribute("data-state", "done")
-    page.route(lambda url: "cursor=" in url, lambda route: route.fulfill(
-        status=410, content_type="application/json",
-        body='{"status": "error", "error": "gone", "code": "CURSOR_EXPIRED", "field": "cursor"}'))
-    search.get_by_role("button", name="Show more").click()
-    expect(search.locator(".ss-status")).to_contain_text("no longer held")
-    expect(search.get_by_role("button", name="Show more")).to_be_hidden()
-    assert len(skus_of(search)) == WIDGET_LIMIT
-    # Search then asks the server again (not the cache, whose cursor is the forgotten one).
-    page.unroute_all()
-    search.get_by_role("button", name="Search").click()
-    expect(search).to_have_attribute("data-source", "network")
-    expect(search.get_by_role("button", name="Show more")).to_be_visible()
-
-
 # -- pictures ---------------------------------------------------------------------------------------
 
 

@@ -725,8 +725,7 @@
         if (!response.ok) {
           const refusal = await describeRefusal(response);
           if (refusal.status === 429) this.budget.hold(refusal.retryAfter);
-          problem = refusal.status === 410 ? 'These results are no longer held: press Search to see them again.' : refusal.message;
-          if (refusal.status === 410) { paging.cursor = null; this.cache.delete(paging.key); } // Search asks anew
+          problem = refusal.message;
         } else {
           for await (const event of readEventStream(response.body)) {
             const data = parseData(event.data);
