@@ -28,6 +28,24 @@ Measurements, each repeated `--reps` times (3), the median reported:
 Protocol adapters (bench/servers.py `ADAPTERS`: `ours` with OpenAI's chunks as its wire) are
 measured for 1 and 2 only, in the same reps as `ours`, counting their own frame marker
 (`\\ndata: `): the adapter's overhead against the native stream.
+
+    .venv/bin/python -m bench.sse_engine --adapters          # the adapters on an agent turn (~2 minutes)
+    .venv/bin/python -m bench.sse_engine --adapters --quick  # smoke check (~20 s)
+
+`--adapters` measures only the protocol adapters (docs/protocols.md), on one realistic
+sales-agent turn (bench/servers.py `agent_turn`: intent, two tool calls, 8 product cards,
+market figures, 150 text deltas, 3 sentences of speech, suggestions, complete; with the
+engine's connected and close, 162 events): our events/s through each adapter's frame encoder
+(AI SDK UI message stream, AG-UI, OpenAI chunks) against the native SSE encoder, in the same
+reps, rotating who goes first:
+ a. in process: the encoder alone (a fresh encoder per turn, as per stream), turns encoded
+    back to back;
+ b. end to end: each its own uvicorn process serving the turn through the engine, read over
+    loopback with httpx by that protocol's client parser (httpx-sse for the native stream,
+    each event's data parsed as JSON; for the adapters a minimal reader: every `data:` line
+    parsed as JSON, `[DONE]` skipped), one turn after another on one connection, and 20
+    clients (10 with --quick) reading turns at once.
+Events counted are ours (the turn's 162), whatever number of frames a protocol makes of them.
 Events counted are every event on the wire (connected + n text + complete + close), the same
 bytes per event on all three servers.
 
@@ -62,6 +80,7 @@ from bench.common import machine as common_machine  # noqa: E402
 from bench.common import pct  # noqa: E402
 from bench.common import wait_until_serving  # noqa: E402
 from bench.servers import ADAPTER_MARKS, ADAPTERS, FACTORIES, STREAM_PATH  # noqa: E402
+from bench.servers import TURN_CONTEXT, TURN_PATH, TURN_SERVERS, agent_turn  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
@@ -110,7 +129,7 @@ class Server:
 
     def __init__(self, name: str, log_dir: Path, env: dict[str, str] | None = None) -> None:
         self.name = name
-        self.factory = {**FACTORIES, **ADAPTERS}[name]
+        self.factory = {**FACTORIES, **ADAPTERS, **TURN_SERVERS}[name]
         self.log_dir = log_dir
         self.env = env or {}
         self.port = 0
@@ -634,6 +653,200 @@ def targets(results: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> dict[str
     }
 
 
+# --- the protocol adapters on an agent turn (--adapters) ----------------------------------------
+
+TURN_FULL = dict(reps=3, encode_turns=2000, sequential_turns=300, turn_streams=20, turns_per_stream=15)
+TURN_QUICK = dict(reps=1, encode_turns=300, sequential_turns=50, turn_streams=10, turns_per_stream=5)
+
+
+def turn_encoders() -> dict[str, Any]:
+    """Each protocol's frame encoder, made fresh per stream as the engine does (name -> factory)."""
+    from app.protocols.ag_ui import AgUiFrames
+    from app.protocols.ai_sdk_ui import UIMessageFrames
+    from app.protocols.openai_chat import ChunkFrames
+    from app.streams import wire
+
+    return {"native": lambda: wire.encode, "ai-sdk": UIMessageFrames, "ag-ui": AgUiFrames, "openai": ChunkFrames}
+
+
+def turn_frames(tokens: int | None = None) -> list[tuple[Any, str, int | None]]:
+    """The turn as the engine hands it to an encoder: (event, id, retry_ms), `connected` (with
+    the agent routes' context) first, `complete` with its duration, `close` last."""
+    from bench.servers import RETRY_MS
+    from app.streams import events as ev
+
+    produced = agent_turn() if tokens is None else agent_turn(tokens)
+    stream_id = "5f0c" * 8
+    events = [ev.connected(stream_id, "bench_turn", **TURN_CONTEXT)]
+    for event in produced:
+        events.append(ev.complete(duration_ms=2345.6, **event.data) if event.type == "complete" else event)
+    events.append(ev.close())
+    return [(e, f"{stream_id}-{i}", RETRY_MS if e.type == "connected" else None) for i, e in enumerate(events, 1)]
+
+
+def encode_turn(make: Any, frames: list[tuple[Any, str, int | None]]) -> bytes:
+    encode = make()
+    return b"".join(encode(event, event_id, retry_ms=retry) for event, event_id, retry in frames)
+
+
+def m_encode(make: Any, frames: list[tuple[Any, str, int | None]], turns: int) -> float:
+    """Our events/s through one encoder, `turns` turns back to back, in this process."""
+    t0 = time.perf_counter()
+    for _ in range(turns):
+        encode = make()
+        for event, event_id, retry in frames:
+            encode(event, event_id, retry_ms=retry)
+    return turns * len(frames) / (time.perf_counter() - t0)
+
+
+async def read_turn(client: Any, url: str, native: bool) -> int:
+    """One turn read as that protocol's client reads it; the number of messages parsed."""
+    import httpx_sse
+
+    parsed = 0
+    async with client.stream("GET", url) as response:
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: status {response.status_code}")
+        if native:
+            async for sse in httpx_sse.EventSource(response).aiter_sse():
+                json.loads(sse.data)
+                parsed += 1
+        else:
+            async for line in response.aiter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    json.loads(line[6:])
+                    parsed += 1
+    return parsed
+
+
+async def m_turns(srv: Server, sequential: int, streams: int, per_stream: int, events: int,
+                  expected: int) -> tuple[float, float]:
+    """Our events/s end to end: `sequential` turns one after another on one connection, then
+    `streams` clients reading `per_stream` turns each at once."""
+    import httpx
+
+    native = srv.name == "native"
+    url = f"http://{HOST}:{srv.port}{TURN_PATH}"
+    timeout = httpx.Timeout(60.0)
+
+    async def reader(turns: int) -> None:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            for _ in range(turns):
+                got = await read_turn(client, url, native)
+                if got != expected:
+                    raise RuntimeError(f"{srv.name}: {got} messages parsed, {expected} expected")
+
+    await srv.quiet()
+    await reader(3)  # warm up
+    t0 = time.perf_counter()
+    await reader(sequential)
+    one = sequential * events / (time.perf_counter() - t0)
+    await srv.quiet()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(reader(per_stream) for _ in range(streams)))
+    many = streams * per_stream * events / (time.perf_counter() - t0)
+    return one, many
+
+
+def turn_shape(frames: list[tuple[Any, str, int | None]]) -> dict[str, dict[str, int]]:
+    """Per protocol: the messages a turn becomes and its bytes on the wire."""
+    out = {}
+    for name, make in turn_encoders().items():
+        body = encode_turn(make, frames)
+        blocks = [b for b in body.split(b"\n\n") if b and b != b"data: [DONE]"]
+        out[name] = {"messages": len(blocks), "bytes": len(body)}
+    return out
+
+
+async def run_adapters(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, Any]:
+    frames = turn_frames()
+    shape = turn_shape(frames)
+    names = list(TURN_SERVERS)
+    raw: dict[str, dict[str, list[float]]] = {n: {"encode": [], "e2e_one": [], "e2e_many": []} for n in names}
+    servers = {n: Server(n, log_dir) for n in names}
+    try:
+        for srv in servers.values():
+            srv.start()
+        for rep in range(cfg["reps"]):
+            order = names[rep % len(names):] + names[: rep % len(names)]
+            for name in order:
+                raw[name]["encode"].append(m_encode(turn_encoders()[name], frames, cfg["encode_turns"]))
+            for name in order:
+                one, many = await m_turns(servers[name], cfg["sequential_turns"], cfg["turn_streams"],
+                                          cfg["turns_per_stream"], len(frames), shape[name]["messages"])
+                raw[name]["e2e_one"].append(one)
+                raw[name]["e2e_many"].append(many)
+            progress(f"rep {rep + 1}: " + ", ".join(
+                f"{n} {raw[n]['encode'][-1]:,.0f} / {raw[n]['e2e_one'][-1]:,.0f} / {raw[n]['e2e_many'][-1]:,.0f}"
+                for n in names) + " ev/s (encoder / 1 stream / concurrent)")
+    finally:
+        for srv in servers.values():
+            srv.stop()
+    out: dict[str, Any] = {"events_per_turn": len(frames), "protocols": {}}
+    for name in names:
+        r = raw[name]
+        out["protocols"][name] = {
+            **shape[name],
+            "encoder_events_per_s": med(r["encode"]),
+            "e2e_one_stream_events_per_s": med(r["e2e_one"]),
+            "e2e_concurrent_events_per_s": med(r["e2e_many"]),
+            "runs": r,
+        }
+    return out
+
+
+TURN_ROWS = [
+    ("messages", "messages on the wire per turn", "{:,}"),
+    ("bytes", "bytes on the wire per turn", "{:,}"),
+    ("encoder_events_per_s", "in process: our events/s through the frame encoder", "{:,.0f}"),
+    ("e2e_one_stream_events_per_s", "end to end, turns one after another: our events/s", "{:,.0f}"),
+    ("e2e_concurrent_events_per_s", "end to end, {turn_streams} clients at once: our events/s", "{:,.0f}"),
+]
+
+
+def turn_table(results: dict[str, Any], cfg: dict[str, Any]) -> str:
+    protocols = results["protocols"]
+    peers = [n for n in protocols if n != "native"]
+    lines = ["| per agent turn ({events_per_turn} events) | native SSE | ".format(**results)
+             + " | ".join(peers) + " | " + " | ".join(f"{p}/native" for p in peers) + " |",
+             "|---|---:|" + "---:|" * (2 * len(peers))]
+    for key, label, fmt in TURN_ROWS:
+        base = protocols["native"][key]
+        values = [protocols[p][key] for p in peers]
+        lines.append(f"| {label.format(**cfg)} | {fmt.format(base)} | " + " | ".join(fmt.format(v) for v in values)
+                     + " | " + " | ".join(f"{v / base:.2f}" for v in values) + " |")
+    return "\n".join(lines)
+
+
+def main_adapters(quick: bool, reps: int | None, started: float, progress) -> int:
+    cfg = dict(TURN_QUICK if quick else TURN_FULL)
+    if reps:
+        cfg["reps"] = reps
+    info = machine()
+    info["client"] = "httpx (this process): httpx-sse for native, a data-line reader for the adapters"
+    info["versions"]["httpx"] = common_machine(("httpx",))["versions"]["httpx"]
+    info["versions"]["httpx-sse"] = common_machine(("httpx-sse",))["versions"]["httpx-sse"]
+    with tempfile.TemporaryDirectory(prefix="sse-bench-") as tmp:
+        results = asyncio.run(run_adapters(cfg, Path(tmp), progress))
+    info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    info["duration_s"] = round(time.perf_counter() - started, 1)
+    doc = {"machine": info, "config": {**cfg, "quick": quick, "statistic": "median of reps"}, **results}
+    suffix = "_adapters_quick" if quick else "_adapters"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"sse_engine{suffix}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    md = (f"# Protocol adapters on an agent turn{' (quick)' if quick else ''}\n\n"
+          f"{info['date']} - {info['cpu_count']} CPUs ({info['cpu_model']}), Python {info['python']}, "
+          f"uvicorn {info['versions']['uvicorn']} (h11, asyncio, 1 worker), httpx {info['versions']['httpx']}, "
+          f"httpx-sse {info['versions']['httpx-sse']}. Client and servers on the same machine; load average at "
+          f"start {info['loadavg_at_start'][0]}, at end {info['loadavg_at_end'][0]}. Median of {cfg['reps']} runs "
+          f"(`.venv/bin/python -m bench.sse_engine --adapters{' --quick' if quick else ''}`).\n\n"
+          f"{turn_table(results, cfg)}\n")
+    (RESULTS / f"sse_engine{suffix}.md").write_text(md)
+    print(md)
+    progress("done")
+    return 0
+
+
 def machine() -> dict[str, Any]:
     return common_machine(("uvicorn", "starlette", "sse-starlette", "h11", "anyio"),
         cpu_count_physical=psutil.cpu_count(logical=False),
@@ -667,7 +880,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small numbers, one repetition (smoke check)")
     parser.add_argument("--profile", action="store_true", help="also profile `ours` with cProfile (printed)")
     parser.add_argument("--reps", type=int, help="repetitions (default 3, --quick 1)")
+    parser.add_argument("--adapters", action="store_true",
+                        help="only the protocol adapters, on an agent turn (sse_engine_adapters.{json,md})")
     args = parser.parse_args()
+    if args.adapters:
+        began = time.perf_counter()
+        return main_adapters(args.quick, args.reps, began,
+                             lambda msg: print(f"[{time.perf_counter() - began:6.1f}s] {msg}", file=sys.stderr, flush=True))
     cfg = dict(QUICK if args.quick else FULL)
     if args.reps:
         cfg["reps"] = cfg["rss_reps"] = args.reps
