@@ -43,8 +43,10 @@ reps, rotating who goes first:
  b. end to end: each its own uvicorn process serving the turn through the engine, read over
     loopback with httpx by that protocol's client parser (httpx-sse for the native stream,
     each event's data parsed as JSON; for the adapters a minimal reader: every `data:` line
-    parsed as JSON, `[DONE]` skipped), one turn after another on one connection, and 20
-    clients (10 with --quick) reading turns at once.
+    parsed as JSON, `[DONE]` skipped), by one client reading one turn after another on its
+    connection, and by 20 clients (10 with --quick) at once.
+Each rep is made of rounds (10; 3 with --quick) in which every protocol takes its turn at
+each measurement, so that the machine's other load falls on all of them alike.
 Events counted are ours (the turn's 162), whatever number of frames a protocol makes of them.
 Events counted are every event on the wire (connected + n text + complete + close), the same
 bytes per event on all three servers.
@@ -655,8 +657,12 @@ def targets(results: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> dict[str
 
 # --- the protocol adapters on an agent turn (--adapters) ----------------------------------------
 
-TURN_FULL = dict(reps=3, encode_turns=2000, sequential_turns=300, turn_streams=20, turns_per_stream=15)
-TURN_QUICK = dict(reps=1, encode_turns=300, sequential_turns=50, turn_streams=10, turns_per_stream=5)
+# Each rep is `rounds` rounds; in a round every protocol, in turn (rotating who goes first),
+# encodes `encode_turns` turns, reads `sequential_turns` turns one after another, then has
+# `turn_streams` clients read `turns_per_stream` turns each at once: on a shared machine, a
+# burst of load lands on all four alike rather than on whichever was being measured.
+TURN_FULL = dict(reps=3, rounds=10, encode_turns=200, sequential_turns=30, turn_streams=20, turns_per_stream=2)
+TURN_QUICK = dict(reps=1, rounds=3, encode_turns=100, sequential_turns=10, turn_streams=10, turns_per_stream=1)
 
 
 def turn_encoders() -> dict[str, Any]:
@@ -690,13 +696,13 @@ def encode_turn(make: Any, frames: list[tuple[Any, str, int | None]]) -> bytes:
 
 
 def m_encode(make: Any, frames: list[tuple[Any, str, int | None]], turns: int) -> float:
-    """Our events/s through one encoder, `turns` turns back to back, in this process."""
+    """Seconds to encode `turns` turns back to back through one encoder, in this process."""
     t0 = time.perf_counter()
     for _ in range(turns):
         encode = make()
         for event, event_id, retry in frames:
             encode(event, event_id, retry_ms=retry)
-    return turns * len(frames) / (time.perf_counter() - t0)
+    return time.perf_counter() - t0
 
 
 async def read_turn(client: Any, url: str, native: bool) -> int:
@@ -719,33 +725,23 @@ async def read_turn(client: Any, url: str, native: bool) -> int:
     return parsed
 
 
-async def m_turns(srv: Server, sequential: int, streams: int, per_stream: int, events: int,
-                  expected: int) -> tuple[float, float]:
-    """Our events/s end to end: `sequential` turns one after another on one connection, then
-    `streams` clients reading `per_stream` turns each at once."""
-    import httpx
-
+async def m_turns(srv: Server, clients: list[Any], turns: int, expected: int) -> float:
+    """Seconds for each of `clients` (httpx clients, their connections kept alive) to read
+    `turns` turns one after another, all clients at once."""
     native = srv.name == "native"
     url = f"http://{HOST}:{srv.port}{TURN_PATH}"
-    timeout = httpx.Timeout(60.0)
 
-    async def reader(turns: int) -> None:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            for _ in range(turns):
-                got = await read_turn(client, url, native)
-                if got != expected:
-                    raise RuntimeError(f"{srv.name}: {got} messages parsed, {expected} expected")
+    async def reader(client: Any) -> None:
+        for _ in range(turns):
+            got = await read_turn(client, url, native)
+            if got != expected:
+                raise RuntimeError(f"{srv.name}: {got} messages parsed, {expected} expected")
 
-    await srv.quiet()
-    await reader(3)  # warm up
     t0 = time.perf_counter()
-    await reader(sequential)
-    one = sequential * events / (time.perf_counter() - t0)
+    await asyncio.gather(*(reader(client) for client in clients))
+    elapsed = time.perf_counter() - t0
     await srv.quiet()
-    t0 = time.perf_counter()
-    await asyncio.gather(*(reader(per_stream) for _ in range(streams)))
-    many = streams * per_stream * events / (time.perf_counter() - t0)
-    return one, many
+    return elapsed
 
 
 def turn_shape(frames: list[tuple[Any, str, int | None]]) -> dict[str, dict[str, int]]:
@@ -759,30 +755,53 @@ def turn_shape(frames: list[tuple[Any, str, int | None]]) -> dict[str, dict[str,
 
 
 async def run_adapters(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, Any]:
+    import contextlib
+
+    import httpx
+
     frames = turn_frames()
     shape = turn_shape(frames)
+    encoders = turn_encoders()
     names = list(TURN_SERVERS)
     raw: dict[str, dict[str, list[float]]] = {n: {"encode": [], "e2e_one": [], "e2e_many": []} for n in names}
     servers = {n: Server(n, log_dir) for n in names}
+    events = len(frames)
     try:
         for srv in servers.values():
             srv.start()
         for rep in range(cfg["reps"]):
-            order = names[rep % len(names):] + names[: rep % len(names)]
-            for name in order:
-                raw[name]["encode"].append(m_encode(turn_encoders()[name], frames, cfg["encode_turns"]))
-            for name in order:
-                one, many = await m_turns(servers[name], cfg["sequential_turns"], cfg["turn_streams"],
-                                          cfg["turns_per_stream"], len(frames), shape[name]["messages"])
-                raw[name]["e2e_one"].append(one)
-                raw[name]["e2e_many"].append(many)
+            spent = {n: {"encode": 0.0, "e2e_one": 0.0, "e2e_many": 0.0} for n in names}
+            async with contextlib.AsyncExitStack() as stack:
+                def client() -> Any:
+                    return stack.enter_async_context(httpx.AsyncClient(timeout=httpx.Timeout(60.0)))
+
+                one = {n: [await client()] for n in names}
+                many = {n: [await client() for _ in range(cfg["turn_streams"])] for n in names}
+                for n in names:  # warm up: every connection opened, every path run once
+                    await m_turns(servers[n], one[n] + many[n], 1, shape[n]["messages"])
+                for rnd in range(cfg["rounds"]):
+                    k = (rep * cfg["rounds"] + rnd) % len(names)
+                    order = names[k:] + names[:k]
+                    for n in order:
+                        spent[n]["encode"] += m_encode(encoders[n], frames, cfg["encode_turns"])
+                    for n in order:
+                        spent[n]["e2e_one"] += await m_turns(servers[n], one[n], cfg["sequential_turns"],
+                                                             shape[n]["messages"])
+                    for n in order:
+                        spent[n]["e2e_many"] += await m_turns(servers[n], many[n], cfg["turns_per_stream"],
+                                                              shape[n]["messages"])
+            turns = {"encode": cfg["encode_turns"], "e2e_one": cfg["sequential_turns"],
+                     "e2e_many": cfg["turn_streams"] * cfg["turns_per_stream"]}
+            for n in names:
+                for key, seconds in spent[n].items():
+                    raw[n][key].append(cfg["rounds"] * turns[key] * events / seconds)
             progress(f"rep {rep + 1}: " + ", ".join(
                 f"{n} {raw[n]['encode'][-1]:,.0f} / {raw[n]['e2e_one'][-1]:,.0f} / {raw[n]['e2e_many'][-1]:,.0f}"
                 for n in names) + " ev/s (encoder / 1 stream / concurrent)")
     finally:
         for srv in servers.values():
             srv.stop()
-    out: dict[str, Any] = {"events_per_turn": len(frames), "protocols": {}}
+    out: dict[str, Any] = {"events_per_turn": events, "protocols": {}}
     for name in names:
         r = raw[name]
         out["protocols"][name] = {
@@ -799,7 +818,7 @@ TURN_ROWS = [
     ("messages", "messages on the wire per turn", "{:,}"),
     ("bytes", "bytes on the wire per turn", "{:,}"),
     ("encoder_events_per_s", "in process: our events/s through the frame encoder", "{:,.0f}"),
-    ("e2e_one_stream_events_per_s", "end to end, turns one after another: our events/s", "{:,.0f}"),
+    ("e2e_one_stream_events_per_s", "end to end, one client, turns one after another: our events/s", "{:,.0f}"),
     ("e2e_concurrent_events_per_s", "end to end, {turn_streams} clients at once: our events/s", "{:,.0f}"),
 ]
 
