@@ -22,19 +22,19 @@ from mcp.client.streamable_http import streamable_http_client
 TIMEOUT_S = 30  # every answer; the store answers a call in milliseconds
 
 
-class Refused(Exception):
-    """A tool answered with an error (`isError`): its text names the field at fault."""
-
-
-async def call(mcp: ClientSession, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+async def call(mcp: ClientSession, name: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
+    """The tool's structured answer; None when it refused (`isError`): its reason, which names
+    the field at fault, is printed to stderr."""
     result = await mcp.call_tool(name, arguments)
     if result.is_error or result.structured_content is None:
         text = " ".join(getattr(part, "text", "") for part in result.content)
-        raise Refused(f"{name}: {text}")
+        print(f"{name}: {text}", file=sys.stderr)
+        return None
     return result.structured_content
 
 
-async def shop(url: str, query: str, max_price: float | None, limit: int) -> None:
+async def shop(url: str, query: str, max_price: float | None, limit: int) -> int:
+    """The exit status: 0, or 1 when a call was refused."""
     async with (streamable_http_client(url) as (read, write),
                 ClientSession(read, write, read_timeout_seconds=TIMEOUT_S) as mcp):
         await mcp.initialize()
@@ -45,18 +45,23 @@ async def shop(url: str, query: str, max_price: float | None, limit: int) -> Non
         if max_price is not None:
             arguments["max_price"] = max_price
         found = await call(mcp, "search_catalog", arguments)
+        if found is None:
+            return 1
         products = found["products"]
         print(f"search_catalog {json.dumps(arguments)}: {len(products)} of {found['total']}")
         for card in products:
             print(f"  {card['sku']}  {card.get('price', '?')} {card.get('currency', '')}  {card['title']}")
         if not products:
-            return
+            return 0
 
         product = await call(mcp, "get_product", {"sku": products[0]["sku"]})
+        if product is None:
+            return 1
         stock = "in stock" if product.get("in_stock") else "out of stock"
         print(f"get_product {product['sku']}: {product['title']} ({product.get('brand', '-')}), "
               f"{product.get('price', '?')} {product.get('currency', '')}, {stock}, "
               f"sizes {', '.join(product.get('sizes') or []) or '-'}")
+        return 0
 
 
 def main() -> int:
@@ -66,12 +71,7 @@ def main() -> int:
     parser.add_argument("--max-price", type=float, help="budget, in the catalog's currency")
     parser.add_argument("--limit", type=int, default=5, help="products to list (the server takes 1 to 20)")
     args = parser.parse_args()
-    try:
-        asyncio.run(shop(args.url, args.query, args.max_price, args.limit))
-    except Refused as refused:
-        print(refused, file=sys.stderr)
-        return 1
-    return 0
+    return asyncio.run(shop(args.url, args.query, args.max_price, args.limit))
 
 
 if __name__ == "__main__":
