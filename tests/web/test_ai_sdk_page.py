@@ -28,13 +28,27 @@ from playwright.sync_api import Route, expect  # noqa: E402
 PAGE = "/examples/ai-sdk-chat/index.html"
 SERVED = ("examples", "node_modules")  # what the page loads: itself, its shim, the `ai` package's modules
 TIMEOUT_MS = 30_000
+# Keeps the bytes of every chat stream the page reads (a tee of its fetch: the page's own code is
+# untouched, and Playwright's response body of a stream without a charset is not its UTF-8).
+TEE = """(() => {
+  const fetched = window.fetch.bind(window);
+  window.chatStreams = [];
+  window.fetch = async (input, init) => {
+    const response = await fetched(input, init);
+    if (!String(input).includes("/api/ai-sdk/chat") || !response.body) return response;
+    const [forPage, forTest] = response.body.tee();
+    window.chatStreams.push(new Response(forTest).text());
+    return new Response(forPage, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+})();"""
 
 
 def serve_file(route: Route) -> None:
     """A file of the repository under examples/ or node_modules/, as a static server sends it."""
     relative = route.request.url.split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
-    path = (ROOT / relative).resolve()
-    if relative.split("/", 1)[0] not in SERVED or not path.is_relative_to(ROOT) or not path.is_file():
+    parts = relative.split("/")
+    path = ROOT.joinpath(*parts)  # node_modules may be a link: not resolved, `..` refused instead
+    if parts[0] not in SERVED or ".." in parts or not path.is_file():
         route.fulfill(status=404, body="not found")
         return
     kind = "text/javascript" if path.suffix in {".js", ".mjs"} else mimetypes.guess_type(path.name)[0]
@@ -51,6 +65,7 @@ def test_a_question_typed_into_the_page_gets_the_agents_answer_and_cards(
     need(missing_ai_sdk(in_node=False))
     probe = new_page()
     page = probe.page
+    page.add_init_script(TEE)
     for top in SERVED:
         page.route(f"{web_app.url}/{top}/**", serve_file)
     page.goto(f"{web_app.url}{PAGE}")
@@ -63,7 +78,9 @@ def test_a_question_typed_into_the_page_gets_the_agents_answer_and_cards(
     response = answered.value
     assert response.status == 200 and response.headers["x-vercel-ai-ui-message-stream"] == "v1"
     expect(page.locator("body")).to_have_attribute("data-status", "ready", timeout=TIMEOUT_MS)
-    parts = parts_of(response.text())  # the whole stream, now that the turn is over
+    streams = page.evaluate("() => Promise.all(window.chatStreams)")
+    assert len(streams) == 1
+    parts = parts_of(streams[0])  # the whole stream, now that the turn is over
 
     assistant = page.locator('article[data-role="assistant"]')
     expect(assistant).to_have_count(1)
