@@ -2,8 +2,11 @@
 // the answer's text, the agent's tool calls, and our `data-*` parts (product cards,
 // suggestions) rebuilt from POST /api/ai-sdk/chat's UI message stream (docs/protocols.md).
 //
-//   npm install ai@6 @ai-sdk/react@3 react react-dom
+//   npm install @ai-sdk/react@3.0.328 ai@6.0.325 react@19 react-dom@19
 //   <StoreChat />  in a page served from the store's origin (or proxy /api to it)
+//
+// `ai` at the version that @ai-sdk/react pins: with a second copy of `ai`, TypeScript no longer
+// infers the data parts' types from StoreMessage. Type-checked with TypeScript 5.8 (strict).
 "use client";
 
 import { useChat } from "@ai-sdk/react";
