@@ -801,16 +801,17 @@ async def run_adapters(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str
     finally:
         for srv in servers.values():
             srv.stop()
-    out: dict[str, Any] = {"events_per_turn": events, "protocols": {}}
+    out: dict[str, Any] = {"events_per_turn": events, "protocols": {}, "ratios": {}}
+    keys = {"encode": "encoder_events_per_s", "e2e_one": "e2e_one_stream_events_per_s",
+            "e2e_many": "e2e_concurrent_events_per_s"}
     for name in names:
         r = raw[name]
-        out["protocols"][name] = {
-            **shape[name],
-            "encoder_events_per_s": med(r["encode"]),
-            "e2e_one_stream_events_per_s": med(r["e2e_one"]),
-            "e2e_concurrent_events_per_s": med(r["e2e_many"]),
-            "runs": r,
-        }
+        out["protocols"][name] = {**shape[name], **{label: med(r[key]) for key, label in keys.items()}, "runs": r}
+        # Each rep's ratio to native, then their median: a rep's runs shared the machine's load.
+        out["ratios"][f"{name}/native"] = {
+            **{k: shape[name][k] / shape["native"][k] for k in ("messages", "bytes")},
+            **{label: med([a / b for a, b in zip(r[key], raw["native"][key], strict=True)])
+               for key, label in keys.items()}}
     return out
 
 
@@ -830,10 +831,10 @@ def turn_table(results: dict[str, Any], cfg: dict[str, Any]) -> str:
              + " | ".join(peers) + " | " + " | ".join(f"{p}/native" for p in peers) + " |",
              "|---|---:|" + "---:|" * (2 * len(peers))]
     for key, label, fmt in TURN_ROWS:
-        base = protocols["native"][key]
         values = [protocols[p][key] for p in peers]
-        lines.append(f"| {label.format(**cfg)} | {fmt.format(base)} | " + " | ".join(fmt.format(v) for v in values)
-                     + " | " + " | ".join(f"{v / base:.2f}" for v in values) + " |")
+        ratios = [results["ratios"][f"{p}/native"][key] for p in peers]
+        lines.append(f"| {label.format(**cfg)} | {fmt.format(protocols['native'][key])} | "
+                     + " | ".join(fmt.format(v) for v in values) + " | " + " | ".join(f"{r:.2f}" for r in ratios) + " |")
     return "\n".join(lines)
 
 
@@ -849,7 +850,9 @@ def main_adapters(quick: bool, reps: int | None, started: float, progress) -> in
         results = asyncio.run(run_adapters(cfg, Path(tmp), progress))
     info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     info["duration_s"] = round(time.perf_counter() - started, 1)
-    doc = {"machine": info, "config": {**cfg, "quick": quick, "statistic": "median of reps"}, **results}
+    doc = {"machine": info, "config": {**cfg, "quick": quick,
+                                       "statistic": "events/s: median of reps; ratios: median of the reps' ratios"},
+           **results}
     suffix = "_adapters_quick" if quick else "_adapters"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"sse_engine{suffix}.json").write_text(json.dumps(doc, indent=2) + "\n")
@@ -857,7 +860,8 @@ def main_adapters(quick: bool, reps: int | None, started: float, progress) -> in
           f"{info['date']} - {info['cpu_count']} CPUs ({info['cpu_model']}), Python {info['python']}, "
           f"uvicorn {info['versions']['uvicorn']} (h11, asyncio, 1 worker), httpx {info['versions']['httpx']}, "
           f"httpx-sse {info['versions']['httpx-sse']}. Client and servers on the same machine; load average at "
-          f"start {info['loadavg_at_start'][0]}, at end {info['loadavg_at_end'][0]}. Median of {cfg['reps']} runs "
+          f"start {info['loadavg_at_start'][0]}, at end {info['loadavg_at_end'][0]}. Median of {cfg['reps']} runs; "
+          f"a ratio is the median of the runs' ratios "
           f"(`.venv/bin/python -m bench.sse_engine --adapters{' --quick' if quick else ''}`).\n\n"
           f"{turn_table(results, cfg)}\n")
     (RESULTS / f"sse_engine{suffix}.md").write_text(md)
