@@ -5,8 +5,12 @@ agent's answer, its tool calls and the product cards, rebuilt from POST /api/ai-
 message stream: the same text the stream carried and the agent stored, the same cards in the
 same order.
 
-The page and the modules are served at the app's origin by Playwright's page.route from the
-repository's files, unmodified (as examples/README.md serves them with `python -m http.server`).
+The page and the modules are the repository's files, unmodified, served at the app's own origin
+by Playwright's page.route (as examples/README.md serves them with `python -m http.server`), and
+at another origin the app lists in CORS_ALLOWED_ORIGINS, the page then given the store's address
+in `?api=` (examples/README.md's way to run it). There the page itself comes from that origin's
+real server (a page Playwright made up has no address, and Chromium refuses it a loopback one)
+and its modules from page.route.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.requirements import missing_ai_sdk, missing_playwright, need, need_at_import
 from tests.support.server import ROOT, AppServer
-from tests.web.conftest import PageProbe
+from tests.web.conftest import PageProbe, Storefront
 
 need_at_import(missing_playwright())
 from playwright.sync_api import Route, expect  # noqa: E402
@@ -60,15 +65,23 @@ def parts_of(stream: str) -> list[dict[str, Any]]:
             if line.startswith("data: ") and line != "data: [DONE]"]
 
 
+@pytest.mark.parametrize("where", ["the store's origin", "an allowed storefront's origin"])
 def test_a_question_typed_into_the_page_gets_the_agents_answer_and_cards(
-        web_app: AppServer, new_page: Callable[..., PageProbe]) -> None:
+        where: str, web_app: AppServer, storefronts: tuple[Storefront, Storefront],
+        new_page: Callable[..., PageProbe]) -> None:
     need(missing_ai_sdk(in_node=False))
     probe = new_page()
     page = probe.page
     page.add_init_script(TEE)
+    own = where == "the store's origin"
+    storefront = storefronts[0]
+    origin = web_app.url if own else storefront.origin
     for top in SERVED:
-        page.route(f"{web_app.url}/{top}/**", serve_file)
-    page.goto(f"{web_app.url}{PAGE}")
+        page.route(f"{origin}/{top}/**", serve_file)
+    if not own:
+        storefront.html = (ROOT / PAGE.lstrip("/")).read_text()
+        page.route(f"{origin}{PAGE}?**", lambda route: route.continue_())  # the real server's answer
+    page.goto(f"{origin}{PAGE}" if own else f"{origin}{PAGE}?api={web_app.url}/api/ai-sdk/chat")
     expect(page.locator("body")).to_have_attribute("data-status", "ready")  # the modules loaded
 
     box = page.get_by_role("textbox", name="Your question")
