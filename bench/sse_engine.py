@@ -28,9 +28,11 @@ Measurements, each repeated `--reps` times (3), the median reported:
 Protocol adapters (bench/servers.py `ADAPTERS`: `ours` with OpenAI's chunks as its wire) are
 measured for 1 and 2 only, in the same reps as `ours`, counting their own frame marker
 (`\\ndata: `): the adapter's overhead against the native stream.
+Events counted are every event on the wire (connected + n text + complete + close), the same
+bytes per event on all three servers.
 
-    .venv/bin/python -m bench.sse_engine --adapters          # the adapters on an agent turn (~2 minutes)
-    .venv/bin/python -m bench.sse_engine --adapters --quick  # smoke check (~20 s)
+    .venv/bin/python -m bench.sse_engine --adapters          # the adapters on an agent turn (~5 minutes)
+    .venv/bin/python -m bench.sse_engine --adapters --quick  # smoke check (~40 s)
 
 `--adapters` measures only the protocol adapters (docs/protocols.md), on one realistic
 sales-agent turn (bench/servers.py `agent_turn`: intent, two tool calls, 8 product cards,
@@ -48,10 +50,9 @@ reps, rotating who goes first:
 Each rep is made of rounds (10; 3 with --quick) in which every protocol takes its turn at
 each measurement, so that the machine's other load falls on all of them alike.
 Events counted are ours (the turn's 162), whatever number of frames a protocol makes of them.
-Events counted are every event on the wire (connected + n text + complete + close), the same
-bytes per event on all three servers.
 
-Results: bench/results/sse_engine.json and bench/results/sse_engine.md (also printed).
+Results: bench/results/sse_engine.json and bench/results/sse_engine.md (also printed); with
+--adapters, bench/results/sse_engine_adapters.json and .md.
 """
 
 from __future__ import annotations
