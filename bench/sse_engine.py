@@ -31,7 +31,28 @@ measured for 1 and 2 only, in the same reps as `ours`, counting their own frame 
 Events counted are every event on the wire (connected + n text + complete + close), the same
 bytes per event on all three servers.
 
-Results: bench/results/sse_engine.json and bench/results/sse_engine.md (also printed).
+    .venv/bin/python -m bench.sse_engine --adapters          # the adapters on an agent turn (~5 minutes)
+    .venv/bin/python -m bench.sse_engine --adapters --quick  # smoke check (~40 s)
+
+`--adapters` measures only the protocol adapters (docs/protocols.md), on one realistic
+sales-agent turn (bench/servers.py `agent_turn`: intent, two tool calls, 8 product cards,
+market figures, 150 text deltas, 3 sentences of speech, suggestions, complete; with the
+engine's connected and close, 162 events): our events/s through each adapter's frame encoder
+(AI SDK UI message stream, AG-UI, OpenAI chunks) against the native SSE encoder, in the same
+reps, rotating who goes first:
+ a. in process: the encoder alone (a fresh encoder per turn, as per stream), turns encoded
+    back to back;
+ b. end to end: each its own uvicorn process serving the turn through the engine, read over
+    loopback with httpx by that protocol's client parser (httpx-sse for the native stream,
+    each event's data parsed as JSON; for the adapters a minimal reader: every `data:` line
+    parsed as JSON, `[DONE]` skipped), by one client reading one turn after another on its
+    connection, and by 20 clients (10 with --quick) at once.
+Each rep is made of rounds (10; 3 with --quick) in which every protocol takes its turn at
+each measurement, so that the machine's other load falls on all of them alike.
+Events counted are ours (the turn's 162), whatever number of frames a protocol makes of them.
+
+Results: bench/results/sse_engine.json and bench/results/sse_engine.md (also printed); with
+--adapters, bench/results/sse_engine_adapters.json and .md.
 """
 
 from __future__ import annotations
@@ -62,6 +83,7 @@ from bench.common import machine as common_machine  # noqa: E402
 from bench.common import pct  # noqa: E402
 from bench.common import wait_until_serving  # noqa: E402
 from bench.servers import ADAPTER_MARKS, ADAPTERS, FACTORIES, STREAM_PATH  # noqa: E402
+from bench.servers import TURN_CONTEXT, TURN_PATH, TURN_SERVERS, agent_turn  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
@@ -110,7 +132,7 @@ class Server:
 
     def __init__(self, name: str, log_dir: Path, env: dict[str, str] | None = None) -> None:
         self.name = name
-        self.factory = {**FACTORIES, **ADAPTERS}[name]
+        self.factory = {**FACTORIES, **ADAPTERS, **TURN_SERVERS}[name]
         self.log_dir = log_dir
         self.env = env or {}
         self.port = 0
@@ -634,6 +656,221 @@ def targets(results: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> dict[str
     }
 
 
+# --- the protocol adapters on an agent turn (--adapters) ----------------------------------------
+
+# Each rep is `rounds` rounds; in a round every protocol, in turn (rotating who goes first),
+# encodes `encode_turns` turns, reads `sequential_turns` turns one after another, then has
+# `turn_streams` clients read `turns_per_stream` turns each at once: on a shared machine, a
+# burst of load lands on all four alike rather than on whichever was being measured.
+TURN_FULL = dict(reps=3, rounds=10, encode_turns=200, sequential_turns=30, turn_streams=20, turns_per_stream=2)
+TURN_QUICK = dict(reps=1, rounds=3, encode_turns=100, sequential_turns=10, turn_streams=10, turns_per_stream=1)
+
+
+def turn_encoders() -> dict[str, Any]:
+    """Each protocol's frame encoder, made fresh per stream as the engine does (name -> factory)."""
+    from app.protocols.ag_ui import AgUiFrames
+    from app.protocols.ai_sdk_ui import UIMessageFrames
+    from app.protocols.openai_chat import ChunkFrames
+    from app.streams import wire
+
+    return {"native": lambda: wire.encode, "ai-sdk": UIMessageFrames, "ag-ui": AgUiFrames, "openai": ChunkFrames}
+
+
+def turn_frames(tokens: int | None = None) -> list[tuple[Any, str, int | None]]:
+    """The turn as the engine hands it to an encoder: (event, id, retry_ms), `connected` (with
+    the agent routes' context) first, `complete` with its duration, `close` last."""
+    from bench.servers import RETRY_MS
+    from app.streams import events as ev
+
+    produced = agent_turn() if tokens is None else agent_turn(tokens)
+    stream_id = "5f0c" * 8
+    events = [ev.connected(stream_id, "bench_turn", **TURN_CONTEXT)]
+    for event in produced:
+        events.append(ev.complete(duration_ms=2345.6, **event.data) if event.type == "complete" else event)
+    events.append(ev.close())
+    return [(e, f"{stream_id}-{i}", RETRY_MS if e.type == "connected" else None) for i, e in enumerate(events, 1)]
+
+
+def encode_turn(make: Any, frames: list[tuple[Any, str, int | None]]) -> bytes:
+    encode = make()
+    return b"".join(encode(event, event_id, retry_ms=retry) for event, event_id, retry in frames)
+
+
+def m_encode(make: Any, frames: list[tuple[Any, str, int | None]], turns: int) -> float:
+    """Seconds to encode `turns` turns back to back through one encoder, in this process."""
+    t0 = time.perf_counter()
+    for _ in range(turns):
+        encode = make()
+        for event, event_id, retry in frames:
+            encode(event, event_id, retry_ms=retry)
+    return time.perf_counter() - t0
+
+
+async def read_turn(client: Any, url: str, native: bool) -> int:
+    """One turn read as that protocol's client reads it; the number of messages parsed."""
+    import httpx_sse
+
+    parsed = 0
+    async with client.stream("GET", url) as response:
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: status {response.status_code}")
+        if native:
+            async for sse in httpx_sse.EventSource(response).aiter_sse():
+                json.loads(sse.data)
+                parsed += 1
+        else:
+            async for line in response.aiter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    json.loads(line[6:])
+                    parsed += 1
+    return parsed
+
+
+async def m_turns(srv: Server, clients: list[Any], turns: int, expected: int) -> float:
+    """Seconds for each of `clients` (httpx clients, their connections kept alive) to read
+    `turns` turns one after another, all clients at once."""
+    native = srv.name == "native"
+    url = f"http://{HOST}:{srv.port}{TURN_PATH}"
+
+    async def reader(client: Any) -> None:
+        for _ in range(turns):
+            got = await read_turn(client, url, native)
+            if got != expected:
+                raise RuntimeError(f"{srv.name}: {got} messages parsed, {expected} expected")
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(reader(client) for client in clients))
+    elapsed = time.perf_counter() - t0
+    await srv.quiet()
+    return elapsed
+
+
+def turn_shape(frames: list[tuple[Any, str, int | None]]) -> dict[str, dict[str, int]]:
+    """Per protocol: the messages a turn becomes and its bytes on the wire."""
+    out = {}
+    for name, make in turn_encoders().items():
+        body = encode_turn(make, frames)
+        blocks = [b for b in body.split(b"\n\n") if b and b != b"data: [DONE]"]
+        out[name] = {"messages": len(blocks), "bytes": len(body)}
+    return out
+
+
+async def run_adapters(cfg: dict[str, Any], log_dir: Path, progress) -> dict[str, Any]:
+    import contextlib
+
+    import httpx
+
+    frames = turn_frames()
+    shape = turn_shape(frames)
+    encoders = turn_encoders()
+    names = list(TURN_SERVERS)
+    raw: dict[str, dict[str, list[float]]] = {n: {"encode": [], "e2e_one": [], "e2e_many": []} for n in names}
+    servers = {n: Server(n, log_dir) for n in names}
+    events = len(frames)
+    try:
+        for srv in servers.values():
+            srv.start()
+        for rep in range(cfg["reps"]):
+            spent = {n: {"encode": 0.0, "e2e_one": 0.0, "e2e_many": 0.0} for n in names}
+            async with contextlib.AsyncExitStack() as stack:
+                def client() -> Any:
+                    return stack.enter_async_context(httpx.AsyncClient(timeout=httpx.Timeout(60.0)))
+
+                one = {n: [await client()] for n in names}
+                many = {n: [await client() for _ in range(cfg["turn_streams"])] for n in names}
+                for n in names:  # warm up: every connection opened, every path run once
+                    await m_turns(servers[n], one[n] + many[n], 1, shape[n]["messages"])
+                for rnd in range(cfg["rounds"]):
+                    k = (rep * cfg["rounds"] + rnd) % len(names)
+                    order = names[k:] + names[:k]
+                    for n in order:
+                        spent[n]["encode"] += m_encode(encoders[n], frames, cfg["encode_turns"])
+                    for n in order:
+                        spent[n]["e2e_one"] += await m_turns(servers[n], one[n], cfg["sequential_turns"],
+                                                             shape[n]["messages"])
+                    for n in order:
+                        spent[n]["e2e_many"] += await m_turns(servers[n], many[n], cfg["turns_per_stream"],
+                                                              shape[n]["messages"])
+            turns = {"encode": cfg["encode_turns"], "e2e_one": cfg["sequential_turns"],
+                     "e2e_many": cfg["turn_streams"] * cfg["turns_per_stream"]}
+            for n in names:
+                for key, seconds in spent[n].items():
+                    raw[n][key].append(cfg["rounds"] * turns[key] * events / seconds)
+            progress(f"rep {rep + 1}: " + ", ".join(
+                f"{n} {raw[n]['encode'][-1]:,.0f} / {raw[n]['e2e_one'][-1]:,.0f} / {raw[n]['e2e_many'][-1]:,.0f}"
+                for n in names) + " ev/s (encoder / 1 stream / concurrent)")
+    finally:
+        for srv in servers.values():
+            srv.stop()
+    out: dict[str, Any] = {"events_per_turn": events, "protocols": {}, "ratios": {}}
+    keys = {"encode": "encoder_events_per_s", "e2e_one": "e2e_one_stream_events_per_s",
+            "e2e_many": "e2e_concurrent_events_per_s"}
+    for name in names:
+        r = raw[name]
+        out["protocols"][name] = {**shape[name], **{label: med(r[key]) for key, label in keys.items()}, "runs": r}
+        # Each rep's ratio to native, then their median: a rep's runs shared the machine's load.
+        out["ratios"][f"{name}/native"] = {
+            **{k: shape[name][k] / shape["native"][k] for k in ("messages", "bytes")},
+            **{label: med([a / b for a, b in zip(r[key], raw["native"][key], strict=True)])
+               for key, label in keys.items()}}
+    return out
+
+
+TURN_ROWS = [
+    ("messages", "messages on the wire per turn", "{:,}"),
+    ("bytes", "bytes on the wire per turn", "{:,}"),
+    ("encoder_events_per_s", "in process: our events/s through the frame encoder", "{:,.0f}"),
+    ("e2e_one_stream_events_per_s", "end to end, one client, turns one after another: our events/s", "{:,.0f}"),
+    ("e2e_concurrent_events_per_s", "end to end, {turn_streams} clients at once: our events/s", "{:,.0f}"),
+]
+
+
+def turn_table(results: dict[str, Any], cfg: dict[str, Any]) -> str:
+    protocols = results["protocols"]
+    peers = [n for n in protocols if n != "native"]
+    lines = ["| per agent turn ({events_per_turn} events) | native SSE | ".format(**results)
+             + " | ".join(peers) + " | " + " | ".join(f"{p}/native" for p in peers) + " |",
+             "|---|---:|" + "---:|" * (2 * len(peers))]
+    for key, label, fmt in TURN_ROWS:
+        values = [protocols[p][key] for p in peers]
+        ratios = [results["ratios"][f"{p}/native"][key] for p in peers]
+        lines.append(f"| {label.format(**cfg)} | {fmt.format(protocols['native'][key])} | "
+                     + " | ".join(fmt.format(v) for v in values) + " | " + " | ".join(f"{r:.2f}" for r in ratios) + " |")
+    return "\n".join(lines)
+
+
+def main_adapters(quick: bool, reps: int | None, started: float, progress) -> int:
+    cfg = dict(TURN_QUICK if quick else TURN_FULL)
+    if reps:
+        cfg["reps"] = reps
+    info = machine()
+    info["client"] = "httpx (this process): httpx-sse for native, a data-line reader for the adapters"
+    info["versions"]["httpx"] = common_machine(("httpx",))["versions"]["httpx"]
+    info["versions"]["httpx-sse"] = common_machine(("httpx-sse",))["versions"]["httpx-sse"]
+    with tempfile.TemporaryDirectory(prefix="sse-bench-") as tmp:
+        results = asyncio.run(run_adapters(cfg, Path(tmp), progress))
+    info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    info["duration_s"] = round(time.perf_counter() - started, 1)
+    doc = {"machine": info, "config": {**cfg, "quick": quick,
+                                       "statistic": "events/s: median of reps; ratios: median of the reps' ratios"},
+           **results}
+    suffix = "_adapters_quick" if quick else "_adapters"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"sse_engine{suffix}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    md = (f"# Protocol adapters on an agent turn{' (quick)' if quick else ''}\n\n"
+          f"{info['date']} - {info['cpu_count']} CPUs ({info['cpu_model']}), Python {info['python']}, "
+          f"uvicorn {info['versions']['uvicorn']} (h11, asyncio, 1 worker), httpx {info['versions']['httpx']}, "
+          f"httpx-sse {info['versions']['httpx-sse']}. Client and servers on the same machine; load average at "
+          f"start {info['loadavg_at_start'][0]}, at end {info['loadavg_at_end'][0]}. Median of {cfg['reps']} runs; "
+          f"a ratio is the median of the runs' ratios "
+          f"(`.venv/bin/python -m bench.sse_engine --adapters{' --quick' if quick else ''}`).\n\n"
+          f"{turn_table(results, cfg)}\n")
+    (RESULTS / f"sse_engine{suffix}.md").write_text(md)
+    print(md)
+    progress("done")
+    return 0
+
+
 def machine() -> dict[str, Any]:
     return common_machine(("uvicorn", "starlette", "sse-starlette", "h11", "anyio"),
         cpu_count_physical=psutil.cpu_count(logical=False),
@@ -667,7 +904,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small numbers, one repetition (smoke check)")
     parser.add_argument("--profile", action="store_true", help="also profile `ours` with cProfile (printed)")
     parser.add_argument("--reps", type=int, help="repetitions (default 3, --quick 1)")
+    parser.add_argument("--adapters", action="store_true",
+                        help="only the protocol adapters, on an agent turn (sse_engine_adapters.{json,md})")
     args = parser.parse_args()
+    if args.adapters:
+        began = time.perf_counter()
+        return main_adapters(args.quick, args.reps, began,
+                             lambda msg: print(f"[{time.perf_counter() - began:6.1f}s] {msg}", file=sys.stderr, flush=True))
     cfg = dict(QUICK if args.quick else FULL)
     if args.reps:
         cfg["reps"] = cfg["rss_reps"] = args.reps

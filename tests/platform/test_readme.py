@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
-DOCS = sorted((ROOT / "docs").glob("*.md"))
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "examples" / "README.md"]
 # A file or folder named in a row's description: `events.py`, `static/`, `config/intents.toml`.
 PATHLIKE = re.compile(r"^[\w.*/-]+(\.(py|js|css|html|toml|md|svg|json)|/)$")
 

@@ -94,8 +94,10 @@ def node_path() -> str | None:
     return shutil.which("node")
 
 
-def missing_ai_sdk() -> str | None:
-    if node_path() is None:
+def missing_ai_sdk(*, in_node: bool = True) -> str | None:
+    """Why the `ai` package cannot run here; `in_node=False`: its modules are enough (a browser
+    loads them)."""
+    if in_node and node_path() is None:
         return "node is not installed (the `ai` package's reader runs in Node)"
     if not AI_SDK.is_file():
         return "node_modules/ai is not installed: `make install` runs `npm ci` (needs npm and the npm registry once)"
