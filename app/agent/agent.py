@@ -30,7 +30,7 @@ from typing import Any
 from app.agent import calling, reply, tools
 from app.agent.intents import Intent, IntentClassifier, IntentResult
 from app.agent.memory import Memory, asks_for_two, merge, points_at_shown, references
-from app.agent.reading import in_english, language_of
+from app.language.reading import in_english, language_of
 from app.agent.slots import extract_slots, price_direction
 from app.agent.turn import Outcome, Turn
 from app.agent.wording import suggestion

@@ -32,7 +32,7 @@ and romanised Hindi, regex rules, weights, threshold); this module only combines
    90% of messages are confident and 95% of those are right (bench/intent_accuracy.py).
 
 A message in Hindi (Devanagari), Persian, Russian or Hebrew is first read into English and
-romanised Hindi, the languages of the examples and rules (`app.agent.reading`,
+romanised Hindi, the languages of the examples and rules (`app.language.reading`,
 config/languages.toml); English and romanised Hindi are classified as they are.
 
 Follow-ups are classified like any message: "in blue" and "show me cheaper ones" are
@@ -56,7 +56,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from app.agent.reading import in_english
+from app.language.reading import in_english
 from app.search.embedder import Embedder
 from app.search.query_parse import parse_query
 from app.search.text import normalize

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
 
-from app.agent.reading import in_english
+from app.language.reading import in_english
 from app.search.constraints import Filters
 from app.search.query_parse import extract_prices, parse_query
 from app.search.text import normalize
@@ -33,7 +33,7 @@ PriceDirection = Literal["lower", "higher"]
 
 def extract_slots(text: str, vocabulary: Vocabulary, brands: Iterable[str] = ()) -> Filters:
     """The constraints one message sets; `brands` are the store's brand names as they should come back."""
-    text = in_english(text)  # Hindi, Persian, Russian, Hebrew: read as the parser knows (app.agent.reading)
+    text = in_english(text)  # Hindi, Persian, Russian, Hebrew: read as the parser knows (app.language.reading)
     brand, rest = _find_brand(normalize(text), tuple(brands))
     return replace(parse_query(rest, vocabulary).filters, brand=brand)
 

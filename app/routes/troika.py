@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from app.agent.agent import AgentDeps, AgentRequest, agent_events
 from app.agent.memory import Memory
-from app.agent.reading import language_and_direction, language_of
+from app.language.reading import language_and_direction, language_of
 from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, example, fail
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
