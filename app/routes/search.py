@@ -148,7 +148,7 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
             total=len(scores),
         )
 
-    vector_hits = await service.vector_search(ranking, candidates, POOL)
+    vector_hits = await service.vector_search(plan.embedded, candidates, POOL)
     if vector_hits is None:
         yield ev.progress("vector_search", "Semantic ranking unavailable; words only", count=0, available=False)
         vector_hits = []
