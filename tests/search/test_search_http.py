@@ -315,3 +315,23 @@ async def test_products_written_by_another_process_are_picked_up(server: AppServ
                 break
             await asyncio.sleep(0.1)
     assert result["products"][0]["sku"] == "EXT-9"
+
+
+@pytest.mark.parametrize(("q", "wanted"), [
+    ("लाल साड़ी २०००० से कम", {"category": "saree", "color": "red", "max_price": 20000}),
+    ("kaale joote", {"category": "shoes", "color": "black"}),
+    ("کیف مشکی زیر ۵۰۰۰", {"category": "bags", "color": "black", "max_price": 5000}),
+    ("синяя курта", {"category": "kurta", "color": "blue"}),
+    ("שמלה שחורה עד 3000", {"category": "dress", "color": "black", "max_price": 3000}),
+])
+async def test_a_shopper_typing_another_language_finds_the_english_products(
+    server: AppServer, catalog: list, q: str, wanted: dict[str, Any]
+) -> None:
+    """Hindi, romanised Hindi, Persian, Russian and Hebrew on the English demo catalog: every
+    product shown, and every one counted, is the kind, colour and budget asked for."""
+    final = await final_results(server, q=q, limit=10)
+    fits = [p for p in catalog if p["category"] == wanted["category"] and wanted["color"] in p["colors"]
+            and p["price"] <= wanted.get("max_price", p["price"])]
+    assert final["total"] == len(fits) > 0
+    assert [p["sku"] for p in final["products"]] and {p["sku"] for p in final["products"]} <= {p["sku"] for p in fits}
+    assert len(final["products"]) == min(10, len(fits))
