@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from app.catalog.demo import generate_catalog
+from app.language.detect import detect_language
 from tests.support.server import AppServer, isolated_env, wait_for_search
 from tests.support.sse import read_stream
 
@@ -335,3 +336,12 @@ async def test_a_shopper_typing_another_language_finds_the_english_products(
     assert final["total"] == len(fits) > 0
     assert [p["sku"] for p in final["products"]] and {p["sku"] for p in final["products"]} <= {p["sku"] for p in fits}
     assert len(final["products"]) == min(10, len(fits))
+
+
+@pytest.mark.parametrize(("q", "language"), [
+    ("लाल साड़ी", "hi"), ("کیف مشکی", "fa"), ("синяя курта", "ru"), ("שמלה שחורה", "he"), ("kaale joote", "en"),
+])
+async def test_progress_is_written_in_the_query_language(server: AppServer, q: str, language: str) -> None:
+    got = await read_stream(f"{server.url}/api/products/search/stream", params={"q": q, "limit": 3})
+    messages = [data["message"] for _, kind, data in got.events if kind == "progress"]
+    assert len(messages) == 3 and all(detect_language(m) == language for m in messages), messages
