@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from app.agent.intents import IntentClassifier, load_intent_config
-from app.agent.reading import in_english
+from app.language.reading import in_english
 from app.search.embedder import Embedder
 
 DEVELOPMENT = ROOT / "tests" / "data" / "intents_languages.jsonl"

@@ -79,8 +79,8 @@ class AgentDeps:
 @dataclass(frozen=True, slots=True)
 class AgentRequest:
     """One turn's request. The message is read once, where the turn starts (app/routes/troika.py):
-    `language` is what the answer is written and spoken in (`app.agent.reading.language_of`),
-    `english` the message read into English and romanised Hindi (`app.agent.reading.in_english`),
+    `language` is what the answer is written and spoken in (`app.language.reading.language_of`),
+    `english` the message read into English and romanised Hindi (`app.language.reading.in_english`),
     the words the classifier, the slot extractor and the follow-up rules understand."""
 
     message: str

@@ -32,7 +32,7 @@ and romanised Hindi, regex rules, weights, threshold); this module only combines
    90% of messages are confident and 95% of those are right (bench/intent_accuracy.py).
 
 A message in Hindi (Devanagari), Persian, Russian or Hebrew is classified as read into English and
-romanised Hindi, the languages of the examples and rules (`app.agent.reading.in_english`,
+romanised Hindi, the languages of the examples and rules (`app.language.reading.in_english`,
 config/languages.toml); the turn reads it once (app/routes/troika.py) and passes the reading here.
 
 Follow-ups are classified like any message: "in blue" and "show me cheaper ones" are
@@ -375,7 +375,7 @@ class IntentClassifier:
 
     async def classify(self, text: str) -> IntentResult:
         """The intent of one message in English or romanised Hindi (a message in another
-        language is read first: `app.agent.reading.in_english`). Never raises for odd input:
+        language is read first: `app.language.reading.in_english`). Never raises for odd input:
         empty text has confidence 0."""
         cleaned = clean(text)
         if not cleaned:

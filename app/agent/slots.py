@@ -32,7 +32,7 @@ PriceDirection = Literal["lower", "higher"]
 
 def extract_slots(text: str, vocabulary: Vocabulary, brands: Iterable[str] = ()) -> Filters:
     """The constraints one message sets, in English or romanised Hindi (a message in another
-    language is read first: `app.agent.reading.in_english`); `brands` are the store's brand
+    language is read first: `app.language.reading.in_english`); `brands` are the store's brand
     names as they should come back."""
     brand, rest = _find_brand(normalize(text), tuple(brands))
     return replace(parse_query(rest, vocabulary).filters, brand=brand)

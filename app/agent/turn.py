@@ -28,7 +28,7 @@ class Turn:
     size: str | None = None  # a size asked about ("is it available in M?")
     customer_name: str | None = None
     returning: bool = False  # the session had earlier turns
-    language: str = "en"  # what the answer is written and spoken in (app.agent.reading.language_of)
+    language: str = "en"  # what the answer is written and spoken in (app.language.reading.language_of)
 
 
 @dataclass(slots=True)

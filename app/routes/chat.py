@@ -24,7 +24,7 @@ from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.conversation.messages import StoredMessage, shown_messages
 from app.errors import ErrorBody, found
-from app.llm.language import SUPPORTED, detect_language, direction
+from app.language.detect import SUPPORTED, detect_language, direction
 from app.responses import JSONResponse
 from app.store.database import Database
 from app.streams.endpoint import StreamEndpoint, stream_routes

@@ -4,7 +4,9 @@
     POST /aza/search/stream            semantic: cosine `score` on every product
 
 Filters come from parameters AND from the query text ("red silk lehenga under 20000 size M");
-a field given as a parameter wins over the same field read from the text.
+a field given as a parameter wins over the same field read from the text. A query in Hindi,
+Persian, Russian or Hebrew is read in English too (`SearchService.plan`), and the product
+search's progress messages are in the query's language.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from starlette.routing import Route
 from app.contracts.fields import Flag, Num, OpenContract, QBool, QChoice, QInt, QNum, QueryContract, QWords, Text, Words
 from app.contracts.fields import Int, example
 from app.errors import BadRequest
+from app.language.reading import language_of
 from app.search.constraints import Filters
 from app.search.paging import CURSOR_PATTERN, MAX_RANKED, Frozen, Ranked, RankedPages, next_cursor, parse_cursor, row
 from app.search.products import SORTS, card
@@ -37,6 +40,20 @@ from app.streams.services import StreamServices
 MAX_QUERY = 512
 MAX_LIMIT = 50
 _SKU_LIKE = re.compile(r"^[A-Za-z]{1,6}[-_ ]?\d{2,}[A-Za-z0-9-]*$")
+
+# The product search's progress messages, per language of the query (`language_of`).
+PROGRESS: dict[str, dict[str, str]] = {
+    "en": {"words": "{n} products match the words", "no_vectors": "Semantic ranking unavailable; words only",
+           "vectors": "Ranked by meaning too: the {n} nearest", "filters": "{n} products after filters"},
+    "hi": {"words": "{n} उत्पाद शब्दों से मेल खाते हैं", "no_vectors": "अर्थ से क्रम उपलब्ध नहीं; केवल शब्दों से",
+           "vectors": "अर्थ से भी क्रम: सबसे करीबी {n}", "filters": "फ़िल्टर के बाद {n} उत्पाद"},
+    "fa": {"words": "{n} محصول با کلمات جور است", "no_vectors": "رتبه‌بندی معنایی در دسترس نیست؛ فقط با کلمات",
+           "vectors": "با معنا هم رتبه‌بندی شد: {n} نزدیک‌ترین", "filters": "{n} محصول پس از فیلترها"},
+    "ru": {"words": "Совпадений по словам: {n}", "no_vectors": "Поиск по смыслу недоступен; только по словам",
+           "vectors": "Также по смыслу: {n} ближайших", "filters": "После фильтров: {n}"},
+    "he": {"words": "{n} מוצרים תואמים את המילים", "no_vectors": "דירוג לפי משמעות אינו זמין; לפי מילים בלבד",
+           "vectors": "דורג גם לפי משמעות: {n} הקרובים ביותר", "filters": "{n} מוצרים אחרי הסינון"},
+}
 
 
 def _ready(service: SearchService) -> SearchService:
@@ -193,10 +210,11 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
     service = p.service
     plan = service.plan(p.q, p.filters)
     parsed, filters, ranking, candidates = plan.parsed, plan.filters, plan.ranking, plan.candidates
+    says = PROGRESS[language_of(p.q)]
 
     scores = service.word_matches(ranking, candidates)
     text_hits = top(scores, POOL)
-    yield ev.progress("text_search", f"{len(scores)} products match the words", count=len(scores))
+    yield ev.progress("text_search", says["words"].format(n=len(scores)), count=len(scores))
     if text_hits:
         early = service.products(sku for sku, _ in text_hits[: p.limit])
         yield ev.results(
@@ -206,17 +224,16 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
             total=len(scores),
         )
 
-    vector_hits = await service.vector_search(ranking, candidates, POOL)
+    vector_hits = await service.vector_search(plan.embedded, candidates, POOL)
     if vector_hits is None:
-        yield ev.progress("vector_search", "Semantic ranking unavailable; words only", count=0, available=False)
+        yield ev.progress("vector_search", says["no_vectors"], count=0, available=False)
         vector_hits = []
     else:
         vector_hits = [(sku, s) for sku, s in vector_hits if s >= VECTOR_FLOOR]
-        yield ev.progress("vector_search", f"Ranked by meaning too: the {len(vector_hits)} nearest",
-                          count=len(vector_hits))
+        yield ev.progress("vector_search", says["vectors"].format(n=len(vector_hits)), count=len(vector_hits))
 
     found = service.fuse(plan, scores, vector_hits)
-    yield ev.progress("filters", f"{found.total} products after filters", count=found.total,
+    yield ev.progress("filters", says["filters"].format(n=found.total), count=found.total,
                       filters=filters.as_dict())
     shown = service.page(found, p.limit, p.sort)
     cursor = None

@@ -24,13 +24,13 @@ from starlette.routing import Route
 
 from app.agent.agent import AgentDeps, AgentRequest, agent_events
 from app.agent.memory import Memory
-from app.agent.reading import in_english, language_of
+from app.language.reading import in_english, language_of
 from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, example, fail
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path
 from app.conversation.messages import StoredMessage, shown_messages
 from app.errors import ErrorBody, found
-from app.llm.language import direction
+from app.language.detect import direction
 from app.responses import JSONResponse
 from app.search.constraints import Filters
 from app.store.database import Database

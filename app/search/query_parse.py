@@ -20,7 +20,7 @@ Rules worth knowing:
 - filler words ("show me", "for", "in", "with", ...) are dropped from the residual;
 - romanised Hindi (Hinglish) is understood too: colour, occasion and gender words come from the
   vocabulary's aliases ("laal", "shaadi", "ladkiyon"), prices from "20k tak", "5000 se kam",
-  "3000 se upar", "5000 se 8000 tak", "20 hazaar", and its filler words ("ke liye", "dikhao")
+  "3000 se upar", "5000 se 8000 tak", "20 hazaar"; "2 million" and "3 crore" too (`app.language.amounts`), and its filler words ("ke liye", "dikhao")
   are dropped; "budget 15000" / "15k budget" is a maximum; "M size" is a size like "size M".
 """
 
@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from app.language.amounts import UNITS, WORDS
 from app.search.constraints import Filters
-from app.search.text import normalize, words
+from app.search.text import fold, normalize, words
 from app.search.vocabulary import Vocabulary
 
 @dataclass(frozen=True)
@@ -50,8 +51,7 @@ FILLERS: frozenset[str] = frozenset(
 
 # -- prices -------------------------------------------------------------------------------
 
-_UNITS = {"k": 1_000, "thousand": 1_000, "l": 100_000, "lakh": 100_000, "lakhs": 100_000,
-          "lac": 100_000, "lacs": 100_000, "hazar": 1_000, "hazaar": 1_000, "hajar": 1_000}
+_UNIT_WORDS = "|".join(WORDS)
 
 
 def _amount(name: str) -> str:
@@ -61,7 +61,7 @@ def _amount(name: str) -> str:
     # message took 10 s here, and the stream past its deadline).
     return (
         rf"(?:₹|\brs\.?|\binr)?\s*(?P<{name}>(?<![\d,.])\d[\d,]{{0,15}}(?:\.\d{{1,6}})?(?![\d,]))"
-        rf"(?:(?P<{name}_u>k|l)\b|\s*(?P<{name}_w>thousand|lakhs?|lacs?|hazaa?r|hajar)\b)?"
+        rf"(?:(?P<{name}_u>k|l)\b|\s*(?P<{name}_w>{_UNIT_WORDS})\b)?"
         r"(?:\s*(?:rs\b|rupees\b|inr\b|/-))?"
     )
 
@@ -90,7 +90,7 @@ _AROUND = re.compile(r"\b(?:around|about|approx|approximately|roughly|near|close
 def _value(match: re.Match[str], name: str) -> int:
     number = float(match.group(name).replace(",", "") or 0)
     unit = match.group(f"{name}_u") or match.group(f"{name}_w")
-    return int(round(number * _UNITS[unit] if unit else number))
+    return int(round(number * UNITS[unit] if unit else number))
 
 
 def _either(match: re.Match[str]) -> int:
@@ -203,6 +203,7 @@ def parse_query(query: str, vocabulary: Vocabulary) -> ParsedQuery:
     """Filters and residual words of a free-text shopping query, in `vocabulary`'s terms."""
     text, min_price, max_price = extract_prices(normalize(query))
     ws = words(text)
+    folded = [fold(w) for w in ws]  # once: the vocabulary looks up every span from each word
     found: dict[str, str] = {}
     colors: list[str] = []
     sizes: list[str] = []
@@ -225,7 +226,7 @@ def parse_query(query: str, vocabulary: Vocabulary) -> ParsedQuery:
             sizes.append(size)
             i += span
             continue
-        entry, span = vocabulary.lookup(ws, i)
+        entry, span = vocabulary.lookup(folded, i)
         if entry is not None:
             field, value, keep = entry
             if field == "colors":

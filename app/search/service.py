@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from bson import Binary
 
+from app.language.reading import in_english
 from app.search.constraints import Filters
 from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
 from app.search.index_state import IndexLife, IndexState
@@ -64,12 +65,18 @@ VECTOR_FLOOR = 0.25  # cosine below which a vector hit does not count as a match
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What a query means before ranking: filters (explicit, plus those read from the text
-    that the catalog can satisfy), the words to rank by, and the candidate set."""
+    that the catalog can satisfy), the words to rank by, the candidate set, and the words the
+    embedder reads (`meaning`: the ranking words, or their English reading; see `SearchService.plan`)."""
 
     parsed: ParsedQuery
     filters: Filters
     ranking: str
     candidates: set[str] | None
+    meaning: str = ""
+
+    @property
+    def embedded(self) -> str:
+        return self.meaning or self.ranking
 
 
 def ranking_text(parsed: ParsedQuery, original: str) -> str:
@@ -320,9 +327,25 @@ class SearchService(IndexLife):
     # -- ranking steps ---------------------------------------------------------------------
 
     def plan(self, query: str, explicit: Filters) -> Plan:
+        """The query read in the store's terms. A query in Hindi, Persian, Russian or Hebrew
+        is also read into English (`app.language.reading`): its filters are those of either
+        reading the catalog carries (the words as typed first: a catalog in that language),
+        the text ranks by both readings' words (a word the catalog does not hold scores
+        nothing, so each catalog meets the reading in its language), and the embedder, which
+        knows English only, reads the English one."""
         parsed = parse_query(query, self.vocabulary)
-        filters = explicit.merged_over(self.table.known(parsed.filters))
-        return Plan(parsed, filters, ranking_text(parsed, query), self.table.candidates(filters))
+        known = self.table.known(parsed.filters)
+        ranking = ranking_text(parsed, query)
+        meaning = ""
+        english = in_english(query)
+        if english != query:
+            read = parse_query(english, self.vocabulary)
+            known = known.merged_over(self.table.known(read.filters))
+            parsed = ParsedQuery(known, " ".join(w for w in (parsed.residual, read.residual) if w))
+            meaning = ranking_text(read, english)
+            ranking = f"{ranking} {meaning}"
+        filters = explicit.merged_over(known)
+        return Plan(parsed, filters, ranking, self.table.candidates(filters), meaning)
 
     def candidates(self, filters: Filters) -> set[str] | None:
         return self.table.candidates(filters)
@@ -331,7 +354,7 @@ class SearchService(IndexLife):
         """The whole search in one call (for benchmarks and tools; the stream runs the steps
         itself to report progress between them)."""
         scores = self.word_matches(plan.ranking, plan.candidates)
-        vector_hits = await self.vector_search(plan.ranking, plan.candidates, k) or []
+        vector_hits = await self.vector_search(plan.embedded, plan.candidates, k) or []
         return self.fuse(plan, scores, [(sku, s) for sku, s in vector_hits if s >= VECTOR_FLOOR], k)
 
     def word_matches(self, query: str, candidates: set[str] | None) -> dict[str, float]:

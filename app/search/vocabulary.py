@@ -84,10 +84,11 @@ class Vocabulary:
         counts = self.counts.get(name, {})
         return tuple(sorted(self.fields.get(name, {}), key=lambda v: -counts.get(v, 0)))
 
-    def lookup(self, ws: list[str], i: int) -> tuple[Entry | None, int]:
-        """The longest known phrase starting at ws[i], and how many words it spans."""
-        for span in range(min(self.longest, len(ws) - i), 0, -1):
-            entry = self.phrases.get(tuple(fold(w) for w in ws[i : i + span]))
+    def lookup(self, folded: list[str], i: int) -> tuple[Entry | None, int]:
+        """The longest known phrase starting at folded[i] (a query's words, each through
+        `fold` once), and how many words it spans."""
+        for span in range(min(self.longest, len(folded) - i), 0, -1):
+            entry = self.phrases.get(tuple(folded[i : i + span]))
             if entry is not None:
                 return entry, span
         return None, 0

@@ -9,7 +9,7 @@ import pytest
 
 from app.agent import reply
 from app.agent.intents import IntentClassifier
-from app.agent.reading import in_english, language_of
+from app.language.reading import in_english, language_of
 from app.agent.slots import extract_slots, price_direction
 from app.agent.tools import Found
 from app.agent.turn import Outcome, Turn

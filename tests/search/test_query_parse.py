@@ -142,3 +142,21 @@ def test_occasions(word: str, occasion: str) -> None:
 @pytest.mark.parametrize(("word", "gender"), sorted(GENDER_ALIASES.items()))
 def test_genders(word: str, gender: str) -> None:
     assert parse_query(word, DEMO).filters.as_dict() == {"gender": gender}
+
+
+def test_each_word_is_folded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vocabulary is looked up at every span from every word; folding belongs before."""
+    import app.search.query_parse as query_parse
+    import app.search.text as text
+
+    calls: list[str] = []
+
+    def counting(word: str) -> str:
+        calls.append(word)
+        return text.fold(word)
+
+    monkeypatch.setattr(query_parse, "fold", counting)
+    query = "red silk lehenga with mirror work for a wedding under 20k"
+    parsed = query_parse.parse_query(query, demo_vocabulary())
+    assert parsed.filters.category == "lehenga" and parsed.filters.colors == ("red",)
+    assert len(calls) == len(text.words("red silk lehenga with mirror work for a wedding"))

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from app.catalog.demo import generate_catalog
+from app.language.detect import detect_language
 from tests.support.server import AppServer, isolated_env, wait_for_search
 from tests.support.sse import read_stream
 
@@ -315,3 +316,32 @@ async def test_products_written_by_another_process_are_picked_up(server: AppServ
                 break
             await asyncio.sleep(0.1)
     assert result["products"][0]["sku"] == "EXT-9"
+
+
+@pytest.mark.parametrize(("q", "wanted"), [
+    ("लाल साड़ी २०००० से कम", {"category": "saree", "color": "red", "max_price": 20000}),
+    ("kaale joote", {"category": "shoes", "color": "black"}),
+    ("کیف مشکی زیر ۵۰۰۰", {"category": "bags", "color": "black", "max_price": 5000}),
+    ("синяя курта", {"category": "kurta", "color": "blue"}),
+    ("שמלה שחורה עד 3000", {"category": "dress", "color": "black", "max_price": 3000}),
+])
+async def test_a_shopper_typing_another_language_finds_the_english_products(
+    server: AppServer, catalog: list, q: str, wanted: dict[str, Any]
+) -> None:
+    """Hindi, romanised Hindi, Persian, Russian and Hebrew on the English demo catalog: every
+    product shown, and every one counted, is the kind, colour and budget asked for."""
+    final = await final_results(server, q=q, limit=10)
+    fits = [p for p in catalog if p["category"] == wanted["category"] and wanted["color"] in p["colors"]
+            and p["price"] <= wanted.get("max_price", p["price"])]
+    assert final["total"] == len(fits) > 0
+    assert [p["sku"] for p in final["products"]] and {p["sku"] for p in final["products"]} <= {p["sku"] for p in fits}
+    assert len(final["products"]) == min(10, len(fits))
+
+
+@pytest.mark.parametrize(("q", "language"), [
+    ("लाल साड़ी", "hi"), ("کیف مشکی", "fa"), ("синяя курта", "ru"), ("שמלה שחורה", "he"), ("kaale joote", "en"),
+])
+async def test_progress_is_written_in_the_query_language(server: AppServer, q: str, language: str) -> None:
+    got = await read_stream(f"{server.url}/api/products/search/stream", params={"q": q, "limit": 3})
+    messages = [data["message"] for _, kind, data in got.events if kind == "progress"]
+    assert len(messages) == 3 and all(detect_language(m) == language for m in messages), messages

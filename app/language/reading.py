@@ -9,9 +9,12 @@ way the romanised Hindi glossary is for the embeddings. The words live in
 config/languages.toml (its header says how they are matched); English and romanised Hindi
 come back unchanged, so nothing the agent understood before reads differently.
 
-Amounts are written out after the reading ("2 million" -> "2000000", "2 crore" -> "20000000");
-a rial amount is divided by 10: prices are read in the store's currency, which in Iran is
-quoted in toman (config/languages.toml).
+Amounts keep their unit word ("2 میلیون" -> "2 million"; the parser multiplies, from the one
+table of units, `app.language.amounts`); a rial amount is written out divided by 10: prices are
+read in the store's currency, which in Iran is quoted in toman (config/languages.toml).
+
+Search reads a query the same way (`app.search.service`), so a shopper typing in any of these
+languages on an English catalog finds what an English query finds.
 """
 
 from __future__ import annotations
@@ -22,17 +25,16 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.llm.language import detect_language, direction
+from app.language.amounts import UNITS, WORDS
+from app.language.detect import detect_language
 from app.search.scripts import MARKS
 from app.search.text import fold, normalize
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "languages.toml"
 READ = ("hi", "fa", "ru", "he")  # the languages with a reading in config/languages.toml
-_ARABIC_ONLY = set("ةيكىأإ")  # letters a Persian keyboard does not type
 _WORD = re.compile(rf"(?:[^\W\d_]|[{MARKS}])+")
 _HEBREW_PREFIXES = "והבלמשכ"
-_AMOUNT = re.compile(r"(?<![\d.,])(\d{1,16}(?:\.\d{1,6})?)\s*(million|crore|rial)\b")
-_MULTIPLIER = {"million": 1_000_000, "crore": 10_000_000, "rial": 0.1}
+_RIAL = re.compile(rf"(?<![\d.,])(\d{{1,16}}(?:\.\d{{1,6}})?)\s*(?:({'|'.join(WORDS)})\s*)?rial\b")
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,13 @@ class Lexicon:
     stemmed: dict[tuple[str, ...], str]  # the same, by stems (app.search.text.fold)
     longest: int
 
-    def lookup(self, words: list[str], i: int) -> tuple[str | None, int]:
-        """The reading of the longest phrase starting at words[i], and its length in words."""
+    def lookup(self, words: list[str], folded: list[str], i: int) -> tuple[str | None, int]:
+        """The reading of the longest phrase starting at words[i] (`folded`: the same words
+        through `fold`), and its length in words."""
         for span in range(min(self.longest, len(words) - i), 0, -1):
-            key = tuple(words[i : i + span])
-            found = self.exact.get(key)
+            found = self.exact.get(tuple(words[i : i + span]))
             if found is None:
-                found = self.stemmed.get(tuple(fold(w) for w in key))
+                found = self.stemmed.get(tuple(folded[i : i + span]))
             if found is not None:
                 return found, span
         return None, 0
@@ -59,19 +61,11 @@ class Lexicon:
 def language_of(text: str) -> str:
     """The language to answer `text` in: "en" (romanised Hindi too), "hi", "fa", "ru", "he".
 
-    Arabic script is read as Persian (the agent serves shops in Iran), unless it has letters
-    only an Arabic keyboard types; the agent has no Arabic wording and answers those in English.
+    Arabic script is Persian unless it is Arabic (`app.language.detect`); there is no Arabic
+    reading or wording, so Arabic is answered in English.
     """
     language = detect_language(text)
-    if language == "ar":
-        return "en" if any(ch in _ARABIC_ONLY for ch in text) else "fa"
     return language if language in READ else "en"
-
-
-def language_and_direction(text: str) -> tuple[str, str]:
-    """The answer's language for `text` and its writing direction ("rtl" for fa and he)."""
-    language = language_of(text)
-    return language, direction(language)
 
 
 @functools.lru_cache(maxsize=4)
@@ -104,12 +98,13 @@ def in_english(text: str, lexicons: dict[str, Lexicon] | None = None) -> str:
     for pattern, replacement in lexicon.patterns:
         normal = pattern.sub(replacement, normal)
     read = _read_words(normal, lexicon, hebrew=language == "he")
-    return " ".join(_AMOUNT.sub(_amount, read).split())
+    return " ".join(_RIAL.sub(_toman, read).split())
 
 
 def _read_words(text: str, lexicon: Lexicon, *, hebrew: bool) -> str:
     spans = [m.span() for m in _WORD.finditer(text)]
     words = [text[a:b] for a, b in spans]
+    folded = [fold(w) for w in words]
     out: list[str] = []
     at = 0  # how much of `text` is in `out`
     i = 0
@@ -117,7 +112,7 @@ def _read_words(text: str, lexicon: Lexicon, *, hebrew: bool) -> str:
         if words[i].isascii():
             i += 1
             continue
-        reading, span = lexicon.lookup(words, i)
+        reading, span = lexicon.lookup(words, folded, i)
         if reading is None and hebrew:
             reading, span = _without_prefix(words[i], lexicon), 1
         if reading is None:
@@ -136,12 +131,15 @@ def _without_prefix(word: str, lexicon: Lexicon) -> str | None:
     for cut in (1, 2):
         if len(word) - cut < 2 or any(ch not in _HEBREW_PREFIXES for ch in word[:cut]):
             return None
-        reading, _ = lexicon.lookup([word[cut:]], 0)
+        rest = word[cut:]
+        reading, _ = lexicon.lookup([rest], [fold(rest)], 0)
         if reading is not None:
             return reading
     return None
 
 
-def _amount(match: re.Match[str]) -> str:
-    value = float(match.group(1)) * _MULTIPLIER[match.group(2)]
+def _toman(match: re.Match[str]) -> str:
+    """A rial amount in toman, written out ("200000 rial" -> "20000", "2 million rial" -> "200000")."""
+    unit = match.group(2)
+    value = float(match.group(1)) * (UNITS[unit] if unit else 1) / 10
     return str(int(round(value)))

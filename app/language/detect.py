@@ -1,8 +1,10 @@
-"""Which language a message is in, offline, from its script.
+"""Which language a message is in, offline, from its script: the one detector the chat, the
+agent and search use.
 
-Enough for answering in the shopper's language: Persian and Arabic share a script and are
-told apart by letters only Persian uses; romanised Hindi ("shaadi ke liye") is Latin script
-and is answered in English.
+Enough for answering in the shopper's language. Persian and Arabic share a script: a letter
+only Persian uses makes it Persian, else a letter only an Arabic keyboard types makes it
+Arabic, else (a word both write alike, "قرمز") Persian, the language of the shops served in
+that script. Romanised Hindi ("shaadi ke liye") is Latin script and is answered in English.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 SUPPORTED = ("en", "hi", "fa", "ar", "ru", "he")
 RTL = frozenset({"fa", "ar", "he"})
 _PERSIAN_ONLY = set("پچژگکی")  # noqa: RUF001 - Persian letters (keheh and farsi yeh included)
+_ARABIC_ONLY = set("ةيكىأإ")  # letters a Persian keyboard does not type
 
 
 def _script(ch: str) -> str | None:
@@ -28,6 +31,8 @@ def _script(ch: str) -> str | None:
 
 
 def detect_language(text: str, default: str = "en") -> str:
+    """The language of the script most of `text`'s letters are in (module docstring); `default`
+    when it has no letters."""
     counts: dict[str, int] = {}
     for ch in text:
         script = _script(ch)
@@ -37,7 +42,8 @@ def detect_language(text: str, default: str = "en") -> str:
         return default
     script = max(counts, key=counts.__getitem__)
     if script == "arabic":
-        return "fa" if any(ch in _PERSIAN_ONLY for ch in text) else "ar"
+        letters = set(text)
+        return "ar" if letters & _ARABIC_ONLY and not letters & _PERSIAN_ONLY else "fa"
     return script
 
 
