@@ -134,9 +134,9 @@ async def parse_search(search: SearchService, request: Request, args: SearchQuer
 async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[Event, None]:
     service = p.service
     plan = service.plan(p.q, p.filters)
-    parsed, filters, ranking, candidates = plan.parsed, plan.filters, plan.ranking, plan.candidates
+    parsed, filters, candidates = plan.parsed, plan.filters, plan.candidates
 
-    scores = service.word_matches(ranking, candidates)
+    scores = service.word_matches(plan.reading, candidates)
     text_hits = top(scores, POOL)
     yield ev.progress("text_search", f"{len(scores)} products match the words", count=len(scores))
     if text_hits:
@@ -148,7 +148,7 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
             total=len(scores),
         )
 
-    vector_hits = await service.vector_search(ranking, candidates, POOL)
+    vector_hits = await service.vector_search(plan.reading, candidates, POOL)
     if vector_hits is None:
         yield ev.progress("vector_search", "Semantic ranking unavailable; words only", count=0, available=False)
         vector_hits = []

@@ -35,7 +35,7 @@ def norm(value: str) -> str:
 _FIELDS = ("category", "brand", "colors", "sizes", "fabric", "occasion", "gender", "in_stock")
 
 
-def fabric_of(product: Product) -> object:
+def fabric_of(product: Product) -> Any:
     """A product's fabric as it spells it: `attributes.fabric`, else `attributes.material`
     (what a furniture store or a jeweller records; the vocabulary learns it as the fabric)."""
     attributes = product.get("attributes") or {}

@@ -38,7 +38,7 @@ from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
 from app.search.index_state import IndexLife, IndexState
 from app.search.products import Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
-from app.search.text_index import TextIndex
+from app.search.text_index import Reading, TextIndex
 from app.search.vector_index import VectorIndex
 from app.search.vocabulary import CatalogTerms, Vocabulary, learn, load_vocabulary
 
@@ -64,12 +64,15 @@ VECTOR_FLOOR = 0.25  # cosine below which a vector hit does not count as a match
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What a query means before ranking: filters (explicit, plus those read from the text
-    that the catalog can satisfy), the words to rank by, and the candidate set."""
+    that the catalog can satisfy), the words to rank by, the candidate set, and the words as
+    the text index read them (`reading`: its groups and typo corrections, computed once for
+    both rankers)."""
 
     parsed: ParsedQuery
     filters: Filters
     ranking: str
     candidates: set[str] | None
+    reading: Reading
 
 
 def ranking_text(parsed: ParsedQuery, original: str) -> str:
@@ -143,6 +146,10 @@ def embedding_of(doc: Product) -> np.ndarray | None:
 
 def with_embedding(product: Product, vector: np.ndarray) -> Product:
     return {**product, "embedding": Binary(vector.astype(np.float32).tobytes()), "embedding_model": MODEL_ID}
+
+
+def _text(query: str | Reading) -> str:
+    return query if isinstance(query, str) else query.query
 
 
 def _public(doc: Product) -> Product:
@@ -322,7 +329,8 @@ class SearchService(IndexLife):
     def plan(self, query: str, explicit: Filters) -> Plan:
         parsed = parse_query(query, self.vocabulary)
         filters = explicit.merged_over(self.table.known(parsed.filters))
-        return Plan(parsed, filters, ranking_text(parsed, query), self.table.candidates(filters))
+        ranking = ranking_text(parsed, query)
+        return Plan(parsed, filters, ranking, self.table.candidates(filters), self.text.read(ranking))
 
     def candidates(self, filters: Filters) -> set[str] | None:
         return self.table.candidates(filters)
@@ -330,17 +338,18 @@ class SearchService(IndexLife):
     async def hybrid(self, plan: Plan, k: int = POOL) -> Results:
         """The whole search in one call (for benchmarks and tools; the stream runs the steps
         itself to report progress between them)."""
-        scores = self.word_matches(plan.ranking, plan.candidates)
-        vector_hits = await self.vector_search(plan.ranking, plan.candidates, k) or []
+        scores = self.word_matches(plan.reading, plan.candidates)
+        vector_hits = await self.vector_search(plan.reading, plan.candidates, k) or []
         return self.fuse(plan, scores, [(sku, s) for sku, s in vector_hits if s >= VECTOR_FLOOR], k)
 
-    def word_matches(self, query: str, candidates: set[str] | None) -> dict[str, float]:
-        """BM25 score of every product among `candidates` that holds any of the words."""
-        if not query.strip():
+    def word_matches(self, query: str | Reading, candidates: set[str] | None) -> dict[str, float]:
+        """BM25 score of every product among `candidates` that holds any of the words (a
+        `Reading`: as the plan read them)."""
+        if not _text(query).strip():
             return {}
         return self.text.scores(query, candidates)
 
-    def text_search(self, query: str, candidates: set[str] | None, k: int) -> list[tuple[str, float]]:
+    def text_search(self, query: str | Reading, candidates: set[str] | None, k: int) -> list[tuple[str, float]]:
         return top(self.word_matches(query, candidates), k)
 
     def fuse(
@@ -397,19 +406,21 @@ class SearchService(IndexLife):
     def facets(self, results: Results) -> dict[str, Any]:
         return self.table.facets(results.matched)
 
-    async def query_vector(self, query: str) -> np.ndarray:
+    async def query_vector(self, query: str | Reading) -> np.ndarray:
         """The embedding of `query` with its misspelt words corrected as the text index reads
-        them (`TextIndex.corrected`): a typo embeds as another word, and MiniLM has no
-        tolerance for it (WANDS dev, one typo per query: vector NDCG@10 0.537 uncorrected,
-        0.674 corrected, 0.661 on the queries as written)."""
+        them (`TextIndex.corrected`, or the `Reading`'s, computed once with its groups): a typo
+        embeds as another word, and MiniLM has no tolerance for it (WANDS dev, one typo per
+        query: vector NDCG@10 0.537 uncorrected, 0.674 corrected, 0.661 on the queries as
+        written)."""
         assert self.embedder is not None
-        return await self.embedder.query(self.text.corrected(query))
+        corrected = self.text.corrected(query) if isinstance(query, str) else query.corrected
+        return await self.embedder.query(corrected)
 
     async def vector_search(
-        self, query: str, candidates: set[str] | None, k: int
+        self, query: str | Reading, candidates: set[str] | None, k: int
     ) -> list[tuple[str, float]] | None:
         """Cosine-ranked SKUs, or None when vector search is unavailable."""
-        if not self.vectors_ready or not query.strip():
+        if not self.vectors_ready or not _text(query).strip():
             return None
         vector = await self.query_vector(query)
         return self.vectors.search(vector, k, candidates=candidates)
