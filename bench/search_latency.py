@@ -442,13 +442,13 @@ async def _breakdown(catalog: list[dict[str, Any]], real: np.ndarray, queries: l
             t0 = time.perf_counter()
             plan = service.plan(q, Filters())
             t["plan"] = time.perf_counter()
-            scores = service.word_matches(plan.ranking, plan.candidates)
+            scores = service.word_matches(plan.reading, plan.candidates)
             text_hits = top(scores, POOL)
             t["text_search"] = time.perf_counter()
             early = [card(p, text_score=scores[p["sku"]]) for p in service.products(s for s, _ in text_hits[:20])]
             wire.dumps({"products": early})
             t["early_cards"] = time.perf_counter()
-            vector = await embedder.query(plan.ranking)
+            vector = await embedder.query(plan.reading.corrected)  # as SearchService.query_vector
             t["embed_query"] = time.perf_counter()
             vector_hits = service.vectors.search(vector, POOL, candidates=plan.candidates)
             t["vector_search"] = time.perf_counter()

@@ -209,10 +209,10 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
         return
     service = p.service
     plan = service.plan(p.q, p.filters)
-    parsed, filters, ranking, candidates = plan.parsed, plan.filters, plan.ranking, plan.candidates
+    parsed, filters, candidates = plan.parsed, plan.filters, plan.candidates
     says = PROGRESS[language_of(p.q)]
 
-    scores = service.word_matches(ranking, candidates)
+    scores = service.word_matches(plan.reading, candidates)
     text_hits = top(scores, POOL)
     yield ev.progress("text_search", says["words"].format(n=len(scores)), count=len(scores))
     if text_hits:

@@ -35,18 +35,23 @@ def norm(value: str) -> str:
 _FIELDS = ("category", "brand", "colors", "sizes", "fabric", "occasion", "gender", "in_stock")
 
 
-def field_values(product: Product, name: str) -> list[str]:
-    """The values of a filterable field one product carries, normalised (fabric: its
-    `attributes.fabric` or `.material`)."""
+def fabric_of(product: Product) -> Any:
+    """A product's fabric as it spells it: `attributes.fabric`, else `attributes.material`
+    (what a furniture store or a jeweller records; the vocabulary learns it as the fabric)."""
     attributes = product.get("attributes") or {}
+    return attributes.get("fabric") or attributes.get("material")
+
+
+def field_values(product: Product, name: str) -> list[str]:
+    """The values of a filterable field one product carries, normalised (fabric: `fabric_of`)."""
     match name:
         case "colors" | "sizes":
             return [norm(v) for v in product.get(name) or []]
         case "fabric":
-            value = attributes.get("fabric") or attributes.get("material")
+            value = fabric_of(product)
             return [norm(value)] if value else []
         case "occasion" | "gender":
-            value = attributes.get(name)
+            value = (product.get("attributes") or {}).get(name)
             return [norm(value)] if value else []
         case "in_stock":
             return ["true" if product.get("in_stock", True) else "false"]
@@ -69,12 +74,10 @@ _ONE_VALUED = ("category", "brand", "fabric")
 
 
 def _one_value(product: Product, name: str) -> object:
-    """A one-valued facet's value as the product spells it (fabric: `attributes.fabric`, else
-    `.material`, what the vocabulary learns as the store's fabric)."""
-    if name == "fabric":
-        attributes = product.get("attributes") or {}
-        return attributes.get("fabric") or attributes.get("material")
-    return product.get(name)
+    """A one-valued facet's value as the product spells it (fabric: `fabric_of`)."""
+    return fabric_of(product) if name == "fabric" else product.get(name)
+
+
 _MANY_VALUED = {"color": "colors", "size": "sizes"}  # facet -> product field
 _MIN_ROWS = 1024
 

@@ -39,7 +39,7 @@ from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
 from app.search.index_state import IndexLife, IndexState
 from app.search.products import Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
-from app.search.text_index import TextIndex
+from app.search.text_index import Reading, TextIndex
 from app.search.vector_index import VectorIndex
 from app.search.vocabulary import CatalogTerms, Vocabulary, learn, load_vocabulary
 
@@ -65,18 +65,23 @@ VECTOR_FLOOR = 0.25  # cosine below which a vector hit does not count as a match
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What a query means before ranking: filters (explicit, plus those read from the text
-    that the catalog can satisfy), the words to rank by, the candidate set, and the words the
-    embedder reads (`meaning`: the ranking words, or their English reading; see `SearchService.plan`)."""
+    that the catalog can satisfy), the words to rank by, the candidate set, the words as the
+    text index read them (`reading`: its groups and typo corrections, computed once for both
+    rankers), and the English reading of a query in another language (`meaning`; see
+    `SearchService.plan`)."""
 
     parsed: ParsedQuery
     filters: Filters
     ranking: str
     candidates: set[str] | None
+    reading: Reading
     meaning: str = ""
 
     @property
-    def embedded(self) -> str:
-        return self.meaning or self.ranking
+    def embedded(self) -> str | Reading:
+        """What the embedder reads: a query's English reading, else its words as the index read
+        them (typos corrected)."""
+        return self.meaning or self.reading
 
 
 def ranking_text(parsed: ParsedQuery, original: str) -> str:
@@ -150,6 +155,10 @@ def embedding_of(doc: Product) -> np.ndarray | None:
 
 def with_embedding(product: Product, vector: np.ndarray) -> Product:
     return {**product, "embedding": Binary(vector.astype(np.float32).tobytes()), "embedding_model": MODEL_ID}
+
+
+def _text(query: str | Reading) -> str:
+    return query if isinstance(query, str) else query.query
 
 
 def _public(doc: Product) -> Product:
@@ -345,7 +354,7 @@ class SearchService(IndexLife):
             meaning = ranking_text(read, english)
             ranking = f"{ranking} {meaning}"
         filters = explicit.merged_over(known)
-        return Plan(parsed, filters, ranking, self.table.candidates(filters), meaning)
+        return Plan(parsed, filters, ranking, self.table.candidates(filters), self.text.read(ranking), meaning)
 
     def candidates(self, filters: Filters) -> set[str] | None:
         return self.table.candidates(filters)
@@ -353,17 +362,18 @@ class SearchService(IndexLife):
     async def hybrid(self, plan: Plan, k: int = POOL) -> Results:
         """The whole search in one call (for benchmarks and tools; the stream runs the steps
         itself to report progress between them)."""
-        scores = self.word_matches(plan.ranking, plan.candidates)
+        scores = self.word_matches(plan.reading, plan.candidates)
         vector_hits = await self.vector_search(plan.embedded, plan.candidates, k) or []
         return self.fuse(plan, scores, [(sku, s) for sku, s in vector_hits if s >= VECTOR_FLOOR], k)
 
-    def word_matches(self, query: str, candidates: set[str] | None) -> dict[str, float]:
-        """BM25 score of every product among `candidates` that holds any of the words."""
-        if not query.strip():
+    def word_matches(self, query: str | Reading, candidates: set[str] | None) -> dict[str, float]:
+        """BM25 score of every product among `candidates` that holds any of the words (a
+        `Reading`: as the plan read them)."""
+        if not _text(query).strip():
             return {}
         return self.text.scores(query, candidates)
 
-    def text_search(self, query: str, candidates: set[str] | None, k: int) -> list[tuple[str, float]]:
+    def text_search(self, query: str | Reading, candidates: set[str] | None, k: int) -> list[tuple[str, float]]:
         return top(self.word_matches(query, candidates), k)
 
     def fuse(
@@ -420,19 +430,21 @@ class SearchService(IndexLife):
     def facets(self, results: Results) -> dict[str, Any]:
         return self.table.facets(results.matched)
 
-    async def query_vector(self, query: str) -> np.ndarray:
+    async def query_vector(self, query: str | Reading) -> np.ndarray:
         """The embedding of `query` with its misspelt words corrected as the text index reads
-        them (`TextIndex.corrected`): a typo embeds as another word, and MiniLM has no
-        tolerance for it (WANDS dev, one typo per query: vector NDCG@10 0.537 uncorrected,
-        0.674 corrected, 0.661 on the queries as written)."""
+        them (`TextIndex.corrected`, or the `Reading`'s, computed once with its groups): a typo
+        embeds as another word, and MiniLM has no tolerance for it (WANDS dev, one typo per
+        query: vector NDCG@10 0.537 uncorrected, 0.674 corrected, 0.661 on the queries as
+        written)."""
         assert self.embedder is not None
-        return await self.embedder.query(self.text.corrected(query))
+        corrected = self.text.corrected(query) if isinstance(query, str) else query.corrected
+        return await self.embedder.query(corrected)
 
     async def vector_search(
-        self, query: str, candidates: set[str] | None, k: int
+        self, query: str | Reading, candidates: set[str] | None, k: int
     ) -> list[tuple[str, float]] | None:
         """Cosine-ranked SKUs, or None when vector search is unavailable."""
-        if not self.vectors_ready or not query.strip():
+        if not self.vectors_ready or not _text(query).strip():
             return None
         vector = await self.query_vector(query)
         return self.vectors.search(vector, k, candidates=candidates)

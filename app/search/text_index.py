@@ -26,7 +26,8 @@ A word with none of these members that runs two index terms of 3+ letters togeth
 distance of 1-2 reaches.
 
 `corrected` rewrites a query with those typo corrections and splits, for rankers that read the
-text (the embedder) rather than the index's terms.
+text (the embedder) rather than the index's terms. `read` returns both the groups and the
+corrected text from one lookup per word: a hybrid search reads its query once.
 
 Typo candidates come from a deletion-neighbourhood map (SymSpell): every term of 4+ characters
 is stored under itself and each string one deletion away (two for terms of 9+), and a query
@@ -38,9 +39,10 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from operator import itemgetter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter, itemgetter, mul, truediv
 from typing import Any
 
 from app.search.text import fold, indexable, terms, tokens, words
@@ -74,6 +76,32 @@ MIN_SPLIT_PART = 3  # shortest half of a run-together word ("bedframe": bed, fra
 MIN_FUZZY_TERM = 4  # shortest index term a typo can land on (a 5-letter query minus one edit)
 
 Group = list[tuple[str, float]]
+_REAL, _IMAG = attrgetter("real"), attrgetter("imag")
+Typos = Callable[[str], list[tuple[str, int]]]
+Split = Callable[[str], "tuple[str, str] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A query as the index read it: `groups`, one per query term (module docstring), and
+    `corrected`, its text with the same corrections and splits (the query itself when there
+    were none). Valid for the index as it was when read."""
+
+    query: str
+    groups: list[Group]
+    corrected: str
+
+
+def _once(lookup: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`lookup` remembering its answers, for the length of one query's reading."""
+    seen: dict[str, Any] = {}
+
+    def cached(term: str) -> Any:
+        if term not in seen:
+            seen[term] = lookup(term)
+        return seen[term]
+
+    return cached
 
 
 def max_edits(term: str) -> int:
@@ -302,10 +330,10 @@ class TextIndex:
             pending.clear()
         return self._sorted_terms
 
-    def _exact_or_typos(self, term: str) -> Group:
+    def _exact_or_typos(self, term: str, typos: Typos) -> Group:
         if term in self._postings:
             return [(term, 1.0)]
-        return [(match, FUZZY_WEIGHTS[edits]) for match, edits in self.typo_matches(term)]
+        return [(match, FUZZY_WEIGHTS[edits]) for match, edits in typos(term)]
 
     def split(self, term: str) -> tuple[str, str] | None:
         """The two index terms `term` runs together ("roomtables" -> room, table), folded,
@@ -324,24 +352,32 @@ class TextIndex:
                     best, best_df = (left, right), df
         return best
 
-    def _groups_of(self, term: str) -> list[Group]:
+    def _groups_of(self, term: str, typos: Typos, split: Split) -> list[Group]:
         """A body term's groups: its exact or typo group, else one per half of its `split`."""
-        group = self._exact_or_typos(term)
+        group = self._exact_or_typos(term, typos)
         if group:
             return [group]
-        return [[(half, 1.0)] for half in self.split(term) or ()]
+        return [[(half, 1.0)] for half in split(term) or ()]
+
+    def read(self, query: str) -> Reading:
+        """`query_groups` and `corrected` of `query`, each word looked up once for both."""
+        typos, split = _once(self.typo_matches), _once(self.split)
+        return Reading(query, self._query_groups(query, typos, split), self._corrected(query, typos, split))
 
     def corrected(self, query: str) -> str:
         """`query` with each word the index does not know replaced by its closest index term,
         so that a ranker reading the text (the embedder) sees what the words matched; the
         query itself when nothing was corrected."""
+        return self._corrected(query, self.typo_matches, self.split)
+
+    def _corrected(self, query: str, typos: Typos, split: Split) -> str:
         out: list[str] = []
         changed = False
         for word in words(query):
             folded = fold(word)
             if indexable(word) and folded not in self._postings:
-                matches = self.typo_matches(folded)
-                halves = None if matches else self.split(folded)
+                matches = typos(folded)
+                halves = None if matches else split(folded)
                 if matches or halves:
                     word, changed = matches[0][0] if matches else " ".join(halves or ()), True
             out.append(word)
@@ -349,6 +385,9 @@ class TextIndex:
 
     def query_groups(self, query: str) -> list[Group]:
         """One group of (index term, weight) per query term; see the module docstring."""
+        return self._query_groups(query, self.typo_matches, self.split)
+
+    def _query_groups(self, query: str, typos: Typos, split: Split) -> list[Group]:
         chunks = query.split()
         if not chunks:
             return []
@@ -364,11 +403,11 @@ class TextIndex:
                 groups.append(group)
 
         for term in dict.fromkeys(terms(" ".join(body))):
-            for group in self._groups_of(term):
+            for group in self._groups_of(term, typos, split):
                 keep(group)
         for raw in tokens(tail):
             folded = fold(raw)
-            group = self._exact_or_typos(folded) if indexable(raw) else []
+            group = self._exact_or_typos(folded, typos) if indexable(raw) else []
             if len(raw) >= PREFIX_MIN_CHARS and folded not in self._postings:
                 known = {t for t, _ in group}
                 for prefix in dict.fromkeys((raw, folded)):
@@ -376,23 +415,23 @@ class TextIndex:
                         if term not in known:
                             known.add(term)
                             group.append((term, PREFIX_WEIGHT))
-            for group in [group] if group or not indexable(raw) else self._groups_of(folded):
+            for group in [group] if group or not indexable(raw) else self._groups_of(folded, typos, split):
                 keep(group)
         return groups
 
     def search(
-        self, query: str, limit: int = 50, candidates: set[str] | None = None
+        self, query: str | Reading, limit: int = 50, candidates: set[str] | None = None
     ) -> list[tuple[str, float]]:
         """Best `limit` (doc id, score) pairs for `query`, optionally only among `candidates`."""
         if limit <= 0:
             return []
         return heapq.nlargest(limit, self.scores(query, candidates).items(), key=itemgetter(1))
 
-    def scores(self, query: str, candidates: set[str] | None = None) -> dict[str, float]:
+    def scores(self, query: str | Reading, candidates: set[str] | None = None) -> dict[str, float]:
         """The BM25 score of every document that matches `query` (optionally only among
         `candidates`): those holding at least one member of at least one query group, i.e.
         exactly the documents with a positive score. Ranking needs them all anyway, so counting
-        every match costs nothing beyond the top-k."""
+        every match costs nothing beyond the top-k. A `Reading` is scored as read."""
         n_docs = len(self._doc_len)
         if self._total_len == 0 or (candidates is not None and not candidates):
             return {}
@@ -400,13 +439,15 @@ class TextIndex:
         c1 = K1 * (1.0 - B)
         c2 = K1 * B * n_docs / self._total_len
         postings_of = self._postings
-        sized = [(sum(len(postings_of[t]) for t, _ in g), g) for g in self.query_groups(query)]
+        groups = self.query_groups(query) if isinstance(query, str) else query.groups
+        sized = [(sum(len(postings_of[t]) for t, _ in g), g) for g in groups]
         sized.sort(key=itemgetter(0), reverse=True)  # the longest list builds `scores` in one pass
-        scores: dict[str, float] = {}
-        # doc -> groups it holds a member of, for the coordination below; counted by Counter's
-        # C loop over the keys (a Python `get`/store per posting cost a third of a search).
+        # With several groups a doc's running total is complex: the real part its BM25 sum, the
+        # imaginary part how many groups it holds, for the coordination below; one dict
+        # update per posting keeps both (a separate count of every posting cost a tenth).
         coord = len(sized) > 1
-        matched: Counter[str] = Counter()
+        unit = 1j if coord else 0.0
+        scores: dict[str, Any] = {}
         for group_df, group in sized:
             group_factor = idf(min(group_df, n_docs), n_docs) * (K1 + 1.0)
             if len(group) == 1:
@@ -414,30 +455,29 @@ class TextIndex:
                 factor = weight * group_factor
                 items = _matching(postings_of[term], candidates)
                 if not scores:
-                    scores = {d: factor * tf / (tf + c1 + c2 * lengths[d]) for d, tf in items}
+                    scores = {d: factor * tf / (tf + c1 + c2 * lengths[d]) + unit for d, tf in items}
                 else:
                     get = scores.get
                     for doc, tf in items:
-                        scores[doc] = get(doc, 0.0) + factor * tf / (tf + c1 + c2 * lengths[doc])
-                if coord:
-                    matched.update(map(itemgetter(0), items))
+                        scores[doc] = get(doc, 0.0) + (factor * tf / (tf + c1 + c2 * lengths[doc]) + unit)
                 continue
             best: dict[str, float] = {}  # a product scores its best member of the group
-            get = best.get
+            best_of = best.get
             for term, weight in group:
                 factor = weight * group_factor
                 for doc, tf in _matching(postings_of[term], candidates):
                     score = factor * tf / (tf + c1 + c2 * lengths[doc])
-                    if score > get(doc, 0.0):
+                    if score > best_of(doc, 0.0):
                         best[doc] = score
             get = scores.get
             for doc, score in best.items():
-                scores[doc] = get(doc, 0.0) + score
-            if coord:
-                matched.update(best.keys())
+                scores[doc] = get(doc, 0.0) + (score + unit)
         if coord:  # coordination: the share of the query's words a product holds
-            n_groups = len(sized)
-            return {doc: score * matched[doc] / n_groups for doc, score in scores.items()}
+            # sum * held / groups for every doc, in C loops (a comprehension over every match
+            # cost a quarter of a search)
+            totals = scores.values()
+            shares = map(mul, map(_REAL, totals), map(_IMAG, totals))
+            return dict(zip(scores, map(truediv, shares, repeat(len(sized)))))
         return scores
 
 

@@ -128,3 +128,17 @@ def test_the_store_material_is_a_facet() -> None:
     assert t.facets(skus)["fabric"] == [{"value": "cotton", "count": 1}, {"value": "kundan", "count": 1},
                                         {"value": "silk", "count": 1}, {"value": "velvet", "count": 1}]
     assert facets(t.products[s] for s in skus)["fabric"] == t.facets(skus)["fabric"]
+
+
+def test_fabric_filter_and_facet_read_the_same_field() -> None:
+    """`attributes.fabric` wins over `.material`, the material counts when there is no fabric:
+    alike for the filter, the columns' facets and the plain facets."""
+    t = ProductTable()
+    t.upsert({"sku": "both", "attributes": {"fabric": "linen", "material": "oak"}})
+    t.upsert({"sku": "material", "attributes": {"material": "Oak"}})
+    t.upsert({"sku": "neither", "attributes": {"colour": "oak"}})
+    assert t.candidates(Filters(fabric="linen")) == {"both"}
+    assert t.candidates(Filters(fabric="oak")) == {"material"}
+    skus = ["both", "material", "neither"]
+    assert t.facets(skus)["fabric"] == [{"value": "Oak", "count": 1}, {"value": "linen", "count": 1}]
+    assert facets(t.products[s] for s in skus)["fabric"] == t.facets(skus)["fabric"]

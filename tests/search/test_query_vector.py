@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.search.constraints import Filters
 from app.search.embedder import DIM
 from app.search.service import SearchService
 
@@ -46,3 +47,22 @@ async def test_a_query_without_typos_is_embedded_as_given() -> None:
     service = service_with(embedder)
     await service.vector_search("Wooden wardrobe", None, 10)
     assert embedder.queries == ["Wooden wardrobe"]
+
+
+async def test_a_hybrid_search_looks_each_misspelt_word_up_once() -> None:
+    """The text side's groups and the vector side's corrected text come from one reading."""
+    embedder = RecordingEmbedder()
+    service = service_with(embedder)
+    looked_up: list[str] = []
+    typo_matches = service.text.typo_matches
+
+    def counting(term: str) -> list[tuple[str, int]]:
+        looked_up.append(term)
+        return typo_matches(term)
+
+    service.text.typo_matches = counting  # type: ignore[method-assign]
+    plan = service.plan("small wardrbe velvat", Filters())
+    found = await service.hybrid(plan)
+    assert embedder.queries == ["small wardrobe velvet"]
+    assert {h.sku for h in found.hits} == {"w1", "v1"}
+    assert sorted(looked_up) == ["small", "velvat", "wardrbe"]  # each unknown word once

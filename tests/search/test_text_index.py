@@ -367,3 +367,13 @@ def test_a_known_word_or_a_typo_is_not_split() -> None:
     assert ids(index.search("carpet ")) == ["c"]  # known: never split
     assert index.split("bedframed") == ("bed", "framed")
     assert ids(index.search("bedframed ")) == ["a"]  # one edit from "bedframe": corrected, not split
+
+
+def test_a_reading_holds_what_the_groups_and_the_correction_say_alone() -> None:
+    index = index_of(t="Oak Room Tables", r="Room Divider", v="Velvet Saree", w="Wooden Wardrobe")
+    for query in ("small wardrbe", "velvat sarees", "roomtables ", "oak roomtab", "velvet sar", "wo", "", "veelvet  "):
+        reading = index.read(query)
+        assert reading.query == query
+        assert reading.groups == index.query_groups(query)
+        assert reading.corrected == index.corrected(query)
+        assert index.scores(reading) == index.scores(query)
