@@ -254,12 +254,14 @@ def _merged(carried: Counter[str], terms: Mapping[str, Term], least: int) -> dic
             family.setdefault(key(alias), (value, False))
         for word in term.narrower:
             family.setdefault(key(word), (value, True))
-    own = {key(value) for value in carried}
+    keys = {value: key(value) for value in carried}
+    own = set(keys.values())
     out: dict[str, Term] = {}
     for value, count in carried.most_common():
-        canonical, narrower = family.get(key(value), (value, True))
-        if key(value) not in family and count < least:
+        found = family.get(keys[value])
+        if found is None and count < least:
             continue
+        canonical, narrower = found or (value, True)
         if narrower:  # the catalog's own value ("maroon"), or one the default never heard of
             out[value] = Term()
             continue
