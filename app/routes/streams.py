@@ -10,7 +10,9 @@ resume). It is bound exactly like a resume (app/streams/resume.py): the route's 
 authentication (an upload needs the admin token), then the `Last-Event-ID` must name this
 stream, opened on its route and, when bound, by this client. A stream running on another
 instance is stopped there (app/streams/signals.py). A stop spends no rate-limit budget: it
-only ever saves work.
+only ever saves work. Every stream endpoint is known here, the protocol adapters' too; one
+whose frames carry no ids hands its client the id otherwise (the AI SDK's `start` part, in
+its `messageMetadata`: app/protocols/ai_sdk_ui.py).
 
 200 `{"stream_id", "stopped": true}` when it was running, `"stopped": false` when it had
 already ended; 400 when `Last-Event-ID` is missing or malformed; 404 `NOT_FOUND` for any

@@ -1,6 +1,6 @@
 """`useChat({resume: true})` across instances: the chat's stream started on A is found by its
-chat id on B (the id-to-stream map is in Redis with the shared replay buffer) and read from
-its `start` to `[DONE]`, following A's run."""
+chat id and the owner's cookie on B (the map is in Redis with the shared replay buffer) and
+read from its `start` to `[DONE]`, following A's run; without the cookie, B finds nothing."""
 
 from __future__ import annotations
 
@@ -33,9 +33,12 @@ async def test_a_chat_started_on_one_instance_resumes_on_the_other(
     a, b = instances(STREAMING_RATE_LIMIT="1000", LLM_PROVIDER="openai", LLM_BASE_URL=f"{slow_llm.url}/v1",
                      LLM_MODEL="slow")
     chat_id = f"multi-{uuid.uuid4().hex}"
-    first = await leave_after_first_words(a, chat_id)
     parts: list[Any] = []
     async with asyncio.timeout(TIMEOUT), httpx.AsyncClient(timeout=TIMEOUT) as client:
+        first = await leave_after_first_words(a, chat_id, client)  # the cookie A set goes to B too
+        async with httpx.AsyncClient(timeout=TIMEOUT) as stranger:
+            stolen = await stranger.get(f"{b.url}/api/ai-sdk/chat/{chat_id}/stream")
+        assert stolen.status_code == 204
         async with client.stream("GET", f"{b.url}/api/ai-sdk/chat/{chat_id}/stream") as response:
             assert response.status_code == 200
             async for line in response.aiter_lines():
