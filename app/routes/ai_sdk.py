@@ -100,9 +100,8 @@ class UIChatRequest(OpenContract):
                                       description="the chat; the last one is the shopper's question")
     trigger: Literal["submit-message", "regenerate-message"] | None = None
     messageId: Annotated[str, Text(128)] | None = None  # noqa: N815 - the AI SDK's name
-    model: Annotated[str, Text(64, description="the assistant, as GET /v1/models names it: the sales agent "
-                                               "(the default) or the chat")] | None = Field(
-        default=None, json_schema_extra={"enum": list(MODELS)})
+    model: Annotated[str, Text(64), Field(json_schema_extra={"enum": list(MODELS)})] | None = Field(
+        default=None, description="the assistant, as GET /v1/models names it: the sales agent (the default) or the chat")
 
 
 def question(body: UIChatRequest) -> str:

@@ -231,7 +231,8 @@ async def test_odd_requests_to_the_protocol_routes_are_4xx_json_never_500(
     # the documentation comes from the specs: the AI SDK's `model` is what /v1/models lists,
     # and a protocol route that cannot resume documents no Last-Event-ID
     schemas = doc["components"]["schemas"]
-    assert schemas["UIChatRequest"]["properties"]["model"]["enum"] == models
+    model = schemas["UIChatRequest"]["properties"]["model"]
+    assert [kind.get("enum") for kind in model["anyOf"]] == [models, None], model
     for path in ("/api/ai-sdk/chat", "/api/ag-ui/agent", "/v1/chat/completions"):
         operation = doc["paths"][path]["post"]
         assert "Last-Event-ID" not in [p["name"] for p in operation.get("parameters", [])], path
