@@ -50,6 +50,9 @@ class Stopped(Payload):
     stopped: bool = Field(description="false when it had already ended")
 
 
+PAST_THE_END = 10**9  # beyond any seq an id can hold (9 digits)
+
+
 def _not_found() -> BadRequest:
     return not_found("No such stream to stop", "stream_id")
 
@@ -80,7 +83,9 @@ async def stop(streams: StreamServices, request: Request) -> JSONResponse:
     if run is not None and allowed(run.binding):
         _authorize(streams, request, run.binding)
         return JSONResponse({"stream_id": stream_id, "stopped": run.stop()})
-    held = await streams.replay.read(stream_id, point.seq)
+    # The stream's binding and state, not its frames: read past its end, so a stream whose
+    # frames after `point.seq` were dropped is found too (the AI SDK's stop names seq 1).
+    held = await streams.replay.read(stream_id, PAST_THE_END)
     if held is None or not allowed(held.binding):
         raise _not_found()
     _authorize(streams, request, held.binding)
