@@ -285,6 +285,8 @@ async def resume_running(spec: StreamEndpoint[Any], streams: StreamServices, req
     answer for it, and so nobody learns whether a stream that is not theirs exists. The route
     charges the budget before the lookup, 204 included: what names the stream there (a chat
     id) may be guessed, unlike a token."""
+    if request.method == "HEAD":  # headers only: a HEAD never takes a stream from its reader
+        return Response(headers={k.decode(): v.decode() for k, v in (*wire.HEADERS, *spec.headers)})
     if spec.authorize is not None:
         spec.authorize(request)
     point = ResumePoint(token or "", 0)

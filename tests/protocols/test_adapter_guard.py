@@ -238,3 +238,24 @@ async def test_odd_requests_to_the_protocol_routes_are_4xx_json_never_500(
         assert "Last-Event-ID" not in [p["name"] for p in operation.get("parameters", [])], path
         assert {"200", "400", "413", "415", "429"} <= set(operation["responses"]), path
         assert "text/event-stream" in operation["responses"]["200"]["content"], path
+
+
+async def test_a_head_of_the_chat_resume_opens_nothing_and_displaces_no_reader(slow_server: AppServer) -> None:
+    chat_id = f"head-{uuid.uuid4().hex}"
+    parts: list[Any] = []
+    async with asyncio.timeout(TIMEOUT), httpx.AsyncClient(timeout=TIMEOUT) as owner:
+        await leave_after_first_words(slow_server, chat_id, owner)
+        url = f"{slow_server.url}/api/ai-sdk/chat/{chat_id}/stream"
+        async with owner.stream("GET", url) as reading:
+            lines = reading.aiter_lines()
+            async for line in lines:
+                if line.startswith("data: {"):
+                    parts.append(json.loads(line[6:]))
+                    if parts[-1]["type"] == "text-delta":
+                        break
+            head = await owner.head(url)
+            async for line in lines:
+                if line.startswith("data: "):
+                    parts.append("[DONE]" if line == "data: [DONE]" else json.loads(line[6:]))
+    assert head.status_code == 200 and head.headers["content-type"] == "text/event-stream" and head.content == b""
+    assert parts[-1] == "[DONE]" and parts[-2]["finishReason"] == "stop", parts[-3:]
