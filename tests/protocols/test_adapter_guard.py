@@ -219,6 +219,9 @@ async def test_odd_requests_to_the_protocol_routes_are_4xx_json_never_500(
         mcp_deep = await client.post(f"{server.url}/mcp", content=b"[" * 20000 + b"]" * 20000, headers={
             "content-type": "application/json", "accept": "application/json, text/event-stream"})
         foreign = await client.post(f"{server.url}/mcp", json={}, headers={"origin": "https://evil.example"})
+        preflights = [await client.options(f"{server.url}{path}", headers={
+            "origin": "https://evil.example", "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type"}) for path in ("/mcp", "/api/ai-sdk/chat")]
         models = [m["id"] for m in (await client.get(f"{server.url}/v1/models")).json()["data"]]
         doc = (await client.get(f"{server.url}/openapi.json")).json()
     assert nested.status_code == 400 and nested.json()["field"], nested.text
@@ -228,6 +231,8 @@ async def test_odd_requests_to_the_protocol_routes_are_4xx_json_never_500(
     assert mcp_text.status_code == 400 and mcp_accept.status_code == 406, (mcp_text.text, mcp_accept.text)
     assert mcp_deep.status_code == 400 and "Traceback" not in mcp_deep.text
     assert foreign.status_code == 403 and foreign.json()["code"] == "ORIGIN_NOT_ALLOWED"
+    for preflight in preflights:  # a foreign page is not let in by a preflight either
+        assert preflight.status_code < 500 and "access-control-allow-origin" not in preflight.headers, preflight
     # the documentation comes from the specs: the AI SDK's `model` is what /v1/models lists,
     # and a protocol route that cannot resume documents no Last-Event-ID
     schemas = doc["components"]["schemas"]
