@@ -139,7 +139,7 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
         *ai_sdk.routes(chat_deps, agent_deps, streams),
         *ag_ui.routes(chat_deps, agent_deps, streams),
         *mcp_http.routes(McpDeps(search=platform.search, documents=documents), streams.limiter,
-                         settings.cors_allowed_origins),
+                         settings.cors_allowed_origins, streams.bodies),
         *stop.routes(streams),
         *web.routes(),
     ]

@@ -25,6 +25,8 @@ from app.routes.body import Bodies
 M = TypeVar("M", bound=BaseModel)
 
 JSON_MAX_BYTES = 64 * 1024  # a chat message, an agent turn, an Aza query: a few KB at most
+# A protocol whose client posts the whole conversation every turn (`useChat`, `HttpAgent`).
+HISTORY_MAX_BYTES = 512 * 1024
 CLOSE = {"Connection": "close"}  # the unread body cannot be told from a next request
 
 

@@ -3,7 +3,9 @@ v1`) as a mapping of our events (docs/protocols.md). Part names and fields are t
 `ai` package's `uiMessageChunkSchema` (ai 6.0, node_modules/ai/dist/index.mjs); each part is
 one `data:` line of JSON, the stream ends with `data: [DONE]`:
 
-- `connected` -> `start` with `messageId` (`msg-<stream_id>`) and our ids as `messageMetadata`;
+- `connected` -> `start` with `messageId` (`msg-<stream_id>`) and our ids as `messageMetadata`:
+  the session's, and the stream's (`streamId`, and `eventId`, the id of this event: the
+  frames carry no `id:` lines, and the stop route takes it as `Last-Event-ID`);
 - `progress` of a tool (the sales agent's) -> `tool-input-available` (`toolCallId`,
   `toolName`, `input`: the tool's arguments); any other progress -> a transient
   `data-progress` part (to `onData`, not kept in the message);
@@ -89,12 +91,13 @@ class UIMessageFrames:
         self.failed = False
 
     def __call__(self, event: Event, event_id: str, *, retry_ms: int | None = None) -> bytes:
-        parts = self.parts(event)
+        parts = self.parts(event, event_id)
         out = b"".join(data_frame(part) for part in parts)
         return out + DONE if event.type == "close" else out
 
-    def parts(self, event: Event) -> list[dict[str, Any]]:
-        """The UI message chunks `event` becomes, in order (empty: it has no place here)."""
+    def parts(self, event: Event, event_id: str = "") -> list[dict[str, Any]]:
+        """The UI message chunks `event` becomes, in order (empty: it has no place here);
+        `event_id` is the event's id in the stream (`<token>-<seq>`)."""
         data = event.data
         kind = event.type
         out: list[dict[str, Any]] = []
@@ -105,6 +108,8 @@ class UIMessageFrames:
         match kind:
             case "connected":
                 meta = {v: data[k] for k, v in _START_KEYS.items() if data.get(k)}
+                if event_id:
+                    meta.update(streamId=str(data.get("stream_id", "")), eventId=event_id)
                 start: dict[str, Any] = {"type": "start", "messageId": message_id(str(data.get("stream_id", "")))}
                 if meta:
                     start["messageMetadata"] = meta

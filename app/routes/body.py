@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.types import Message
+from starlette.types import Message, Receive
 
 from app.errors import BadRequest
 
@@ -161,3 +161,15 @@ class Bodies:
     def reader(self, request: Request, limit: int, *,
                refuse_size: Callable[[], BadRequest] | None = None) -> BodyReader:
         return BodyReader(request, limit=limit, idle_s=self.idle_s, closing=self.closing, refuse_size=refuse_size)
+
+
+def replayed(body: bytes, receive: Receive) -> Receive:
+    """`receive` for an app that reads the body itself (the MCP SDK) once we have read it
+    within bounds: the body as one message, then the connection's own messages (its
+    disconnect)."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def again() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return again

@@ -9,8 +9,13 @@ each POST with one JSON response (no stream is held open; GET and DELETE are 405
 - refuses a browser's foreign `Origin` (one not in `CORS_ALLOWED_ORIGINS`) with 403
   `ORIGIN_NOT_ALLOWED`: the transport's defence against DNS rebinding. A request without
   `Origin` is not a browser's and is served;
+- refuses with 503 `SERVER_SHUTTING_DOWN` once the server is shutting down;
 - charges the shared rate limit (the native routes' `StreamLimiter`: one request of the
-  budget per HTTP request), adds `X-RateLimit-*` to the answer, refuses with our 429 JSON.
+  budget per HTTP request), adds `X-RateLimit-*` to the answer, refuses with our 429 JSON;
+- reads the body as every route does (app/routes/body.py: 64 KB, 413 `BODY_TOO_LARGE`, 408
+  `BODY_TIMEOUT` for a body that stops arriving, 503 at shutdown) and hands the SDK a
+  `receive` that replays it: the SDK's own `request.body()` would wait for a slow client as
+  long as the connection lives.
 
 A tool that fails is an MCP tool error (`isError`), never a stack trace: a bad argument names
 its field, anything unexpected is logged here and answered "internal error".
@@ -32,9 +37,10 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from app.errors import error_response
+from app.errors import BadRequest, bad_request_response, error_response
 from app.protocols.mcp_tools import TOOLS, McpDeps, Refusal
 from app.ratelimit.limiter import StreamLimiter
+from app.routes.body import Bodies, replayed, shutting_down
 
 log = logging.getLogger("storestream.mcp")
 
@@ -81,10 +87,12 @@ def _error(message: str) -> types.CallToolResult:
 
 
 class McpEndpoint:
-    """The ASGI app at `/mcp`: Origin, the rate limit, then the SDK's transport."""
+    """The ASGI app at `/mcp`: Origin, shutdown, the rate limit, the body, then the SDK's transport."""
 
-    def __init__(self, deps: McpDeps, limiter: StreamLimiter, allowed_origins: tuple[str, ...]) -> None:
+    def __init__(self, deps: McpDeps, limiter: StreamLimiter, allowed_origins: tuple[str, ...],
+                 bodies: Bodies) -> None:
         self.limiter = limiter
+        self.bodies = bodies
         self.allowed_origins = frozenset(allowed_origins)
         self.sessions = StreamableHTTPSessionManager(
             app=server(deps), stateless=True, json_response=True, max_request_body_size=MAX_BODY,
@@ -102,12 +110,23 @@ class McpEndpoint:
             refusal = error_response(403, "This Origin may not use the MCP server", "ORIGIN_NOT_ALLOWED")
             await refusal(scope, receive, send)
             return
+        if self.bodies.closing():
+            await bad_request_response(shutting_down())(scope, receive, send)
+            return
         request = Request(scope, receive, send)
         limited = await self.limiter.charge(request)
         if limited is not None:
             await limited(scope, receive, send)
             return
         rate_headers = self.limiter.headers(request)
+        try:
+            body = await self.bodies.reader(request, MAX_BODY).read()
+        except BadRequest as exc:
+            refusal = bad_request_response(exc)
+            for key, value in rate_headers:
+                refusal.headers[key] = value
+            await refusal(scope, receive, send)
+            return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start" and rate_headers:
@@ -116,7 +135,7 @@ class McpEndpoint:
                     headers[key] = value
             await send(message)
 
-        await self.sessions.handle_request(scope, receive, send_with_headers)
+        await self.sessions.handle_request(scope, replayed(body, receive), send_with_headers)
 
 
 class McpRoute(Route):
@@ -129,5 +148,5 @@ class McpRoute(Route):
         self.mcp = endpoint
 
 
-def routes(deps: McpDeps, limiter: StreamLimiter, allowed_origins: tuple[str, ...]) -> list[McpRoute]:
-    return [McpRoute(McpEndpoint(deps, limiter, allowed_origins))]
+def routes(deps: McpDeps, limiter: StreamLimiter, allowed_origins: tuple[str, ...], bodies: Bodies) -> list[McpRoute]:
+    return [McpRoute(McpEndpoint(deps, limiter, allowed_origins, bodies))]

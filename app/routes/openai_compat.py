@@ -37,13 +37,13 @@ from app.agent.agent import AgentDeps
 from app.chat.answer import ChatDeps
 from app.contracts.fields import Flag, Int, OpenContract, Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
-from app.contracts.reading import JSON_MAX_BYTES, read_json, read_path
+from app.contracts.reading import JSON_MAX_BYTES, read_path
 from app.errors import BadRequest
 from app.protocols.openai_chat import ChunkFrames, completion, error_object
 from app.responses import JSONResponse
 from app.routes import chat, troika
 from app.streams.asgi import handled
-from app.streams.endpoint import RATE_HEADERS, StreamEndpoint, StreamRoute, json_endpoint, sse_endpoint, when_enabled
+from app.streams.endpoint import StreamEndpoint, StreamRoute, data_lines, describe, serve
 from app.streams.engine import StreamContext
 from app.streams.events import Event
 from app.streams.services import StreamServices
@@ -51,7 +51,7 @@ from app.streams.services import StreamServices
 AGENT = "storestream-agent"
 CHAT = "storestream-chat"
 MAX_QUESTION = 4000  # as the native routes' `message` and `query`
-_ASKED = "storestream.openai"  # the request's scope key: what was asked, once validated
+MODELS = (AGENT, CHAT)  # what `assistants` serves: GET /v1/models, and the `model` every protocol takes
 
 
 # -- the request ---------------------------------------------------------------------------------
@@ -84,18 +84,19 @@ class CompletionRequest(OpenContract):
 
 def question(body: CompletionRequest) -> str:
     """The last message, the shopper's, as text; or a 400 naming what is wrong with it."""
-    return last_question(body.messages, lambda content: content if isinstance(content, str)
-                         else "\n".join(p.text for p in content or ()).strip())
+    return last_question(body.messages, lambda message: message.content if isinstance(message.content, str)
+                         else "\n".join(p.text for p in message.content or ()).strip())
 
 
 def last_question(messages: Sequence[Any], text_of: Callable[[Any], str], field: str = "content") -> str:
-    """The last of `messages` (with `role` and `content`), the shopper's, as text (`text_of` its
-    content); or a 400 naming the field at fault (`messages.<n>.role`, `messages.<n>.<field>`)."""
+    """The last of `messages` (each with a `role`), the shopper's, as text (`text_of` the
+    message); or a 400 naming the field at fault (`messages.<n>.role`, `messages.<n>.<field>`).
+    Every protocol's question is read here."""
     at = len(messages) - 1
     last = messages[at]
     if last.role != "user":
         raise BadRequest("the last message must be the shopper's (role \"user\")", field=f"messages.{at}.role")
-    text = text_of(last.content).strip()
+    text = text_of(last).strip()
     if not 1 <= len(text) <= MAX_QUESTION:
         raise BadRequest(f"the question must be 1 to {MAX_QUESTION} characters", field=f"messages.{at}.{field}")
     return text
@@ -132,24 +133,22 @@ def assistants(chat_deps: ChatDeps, agent_deps: AgentDeps) -> dict[str, Assistan
 
 
 @dataclass(frozen=True, slots=True)
-class Asked:
-    assistant: Assistant
-    text: str
-    user: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class Turn:
     assistant: Assistant
     params: Any
 
 
-async def parse(request: Request) -> Turn:
-    return await parse_asked(request, request.scope[_ASKED])
+async def ask(request: Request, assistant: Assistant, text: str, user: str | None) -> Turn:
+    """A turn of `assistant`: the question stored as its own route stores it."""
+    return Turn(assistant, await assistant.start(request, text, user))
 
 
-async def parse_asked(request: Request, asked: Asked) -> Turn:
-    return Turn(asked.assistant, await asked.assistant.start(request, asked.text, asked.user))
+def assistant_named(found: Mapping[str, Assistant], name: str | None) -> Assistant:
+    """The assistant a protocol's `model` names (absent: the sales agent), or a 400 naming it."""
+    assistant = found.get(name or AGENT)
+    if assistant is None:
+        raise BadRequest(f"must be one of: {', '.join(found)} (GET /v1/models)", field="model")
+    return assistant
 
 
 def produce(turn: Turn, ctx: StreamContext) -> AsyncGenerator[Event, None]:
@@ -162,28 +161,31 @@ def context(turn: Turn) -> dict[str, Any]:
             "created": int(time.time())}
 
 
-def completions_endpoint() -> StreamEndpoint[Turn]:
-    """Both modes of the route: chunks (`frames`) or one completion (`folding`). Not detached:
-    an OpenAI client cannot resume, so a stream whose client left is cancelled (its answer
-    stored as `interrupted`)."""
-    return StreamEndpoint("openai_chat", parse, produce, context=context, frames=ChunkFrames, folding=completion)
+def completions_endpoint(found: Mapping[str, Assistant]) -> StreamEndpoint[Turn]:
+    """Both modes of the route (`stream` in the body): chunks (`frames`) or one completion
+    (`folding`). Not detached and not resumable: an OpenAI client cannot resume, so a stream
+    whose client left is cancelled (its answer stored as `interrupted`)."""
+
+    async def parse(request: Request, body: CompletionRequest) -> Turn:
+        return await ask(request, model_named(found, body.model), question(body), body.user)
+
+    return StreamEndpoint(
+        "openai_chat", parse, produce, context=context, frames=ChunkFrames, folding=completion,
+        body=CompletionRequest, resumable=False, streaming=lambda body: bool(body.stream),
+        summary="OpenAI-compatible chat completion (streaming or not) by the sales agent or the chat",
+        description="The assistant's own stream, written as OpenAI's chat completions (docs/protocols.md): the "
+                    "same rate limit, stream cap and input limits as the native routes; refusals in OpenAI's error "
+                    "body.",
+        answer=ChatCompletion, errors=OpenAIError, stream_doc=CHUNKS, tag="protocols", streamed_when="`stream: true`",
+        refusals={404: "model_not_found; STREAMING_DISABLED (asked to stream)"},
+    )
 
 
 # -- the routes ------------------------------------------------------------------------------
 
 
-def completions(found: Mapping[str, Assistant], streams: StreamServices) -> Callable[[Request], Awaitable[Response]]:
-    spec = completions_endpoint()  # not in `streams.endpoints`: no client of it can name a stream to stop
-    live = when_enabled(sse_endpoint(spec, streams), streams.settings)
-    folded = json_endpoint(spec, streams)
-
-    async def endpoint(request: Request) -> Response:
-        body = await read_json(request, CompletionRequest, bodies=streams.bodies)
-        assistant = model_named(found, body.model)
-        request.scope[_ASKED] = Asked(assistant, question(body), body.user)
-        return await (live if body.stream else folded)(request)
-
-    return openai_errors(streams.limiter.guard("openai_chat", endpoint))
+def completions(spec: StreamEndpoint[Turn], streams: StreamServices) -> Callable[[Request], Awaitable[Response]]:
+    return openai_errors(serve(spec, streams))
 
 
 def openai_errors(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
@@ -297,31 +299,9 @@ class ModelList(Payload):
     data: list[ModelCard]
 
 
-CHUNKS = {
-    "description": "`chat.completion.chunk`s (docs/protocols.md): each item one `data:` line, ending with `[DONE]`, "
-                   "or with an `{\"error\": {...}}` object when the stream fails",
-    "type": "object", "required": ["data"],
-    "properties": {"data": {"type": "string"}},
-}
-COMPLETIONS = Operation(
-    "OpenAI-compatible chat completion (streaming or not) by the sales agent or the chat",
-    description="The assistant's own stream, written as OpenAI's chat completions (docs/protocols.md): the same "
-                "rate limit, stream cap and input limits as the native routes; refusals in OpenAI's error body.",
-    body=CompletionRequest, tags=("protocols",), replies={
-        200: Reply("a `chat.completion` (JSON), or with `stream: true` its chunks", ChatCompletion,
-                   headers=RATE_HEADERS, more={"text/event-stream": CHUNKS}),
-        400: Reply("invalid_request_error: the field at fault in `param`", OpenAIError),
-        404: Reply("model_not_found; STREAMING_DISABLED", OpenAIError),
-        408: Reply("BODY_TIMEOUT: the body stopped arriving", OpenAIError),
-        413: Reply("BODY_TOO_LARGE", OpenAIError),
-        415: Reply("UNSUPPORTED_MEDIA_TYPE: not JSON", OpenAIError),
-        429: Reply("RATE_LIMITED or TOO_MANY_STREAMS, with Retry-After", OpenAIError,
-                   headers={"Retry-After": "seconds", **RATE_HEADERS}),
-        502: Reply("UPSTREAM_UNAVAILABLE (not streaming)", OpenAIError),
-        503: Reply("SERVER_SHUTTING_DOWN, DB_UNAVAILABLE, RATE_LIMIT_UNAVAILABLE", OpenAIError),
-        504: Reply("STREAM_TIMEOUT (not streaming)", OpenAIError),
-    })
-MODELS = Operation("The assistants, as OpenAI models", tags=("protocols",),
+CHUNKS = data_lines("`chat.completion.chunk`s (docs/protocols.md): each item one `data:` line, ending with "
+                    "`[DONE]`, or with an `{\"error\": {...}}` object when the stream fails")
+MODELS_LIST = Operation("The assistants, as OpenAI models", tags=("protocols",),
                    replies={200: Reply("the `model` names /v1/chat/completions takes", ModelList)})
 MODEL = Operation("One assistant, as an OpenAI model", path=ModelPath, tags=("protocols",), replies={
     200: Reply("the model", ModelCard),
@@ -333,10 +313,11 @@ MODEL = Operation("One assistant, as an OpenAI model", path=ModelPath, tags=("pr
 def routes(chat_deps: ChatDeps, agent_deps: AgentDeps, streams: StreamServices) -> list[Route]:
     found = assistants(chat_deps, agent_deps)
     created = int(time.time())
+    spec = completions_endpoint(found)
     return [
-        StreamRoute("/v1/chat/completions", completions(found, streams), methods=["POST"], name="openai_chat",
-                    operation=COMPLETIONS),
-        ApiRoute("/v1/models", partial(models, found, created), methods=["GET"], operation=MODELS),
+        StreamRoute("/v1/chat/completions", completions(spec, streams), methods=["POST"], name="openai_chat",
+                    operation=describe(spec, streaming=True)),
+        ApiRoute("/v1/models", partial(models, found, created), methods=["GET"], operation=MODELS_LIST),
         ApiRoute("/v1/models/{model}", openai_errors(partial(model, found, created)), methods=["GET"],
                  operation=MODEL),
     ]

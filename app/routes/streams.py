@@ -10,7 +10,9 @@ resume). It is bound exactly like a resume (app/streams/resume.py): the route's 
 authentication (an upload needs the admin token), then the `Last-Event-ID` must name this
 stream, opened on its route and, when bound, by this client. A stream running on another
 instance is stopped there (app/streams/signals.py). A stop spends no rate-limit budget: it
-only ever saves work.
+only ever saves work. Every stream endpoint is known here, the protocol adapters' too; one
+whose frames carry no ids hands its client the id otherwise (the AI SDK's `start` part, in
+its `messageMetadata`: app/protocols/ai_sdk_ui.py).
 
 200 `{"stream_id", "stopped": true}` when it was running, `"stopped": false` when it had
 already ended; 400 when `Last-Event-ID` is missing or malformed; 404 `NOT_FOUND` for any
@@ -48,6 +50,9 @@ class Stopped(Payload):
     stopped: bool = Field(description="false when it had already ended")
 
 
+PAST_THE_END = 10**9  # beyond any seq an id can hold (9 digits)
+
+
 def _not_found() -> BadRequest:
     return not_found("No such stream to stop", "stream_id")
 
@@ -78,7 +83,9 @@ async def stop(streams: StreamServices, request: Request) -> JSONResponse:
     if run is not None and allowed(run.binding):
         _authorize(streams, request, run.binding)
         return JSONResponse({"stream_id": stream_id, "stopped": run.stop()})
-    held = await streams.replay.read(stream_id, point.seq)
+    # The stream's binding and state, not its frames: read past its end, so a stream whose
+    # frames after `point.seq` were dropped is found too (the AI SDK's stop names seq 1).
+    held = await streams.replay.read(stream_id, PAST_THE_END)
     if held is None or not allowed(held.binding):
         raise _not_found()
     _authorize(streams, request, held.binding)

@@ -16,9 +16,19 @@ the field), and `parse(request, args)` gets the model instance. An endpoint with
 reads the request itself in `parse(request)` (the upload: multipart, declared by `form=` for
 the documentation). The same declaration documents both routes in `/openapi.json`.
 
+A protocol adapter (app/protocols/, app/routes/ai_sdk.py...) is a `StreamEndpoint` like any
+other, served by the same `serve`: its body declared (`body=`, `body_limit=`), so it is read
+in the same order, after the cap; `resumable=False` when its frames carry no ids (the
+header is then ignored: the request is a new one, charged once); `streaming=` when one
+route answers both ways (OpenAI's `stream` field: the body decides, so it is read before a
+refusal of the cap or of STREAMING_ENABLED can apply; a JSON answer gives its slot back);
+`started=` to record what the protocol finds the stream by (the AI SDK's chat id).
+
 A resume (`Last-Event-ID`, app/streams/resume.py): streaming enabled -> authentication,
 exactly as for a new request -> the id must name a stream of this route (and client, when
-bound) -> nothing left to send: 204, free -> rate limit -> the frames after the id (from the
+bound) -> nothing left to send: 204, free (only the holder of the stream's 128-bit token
+gets this far, so it tells nobody anything; a guessable name, the AI SDK's chat id, is charged
+before its lookup instead: `resume_running`) -> rate limit -> the frames after the id (from the
 run itself when it runs here, else from the replay buffer, following it while it runs on
 another instance). The request's other parameters are not read again: a resume continues
 the stream they started (reading a chat body again would store the question twice). A
@@ -28,7 +38,7 @@ resume takes no concurrent-stream slot: the stream it continues holds one.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -102,6 +112,23 @@ class StreamEndpoint(Generic[P]):
     folding: Callable[[list[Event]], tuple[int, dict[str, Any]]] = fold
     # Response headers a protocol's stream adds to ours (the AI SDK's `x-vercel-ai-ui-message-stream`).
     headers: tuple[tuple[bytes, bytes], ...] = ()
+    # `Last-Event-ID` resumes its streams. False: a protocol whose frames carry no ids (the
+    # header is ignored; the request is a new one).
+    resumable: bool = True
+    # One route for both answers: the validated body (or query) says whether to stream (OpenAI's
+    # `stream` field), or to answer the folded document. None: it always streams.
+    streaming: Callable[[Any], bool] | None = None
+    # A new stream started (its token): record how the protocol finds it again (the AI SDK's
+    # chat id); returns headers for the response.
+    started: Callable[[P, Request, str], Awaitable[Iterable[tuple[bytes, bytes]]]] | None = None
+    # A protocol's stream in /openapi.json (the items of its 200; None: our events) and the
+    # route's tag.
+    stream_doc: dict[str, Any] | None = None
+    tag: str = "streams"
+    # The body of its refusals (OpenAI's clients read OpenAI's), and what in the body asks
+    # for a stream (`streaming`'s words, for the documentation).
+    errors: type[BaseModel] = ErrorBody
+    streamed_when: str = ""
 
     def deadline(self, settings: Settings) -> float:
         return self.timeout_s(settings) if self.timeout_s else settings.streaming_timeout / 1000
@@ -122,12 +149,20 @@ def resume_point(raw: str) -> ResumePoint:
 
 async def parse(spec: StreamEndpoint[P], request: Request, bodies: Bodies) -> P:
     """The request read into the endpoint's declared model, then the endpoint's own `parse`."""
+    return await parsed(spec, request, await read_args(spec, request, bodies))
+
+
+async def read_args(spec: StreamEndpoint[Any], request: Request, bodies: Bodies) -> BaseModel | None:
+    """The declared query or JSON body, validated (None: the endpoint reads the request itself)."""
     if spec.query is not None:
-        return await spec.parse(request, read_query(request, spec.query))
+        return read_query(request, spec.query)
     if spec.body is not None:
-        return await spec.parse(request, await read_json(request, spec.body, bodies=bodies,
-                                                         max_bytes=spec.body_limit))
-    return await spec.parse(request)
+        return await read_json(request, spec.body, bodies=bodies, max_bytes=spec.body_limit)
+    return None
+
+
+async def parsed(spec: StreamEndpoint[P], request: Request, args: BaseModel | None) -> P:
+    return await (spec.parse(request) if args is None else spec.parse(request, args))
 
 
 def sse_endpoint(spec: StreamEndpoint[Any], streams: StreamServices) -> Callable[[Request], Awaitable[Response]]:
@@ -137,7 +172,7 @@ def sse_endpoint(spec: StreamEndpoint[Any], streams: StreamServices) -> Callable
         if streams.runs.closing:
             return error_response(503, "The server is shutting down; reconnect shortly",
                                   Code.SERVER_SHUTTING_DOWN, headers={"Retry-After": "2"})
-        last_event_id = request.headers.get("last-event-id", "").strip()
+        last_event_id = request.headers.get("last-event-id", "").strip() if spec.resumable else ""
         if last_event_id:
             return await _resume(spec, streams, request, last_event_id)
         return await _open(spec, streams, request)
@@ -151,16 +186,33 @@ async def _open(spec: StreamEndpoint[Any], streams: StreamServices, request: Req
     client = limiter.client(request)
     if spec.authorize is not None:
         spec.authorize(request)
+    release: Callable[[], None] | None = None
+    refusal: Response | None = None
+    if not settings.streaming_enabled:  # reached only by a route that may answer in JSON
+        refusal = disabled()
+    else:
+        try:
+            release = await limiter.take_slot(client)
+        except Unavailable:  # the cap lives in Redis, which is unreachable: fail closed
+            refusal = limiter.unavailable()
+        else:
+            if release is None:
+                refusal = limiter.too_many_streams(request)
+    if refusal is not None and spec.streaming is None:
+        return refusal  # before a byte of the body is read
     try:
-        release = await limiter.take_slot(client)
-    except Unavailable:  # the cap lives in Redis, which is unreachable: fail closed
-        return limiter.unavailable()
-    if release is None:
-        return limiter.too_many_streams(request)
-    try:
-        params = await parse(spec, request, streams.bodies)
+        args = await read_args(spec, request, streams.bodies)
+        if spec.streaming is not None and not spec.streaming(args):
+            if release is not None:
+                release()
+                release = None
+            return await _fold(spec, streams, request, await parsed(spec, request, args))
+        if refusal is not None or release is None:  # asked to stream, which was refused
+            return refusal or limiter.too_many_streams(request)
+        params = await parsed(spec, request, args)  # (stores the question: only once it may run)
     except BaseException:
-        release()
+        if release is not None:
+            release()
         raise
     token = new_token()
     ctx = StreamContext(stream=spec.name, stream_id=stream_id_of(token), client=client)
@@ -182,8 +234,10 @@ async def _open(spec: StreamEndpoint[Any], streams: StreamServices, request: Req
         encode=spec.frames() if spec.frames is not None else wire.encode,
     )
     streams.runs.start(run, release)
-    return LiveResponse(run, run.attach(0), runs=streams.runs, ping_s=settings.streaming_ping_s,
-                        headers=list(spec.headers))
+    headers = list(spec.headers)
+    if spec.started is not None:
+        headers.extend(await spec.started(params, request, token))
+    return LiveResponse(run, run.attach(0), runs=streams.runs, ping_s=settings.streaming_ping_s, headers=headers)
 
 
 async def _resume(spec: StreamEndpoint[Any], streams: StreamServices, request: Request, raw: str) -> Response:
@@ -228,17 +282,17 @@ async def resume_running(spec: StreamEndpoint[Any], streams: StreamServices, req
     stream named by its token as the route found it. The checks of `_find` (authentication,
     this route, this client when bound), but every failure, an ended stream and one whose
     first frames were dropped alike are 204, "nothing to resume": that protocol has no other
-    answer for it, and so nobody learns whether a stream that is not theirs exists. Charged to
-    the budget only when it serves a stream."""
+    answer for it, and so nobody learns whether a stream that is not theirs exists. The route
+    charges the budget before the lookup, 204 included: what names the stream there (a chat
+    id) may be guessed, unlike a token."""
+    if request.method == "HEAD":  # headers only: a HEAD never takes a stream from its reader
+        return Response(headers={k.decode(): v.decode() for k, v in (*wire.HEADERS, *spec.headers)})
     if spec.authorize is not None:
         spec.authorize(request)
     point = ResumePoint(token or "", 0)
     found = await _resumable(spec, streams, request, point) if token else None
     if found is None or (found.ended if isinstance(found, Run) else found.finished):
         return Response(status_code=204)
-    refusal = await streams.limiter.charge(request)
-    if refusal is not None:
-        return refusal
     return _serve(spec, streams, point, found)()
 
 
@@ -273,39 +327,43 @@ def _serve(spec: StreamEndpoint[Any], streams: StreamServices, point: ResumePoin
 
 def json_endpoint(spec: StreamEndpoint[Any], streams: StreamServices) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        settings = streams.settings
         if spec.authorize is not None:
             spec.authorize(request)
-        params = await parse(spec, request, streams.bodies)
-        ctx = StreamContext(
-            stream=spec.name,
-            stream_id=stream_id_of(new_token()),
-            client=streams.limiter.client(request),
-        )
-        events: list[Event] = []
-
-        async def collect(event: Event) -> None:
-            events.append(event)
-
-        outcome = await run_stream(
-            lambda c: spec.produce(params, c),
-            ctx,
-            collect,
-            timeout_s=spec.deadline(settings),
-            chunk_size=settings.streaming_chunk_size,
-            connected_context=spec.context(params) if spec.context else None,
-        )
-        status, doc = spec.folding(events)
-        duration_ms = ctx.elapsed_ms()
-        log.info(
-            "%s json outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, len(events), duration_ms,
-            extra={"event": "stream_end", "transport": "json", "stream": ctx.stream,
-                   "stream_id": ctx.stream_id, "route": request.url.path, "client": ctx.client,
-                   "outcome": outcome, "events": len(events), "duration_ms": round(duration_ms, 1)},
-        )
-        return JSONResponse(spec.shape(doc) if spec.shape else doc, status_code=status)
+        return await _fold(spec, streams, request, await parse(spec, request, streams.bodies))
 
     return endpoint
+
+
+async def _fold(spec: StreamEndpoint[Any], streams: StreamServices, request: Request, params: Any) -> Response:
+    """The stream run to its end in this request and folded into one document."""
+    settings = streams.settings
+    ctx = StreamContext(
+        stream=spec.name,
+        stream_id=stream_id_of(new_token()),
+        client=streams.limiter.client(request),
+    )
+    events: list[Event] = []
+
+    async def collect(event: Event) -> None:
+        events.append(event)
+
+    outcome = await run_stream(
+        lambda c: spec.produce(params, c),
+        ctx,
+        collect,
+        timeout_s=spec.deadline(settings),
+        chunk_size=settings.streaming_chunk_size,
+        connected_context=spec.context(params) if spec.context else None,
+    )
+    status, doc = spec.folding(events)
+    duration_ms = ctx.elapsed_ms()
+    log.info(
+        "%s json outcome=%s events=%d duration_ms=%.1f", ctx.tag, outcome, len(events), duration_ms,
+        extra={"event": "stream_end", "transport": "json", "stream": ctx.stream,
+               "stream_id": ctx.stream_id, "route": request.url.path, "client": ctx.client,
+               "outcome": outcome, "events": len(events), "duration_ms": round(duration_ms, 1)},
+    )
+    return JSONResponse(spec.shape(doc) if spec.shape else doc, status_code=status)
 
 
 class StreamRoute(ApiRoute):
@@ -323,9 +381,7 @@ def stream_routes(
     methods: Sequence[str],
 ) -> list[Route]:
     """The SSE route and (optionally) its JSON twin, both drawing on the shared budget."""
-    streams.endpoints[spec.name] = spec  # the stop route authorizes by the stream's route
-    stream = when_enabled(streams.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec, streams),
-                                                 deferred=_is_resume), streams.settings)
+    stream = serve(spec, streams)
     routes: list[Route] = [StreamRoute(stream_path, stream, methods=list(methods), name=f"{spec.name}_stream",
                                        operation=describe(spec, streaming=True))]
     if json_path is not None:
@@ -333,6 +389,17 @@ def stream_routes(
         routes.append(ApiRoute(json_path, twin, methods=list(methods), name=f"{spec.name}_json",
                                operation=describe(spec, streaming=False)))
     return routes
+
+
+def serve(spec: StreamEndpoint[Any], streams: StreamServices) -> Callable[[Request], Awaitable[Response]]:
+    """`spec`'s stream as every route and adapter serves it: streaming enabled (unless the
+    route may answer in JSON: `streaming`) -> the rate limit (a resume charges itself, once it
+    knows what it is) -> `sse_endpoint`. Registered by name: the stop route authorizes a
+    stream by the endpoint that opened it."""
+    streams.endpoints[spec.name] = spec
+    guarded = streams.limiter.guard(f"{spec.name}_stream", sse_endpoint(spec, streams),
+                                    deferred=_is_resume if spec.resumable else None)
+    return guarded if spec.streaming is not None else when_enabled(guarded, streams.settings)
 
 
 def _is_resume(request: Request) -> bool:
@@ -348,6 +415,12 @@ LAST_EVENT_ID = {
 }
 RATE_HEADERS = {"X-RateLimit-Limit": "requests per window", "X-RateLimit-Remaining": "left in this window",
                 "X-RateLimit-Reset": "when the window frees a request (Unix seconds)"}
+
+
+def data_lines(description: str) -> dict[str, Any]:
+    """A protocol's stream (`stream_doc`) in /openapi.json: items of one `data:` line each."""
+    return {"description": description, "type": "object", "required": ["data"],
+            "properties": {"data": {"type": "string"}}}
 
 
 def _kinds(spec: StreamEndpoint[Any]) -> tuple[list[str], list[str]]:
@@ -398,42 +471,64 @@ def event_stream_schema(spec: StreamEndpoint[Any]) -> dict[str, Any]:
 
 
 def describe(spec: StreamEndpoint[Any], *, streaming: bool) -> Operation:
+    """Both routes' documentation, from the spec: a protocol adapter's (`stream_doc`) too, its
+    errors in its own body (`errors`), a route of both answers (`streaming`) as one."""
     body_route = spec.body is not None or spec.form is not None
+    doc = spec.stream_doc
+    protocol = doc is not None
+    both = spec.streaming is not None
+    errors = spec.errors
     refused = "invalid parameters: the JSON body names the field (`field`); no stream starts"
     replies: dict[int, Reply] = {}
-    if streaming:
+    twin = not streaming or both
+    if streaming and doc is not None:
+        stream_headers = {k.decode(): v.decode() for k, v in spec.headers}
+        if both:
+            replies[200] = Reply(f"the folded answer, or with {spec.streamed_when} {doc['description']}",
+                                 spec.answer, headers=RATE_HEADERS, more={"text/event-stream": doc})
+        else:
+            replies[200] = Reply(doc["description"], doc, media="text/event-stream",
+                                 headers={**stream_headers, **RATE_HEADERS})
+    elif streaming:
         replies[200] = Reply("a Server-Sent Events stream", headers=RATE_HEADERS)
-        replies[204] = Reply("`Last-Event-ID` of a finished stream: nothing left to send")
-        replies[400] = Reply(refused + " (also a malformed `Last-Event-ID`)", ErrorBody)
-        replies[404] = Reply("STREAMING_DISABLED: use the JSON twin", ErrorBody)
-        replies[410] = Reply("STREAM_EXPIRED: `Last-Event-ID` names no stream this route can resume for this caller",
-                             ErrorBody)
     else:
-        failure = (ErrorBody, StreamFailure)
         replies[200] = Reply("the stream folded into one document (docs/events.md, 'The JSON twin')", spec.answer,
                              headers=RATE_HEADERS)
-        replies[400] = Reply(refused + "; or the stream ended with INVALID_PARAMETERS", failure)
-        replies[502] = Reply("UPSTREAM_UNAVAILABLE: a model or service the stream depends on failed", StreamFailure)
-        replies[504] = Reply("STREAM_TIMEOUT", StreamFailure)
+    if streaming and spec.resumable:
+        replies[204] = Reply("`Last-Event-ID` of a finished stream: nothing left to send")
+    replies[400] = Reply(refused + (" (also a malformed `Last-Event-ID`)" if streaming and spec.resumable else "")
+                         + ("; or the stream ended with INVALID_PARAMETERS" if twin and not protocol else ""),
+                         errors if protocol else (ErrorBody, StreamFailure) if twin else ErrorBody)
+    if streaming:
+        replies[404] = Reply("STREAMING_DISABLED" + (" (asked to stream)" if both else ": use the JSON twin"), errors)
+    if streaming and spec.resumable:
+        replies[410] = Reply("STREAM_EXPIRED: `Last-Event-ID` names no stream this route can resume for this caller",
+                             ErrorBody)
+    if twin:
+        failure = errors if protocol else StreamFailure
+        replies[502] = Reply("UPSTREAM_UNAVAILABLE: a model or service the stream depends on failed", failure)
+        replies[504] = Reply("STREAM_TIMEOUT", failure)
     if spec.authorize is not None:
-        replies[401] = Reply("UNAUTHORIZED: no admin token", ErrorBody)
-        replies[403] = Reply("FORBIDDEN: a wrong admin token", ErrorBody)
+        replies[401] = Reply("UNAUTHORIZED: no admin token", errors)
+        replies[403] = Reply("FORBIDDEN: a wrong admin token", errors)
     if body_route:
-        replies[408] = Reply("BODY_TIMEOUT: the body stopped arriving", ErrorBody)
-        replies[413] = Reply("the body is larger than this route takes", ErrorBody)
+        replies[408] = Reply("BODY_TIMEOUT: the body stopped arriving", errors)
+        replies[413] = Reply(f"BODY_TOO_LARGE: the body is larger than this route takes ({spec.body_limit} bytes)"
+                             if spec.body is not None else "the body is larger than this route takes", errors)
         replies[415] = Reply("UNSUPPORTED_MEDIA_TYPE: " + ("not JSON" if spec.body is not None else
                                                           "not multipart/form-data, or a file type not taken"),
-                             ErrorBody)
+                             errors)
     for status, text in (spec.refusals or {}).items():
-        replies[status] = Reply(text, ErrorBody)
-    replies[429] = Reply("RATE_LIMITED or TOO_MANY_STREAMS, with Retry-After", ErrorBody,
+        replies[status] = Reply(text, errors)
+    replies[429] = Reply("RATE_LIMITED or TOO_MANY_STREAMS, with Retry-After", errors,
                          headers={"Retry-After": "seconds", **RATE_HEADERS})
     replies[503] = Reply("SERVER_SHUTTING_DOWN, DB_UNAVAILABLE, SEARCH_NOT_READY, RATE_LIMIT_UNAVAILABLE"
                          + (", ADMIN_DISABLED" if spec.authorize is not None else ""),
-                         ErrorBody if streaming else (ErrorBody, StreamFailure))
+                         errors if protocol or (streaming and not both) else (ErrorBody, StreamFailure))
     kinds, results = _kinds(spec)
     models: tuple[type[BaseModel], ...] = ()
-    if streaming:
+    ours = streaming and not protocol
+    if ours:
         models = tuple(EVENT_MODELS[k] for k in kinds if k != "results" or not results) \
             + tuple(RESULT_BY_TYPE[r] for r in results) + (ResultsEvent,)
     return Operation(
@@ -443,11 +538,11 @@ def describe(spec: StreamEndpoint[Any], *, streaming: bool) -> Operation:
         query=spec.query,
         body=spec.body,
         form=spec.form,
-        headers=(LAST_EVENT_ID,) if streaming else (),
+        headers=(LAST_EVENT_ID,) if streaming and spec.resumable else (),
         admin=spec.authorize is not None,
-        tags=("streams",) if streaming else ("json twins",),
-        extensions={"x-events": list(spec.events)} if streaming and spec.events else {},
-        stream=(lambda: event_stream_schema(spec)) if streaming else None,
+        tags=(spec.tag,) if protocol else ("streams",) if streaming else ("json twins",),
+        extensions={"x-events": list(spec.events)} if ours and spec.events else {},
+        stream=(lambda: event_stream_schema(spec)) if ours else None,
         models=models,
     )
 
@@ -457,12 +552,12 @@ def when_enabled(
 ) -> Callable[[Request], Awaitable[Response]]:
     async def gated(request: Request) -> Response:
         if not settings.streaming_enabled:
-            return error_response(
-                404,
-                "Streaming is disabled on this server; use the JSON endpoint",
-                Code.STREAMING_DISABLED,
-            )
+            return disabled()
         return await endpoint(request)
 
     return gated
+
+
+def disabled() -> Response:
+    return error_response(404, "Streaming is disabled on this server; use the JSON endpoint", Code.STREAMING_DISABLED)
 

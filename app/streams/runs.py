@@ -3,7 +3,8 @@
     request -> Run: task(run_stream -> frames) -> replay buffer
                      ^ read by one connection at a time (a Reader), or by none (detached)
 
-A `Run` encodes every event once, under its id `<token>-<seq>` (app/streams/resume.py),
+A `Run` encodes every event once, under its id `<token>-<seq>` (app/streams/resume.py; an
+event a protocol's encoder writes nothing for takes no seq and no room in the bounds),
 keeps the frames (bounded like the replay buffer, but never dropping what its reader has not
 read yet) and records them in the replay buffer. The connection that started it reads it
 as a `Reader`; a resume on this instance becomes its new reader.
@@ -170,11 +171,16 @@ class Run:
             # `self.seq` being in `self.frames` (a gap would leave a reader waiting forever).
             seq = self.seq + 1
             retry = self.retry_ms if event.type == "connected" else None
-            frames.append((seq, self.encode(event, event_id(self.token, seq), retry_ms=retry)))
-            self.seq = seq
+            frame = self.encode(event, event_id(self.token, seq), retry_ms=retry)
             self.counts[_TYPE_INDEX[event.type]] += 1
             if event.type == "error":
                 self.error_codes += (str(event.data.get("code", "")),)
+            if not frame:  # a protocol's encoder wrote nothing: no seq, no room in the bounds
+                continue
+            frames.append((seq, frame))
+            self.seq = seq
+        if not frames:
+            return
         self.frames.extend(frames)
         self.size += sum(len(f) for _, f in frames)
         self._trim()

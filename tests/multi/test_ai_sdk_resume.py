@@ -1,6 +1,6 @@
 """`useChat({resume: true})` across instances: the chat's stream started on A is found by its
-chat id on B (the id-to-stream map is in Redis with the shared replay buffer) and read from
-its `start` to `[DONE]`, following A's run."""
+chat id and the owner's cookie on B (the map is in Redis with the shared replay buffer) and
+read from its `start` to `[DONE]`, following A's run; without the cookie, B finds nothing."""
 
 from __future__ import annotations
 
@@ -33,9 +33,12 @@ async def test_a_chat_started_on_one_instance_resumes_on_the_other(
     a, b = instances(STREAMING_RATE_LIMIT="1000", LLM_PROVIDER="openai", LLM_BASE_URL=f"{slow_llm.url}/v1",
                      LLM_MODEL="slow")
     chat_id = f"multi-{uuid.uuid4().hex}"
-    first = await leave_after_first_words(a, chat_id)
     parts: list[Any] = []
     async with asyncio.timeout(TIMEOUT), httpx.AsyncClient(timeout=TIMEOUT) as client:
+        first = await leave_after_first_words(a, chat_id, client)  # the cookie A set goes to B too
+        async with httpx.AsyncClient(timeout=TIMEOUT) as stranger:
+            stolen = await stranger.get(f"{b.url}/api/ai-sdk/chat/{chat_id}/stream")
+        assert stolen.status_code == 204
         async with client.stream("GET", f"{b.url}/api/ai-sdk/chat/{chat_id}/stream") as response:
             assert response.status_code == 200
             async for line in response.aiter_lines():
@@ -47,3 +50,27 @@ async def test_a_chat_started_on_one_instance_resumes_on_the_other(
     assert types(parts)[-2:] == ["finish", "[DONE]"] and parts[-2]["finishReason"] == "stop"
     said = "".join(p["delta"] for p in parts[:-1] if p["type"] == "text-delta")
     assert said.split() == [f"word{i}" for i in range(40)]
+
+
+async def test_a_chat_stream_stops_from_the_other_instance_after_its_first_parts_were_dropped(
+    instances: Callable[..., tuple[AppServer, AppServer]], slow_llm: AppServer,
+) -> None:
+    """The stop names the stream by the id of its `start` (seq 1), whose frame the replay
+    buffer has long dropped (5 events held): the stop needs the stream, not its frames."""
+    a, b = instances(STREAMING_RATE_LIMIT="1000", STREAM_REPLAY_EVENTS="5", LLM_PROVIDER="openai",
+                     LLM_BASE_URL=f"{slow_llm.url}/v1", LLM_MODEL="slow")
+    chat_id = f"stop-{uuid.uuid4().hex}"
+    async with asyncio.timeout(TIMEOUT), httpx.AsyncClient(timeout=TIMEOUT) as client:
+        first = await leave_after_first_words(a, chat_id, client)
+        meta = first[0]["messageMetadata"]
+        # until frame 1 is gone: a resume from `start` is no longer possible (204), or, if it
+        # still is, 8 more words read through it (the buffer holds 5)
+        async with client.stream("GET", f"{a.url}/api/ai-sdk/chat/{chat_id}/stream") as resumed:
+            words = 0
+            async for line in resumed.aiter_lines():
+                words += '"type":"text-delta"' in line
+                if words >= len([p for p in first if p["type"] == "text-delta"]) + 8:
+                    break
+        stopped = await client.post(f"{b.url}/api/streams/{meta['streamId']}/stop",
+                                    headers={"Last-Event-ID": meta["eventId"]})
+    assert stopped.status_code == 200 and stopped.json()["stopped"] is True, stopped.text

@@ -108,7 +108,7 @@ async def test_refusals_are_our_json_errors_before_any_stream(server: AppServer,
     assert typed.status_code == 415 and typed.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
-async def test_the_shared_rate_limit_refuses_with_429_and_a_204_resume_is_free(
+async def test_the_shared_rate_limit_refuses_with_429_a_resume_included(
     app_server: Callable[..., AppServer],
 ) -> None:
     strict = app_server(STREAMING_RATE_LIMIT="2")
@@ -119,7 +119,7 @@ async def test_the_shared_rate_limit_refuses_with_429_and_a_204_resume_is_free(
         resume = await client.get(f"{strict.url}/api/ai-sdk/chat/x/stream")
     assert [r.status_code for r in spent] == [400, 400]  # refusals are charged, as on the native routes
     assert over.status_code == 429 and over.json()["code"] == "RATE_LIMITED" and int(over.headers["retry-after"]) >= 1
-    assert resume.status_code == 204
+    assert resume.status_code == 429  # a resume is charged too, before it looks for the chat
 
 
 async def test_resume_without_a_running_stream_is_204(server: AppServer) -> None:
@@ -202,10 +202,11 @@ def slow_server(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             yield app
 
 
-async def leave_after_first_words(server: AppServer, chat_id: str) -> list[Any]:
-    """Post a question and hang up after the first text delta (a reload); the run goes on."""
+async def leave_after_first_words(server: AppServer, chat_id: str, client: httpx.AsyncClient) -> list[Any]:
+    """Post a question with `client` (its cookies are the shopper's browser's) and hang up
+    after the first text delta (a reload); the run goes on."""
     parts: list[Any] = []
-    async with asyncio.timeout(TIMEOUT), httpx.AsyncClient(timeout=TIMEOUT) as client:
+    async with asyncio.timeout(TIMEOUT):
         body = chat_body(chat_id, "blue kurta under 2000", model="storestream-chat")
         async with client.stream("POST", f"{server.url}/api/ai-sdk/chat", json=body) as response:
             async for line in response.aiter_lines():
@@ -218,13 +219,15 @@ async def leave_after_first_words(server: AppServer, chat_id: str) -> list[Any]:
 
 async def test_resume_reads_the_running_stream_from_its_start(slow_server: AppServer) -> None:
     chat_id = f"resume-{uuid.uuid4().hex}"
-    first = await leave_after_first_words(slow_server, chat_id)
     parts: list[Any] = []
-    # 127.0.0.2 is another client on the loopback network, holding the shopper's chat id
-    async with httpx.AsyncClient(timeout=TIMEOUT, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")) as c:
-        stolen = await c.get(f"{slow_server.url}/api/ai-sdk/chat/{chat_id}/stream")
-    assert stolen.status_code == 204 and stolen.content == b""
     async with asyncio.timeout(TIMEOUT), httpx.AsyncClient(timeout=TIMEOUT) as client:
+        first = await leave_after_first_words(slow_server, chat_id, client)
+        # 127.0.0.2 is another client on the loopback network, holding the shopper's chat id and
+        # even its cookie: the address is bound too (STREAM_RESUME_BIND_CLIENT)
+        async with httpx.AsyncClient(timeout=TIMEOUT, cookies=client.cookies,
+                                     transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")) as c:
+            stolen = await c.get(f"{slow_server.url}/api/ai-sdk/chat/{chat_id}/stream")
+        assert stolen.status_code == 204 and stolen.content == b""
         other = await client.get(f"{slow_server.url}/api/ai-sdk/chat/other-{chat_id}/stream")
         async with client.stream("GET", f"{slow_server.url}/api/ai-sdk/chat/{chat_id}/stream") as response:
             assert response.status_code == 200
@@ -242,8 +245,15 @@ async def test_resume_reads_the_running_stream_from_its_start(slow_server: AppSe
 def test_the_ai_package_resumes_a_running_stream(slow_server: AppServer) -> None:
     need(missing_ai_sdk())
     chat_id = f"resume-{uuid.uuid4().hex}"
-    asyncio.run(leave_after_first_words(slow_server, chat_id))
-    out = run_node("resume", f"{slow_server.url}/api/ai-sdk/chat", chat_id)
+
+    async def leave() -> str:
+        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            await leave_after_first_words(slow_server, chat_id, client)
+            return f"storestream_chat={client.cookies['storestream_chat']}"
+
+    cookie = asyncio.run(leave())
+    assert run_node("resume", f"{slow_server.url}/api/ai-sdk/chat", chat_id) == {"resumed": False}  # no cookie
+    out = run_node("resume", f"{slow_server.url}/api/ai-sdk/chat", chat_id, cookie)
     assert out["resumed"] is True and out["errors"] == [], out
     text = [p for p in out["message"]["parts"] if p["type"] == "text"]
     assert len(text) == 1 and text[0]["state"] == "done"

@@ -56,8 +56,10 @@ def test_an_agent_turn_becomes_ui_message_chunks_in_order() -> None:
         "data-suggestions", "finish", "[DONE]",
     ]
     start = parts[0]
+    # the stream's public id and the id of this event: what the stop route takes
     assert start == {"type": "start", "messageId": f"msg-{SID}",
-                     "messageMetadata": {"sessionId": "s1", "conversationId": "c1"}}
+                     "messageMetadata": {"sessionId": "s1", "conversationId": "c1", "streamId": SID,
+                                         "eventId": f"{'0' * 32}-1"}}
     calls = parts[2:5]
     assert [(c["toolCallId"], c["toolName"]) for c in calls] == [
         ("call-1", "search_catalog"), ("call-2", "market_snapshot"), ("call-3", "search_documents")]

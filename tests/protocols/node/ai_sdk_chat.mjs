@@ -2,11 +2,13 @@
 // DefaultChatTransport posts the chat (or reconnects to it) and parses the parts against the
 // package's own chunk schema; readUIMessageStream rebuilds the assistant message.
 //   node ai_sdk_chat.mjs send <api> <chatId> <question> [model]   -> {message, chunks, errors}
-//   node ai_sdk_chat.mjs resume <api> <chatId>                    -> {resumed: false} on 204
+//   node ai_sdk_chat.mjs resume <api> <chatId> [cookie]           -> {resumed: false} on 204
+// (`cookie`: what a browser would send back, the `storestream_chat` the POST set)
 import { DefaultChatTransport, readUIMessageStream } from "ai";
 
 const [mode, api, chatId, question, model] = process.argv.slice(2);
-const transport = new DefaultChatTransport({ api, body: model ? { model } : {} });
+const cookie = mode === "resume" ? question : undefined;
+const transport = new DefaultChatTransport({ api, body: model ? { model } : {}, headers: cookie ? { cookie } : {} });
 const signal = AbortSignal.timeout(60000);
 
 async function read(stream) {
