@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from app.contracts.fields import Flag, Num, OpenContract, QBool, QChoice, QInt, QNum, QueryContract, QWords, Text, Words
 from app.contracts.fields import Int, example
+from app.analytics.recorder import Recorder, new_query_id
 from app.errors import BadRequest
 from app.search.constraints import Filters
 from app.search.products import SORTS, card
@@ -125,14 +126,26 @@ class SearchParams:
     sort: str
     filters: Filters
     service: SearchService
+    recorder: Recorder | None = None
 
 
-async def parse_search(search: SearchService, request: Request, args: SearchQuery) -> SearchParams:
-    return SearchParams(args.q, args.limit, args.sort, args.filters(), _ready(search))
+def _recorded(recorder: Recorder | None, query: str, total: int, source: str, query_id: str) -> dict[str, str]:
+    """The search recorded for analytics (no I/O: app/analytics/recorder.py), as the `query_id`
+    field its final results carry."""
+    if recorder is None:
+        return {}
+    return {"query_id": recorder.search(query, total, source, query_id=query_id)}
+
+
+async def parse_search(search: SearchService, recorder: Recorder | None, request: Request,
+                       args: SearchQuery) -> SearchParams:
+    return SearchParams(args.q, args.limit, args.sort, args.filters(), _ready(search), recorder)
 
 
 async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[Event, None]:
     service = p.service
+    query_id = new_query_id()  # the early results carry it too: a click on them counts
+    tagged = {"query_id": query_id} if p.recorder is not None else {}
     plan = service.plan(p.q, p.filters)
     parsed, filters, ranking, candidates = plan.parsed, plan.filters, plan.ranking, plan.candidates
 
@@ -146,6 +159,7 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
             stage="text",
             products=[card(prod, text_score=scores[prod["sku"]]) for prod in early],
             total=len(scores),
+            **tagged,
         )
 
     vector_hits = await service.vector_search(ranking, candidates, POOL)
@@ -170,14 +184,15 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
         total=found.total,
         facets=service.facets(found),
         query={"q": p.q, "residual": parsed.residual, "filters": filters.as_dict(), "sort": p.sort},
+        **_recorded(p.recorder, p.q, found.total, "search", query_id),
     )
     yield ev.complete(total=found.total)
 
 
-def search_endpoint(search: SearchService) -> StreamEndpoint[SearchParams]:
+def search_endpoint(search: SearchService, recorder: Recorder | None = None) -> StreamEndpoint[SearchParams]:
     return StreamEndpoint(
         "search",
-        partial(parse_search, search),
+        partial(parse_search, search, recorder),
         search_events,
         shape=results_answer("product_cards"),
         context=lambda p: {"query": p.q},
@@ -200,12 +215,13 @@ class AzaParams:
     min_score: float
     filters: Filters
     service: SearchService
+    recorder: Recorder | None = None
 
 
-async def parse_aza(search: SearchService, request: Request, args: AzaBody) -> AzaParams:
+async def parse_aza(search: SearchService, recorder: Recorder | None, request: Request, args: AzaBody) -> AzaParams:
     filters = args.filters.filters() if args.filters is not None else Filters()
     min_score = 0.0 if args.min_score is None else args.min_score
-    return AzaParams(args.query, args.limit, min_score, filters, _ready(search))
+    return AzaParams(args.query, args.limit, min_score, filters, _ready(search), recorder)
 
 
 def _text_path_reason(p: AzaParams) -> str | None:
@@ -244,6 +260,7 @@ async def aza_events(p: AzaParams, ctx: StreamContext) -> AsyncGenerator[Event, 
         score_type="cosine" if reason is None else "text",
         products=[card(prod, score=scores[prod["sku"]]) for prod in products],
         total=total,
+        **_recorded(p.recorder, p.query, total, "aza", new_query_id()),
     )
     yield ev.complete(total=total)
 
@@ -261,10 +278,10 @@ def _text_path(p: AzaParams, candidates: set[str] | None) -> tuple[list[tuple[st
     return top(normalised, p.limit), len(normalised)
 
 
-def aza_endpoint(search: SearchService) -> StreamEndpoint[AzaParams]:
+def aza_endpoint(search: SearchService, recorder: Recorder | None = None) -> StreamEndpoint[AzaParams]:
     return StreamEndpoint(
         "aza",
-        partial(parse_aza, search),
+        partial(parse_aza, search, recorder),
         aza_events,
         shape=results_answer("product_cards"),
         context=lambda p: {"query": p.query},
@@ -276,10 +293,11 @@ def aza_endpoint(search: SearchService) -> StreamEndpoint[AzaParams]:
     )
 
 
-def routes(search: SearchService, streams: StreamServices) -> list[Route]:
+def routes(search: SearchService, streams: StreamServices, recorder: Recorder | None = None) -> list[Route]:
+    """`recorder`: every search is recorded for analytics, its results carry its `query_id`."""
     return [
-        *stream_routes(search_endpoint(search), streams, stream_path="/api/products/search/stream",
+        *stream_routes(search_endpoint(search, recorder), streams, stream_path="/api/products/search/stream",
                        json_path="/api/products/search", methods=["GET"]),
-        *stream_routes(aza_endpoint(search), streams, stream_path="/aza/search/stream",
+        *stream_routes(aza_endpoint(search, recorder), streams, stream_path="/aza/search/stream",
                        json_path="/aza/search", methods=["POST"]),
     ]

@@ -79,6 +79,9 @@ class ProductCardsResult(Payload):
                                                  "fabric (or material), color, size and price band")
     query: SearchEcho = Absent("product search, final stage")
     relaxed: list[str] = Absent("sales agent: filters dropped to find anything")
+    query_id: str = Absent("the search as recorded for analytics, which shopper events (`POST /api/events`) "
+                           "name: product search (both stages), Aza, the sales agent's and MCP's catalog search",
+                           pattern=HEX32)
 
 
 class SuggestionsResult(Payload):
