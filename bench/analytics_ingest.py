@@ -4,6 +4,8 @@ store's bulk path alone.
 
     .venv/bin/python -m bench.analytics_ingest                      # 1,000,000 events each way
     .venv/bin/python -m bench.analytics_ingest --events 100000 --store-events 100000   # quicker
+    .venv/bin/python -m bench.analytics_ingest --events 200000 --store-events 0 --rate 1000 \
+        --out bench/results/analytics_ingest_1000.json    # search p50 at an offered 1,000 events/s
 
 Setup: one nx-27017 server (`EmbeddedMongo`, a temp dir); the real app (`app.main:create_app`
 under uvicorn, `AppServer`) on it with a generated 5,000-product catalog, words only
@@ -14,7 +16,7 @@ out of the way (STREAMING_RATE_LIMIT and ANALYTICS_RATE_LIMIT 10^8), everything 
 1. search p50, alone: `--searches` sequential `GET /api/products/search` (JSON twin), one client.
 2. ingestion: `--concurrency` clients post pre-built batches of `--batch` events (query ids
    from 50,000 searches written beforehand, positions 1-24, 70% views, 20% clicks, 7%
-   add_to_cart, 3% purchase) as fast as they are taken; a 503 ANALYTICS_BUSY (buffer full)
+   add_to_cart, 3% purchase) as fast as they are taken (or at `--rate` events/s); a 503 ANALYTICS_BUSY (buffer full)
    is retried after 50 ms. Meanwhile one client runs the same searches as in 1. The rate
    is events written (the app's `storestream_analytics_records_total`) over the time from the
    first post to the last write; the accepted rate is taken over the posting alone.
@@ -85,14 +87,23 @@ async def written(client: httpx.AsyncClient, url: str) -> int:
     return int(float(found.group(1))) if found else 0
 
 
-async def ingest(url: str, payloads: list[bytes], concurrency: int) -> dict[str, Any]:
+async def ingest(url: str, payloads: list[bytes], concurrency: int, rate: float, batch: int) -> dict[str, Any]:
+    """Post every payload; with `rate` (events/s), batch i is sent no earlier than i * batch / rate
+    seconds after the start (an offered load), else as fast as they are taken."""
     queue = list(reversed(payloads))
     busy = 0
+    sent = 0
+    started = time.perf_counter()
 
     async def poster(client: httpx.AsyncClient) -> None:
-        nonlocal busy
+        nonlocal busy, sent
         while queue:
             body = queue.pop()
+            if rate:
+                due = started + sent * batch / rate
+                sent += 1
+                if (wait := due - time.perf_counter()) > 0:
+                    await asyncio.sleep(wait)
             while True:
                 response = await client.post(f"{url}/api/events", content=body,
                                              headers={"Content-Type": "application/json"})
@@ -105,10 +116,28 @@ async def ingest(url: str, payloads: list[bytes], concurrency: int) -> dict[str,
 
     limits = httpx.Limits(max_connections=concurrency + 4)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        started = time.perf_counter()
         await asyncio.gather(*(poster(client) for _ in range(concurrency)))
         accepted_s = time.perf_counter() - started
         return {"accepted_s": accepted_s, "busy_retries": busy, "started": started}
+
+
+async def store_path(url: str, events: int, ids: list[str]) -> dict[str, Any]:
+    """The recorder's bulk write alone: `ShopperEvents.insert_many` of BATCH documents at a time."""
+    store = Store.connect(url, "bench_store", 30_000)
+    await store.ensure_indexes()
+    rnd = random.Random(11)
+    started = time.perf_counter()
+    for start in range(0, events, BATCH):
+        at = datetime.now(UTC)
+        docs = [{"type": (t := rnd.choice(TYPES)), "query_id": rnd.choice(ids), "sku": "SKU-00001",
+                 "position": rnd.randint(1, 24), "funnel": FUNNEL[t], "at": at, "day": day_of(at)}
+                for _ in range(min(BATCH, events - start))]
+        await store.shopper_events.insert_many(docs)
+    seconds = time.perf_counter() - started
+    await store.close()
+    print(f"store bulk path: {events} events in {seconds:.1f} s = {events / seconds:,.0f}/s "
+          f"(documents built in the loop included)", flush=True)
+    return {"events": events, "seconds": seconds, "per_s": events / seconds}
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -147,14 +176,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
                 stop = asyncio.Event()
                 searching = asyncio.create_task(search_latencies(client, app.url, 0, stop))
-                posted = await ingest(app.url, payloads, args.concurrency)
+                posted = await ingest(app.url, payloads, args.concurrency, args.rate, args.batch)
                 while await written(client, app.url) < args.events:
                     await asyncio.sleep(0.2)
                 total_s = time.perf_counter() - posted["started"]
                 stop.set()
                 during = await searching
                 result["http"] = {
-                    "events": args.events, "batch": args.batch, "concurrency": args.concurrency,
+                    "events": args.events, "batch": args.batch, "concurrency": args.concurrency, "offered_rate": args.rate,
                     "accepted_per_s": args.events / posted["accepted_s"], "written_per_s": args.events / total_s,
                     "seconds": total_s, "busy_retries": posted["busy_retries"],
                 }
@@ -181,21 +210,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             app.stop()
 
-        store = Store.connect(url, "bench_store", 30_000)
-        await store.ensure_indexes()
-        rnd = random.Random(11)
-        started = time.perf_counter()
-        for start in range(0, args.store_events, BATCH):
-            at = datetime.now(UTC)
-            docs = [{"type": (t := rnd.choice(TYPES)), "query_id": rnd.choice(ids), "sku": "SKU-00001",
-                     "position": rnd.randint(1, 24), "funnel": FUNNEL[t], "at": at, "day": day_of(at)}
-                    for _ in range(min(BATCH, args.store_events - start))]
-            await store.shopper_events.insert_many(docs)
-        store_s = time.perf_counter() - started
-        await store.close()
-        result["store"] = {"events": args.store_events, "seconds": store_s, "per_s": args.store_events / store_s}
-        print(f"store bulk path: {args.store_events} events in {store_s:.1f} s = {args.store_events / store_s:,.0f}/s "
-              f"(documents built in the loop included)", flush=True)
+        if args.store_events:
+            result["store"] = await store_path(url, args.store_events, ids)
     finally:
         await asyncio.to_thread(mongo.stop)
     return result
@@ -208,11 +224,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--searches", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=0.0, help="events/s offered (0: as fast as they are taken)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     result = asyncio.run(run(args))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    print(f"written to {RESULTS}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"written to {args.out}")
 
 
 if __name__ == "__main__":

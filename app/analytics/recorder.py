@@ -158,7 +158,8 @@ class Recorder:
 
     async def flush(self) -> bool:
         """Write one bulk of each kind; False when the database is known to be down (nothing
-        taken out of the buffer then). A connection failure mid-write puts the bulk back."""
+        taken out of the buffer then). A connection failure (or the writer being stopped)
+        mid-write puts the bulk back; any other failure drops it, counted."""
         if self.database.state.down or self.database.connected is None:
             return False
         store = self.database.store
@@ -178,8 +179,12 @@ class Recorder:
                     log.warning("analytics: %d %s records refused by the database (%s)", len(bulk), kind,
                                 exc.details.get("writeErrors", [{}])[0].get("errmsg", "?"))
                     continue
-            except ConnectionFailure:
-                waiting[:0] = bulk
+            except (ConnectionFailure, asyncio.CancelledError):
+                waiting[:0] = bulk  # written again later (or at shutdown): nothing is lost
                 raise
+            except Exception:  # noqa: BLE001 - a bulk the database cannot take is not retried forever
+                self._dropped[kind].inc(len(bulk))
+                log.exception("analytics: %d %s records could not be written", len(bulk), kind)
+                continue
             self._written[kind].inc(len(bulk))
         return True

@@ -39,14 +39,15 @@ def _by_day(rows: list[Doc]) -> dict[str, Doc]:
 
 async def search_report(store: Store, days: int, top: int) -> Doc:
     since = period_start(days)
+    first = since.strftime("%Y-%m-%d")
     searches, events = store.searches, store.shopper_events
-    top_queries = await searches.top(since, top)
-    no_results = await searches.top(since, top, no_results=True)
-    per_day = _by_day(await searches.per_day(since))
-    empty_per_day = _by_day(await searches.per_day(since, no_results=True))
-    clicked = _by_day(await events.searches_per_day(since, "click"))
-    converted = _by_day(await events.searches_per_day(since, "conversion"))
-    clicks = _by_day(await events.clicks_per_day(since))
+    top_queries = await searches.top(first, top)
+    no_results = await searches.top(first, top, no_results=True)
+    per_day = _by_day(await searches.per_day(first))
+    empty_per_day = _by_day(await searches.per_day(first, no_results=True))
+    clicked = _by_day(await events.searches_per_day(first, "click"))
+    converted = _by_day(await events.searches_per_day(first, "conversion"))
+    clicks = _by_day(await events.clicks_per_day(first))
 
     days_out: list[Doc] = []
     for offset in range(days):
@@ -69,8 +70,7 @@ async def search_report(store: Store, days: int, top: int) -> Doc:
 
     total = sum(r["searches"] for r in days_out)
     total_clicks = sum(r["clicks"] for r in days_out)
-    position_sum = sum(int(r["count"]) * float(r.get("position") or 0) for d, r in clicks.items()
-                       if d >= days_out[0]["day"])
+    position_sum = sum(int(r["count"]) * float(r.get("position") or 0) for r in clicks.values())
     totals: Doc = {
         "searches": total,
         "no_results": sum(r["no_results"] for r in days_out),

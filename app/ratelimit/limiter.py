@@ -67,7 +67,7 @@ class StreamLimiter:
         self._consequence = (
             "requests are served without a rate limit (RATE_LIMIT_FAIL_OPEN)"
             if self.fail_open
-            else "streaming requests are refused with 503 RATE_LIMIT_UNAVAILABLE"
+            else f"{'streaming' if scope == SCOPE else scope} requests are refused with 503 RATE_LIMIT_UNAVAILABLE"
         )
         if self.remote:
             if redis is None:

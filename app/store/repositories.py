@@ -358,10 +358,11 @@ class SearchLog(BulkLog):
         # The TTL index alone: each index costs every insert (the report scans the period).
         self.indexes: list[IndexSpec] = [_ttl(retention_s)]
 
-    async def top(self, since: datetime, limit: int, *, no_results: bool = False) -> list[Doc]:
-        """The most frequent queries since `since` (only those that found nothing, with
+    async def top(self, since: str, limit: int, *, no_results: bool = False) -> list[Doc]:
+        """The most frequent queries from the day `since` (YYYY-MM-DD, UTC; by the stored `day`,
+        as nx-27017 does not compare dates inside a pipeline) on (only those that found nothing, with
         `no_results`): `{_id: q, count, results}` (`results`: the mean count found)."""
-        match: Doc = {"at": {"$gte": since}}
+        match: Doc = {"day": {"$gte": since}}
         if no_results:
             match["results"] = 0
         return await _counted(self.collection, [
@@ -371,9 +372,9 @@ class SearchLog(BulkLog):
             {"$limit": limit},
         ])
 
-    async def per_day(self, since: datetime, *, no_results: bool = False) -> list[Doc]:
+    async def per_day(self, since: str, *, no_results: bool = False) -> list[Doc]:
         """`{_id: day, count}` of the searches since `since` (only those that found nothing)."""
-        match: Doc = {"at": {"$gte": since}}
+        match: Doc = {"day": {"$gte": since}}
         if no_results:
             match["results"] = 0
         return await _counted(self.collection, [
@@ -397,20 +398,20 @@ class ShopperEvents(BulkLog):
     async def of_query(self, query_id: str) -> list[Doc]:
         return await self.collection.find({"query_id": query_id}, {"_id": 0}).sort("at", ASCENDING).to_list(None)
 
-    async def searches_per_day(self, since: datetime, funnel: str) -> list[Doc]:
+    async def searches_per_day(self, since: str, funnel: str) -> list[Doc]:
         """`{_id: day, count}`: distinct searches with at least one event of the `funnel` step
         per day (the day of their first such event)."""
         return await _counted(self.collection, [
-            {"$match": {"at": {"$gte": since}, "funnel": funnel}},
+            {"$match": {"day": {"$gte": since}, "funnel": funnel}},
             {"$group": {"_id": "$query_id", "day": {"$min": "$day"}}},
             {"$group": {"_id": "$day", "count": {"$sum": 1}}},
             {"$sort": {"_id": 1}},
         ])
 
-    async def clicks_per_day(self, since: datetime) -> list[Doc]:
+    async def clicks_per_day(self, since: str) -> list[Doc]:
         """`{_id: day, count, position}`: clicks per day and their mean position."""
         return await _counted(self.collection, [
-            {"$match": {"at": {"$gte": since}, "funnel": "click"}},
+            {"$match": {"day": {"$gte": since}, "funnel": "click"}},
             {"$group": {"_id": "$day", "count": {"$sum": 1}, "position": {"$avg": "$position"}}},
             {"$sort": {"_id": 1}},
         ])
