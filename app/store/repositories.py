@@ -323,9 +323,8 @@ _NO_TRANSACTIONS = 20  # IllegalOperation: a standalone mongod has no transactio
 class BulkLog:
     """A collection written only in bulk (insert_many of the analytics recorder), each bulk in
     one transaction where the server has them: all of it or none lands (a retried bulk cannot
-    half-duplicate), and nx-27017 commits once per bulk instead of once per document (4,500
-    rather than 2,900 events/s, bench/analytics_ingest.py). A standalone mongod refuses
-    transactions: plain unordered bulks from then on."""
+    half-duplicate), and nx-27017 commits once per bulk instead of once per document. A
+    standalone mongod refuses transactions: plain unordered bulks from then on."""
 
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
