@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 EXPOSED = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
-ADMIN_PREFIXES = ("/api/context/", "/api/catalog/products", "/admin")
+ADMIN_PREFIXES = ("/api/context/", "/api/catalog/products", "/api/analytics/", "/admin")
 
 
 class PublicCORS:

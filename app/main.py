@@ -31,7 +31,8 @@ from app.streams.asgi import StreamRoutes
 from app.streams.endpoint import StreamRoute
 from app.shutdown import AnswerWhenCancelled
 from app.threads import cap_blas
-from app.routes import api_docs, catalog, chat, health, metrics, search
+from app.routes.analytics import AnalyticsDeps
+from app.routes import analytics, api_docs, catalog, chat, health, metrics, search
 from app.routes import ag_ui, ai_sdk, context, mcp_http, openai_compat, troika
 from app.routes import streams as stop
 from app.routes import web
@@ -115,7 +116,7 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
     agent_deps = AgentDeps(
         database=platform.database, search=platform.search, documents=documents, intents=platform.intents,
         llm=platform.llm, tool_chooser=platform.tool_chooser if settings.llm_tool_calling else None,
-        tts=platform.tts, speech_slots=platform.speech_slots,
+        tts=platform.tts, speech_slots=platform.speech_slots, analytics=platform.analytics,
     )
     return [
         *health.routes(HealthDeps(
@@ -125,7 +126,11 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
         )),
         *metrics.routes(platform.metrics.registry),
         *api_docs.routes(),
-        *search.routes(platform.search, streams),
+        *search.routes(platform.search, streams, platform.analytics),
+        *analytics.routes(AnalyticsDeps(
+            recorder=platform.analytics, database=platform.database, admin=admin_only, bodies=streams.bodies,
+            limiter=platform.events_limiter, batch_max=settings.analytics_batch_max,
+        )),
         *context.routes(ContextDeps(
             database=platform.database, index=documents, embedder=platform.embedder, admin=admin_only,
             bodies=streams.bodies, upload_dir=platform.upload_dir, max_bytes=settings.upload_max_bytes,
@@ -138,8 +143,8 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
         *openai_compat.routes(chat_deps, agent_deps, streams),
         *ai_sdk.routes(chat_deps, agent_deps, streams),
         *ag_ui.routes(chat_deps, agent_deps, streams),
-        *mcp_http.routes(McpDeps(search=platform.search, documents=documents), streams.limiter,
-                         settings.cors_allowed_origins, streams.bodies),
+        *mcp_http.routes(McpDeps(search=platform.search, documents=documents, analytics=platform.analytics),
+                         streams.limiter, settings.cors_allowed_origins, streams.bodies),
         *stop.routes(streams),
         *web.routes(),
     ]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app import ingest
+from app.analytics.recorder import Recorder
 from app.ingest import upload
 from app.ingest.context_index import ContextIndex
 from app.ratelimit.limiter import StreamLimiter
@@ -70,6 +71,9 @@ class Platform:
             instance_id=self.instance_id,
         )
         self.limiter = StreamLimiter(settings, self.metrics, self.redis)
+        # POST /api/events: the same limiter, a budget of its own (never the search budget).
+        self.events_limiter = StreamLimiter(settings, self.metrics, self.redis,
+                                            budget=settings.analytics_rate_limit, scope="events")
         self.replay: ReplayBuffer = _replay_buffer(settings, self.redis)
         self.signals: StreamSignals = _signals(settings, self.redis)
         # The streams this instance runs, attached or detached (app/streams/runs.py).
@@ -86,6 +90,9 @@ class Platform:
         )
         # The store (attached at start) and its state, as routes and producers hold them.
         self.database = Database(self.db)
+        # Searches and shopper events, buffered and written in bulk (app/analytics/recorder.py).
+        self.analytics = Recorder(self.database, self.metrics, capacity=settings.analytics_buffer_size,
+                                  flush_s=settings.analytics_flush_ms / 1000)
         self._db_url = ""
         self.models: dict[str, str] = {}  # name -> what it is; filled as models load
         self.embedder: Embedder | None = (
@@ -167,8 +174,10 @@ class Platform:
         store = Store.connect(
             url, self.settings.mongodb_db, self.settings.mongodb_timeout_ms,
             instance_id=self.instance_id, answer_lifetime_s=self.answer_lifetime_s,
+            analytics_retention_s=self.settings.analytics_retention_days * 86400,
         )
         self.database.attach(store, self.embedded)
+        self.analytics.start()
         # Not reachable yet (a real server may come up later): the supervisor keeps trying;
         # requests meanwhile get DB_UNAVAILABLE at once rather than waiting.
         await self._prepare_db()
@@ -329,6 +338,7 @@ class Platform:
                 task.cancel()
         if self.embedder is not None:
             self.embedder.close()
+        await self.analytics.stop()  # what is buffered is written while the database still runs
         if self.store is not None:
             await self.store.close()
         if self.embedded is not None:

@@ -226,6 +226,17 @@ class Settings:
     # any load; 5 s gave a quarter of the audio at 200 streams (docs/benchmarks.md, "Speech under load").
     tts_queue_wait_s: float = 10.0
 
+    # Search analytics (docs/routes.md, "Search analytics"): searches and shopper events are
+    # kept this many days (a TTL index), held in memory until written in bulk (at most
+    # ANALYTICS_BUFFER_SIZE waiting; beyond, new ones are dropped and counted), at most
+    # ANALYTICS_BATCH_MAX events per POST /api/events, which has its own budget per client
+    # (ANALYTICS_RATE_LIMIT per STREAMING_WINDOW_MS; a batch costs one), apart from search's.
+    analytics_retention_days: int = 90
+    analytics_buffer_size: int = 100_000
+    analytics_batch_max: int = 100
+    analytics_rate_limit: int = 120
+    analytics_flush_ms: int = 500  # the longest a record waits in memory before a write starts
+
     mongodb_url: str = ""  # empty: start the embedded nx-27017 server
     mongodb_db: str = "storestream"
     mongodb_timeout_ms: int = 2000
@@ -297,6 +308,11 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TTS_RETRY_S": ("tts_retry_s", _positive_float),
     "TTS_MAX_CONCURRENT": ("tts_max_concurrent", _positive_int),
     "TTS_QUEUE_WAIT_S": ("tts_queue_wait_s", _positive_float),
+    "ANALYTICS_RETENTION_DAYS": ("analytics_retention_days", _positive_int),
+    "ANALYTICS_BUFFER_SIZE": ("analytics_buffer_size", _positive_int),
+    "ANALYTICS_BATCH_MAX": ("analytics_batch_max", _positive_int),
+    "ANALYTICS_RATE_LIMIT": ("analytics_rate_limit", _positive_int),
+    "ANALYTICS_FLUSH_MS": ("analytics_flush_ms", _positive_int),
     "MONGODB_URL": ("mongodb_url", _mongodb_url),
     "MONGODB_DB": ("mongodb_db", _text),
     "MONGODB_TIMEOUT_MS": ("mongodb_timeout_ms", _positive_int),

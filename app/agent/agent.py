@@ -27,6 +27,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any
 
+from app.analytics.recorder import Recorder
 from app.agent import calling, reply, tools
 from app.agent.intents import Intent, IntentClassifier, IntentResult
 from app.agent.memory import Memory, asks_for_two, merge, points_at_shown, references
@@ -74,6 +75,7 @@ class AgentDeps:
     tool_chooser: ToolChooser | None
     tts: TTSEngine | None
     speech_slots: SpeechSlots
+    analytics: Recorder | None = None  # records each catalog search (its query_id on the cards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,12 +210,13 @@ def _targets(turn: Turn, memory: Memory) -> list[str]:
     return []
 
 
-async def _search(search: SearchService, turn: Turn, outcome: Outcome, *, market: bool) -> AsyncIterator[Event]:
+async def _search(search: SearchService, turn: Turn, outcome: Outcome, *, market: bool,
+                  recorder: Recorder | None = None) -> AsyncIterator[Event]:
     query = ranking_text(turn)
     args = {"query": query, "filters": turn.filters.as_dict()}
     yield _tool("search_catalog", _MESSAGES["search_catalog"], **args)
     outcome.tools.append("search_catalog")
-    outcome.found = await tools.search_catalog(search, query, turn.filters, asked=turn.slots)
+    outcome.found = await tools.search_catalog(search, query, turn.filters, asked=turn.slots, recorder=recorder)
     if market:
         yield _tool("market_snapshot", _MESSAGES["market_snapshot"], **args)
         outcome.tools.append("market_snapshot")
@@ -252,14 +255,14 @@ async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> 
     searchable = search.ready
     if intent == Intent.BROWSE_SEARCH or (intent == Intent.PRICE_DISCOUNT and turn.cheaper_than is not None):
         if searchable:
-            async for event in _search(search, turn, outcome, market=True):
+            async for event in _search(search, turn, outcome, market=True, recorder=deps.analytics):
                 yield event
     elif intent == Intent.PRICE_DISCOUNT:
         targets = _targets(turn, memory)
         if targets:
             outcome.focus = search.products(targets)
         elif searchable:
-            async for event in _search(search, turn, outcome, market=True):
+            async for event in _search(search, turn, outcome, market=True, recorder=deps.analytics):
                 yield event
     elif intent == Intent.COMPARE:
         skus = list(turn.references)
@@ -271,7 +274,7 @@ async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> 
             # compare (the shopper asked about what they saw); the reply names what was shown.
             outcome.focus = search.products(skus)
         elif len(skus) < 2 and searchable:
-            async for event in _search(search, turn, outcome, market=False):
+            async for event in _search(search, turn, outcome, market=False, recorder=deps.analytics):
                 yield event
             skus = [c["sku"] for c in outcome.cards[:2]]
             outcome.found = None
@@ -283,7 +286,7 @@ async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> 
     elif intent in (Intent.SIZE_FIT, Intent.AVAILABILITY):
         targets = _targets(turn, memory)
         if not targets and searchable:
-            async for event in _search(search, turn, outcome, market=False):
+            async for event in _search(search, turn, outcome, market=False, recorder=deps.analytics):
                 yield event
             targets = [c["sku"] for c in outcome.cards]
         else:
@@ -299,7 +302,7 @@ async def act(deps: AgentDeps, turn: Turn, memory: Memory, outcome: Outcome) -> 
         if targets:
             outcome.focus = search.products(targets)
         elif searchable and (turn.filters.category or turn.query):
-            async for event in _search(search, turn, outcome, market=False):
+            async for event in _search(search, turn, outcome, market=False, recorder=deps.analytics):
                 yield event
         async for event in _documents(deps.documents, turn, outcome):
             yield event
@@ -328,7 +331,7 @@ async def _run_calls(deps: AgentDeps, calls: list[calling.Call], outcome: Outcom
         outcome.tools.append(call.name)
         ranking = " ".join(w for w in (call.query, call.filters.category or "", " ".join(call.filters.colors)) if w)
         if call.name == "search_catalog":
-            outcome.found = await tools.search_catalog(search, ranking, call.filters)
+            outcome.found = await tools.search_catalog(search, ranking, call.filters, recorder=deps.analytics)
             outcome.asked = call.filters
         elif call.name == "market_snapshot":
             outcome.market = tools.market_snapshot(search, ranking, call.filters)
@@ -411,7 +414,8 @@ async def agent_events(deps: AgentDeps, request: AgentRequest, ctx: StreamContex
     if cards:
         found = outcome.found
         yield ev.results("product_cards", products=cards, total=found.total if found else len(cards),
-                         relaxed=list(found.relaxed) if found else [])
+                         relaxed=list(found.relaxed) if found else [],
+                         **({"query_id": found.query_id} if found and found.query_id else {}))
     if outcome.comparison is not None:
         yield ev.results("comparison", **outcome.comparison)
     if outcome.stock is not None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.agent import market
+from app.analytics.recorder import Recorder
 from app.conversation.documents import document_sources
 from app.ingest.context_index import ContextIndex
 from app.search.constraints import Filters, relaxations
@@ -41,15 +42,18 @@ class Found:
     relaxed: tuple[str, ...] = ()
     total: int = 0
     products: list[Product] = field(default_factory=list)
+    query_id: str = ""  # the search as recorded for analytics (empty: not recorded)
 
 
 async def search_catalog(
     search: SearchService, query: str, filters: Filters, *, asked: Filters = Filters(), k: int = CARDS,
+    recorder: Recorder | None = None,
 ) -> Found:
     """Best matches for the query within the filters. When nothing fits, the closest items
     within the budget: filters are dropped one by one in the one order
     (`app.search.constraints.RELAX_ORDER`), those the shopper named in this message (`asked`)
-    last. The budget is never dropped."""
+    last. The budget is never dropped. With a `recorder`, the search is recorded for analytics
+    (source `agent`) and `query_id` names it."""
     filters = search.known(filters)  # a value no product carries must not empty the results
     plan = search.plan(query, Filters())
     plan = replace(plan, filters=filters, candidates=search.candidates(filters))
@@ -63,8 +67,9 @@ async def search_catalog(
         plan = replace(plan, filters=filters, candidates=search.candidates(filters))
         found = await search.hybrid(plan, k=POOL)
     page = search.page(found, k)
+    query_id = recorder.search(query, found.total, "agent") if recorder is not None else ""
     return Found([card(p, score=h.score) for p, h in page], filters, tuple(relaxed), found.total,
-                 [p for p, _ in page])
+                 [p for p, _ in page], query_id)
 
 
 def matching(search: SearchService, query: str, filters: Filters) -> list[Product]:

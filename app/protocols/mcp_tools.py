@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from app.agent import tools
+from app.analytics.recorder import Recorder
 from app.agent.calling import CatalogQuery, DocumentQuery, ProductPair, StockQuestion, ToolArguments
 from app.contracts.openapi import json_schema
 from app.contracts.reading import validate
@@ -70,6 +71,7 @@ class McpDeps:
 
     search: SearchService
     documents: ContextIndex | None
+    analytics: Recorder | None = None  # records each catalog search (its query_id in the result)
 
 
 Handler = Callable[[McpDeps, Any], Awaitable[dict[str, Any]]]
@@ -130,6 +132,7 @@ async def search_catalog(deps: McpDeps, args: CatalogSearch) -> dict[str, Any]:
     search = _ready(deps.search)
     plan = search.plan(args.query, _filters(args))
     found = await search.hybrid(plan)
+    recorded = {"query_id": deps.analytics.search(args.query, found.total, "mcp")} if deps.analytics else {}
     return {
         "type": "product_cards",
         "products": [card(p, score=h.score, text_score=h.text_score, vector_score=h.vector_score)
@@ -137,6 +140,7 @@ async def search_catalog(deps: McpDeps, args: CatalogSearch) -> dict[str, Any]:
         "total": found.total,
         "query": {"q": args.query, "residual": plan.parsed.residual, "filters": plan.filters.as_dict(),
                   "sort": "relevance"},
+        **recorded,
     }
 
 

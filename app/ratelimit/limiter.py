@@ -46,12 +46,16 @@ _HEADERS_KEY = "storestream.rate_headers"
 
 class StreamLimiter:
     def __init__(
-        self, settings: Settings, metrics: StreamMetrics, redis: RedisLinks | None = None
+        self, settings: Settings, metrics: StreamMetrics, redis: RedisLinks | None = None, *,
+        budget: int | None = None, scope: str = SCOPE,
     ) -> None:
+        """`budget` and `scope`: a budget of its own (per window and client) for routes that
+        must not spend the streaming one (`POST /api/events`: ANALYTICS_RATE_LIMIT)."""
+        self.scope = scope
         self.trusted_proxies = settings.trusted_proxies
         self.whitelist = settings.rate_limit_whitelist
         self.metrics = metrics
-        self.amount = settings.streaming_rate_limit
+        self.amount = settings.streaming_rate_limit if budget is None else budget
         # Whole seconds, as `limits` counts them in Redis; a window in ms is rounded up.
         self.window_s = max(1, math.ceil(settings.streaming_window_ms / 1000))
         url = settings.rate_limit_storage_url
@@ -63,7 +67,7 @@ class StreamLimiter:
         self._consequence = (
             "requests are served without a rate limit (RATE_LIMIT_FAIL_OPEN)"
             if self.fail_open
-            else "streaming requests are refused with 503 RATE_LIMIT_UNAVAILABLE"
+            else f"{'streaming' if scope == SCOPE else scope} requests are refused with 503 RATE_LIMIT_UNAVAILABLE"
         )
         if self.remote:
             if redis is None:
@@ -79,7 +83,11 @@ class StreamLimiter:
                 "async+" + url, implementation="redispy",
                 connection_pool=link.client.connection_pool,  # type: ignore[arg-type]
             ))
-            self.outage.register("rate limiter", self._consequence)
+            self.outage.register(self._name, self._consequence)
+
+    @property
+    def _name(self) -> str:
+        return "rate limiter" if self.scope == SCOPE else f"{self.scope} rate limiter"
 
     def client(self, request: Request) -> str:
         return client_ip(request, self.trusted_proxies)
@@ -120,12 +128,12 @@ class StreamLimiter:
 
     async def _charge_redis(self, request: Request) -> Response | None:
         if self.outage.ready():
-            args = [self.client(request), SCOPE]
+            args = [self.client(request), self.scope]
             try:
                 allowed = await self._moving_window.hit(self._item, *args)
                 reset_at, remaining = await self._moving_window.get_window_stats(self._item, *args)
             except ERRORS as exc:
-                self.outage.failed("rate limiter", exc, self._consequence)
+                self.outage.failed(self._name, exc, self._consequence)
             else:
                 self.outage.ok()
                 return self._answer(request, allowed, remaining, reset_at)
@@ -177,7 +185,7 @@ class StreamLimiter:
         return JSONResponse(
             {
                 "status": 429,
-                "error": "Streaming rate limit exceeded",
+                "error": "Streaming rate limit exceeded" if self.scope == SCOPE else f"Rate limit of {self.scope} exceeded",
                 "code": "RATE_LIMITED",
                 "retry_after": retry_after,
             },

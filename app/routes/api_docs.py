@@ -58,6 +58,7 @@ TAGS = (
     ("history", "What chats and the sales agent stored."),
     ("catalog", "Products. Writes need the admin token (Authorize)."),
     ("context files", "Documents a chat may quote. Admin token (Authorize)."),
+    ("analytics", "What shoppers did with search results (public), and the search report (admin token)."),
     ("operations", "Health and metrics."),
     ("web", "The demo pages."),
 )

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from app.contracts.fields import Flag, Num, OpenContract, QBool, QChoice, QInt, QNum, QueryContract, QWords, Text, Words
 from app.contracts.fields import Int, example
+from app.analytics.recorder import Recorder, new_query_id
 from app.errors import BadRequest
 from app.language.reading import language_of
 from app.search.constraints import Filters
@@ -149,6 +150,7 @@ class SearchParams:
     filters: Filters
     service: SearchService
     pages: RankedPages
+    recorder: Recorder | None = None
     # A later page: the frozen ranking, its token, and where this page starts in it.
     ranked: Ranked | None = None
     token: str = ""
@@ -160,14 +162,15 @@ class SearchParams:
         return json.dumps([" ".join(self.q.split()), self.sort, self.filters.as_dict()], sort_keys=True)
 
 
-async def parse_search(search: SearchService, pages: RankedPages, request: Request, args: SearchQuery) -> SearchParams:
-    p = SearchParams(args.q, args.limit, args.sort, args.filters(), _ready(search), pages)
+async def parse_search(search: SearchService, pages: RankedPages, recorder: Recorder | None, request: Request,
+                       args: SearchQuery) -> SearchParams:
+    p = SearchParams(args.q, args.limit, args.sort, args.filters(), _ready(search), pages, recorder)
     if args.cursor is None:
         return p
     token, offset = parse_cursor(args.cursor) or ("", 0)
     ranked = pages.get(token)
     if ranked is None:  # not held here (another instance, evicted, expired): ranked again
-        return replace(p, offset=offset)
+        return replace(p, token=token, offset=offset)
     if ranked.request != p.request or offset > len(ranked.order(p.service.page)):
         raise BadRequest("The cursor belongs to another search (same q, sort and filters, please)", field="cursor")
     return replace(p, ranked=ranked, token=token, offset=offset)
@@ -182,7 +185,8 @@ async def more_events(p: SearchParams, ranked: Ranked) -> AsyncGenerator[Event, 
              for sku, score, text, vector in order[p.offset : p.offset + p.limit]
              if (prod := table.get(sku)) is not None]
     yield ev.results("product_cards", stage="final", products=cards, total=ranked.total, offset=p.offset,
-                     next_cursor=next_cursor(p.token, p.offset + p.limit, len(order)))
+                     next_cursor=next_cursor(p.token, p.offset + p.limit, len(order)),
+                     **({"query_id": p.token} if p.recorder is not None else {}))
     yield ev.complete(total=ranked.total)
 
 
@@ -198,16 +202,27 @@ async def ranked_again(p: SearchParams) -> Ranked:
                   Frozen.of(found))
 
 
+def _recorded(recorder: Recorder | None, query: str, total: int, source: str, query_id: str) -> dict[str, str]:
+    """The search recorded for analytics (no I/O: app/analytics/recorder.py), as the `query_id`
+    field its final results carry."""
+    if recorder is None:
+        return {}
+    return {"query_id": recorder.search(query, total, source, query_id=query_id)}
+
+
 async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[Event, None]:
     if p.ranked is not None or p.offset:
         ranked = p.ranked
         if ranked is None:
             ranked = await ranked_again(p)
-            p = replace(p, ranked=ranked, token=p.pages.keep(ranked))
+            p.pages.keep(p.token, ranked)
+            p = replace(p, ranked=ranked)
         async for event in more_events(p, ranked):
             yield event
         return
     service = p.service
+    query_id = new_query_id()  # the early results carry it too: a click on them counts
+    tagged = {"query_id": query_id} if p.recorder is not None else {}
     plan = service.plan(p.q, p.filters)
     parsed, filters, candidates = plan.parsed, plan.filters, plan.candidates
     says = PROGRESS[language_of(p.q)]
@@ -222,6 +237,7 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
             stage="text",
             products=[card(prod, text_score=scores[prod["sku"]]) for prod in early],
             total=len(scores),
+            **tagged,
         )
 
     vector_hits = await service.vector_search(plan.embedded, candidates, POOL)
@@ -239,7 +255,8 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
     cursor = None
     if found.total > len(shown) == p.limit:  # more than a page: freeze the matches for the next ones
         first = tuple(row(prod["sku"], h) for prod, h in shown)
-        cursor = f"{p.pages.keep(Ranked(p.request, p.sort, found.total, first, Frozen.of(found)))}.{p.limit}"
+        p.pages.keep(query_id, Ranked(p.request, p.sort, found.total, first, Frozen.of(found)))
+        cursor = f"{query_id}.{p.limit}"
     yield ev.results(
         "product_cards",
         stage="final",
@@ -252,14 +269,16 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
         query={"q": p.q, "residual": parsed.residual, "filters": filters.as_dict(), "sort": p.sort},
         offset=0,
         next_cursor=cursor,
+        **_recorded(p.recorder, p.q, found.total, "search", query_id),
     )
     yield ev.complete(total=found.total)
 
 
-def search_endpoint(search: SearchService, pages: RankedPages) -> StreamEndpoint[SearchParams]:
+def search_endpoint(search: SearchService, pages: RankedPages, recorder: Recorder | None = None,
+                    ) -> StreamEndpoint[SearchParams]:
     return StreamEndpoint(
         "search",
-        partial(parse_search, search, pages),
+        partial(parse_search, search, pages, recorder),
         search_events,
         shape=results_answer("product_cards"),
         context=lambda p: {"query": p.q},
@@ -285,12 +304,13 @@ class AzaParams:
     min_score: float
     filters: Filters
     service: SearchService
+    recorder: Recorder | None = None
 
 
-async def parse_aza(search: SearchService, request: Request, args: AzaBody) -> AzaParams:
+async def parse_aza(search: SearchService, recorder: Recorder | None, request: Request, args: AzaBody) -> AzaParams:
     filters = args.filters.filters() if args.filters is not None else Filters()
     min_score = 0.0 if args.min_score is None else args.min_score
-    return AzaParams(args.query, args.limit, min_score, filters, _ready(search))
+    return AzaParams(args.query, args.limit, min_score, filters, _ready(search), recorder)
 
 
 def _text_path_reason(p: AzaParams) -> str | None:
@@ -329,6 +349,7 @@ async def aza_events(p: AzaParams, ctx: StreamContext) -> AsyncGenerator[Event, 
         score_type="cosine" if reason is None else "text",
         products=[card(prod, score=scores[prod["sku"]]) for prod in products],
         total=total,
+        **_recorded(p.recorder, p.query, total, "aza", new_query_id()),
     )
     yield ev.complete(total=total)
 
@@ -346,10 +367,10 @@ def _text_path(p: AzaParams, candidates: set[str] | None) -> tuple[list[tuple[st
     return top(normalised, p.limit), len(normalised)
 
 
-def aza_endpoint(search: SearchService) -> StreamEndpoint[AzaParams]:
+def aza_endpoint(search: SearchService, recorder: Recorder | None = None) -> StreamEndpoint[AzaParams]:
     return StreamEndpoint(
         "aza",
-        partial(parse_aza, search),
+        partial(parse_aza, search, recorder),
         aza_events,
         shape=results_answer("product_cards"),
         context=lambda p: {"query": p.query},
@@ -361,10 +382,12 @@ def aza_endpoint(search: SearchService) -> StreamEndpoint[AzaParams]:
     )
 
 
-def routes(search: SearchService, streams: StreamServices) -> list[Route]:
+def routes(search: SearchService, streams: StreamServices, recorder: Recorder | None = None) -> list[Route]:
+    """`recorder`: every search is recorded for analytics, its results carry its `query_id`."""
     return [
-        *stream_routes(search_endpoint(search, RankedPages()), streams, stream_path="/api/products/search/stream",
+        *stream_routes(search_endpoint(search, RankedPages(), recorder), streams,
+                       stream_path="/api/products/search/stream",
                        json_path="/api/products/search", methods=["GET"]),
-        *stream_routes(aza_endpoint(search), streams, stream_path="/aza/search/stream",
+        *stream_routes(aza_endpoint(search, recorder), streams, stream_path="/aza/search/stream",
                        json_path="/aza/search", methods=["POST"]),
     ]

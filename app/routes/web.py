@@ -1,6 +1,6 @@
-"""The web front ends: the demo storefront (`/`), the context-file uploader (`/admin/context`)
-and the static files behind them (`/static/...`: the web components, their stylesheet and the
-product placeholder images).
+"""The web front ends: the demo storefront (`/`), the context-file uploader (`/admin/context`),
+the search insights (`/admin/insights`) and the static files behind them (`/static/...`: the
+web components, their stylesheet, search analytics' scripts and the product placeholder images).
 
 No build step and no CDN: the pages are plain HTML files in `app/web/pages/`, and everything
 they load comes from `/static` on this app.
@@ -134,6 +134,11 @@ class PictureQuery(QueryContract):
     pattern: Annotated[str, QChoice(PATTERNS)] = "solid"
 
 
+async def admin_insights(request: Request) -> HTMLResponse:
+    """The search analytics report: like the uploader, the token is asked in the page."""
+    return HTMLResponse(_page("admin_insights.html"), headers=_headers("no-store"))
+
+
 class StorefrontQuery(QueryContract):
     model_config = example(q="lehenga")
 
@@ -149,6 +154,8 @@ PICTURE = Operation("A demo product picture: the category's silhouette in a colo
                              503: _PAGE_DOWN})
 UPLOADER = Operation("Context-file uploader (the admin token is asked in the page)", tags=("web",),
                      replies={200: Reply("HTML page", media="text/html"), 503: _PAGE_DOWN})
+INSIGHTS = Operation("Search insights: the analytics report as tables and charts (the admin token is asked in the "
+                     "page)", tags=("web",), replies={200: Reply("HTML page", media="text/html"), 503: _PAGE_DOWN})
 
 
 def routes() -> list[BaseRoute]:
@@ -156,5 +163,6 @@ def routes() -> list[BaseRoute]:
         ApiRoute("/", index, methods=["GET"], operation=STOREFRONT),
         ApiRoute("/admin/context", admin_context, methods=["GET"], operation=UPLOADER),
         ApiRoute("/pictures/product.svg", picture, methods=["GET"], operation=PICTURE),
+        ApiRoute("/admin/insights", admin_insights, methods=["GET"], operation=INSIGHTS),
         Mount("/static", app=WebStatic(directory=STATIC), name="static"),
     ]

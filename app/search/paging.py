@@ -4,7 +4,7 @@ into whatever the index ranks now.
 An offset (`page=3`) re-ranks on every page: a product indexed, re-scored or removed between
 two requests (the catalog sync, a rebuild, an import) shifts everything after it, so the
 shopper sees one product twice or never sees another. Here the first page freezes what the
-query matched (its SKUs and scores, compactly) under a random token; the first request for a
+query matched (its SKUs and scores, compactly) under the search's query_id; the first request for a
 later page orders those matches once (up to `MAX_RANKED`, the first page's products first, as
 shown) and keeps that order. A cursor is the token and an offset into it, so page n is always
 the same slice, whatever the index does meanwhile. A product removed since is left out of its
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import re
-import secrets
 import time
 from array import array
 from collections import OrderedDict
@@ -43,7 +42,9 @@ MAX_KEPT = 256  # rankings kept
 MAX_WEIGHT = 2_000_000  # matches held in all (16 bytes each frozen: 32 MB at most)
 TTL_S = 15 * 60.0  # a shopper reading a page for a quarter of an hour still gets the next one
 
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]{16}\.[0-9]{1,4}$"
+# `<the search's query_id>.<offset>`: the id names the search on every instance (and in the
+# analytics its later pages' clicks count for); it is the server's random 128 bits.
+CURSOR_PATTERN = r"^[0-9a-f]{32}\.[0-9]{1,4}$"
 _CURSOR = re.compile(CURSOR_PATTERN)
 
 Row = tuple[str, float | None, float | None, float | None]  # sku, fused, text, vector scores
@@ -131,14 +132,15 @@ class RankedPages:
     def __len__(self) -> int:
         return len(self._kept)
 
-    def keep(self, ranked: Ranked) -> str:
-        token = secrets.token_urlsafe(12)  # 16 characters, unguessable
+    def keep(self, token: str, ranked: Ranked) -> None:
+        """Hold `ranked` under `token` (its search's query_id), replacing what it held."""
+        if token in self._kept:
+            self._drop(token)
         weight = ranked.weight
         self._kept[token] = (self._clock(), weight, ranked)
         self._weight += weight
         while self._kept and (len(self._kept) > self._max_kept or self._weight > self._max_weight):
             self._drop(next(iter(self._kept)))
-        return token
 
     def get(self, token: str) -> Ranked | None:
         entry = self._kept.get(token)

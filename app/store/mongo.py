@@ -14,7 +14,11 @@ from typing import Any
 import pymongo
 from pymongo import AsyncMongoClient
 
-from app.store.repositories import AgentSessions, Chunks, ContextFiles, Conversations, Products
+from pymongo.errors import OperationFailure
+
+from app.store.repositories import (
+    AgentSessions, Chunks, ContextFiles, Conversations, Products, SearchLog, ShopperEvents,
+)
 
 log = logging.getLogger("storestream.store")
 
@@ -38,13 +42,27 @@ def _client(url: str, timeout_ms: int) -> AsyncMongoClient:
     )
 
 
+async def _create_index(collection: Any, key: str, options: dict[str, Any]) -> None:
+    """Create an index; a TTL index that exists with another lifetime (the retention setting
+    changed) is given the new one in place (`collMod`), as MongoDB refuses a second one."""
+    try:
+        await collection.create_index(key, **options)
+    except OperationFailure:
+        if "expireAfterSeconds" not in options:
+            raise
+        await collection.database.command({
+            "collMod": collection.name,
+            "index": {"name": options["name"], "expireAfterSeconds": options["expireAfterSeconds"]},
+        })
+
+
 class Store:
     """The database and its repositories. Everything holds this object (or its repositories),
     never the client itself, so `rebind` can move all of them to a new server address."""
 
     def __init__(
         self, client: AsyncMongoClient, db_name: str, *, instance_id: str = "", answer_lifetime_s: float = 600.0,
-        timeout_ms: int = 2000,
+        timeout_ms: int = 2000, analytics_retention_s: int = 90 * 86400,
     ) -> None:
         self.client = client
         self.timeout_ms = timeout_ms
@@ -57,6 +75,8 @@ class Store:
         self.context_files = ContextFiles(self.db["context_files"])
         self.chunks = Chunks(self.db["chunks"])
         self.agent_sessions = AgentSessions(self.db["agent_sessions"])
+        self.searches = SearchLog(self.db["searches"], retention_s=analytics_retention_s)
+        self.shopper_events = ShopperEvents(self.db["shopper_events"], retention_s=analytics_retention_s)
         self.indexes_ready = False
         # message id -> the fields that end it, for answers that ended while the database
         # was unreachable (written by `flush_deferred` once it is back).
@@ -65,10 +85,12 @@ class Store:
 
     @classmethod
     def connect(
-        cls, url: str, db_name: str, timeout_ms: int, *, instance_id: str = "", answer_lifetime_s: float = 600.0
+        cls, url: str, db_name: str, timeout_ms: int, *, instance_id: str = "", answer_lifetime_s: float = 600.0,
+        analytics_retention_s: int = 90 * 86400,
     ) -> Store:
         return cls(_client(url, timeout_ms), db_name, instance_id=instance_id,
-                   answer_lifetime_s=answer_lifetime_s, timeout_ms=timeout_ms)
+                   answer_lifetime_s=answer_lifetime_s, timeout_ms=timeout_ms,
+                   analytics_retention_s=analytics_retention_s)
 
     def rebind(self, url: str) -> None:
         """Talk to the server at `url` from now on (the embedded server came back on another
@@ -84,6 +106,8 @@ class Store:
         self.context_files.collection = self.db["context_files"]
         self.chunks.collection = self.db["chunks"]
         self.agent_sessions.collection = self.db["agent_sessions"]
+        self.searches.collection = self.db["searches"]
+        self.shopper_events.collection = self.db["shopper_events"]
         log.info("database client moved to %s", url)
 
     def defer_answer_end(self, message_id: str, **fields: Any) -> None:
@@ -119,10 +143,12 @@ class Store:
             (self.conversations.messages, self.conversations.message_indexes),
             (self.context_files.collection, self.context_files.indexes),
             (self.chunks.collection, self.chunks.indexes),
+            (self.searches.collection, self.searches.indexes),
+            (self.shopper_events.collection, self.shopper_events.indexes),
         ]
         for collection, indexes in pairs:
             for key, options in indexes:
-                await collection.create_index(key, **options)
+                await _create_index(collection, key, options)
         self.indexes_ready = True
 
     async def close(self) -> None:

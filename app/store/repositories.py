@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import OperationFailure
 
 IndexSpec = tuple[str, dict[str, Any]]  # (field, create_index options), made by Store.ensure_indexes
 
@@ -299,3 +300,117 @@ class Chunks:
     async def all(self, projection: Doc | None = None, batch_size: int = 1000) -> AsyncIterator[Doc]:
         async for doc in self.collection.find({}, projection, batch_size=batch_size):
             yield doc
+
+
+def day_of(at: datetime) -> str:
+    """The UTC day a search or an event counts for in the report."""
+    return at.strftime("%Y-%m-%d")
+
+
+def _ttl(retention_s: int) -> IndexSpec:
+    """Documents go `retention_s` after their `at` (MongoDB's TTL monitor; nx-27017 purges on
+    reads)."""
+    return ("at", {"expireAfterSeconds": retention_s, "name": "at_ttl"})
+
+
+async def _counted(collection: AsyncCollection, pipeline: list[Doc]) -> list[Doc]:
+    return await (await collection.aggregate(pipeline)).to_list(None)
+
+
+_NO_TRANSACTIONS = 20  # IllegalOperation: a standalone mongod has no transactions
+
+
+class BulkLog:
+    """A collection written only in bulk (insert_many of the analytics recorder), each bulk in
+    one transaction where the server has them: all of it or none lands (a retried bulk cannot
+    half-duplicate), and nx-27017 commits once per bulk instead of once per document. A
+    standalone mongod refuses transactions: plain unordered bulks from then on."""
+
+    def __init__(self, collection: AsyncCollection) -> None:
+        self.collection = collection
+        self.transactions = True
+
+    async def insert_many(self, docs: list[Doc]) -> int:
+        if not docs:
+            return 0
+        if self.transactions:
+            try:
+                async with self.collection.database.client.start_session() as session:
+                    async with await session.start_transaction():
+                        await self.collection.insert_many(docs, ordered=False, session=session)
+                return len(docs)
+            except OperationFailure as exc:
+                if exc.code != _NO_TRANSACTIONS and "replica set" not in str(exc):
+                    raise
+                self.transactions = False
+        result = await self.collection.insert_many(docs, ordered=False)
+        return len(result.inserted_ids)
+
+
+class SearchLog(BulkLog):
+    """One document per search: `_id` the search's `query_id`, the normalised query text `q`,
+    how many products matched (`results`), where it ran (`source`), when (`at`, `day`).
+    Written in bulk by the analytics recorder, never on a search's path."""
+
+    def __init__(self, collection: AsyncCollection, *, retention_s: int) -> None:
+        super().__init__(collection)
+        # The TTL index alone: each index costs every insert (the report scans the period).
+        self.indexes: list[IndexSpec] = [_ttl(retention_s)]
+
+    async def top(self, since: str, limit: int, *, no_results: bool = False) -> list[Doc]:
+        """The most frequent queries from the day `since` (YYYY-MM-DD, UTC; by the stored `day`,
+        as nx-27017 does not compare dates inside a pipeline) on (only those that found nothing, with
+        `no_results`): `{_id: q, count, results}` (`results`: the mean count found)."""
+        match: Doc = {"day": {"$gte": since}}
+        if no_results:
+            match["results"] = 0
+        return await _counted(self.collection, [
+            {"$match": match},
+            {"$group": {"_id": "$q", "count": {"$sum": 1}, "results": {"$avg": "$results"}}},
+            {"$sort": {"count": -1, "_id": 1}},
+            {"$limit": limit},
+        ])
+
+    async def per_day(self, since: str, *, no_results: bool = False) -> list[Doc]:
+        """`{_id: day, count}` of the searches since `since` (only those that found nothing)."""
+        match: Doc = {"day": {"$gte": since}}
+        if no_results:
+            match["results"] = 0
+        return await _counted(self.collection, [
+            {"$match": match}, {"$group": {"_id": "$day", "count": {"$sum": 1}}}, {"$sort": {"_id": 1}},
+        ])
+
+
+FUNNEL = {"view": "view", "click": "click", "add_to_cart": "conversion", "purchase": "conversion"}
+
+
+class ShopperEvents(BulkLog):
+    """What shoppers did with a search's results: `type` (view, click, add_to_cart,
+    purchase), its `funnel` step (view, click, conversion: one equality to match, where
+    `$in` over two types is slow on nx-27017), `query_id`, `sku`, `position` (from 1), `at`,
+    `day`. Written in bulk by the analytics recorder."""
+
+    def __init__(self, collection: AsyncCollection, *, retention_s: int) -> None:
+        super().__init__(collection)
+        self.indexes: list[IndexSpec] = [_ttl(retention_s)]
+
+    async def of_query(self, query_id: str) -> list[Doc]:
+        return await self.collection.find({"query_id": query_id}, {"_id": 0}).sort("at", ASCENDING).to_list(None)
+
+    async def searches_per_day(self, since: str, funnel: str) -> list[Doc]:
+        """`{_id: day, count}`: distinct searches with at least one event of the `funnel` step
+        per day (the day of their first such event)."""
+        return await _counted(self.collection, [
+            {"$match": {"day": {"$gte": since}, "funnel": funnel}},
+            {"$group": {"_id": "$query_id", "day": {"$min": "$day"}}},
+            {"$group": {"_id": "$day", "count": {"$sum": 1}}},
+            {"$sort": {"_id": 1}},
+        ])
+
+    async def clicks_per_day(self, since: str) -> list[Doc]:
+        """`{_id: day, count, position}`: clicks per day and their mean position."""
+        return await _counted(self.collection, [
+            {"$match": {"day": {"$gte": since}, "funnel": "click"}},
+            {"$group": {"_id": "$day", "count": {"$sum": 1}, "position": {"$avg": "$position"}}},
+            {"$sort": {"_id": 1}},
+        ])

@@ -44,6 +44,13 @@ class StreamMetrics:
             registry=self.registry,
         )
 
+        self.analytics = Counter(
+            "storestream_analytics_records_total",
+            "Searches and shopper events recorded for analytics: written, or dropped (buffer full, refused)",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+
     def child(self, metric: Any, *labels: str) -> Any:
         """`metric.labels(*labels)`, kept: a stream's start and end each touch several
         metrics, and prometheus_client looks the labels up anew on every call."""

@@ -81,6 +81,9 @@ class ProductCardsResult(Payload):
     relaxed: list[str] = Absent("sales agent: filters dropped to find anything")
     offset: int = Absent("product search, final stage: where this page starts in the ranking")
     next_cursor: str | None = Absent("product search, final stage: `cursor` for the next page; null on the last")
+    query_id: str = Absent("the search as recorded for analytics, which shopper events (`POST /api/events`) "
+                           "name: product search (both stages), Aza, the sales agent's and MCP's catalog search",
+                           pattern=HEX32)
 
 
 class SuggestionsResult(Payload):

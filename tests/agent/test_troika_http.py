@@ -104,7 +104,7 @@ async def test_hinglish_request_event_order_slots_and_market_figures(server: App
     # Cards: only what was asked for, within budget; the answer names them with their prices.
     found = result(got, "product_cards")
     cards = found["products"]
-    assert cards
+    assert cards and len(found["query_id"]) == 32  # the agent's search, recorded for analytics
     for card in cards:
         # Within budget always; red and for a wedding unless the answer says what it widened.
         assert card["category"] == "lehenga" and card["price"] <= 20000

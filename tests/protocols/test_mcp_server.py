@@ -96,6 +96,8 @@ async def test_search_catalog_ranks_as_product_search(server: AppServer) -> None
     native_cards = native["results"]["product_cards"]["products"] if "results" in native else native["products"]
     assert [p["sku"] for p in found["products"]] == [p["sku"] for p in native_cards]
     assert found["query"]["filters"]["max_price"] == 50000
+    # Recorded for analytics as any search is: its own query_id, not the product search's.
+    assert len(found["query_id"]) == 32 and found["query_id"] != native["query_id"]
 
 
 async def test_product_compare_stock_and_market(server: AppServer) -> None:

@@ -16,8 +16,9 @@ def ranked(n: int, request: str = "q") -> Ranked:
 
 
 def test_cursors_round_trip_and_nothing_else_parses() -> None:
-    assert parse_cursor("AAAAAAAAAAAAAAAA.24") == ("AAAAAAAAAAAAAAAA", 24)
-    for bad in ("", "AAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAA.1", "AAAAAAAAAAAAAAAA.-1", "AAAAAAAAAAAAAAAA.12345", "A/AAAAAAAAAAAAAA.1"):
+    qid = "0123456789abcdef" * 2
+    assert parse_cursor(f"{qid}.24") == (qid, 24)
+    for bad in ("", qid, f"{qid[1:]}.1", f"{qid}.-1", f"{qid}.12345", f"{qid.upper()}.1", "A/" + qid[2:] + ".1"):
         assert parse_cursor(bad) is None, bad
     assert next_cursor("T", 10, 11) == "T.10" and next_cursor("T", 11, 11) is None
 
@@ -25,15 +26,19 @@ def test_cursors_round_trip_and_nothing_else_parses() -> None:
 def test_kept_until_evicted_by_count_weight_or_age() -> None:
     now = [0.0]
     pages = RankedPages(max_kept=3, max_weight=100, ttl_s=60, clock=lambda: now[0])
-    tokens = [pages.keep(ranked(10)) for _ in range(3)]
-    assert len(set(tokens)) == 3 and all(pages.get(t) for t in tokens)
+    tokens = ["a", "b", "c"]
+    for token in tokens:
+        pages.keep(token, ranked(10))
+    assert all(pages.get(t) for t in tokens)
     pages.get(tokens[0])  # used: the oldest is now tokens[1]
-    fourth = pages.keep(ranked(10))
-    assert pages.get(tokens[1]) is None and pages.get(tokens[0]) and pages.get(fourth)
-    heavy = pages.keep(ranked(95))  # 95 + 10 + 10 > 100: the least recently used go
-    assert pages.get(heavy) and len(pages) == 1
+    pages.keep("d", ranked(10))
+    assert pages.get(tokens[1]) is None and pages.get(tokens[0]) and pages.get("d")
+    pages.keep("d", ranked(20))  # the same search kept again: replaced, weighed once
+    assert len(pages) == 3
+    pages.keep("heavy", ranked(95))  # 95 + 20 + 10 > 100: the least recently used go
+    assert pages.get("heavy") and len(pages) == 1
     now[0] = 61
-    assert pages.get(heavy) is None and len(pages) == 0
+    assert pages.get("heavy") is None and len(pages) == 0
 
 
 def test_order_is_the_first_page_then_the_rest_once() -> None:

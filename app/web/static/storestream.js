@@ -677,6 +677,9 @@
       const words = wordsFor(request.q);
       for (const part of [this.status, this.chips, this.cards]) part.setAttribute('dir', dir);
       this.cards.replaceChildren(...products.map((card) => productCard(this, card, words)));
+      // For search analytics (insights.js): which search these cards are the results of.
+      if (data.query_id) this.dataset.queryId = data.query_id; else delete this.dataset.queryId;
+      this.dispatchEvent(new CustomEvent('storestream-results', { bubbles: true, detail: { queryId: data.query_id || null, stage, source } }));
       if (stage === 'final') {
         this.say(products.length ? words.found(data.total ?? products.length) : words.none);
         this.renderChips(data.facets || {}, words);

@@ -1,0 +1,190 @@
+"""The analytics recorder: searches and shopper events held in memory and written in bulk by
+one background task, so neither a search nor `POST /api/events` ever waits on the database.
+
+- A search calls `search(...)` (no I/O: a dict appended to a list) and gets its `query_id`.
+- `POST /api/events` calls `events(...)`: all of a batch is admitted, or none of it.
+- The writer wakes every ANALYTICS_FLUSH_MS, or as soon as a bulk write's worth is waiting,
+  and writes up to `batch` records per collection with one unordered `insert_many` each.
+- The database down: records stay buffered and the writer tries again (every flush period);
+  a write cut off mid-way is retried whole, and what had landed is recognised by its `_id`
+  (the duplicates are refused by the server, the rest written).
+- The buffer full (ANALYTICS_BUFFER_SIZE records waiting): new records are dropped, counted
+  in `storestream_analytics_records_total{outcome="dropped"}`, logged once per episode; a
+  search goes on unaffected, `POST /api/events` answers 503 ANALYTICS_BUSY.
+- At shutdown what is buffered is written, within a bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from bson import ObjectId
+from pymongo.errors import BulkWriteError, ConnectionFailure
+
+from app.store.database import Database
+from app.store.repositories import FUNNEL, day_of, now
+from app.streams.metrics import StreamMetrics
+
+log = logging.getLogger("storestream.analytics")
+
+Doc = dict[str, Any]
+BATCH = 1000  # records per insert_many (measured: bench/analytics_ingest.py)
+MAX_QUERY = 200  # characters of a query kept
+_DUPLICATE = 11000
+
+
+def new_query_id() -> str:
+    return uuid.uuid4().hex
+
+
+def normalise(query: str) -> str:
+    """The query as the report groups it: lower case, single spaces."""
+    return " ".join(query.lower().split())[:MAX_QUERY]
+
+
+def _only_duplicates(exc: BulkWriteError) -> bool:
+    errors = exc.details.get("writeErrors", [])
+    return bool(errors) and all(e.get("code") == _DUPLICATE for e in errors)
+
+
+class Recorder:
+    def __init__(self, database: Database, metrics: StreamMetrics, *, capacity: int, flush_s: float,
+                 batch: int = BATCH) -> None:
+        self.database = database
+        self.capacity = capacity
+        self.flush_s = flush_s
+        self.batch = batch
+        self._written = {kind: metrics.analytics.labels(kind, "written") for kind in ("search", "event")}
+        self._dropped = {kind: metrics.analytics.labels(kind, "dropped") for kind in ("search", "event")}
+        self.searches: list[Doc] = []
+        self.events_waiting: list[Doc] = []
+        self._full = False  # an episode of drops is being logged
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self.searches) + len(self.events_waiting)
+
+    def _room(self, kind: str, n: int) -> bool:
+        if self.pending + n <= self.capacity:
+            if self._full:
+                self._full = False
+                log.info("analytics buffer has room again")
+            return True
+        self._dropped[kind].inc(n)
+        if not self._full:
+            self._full = True
+            log.warning("analytics buffer full (%d records waiting, ANALYTICS_BUFFER_SIZE): new records are "
+                        "dropped until the database takes them", self.pending)
+        return False
+
+    def _queued(self) -> None:
+        self._idle.clear()
+        if self.pending >= self.batch:
+            self._wake.set()
+
+    def search(self, query: str, results: int, source: str, *, query_id: str | None = None) -> str:
+        """Record a search (no I/O) and return its `query_id`: the id the results carry and
+        shopper events name."""
+        query_id = query_id or new_query_id()
+        if self._room("search", 1):
+            at = now()
+            self.searches.append({"_id": query_id, "q": normalise(query), "results": results, "source": source,
+                                  "at": at, "day": day_of(at)})
+            self._queued()
+        return query_id
+
+    def events(self, events: list[Doc]) -> bool:
+        """Admit shopper events (`type`, `query_id`, `sku`, `position`), all or none."""
+        if not self._room("event", len(events)):
+            return False
+        at = now()
+        day = day_of(at)
+        self.events_waiting.extend({**e, "funnel": FUNNEL[e["type"]], "at": at, "day": day} for e in events)
+        self._queued()
+        return True
+
+    # -- the writer ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="analytics-writer")
+
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        """Write what is buffered (within `timeout_s`), then stop the writer."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+        try:
+            await asyncio.wait_for(self._drain(), timeout_s)
+        except (TimeoutError, ConnectionFailure):
+            log.warning("%d analytics records not written at shutdown", self.pending)
+
+    async def _drain(self) -> None:
+        while self.pending:
+            if not await self.flush():
+                return
+
+    async def wait_written(self) -> None:
+        """Until everything admitted so far is written (tests, benchmarks)."""
+        self._wake.set()
+        await self._idle.wait()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.flush_s)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                while self.pending and await self.flush():
+                    pass
+            except ConnectionFailure as exc:
+                self.database.state.suspect()
+                log.debug("analytics write deferred: %s", type(exc).__name__)
+            except Exception:  # noqa: BLE001 - the writer must outlive any one bad write
+                log.exception("analytics write failed")
+            if not self.pending:
+                self._idle.set()
+
+    async def flush(self) -> bool:
+        """Write one bulk of each kind; False when the database is known to be down (nothing
+        taken out of the buffer then). A connection failure (or the writer being stopped)
+        mid-write puts the bulk back; any other failure drops it, counted."""
+        if self.database.state.down or self.database.connected is None:
+            return False
+        store = self.database.store
+        for kind, waiting, repository in (("search", self.searches, store.searches),
+                                          ("event", self.events_waiting, store.shopper_events)):
+            if not waiting:
+                continue
+            bulk = waiting[: self.batch]
+            for doc in bulk:
+                doc.setdefault("_id", ObjectId())  # so a retried bulk is recognised
+            del waiting[: len(bulk)]
+            try:
+                await repository.insert_many(bulk)
+            except BulkWriteError as exc:
+                if not _only_duplicates(exc):
+                    self._dropped[kind].inc(len(bulk))
+                    log.warning("analytics: %d %s records refused by the database (%s)", len(bulk), kind,
+                                exc.details.get("writeErrors", [{}])[0].get("errmsg", "?"))
+                    continue
+            except (ConnectionFailure, asyncio.CancelledError):
+                waiting[:0] = bulk  # written again later (or at shutdown): nothing is lost
+                raise
+            except Exception:  # noqa: BLE001 - a bulk the database cannot take is not retried forever
+                self._dropped[kind].inc(len(bulk))
+                log.exception("analytics: %d %s records could not be written", len(bulk), kind)
+                continue
+            self._written[kind].inc(len(bulk))
+        return True

@@ -1,0 +1,237 @@
+"""Search analytics ingestion: a million shopper events through `POST /api/events` on a real
+app, with search latency measured before and during it, then the report over them, then the
+store's bulk path alone.
+
+    .venv/bin/python -m bench.analytics_ingest                      # 1,000,000 events each way
+    .venv/bin/python -m bench.analytics_ingest --events 100000 --store-events 100000   # quicker
+    .venv/bin/python -m bench.analytics_ingest --events 200000 --store-events 0 --rate 1000 \
+        --out bench/results/analytics_ingest_1000.json    # search p50 at an offered 1,000 events/s
+
+Setup: one nx-27017 server (`EmbeddedMongo`, a temp dir); the real app (`app.main:create_app`
+under uvicorn, `AppServer`) on it with a generated 5,000-product catalog, words only
+(SEARCH_EMBEDDINGS=false: the search path measured is the in-memory text index), rate limits
+out of the way (STREAMING_RATE_LIMIT and ANALYTICS_RATE_LIMIT 10^8), everything else default
+(ANALYTICS_BUFFER_SIZE 100,000, ANALYTICS_FLUSH_MS 500, ANALYTICS_BATCH_MAX 100).
+
+1. search p50, alone: `--searches` sequential `GET /api/products/search` (JSON twin), one client.
+2. ingestion: `--concurrency` clients post pre-built batches of `--batch` events (query ids
+   from 50,000 searches written beforehand, positions 1-24, 70% views, 20% clicks, 7%
+   add_to_cart, 3% purchase) as fast as they are taken (or at `--rate` events/s); a 503 ANALYTICS_BUSY (buffer full)
+   is retried after 50 ms. Meanwhile one client runs the same searches as in 1. The rate
+   is events written (the app's `storestream_analytics_records_total`) over the time from the
+   first post to the last write; the accepted rate is taken over the posting alone.
+3. the report (`GET /api/analytics/search?days=7`, admin) over what was ingested: 3 runs.
+4. the store's bulk path alone: `ShopperEvents.insert_many` of 1,000 documents at a time
+   (the recorder's bulk), sequential, into a database of its own on the same server.
+
+Results: bench/results/analytics_ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.analytics.recorder import BATCH
+from app.store.embedded import EmbeddedMongo
+from app.store.mongo import Store
+from app.store.repositories import FUNNEL, day_of
+from bench.common import machine, pct
+from tests.support.server import AppServer
+
+RESULTS = Path(__file__).parent / "results" / "analytics_ingest.json"
+ADMIN = "bench-admin-token"
+QUERIES = ["red silk saree", "kurta", "blue lehenga under 20000", "cotton dupatta", "wedding sherwani", "green anarkali",
+           "black jeans", "silk saree size M", "party wear gown", "yellow kurti", "linen shirt", "banarasi saree"]
+TYPES = ["view"] * 70 + ["click"] * 20 + ["add_to_cart"] * 7 + ["purchase"] * 3
+SEARCH_IDS = 50_000
+
+
+def bodies(events: int, batch: int, ids: list[str], seed: int = 7) -> list[bytes]:
+    rnd = random.Random(seed)
+    out = []
+    for start in range(0, events, batch):
+        chunk = [{"type": rnd.choice(TYPES), "query_id": rnd.choice(ids), "sku": f"SKU-{rnd.randrange(5000):05d}",
+                  "position": rnd.randint(1, 24)} for _ in range(min(batch, events - start))]
+        out.append(json.dumps({"events": chunk}).encode())
+    return out
+
+
+async def search_latencies(client: httpx.AsyncClient, url: str, n: int, stop: asyncio.Event | None = None) -> list[float]:
+    times: list[float] = []
+    i = 0
+    while (stop is None and i < n) or (stop is not None and not stop.is_set()):
+        started = time.perf_counter()
+        response = await client.get(f"{url}/api/products/search", params={"q": QUERIES[i % len(QUERIES)], "limit": 20})
+        response.raise_for_status()
+        times.append((time.perf_counter() - started) * 1000)
+        i += 1
+    return times
+
+
+async def written(client: httpx.AsyncClient, url: str) -> int:
+    text = (await client.get(f"{url}/metrics")).text
+    found = re.search(r'storestream_analytics_records_total\{kind="event",outcome="written"\} ([0-9.e+]+)', text)
+    return int(float(found.group(1))) if found else 0
+
+
+async def ingest(url: str, payloads: list[bytes], concurrency: int, rate: float, batch: int) -> dict[str, Any]:
+    """Post every payload; with `rate` (events/s), batch i is sent no earlier than i * batch / rate
+    seconds after the start (an offered load), else as fast as they are taken."""
+    queue = list(reversed(payloads))
+    busy = 0
+    sent = 0
+    started = time.perf_counter()
+
+    async def poster(client: httpx.AsyncClient) -> None:
+        nonlocal busy, sent
+        while queue:
+            body = queue.pop()
+            if rate:
+                due = started + sent * batch / rate
+                sent += 1
+                if (wait := due - time.perf_counter()) > 0:
+                    await asyncio.sleep(wait)
+            while True:
+                response = await client.post(f"{url}/api/events", content=body,
+                                             headers={"Content-Type": "application/json"})
+                if response.status_code == 202:
+                    break
+                if response.status_code != 503:
+                    raise RuntimeError(f"{response.status_code}: {response.text}")
+                busy += 1
+                await asyncio.sleep(0.05)
+
+    limits = httpx.Limits(max_connections=concurrency + 4)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        await asyncio.gather(*(poster(client) for _ in range(concurrency)))
+        accepted_s = time.perf_counter() - started
+        return {"accepted_s": accepted_s, "busy_retries": busy, "started": started}
+
+
+async def store_path(url: str, events: int, ids: list[str]) -> dict[str, Any]:
+    """The recorder's bulk write alone: `ShopperEvents.insert_many` of BATCH documents at a time."""
+    store = Store.connect(url, "bench_store", 30_000)
+    await store.ensure_indexes()
+    rnd = random.Random(11)
+    started = time.perf_counter()
+    for start in range(0, events, BATCH):
+        at = datetime.now(UTC)
+        docs = [{"type": (t := rnd.choice(TYPES)), "query_id": rnd.choice(ids), "sku": "SKU-00001",
+                 "position": rnd.randint(1, 24), "funnel": FUNNEL[t], "at": at, "day": day_of(at)}
+                for _ in range(min(BATCH, events - start))]
+        await store.shopper_events.insert_many(docs)
+    seconds = time.perf_counter() - started
+    await store.close()
+    print(f"store bulk path: {events} events in {seconds:.1f} s = {events / seconds:,.0f}/s "
+          f"(documents built in the loop included)", flush=True)
+    return {"events": events, "seconds": seconds, "per_s": events / seconds}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="bench-analytics-"))
+    mongo = EmbeddedMongo(folder)
+    url = await asyncio.to_thread(mongo.start)
+    result: dict[str, Any] = {"machine": machine(["nx-27017", "pymongo", "uvicorn", "starlette"]),
+                              "args": vars(args)}
+    try:
+        ids = [uuid.UUID(int=random.Random(i).getrandbits(128)).hex for i in range(SEARCH_IDS)]
+        store = Store.connect(url, "bench_http", 30_000)
+        await store.ensure_indexes()
+        at = datetime.now(UTC)
+        rnd = random.Random(3)
+        await store.searches.insert_many([{"_id": qid, "q": rnd.choice(QUERIES), "results": rnd.choice([0, 5, 20, 40]),
+                                           "source": "search", "at": at, "day": day_of(at)} for qid in ids])
+        await store.close()
+        payloads = bodies(args.events, args.batch, ids)
+
+        env = {"MONGODB_URL": url, "MONGODB_DB": "bench_http", "DATA_DIR": str(folder / "data"),
+               "DEMO_CATALOG_SIZE": "5000", "SEARCH_EMBEDDINGS": "false", "ADMIN_TOKEN": ADMIN,
+               "STREAMING_RATE_LIMIT": "100000000", "ANALYTICS_RATE_LIMIT": "100000000",
+               "MONGODB_TIMEOUT_MS": "30000"}
+        app = AppServer(env, log_dir=folder, factory="app.main:create_app").start(ready_timeout=120)
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                for _ in range(300):
+                    health = (await client.get(f"{app.url}/healthz")).json()
+                    if health["checks"]["search"]["ready"]:
+                        break
+                    await asyncio.sleep(0.5)
+                await search_latencies(client, app.url, 30)  # warm-up
+                alone = await search_latencies(client, app.url, args.searches)
+                result["search_alone_ms"] = {"p50": statistics.median(alone), "p95": pct(alone, 95), "n": len(alone)}
+                print(f"search alone: p50 {statistics.median(alone):.2f} ms  p95 {pct(alone, 95):.2f} ms", flush=True)
+
+                stop = asyncio.Event()
+                searching = asyncio.create_task(search_latencies(client, app.url, 0, stop))
+                posted = await ingest(app.url, payloads, args.concurrency, args.rate, args.batch)
+                while await written(client, app.url) < args.events:
+                    await asyncio.sleep(0.2)
+                total_s = time.perf_counter() - posted["started"]
+                stop.set()
+                during = await searching
+                result["http"] = {
+                    "events": args.events, "batch": args.batch, "concurrency": args.concurrency, "offered_rate": args.rate,
+                    "accepted_per_s": args.events / posted["accepted_s"], "written_per_s": args.events / total_s,
+                    "seconds": total_s, "busy_retries": posted["busy_retries"],
+                }
+                result["search_during_ms"] = {"p50": statistics.median(during), "p95": pct(during, 95), "n": len(during)}
+                ratio = statistics.median(during) / statistics.median(alone)
+                result["search_p50_ratio"] = ratio
+                print(f"HTTP ingest: {args.events} events written in {total_s:.1f} s = {args.events / total_s:,.0f}/s "
+                      f"(accepted at {args.events / posted['accepted_s']:,.0f}/s, {posted['busy_retries']} busy retries)",
+                      flush=True)
+                print(f"search during ingest: p50 {statistics.median(during):.2f} ms  p95 {pct(during, 95):.2f} ms "
+                      f"(n={len(during)}; p50 x{ratio:.2f})", flush=True)
+
+                report_ms = []
+                for _ in range(3):
+                    started = time.perf_counter()
+                    response = await client.get(f"{app.url}/api/analytics/search", params={"days": 7},
+                                                headers={"Authorization": f"Bearer {ADMIN}"}, timeout=600)
+                    response.raise_for_status()
+                    report_ms.append((time.perf_counter() - started) * 1000)
+                totals = response.json()["totals"]
+                result["report_ms"] = {"runs": report_ms, "median": statistics.median(report_ms), "totals": totals}
+                print(f"report over {args.events} events: {statistics.median(report_ms) / 1000:.2f} s median of 3 "
+                      f"(searches {totals['searches']}, CTR {totals['click_through_rate']})", flush=True)
+        finally:
+            app.stop()
+
+        if args.store_events:
+            result["store"] = await store_path(url, args.store_events, ids)
+    finally:
+        await asyncio.to_thread(mongo.stop)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--store-events", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--searches", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=0.0, help="events/s offered (0: as fast as they are taken)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Search analytics in a real browser: the storefront's search widget, with insights.js,
+reports the cards shown (`view`), the card opened (`click`) and the demo's add-to-cart button
+(`add_to_cart`) under the search's `query_id`, stored in the database; the admin insights page
+shows the report built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pymongo import MongoClient
+
+from tests.support.server import AppServer
+from tests.support.wait import wait_until
+from tests.web.conftest import ADMIN_TOKEN, PageProbe, screenshot
+
+
+def stored_events(app: AppServer, query_id: str) -> list[dict[str, Any]]:
+    with MongoClient(app.env["MONGODB_URL"], serverSelectionTimeoutMS=5000) as client:
+        found = client[app.env["MONGODB_DB"]]["shopper_events"].find({"query_id": query_id}, {"_id": 0})
+        return list(found)
+
+
+def search_for(page: Any, words: str) -> tuple[Any, str]:
+    from playwright.sync_api import expect
+
+    search = page.locator("storestream-search")
+    search.get_by_role("searchbox", name="Search products").fill(words)
+    expect(search).to_have_attribute("data-state", "done")
+    expect(search).to_have_attribute("data-stage", "final")
+    query_id = search.get_attribute("data-query-id")
+    assert query_id and len(query_id) == 32
+    return search, query_id
+
+
+def test_a_search_then_a_click_stores_views_and_the_click(web_app: AppServer, storefront: PageProbe) -> None:
+    page = storefront.page
+    search, query_id = search_for(page, "kurta")
+    cards = search.locator(".ss-card")
+    shown = cards.count()
+    assert shown > 2
+    second = cards.nth(1)
+    sku = second.get_attribute("data-sku")
+    second.locator(".ss-card-title").click()
+
+    def clicked() -> list[dict[str, Any]]:
+        events = stored_events(web_app, query_id)
+        kinds = [e["type"] for e in events]
+        return events if "click" in kinds and kinds.count("view") == shown else []
+
+    events = wait_until(clicked, timeout=15, what="the views and the click are stored")
+    views = sorted((e["position"], e["sku"]) for e in events if e["type"] == "view")
+    assert [p for p, _ in views] == list(range(1, shown + 1))
+    click = next(e for e in events if e["type"] == "click")
+    assert (click["sku"], click["position"]) == (sku, 2)
+
+
+def test_the_add_to_cart_button_sends_add_to_cart(web_app: AppServer, storefront: PageProbe) -> None:
+    page = storefront.page
+    search, query_id = search_for(page, "saree")
+    third = search.locator(".ss-card").nth(2)
+    button = third.get_by_role("button", name="Add to cart")
+    button.click()
+
+    def carted() -> list[dict[str, Any]]:
+        return [e for e in stored_events(web_app, query_id) if e["type"] == "add_to_cart"]
+
+    [event] = wait_until(carted, timeout=15, what="the add_to_cart is stored")
+    assert (event["sku"], event["position"]) == (third.get_attribute("data-sku"), 3)
+    assert not [e for e in stored_events(web_app, query_id) if e["type"] == "click"]  # the button is no open
+
+
+def test_the_insights_page_shows_the_report(web_app: AppServer, new_page: Callable[..., PageProbe]) -> None:
+    from playwright.sync_api import expect
+
+    probe = new_page()
+    page = probe.page
+    page.goto(f"{web_app.url}/?q=lehenga")
+    search, _ = search_for(page, "lehenga silk")
+    page.goto(f"{web_app.url}/admin/insights")
+    insights = page.locator("storestream-insights")
+    insights.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    insights.get_by_role("button", name="Use token").click()
+    expect(insights).to_have_attribute("data-state", "done")
+    expect(insights.locator("table", has_text="Top queries")).to_contain_text("lehenga silk")
+    assert insights.locator("svg.ins-chart").count() == 4
+    expect(insights.locator("[data-figure=Searches]")).not_to_have_text("0")
+    screenshot(page, "admin-insights")
+    assert probe.errors == [] and probe.dialogs == []
