@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.forkserver import Forked
 from tests.support.process import LoopbackServer
 from tests.support.wait import Timeout, wait_until
 
@@ -32,10 +33,14 @@ class AppServer(LoopbackServer):
         factory: str = "tests.support.stream_app:build",
         port: int | None = None,
         serve: bool = False,
+        fork: bool = True,
     ) -> None:
         self.env = env
         self.factory = factory
         self.serve = serve
+        # Forked from a process that imported the app already (tests/support/forkserver.py),
+        # unless `fork=False` or TEST_FORK_SERVERS=0: a new Python process, as operators run it.
+        self.fork = fork and os.environ.get("TEST_FORK_SERVERS", "1") != "0"
         super().__init__(log_dir, port)
 
     def start(self, ready_timeout: float = 30.0) -> AppServer:
@@ -44,14 +49,18 @@ class AppServer(LoopbackServer):
         defaults = {"HF_HUB_OFFLINE": "1", "LOG_LEVEL": "INFO", "SEARCH_EMBEDDINGS": "false",
                     "DEMO_CATALOG_SIZE": "0"}
         env = {**os.environ, **defaults, **self.env}
-        command = [
-            sys.executable, "-m", "uvicorn", "--factory", self.factory,
-            "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
+        uvicorn = [
+            "--factory", self.factory, "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
             "--no-proxy-headers",  # the limiter, not uvicorn, decides whom to trust
         ]
         if self.serve:
-            command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        self.spawn(command, cwd=ROOT, env=env)
+            self.spawn([sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                       cwd=ROOT, env=env)
+        elif self.fork:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self.process = Forked(uvicorn, env, ROOT, self.log_path)  # type: ignore[assignment]
+        else:
+            self.spawn([sys.executable, "-m", "uvicorn", *uvicorn], cwd=ROOT, env=env)
         self.wait_ready(self._answers, timeout=ready_timeout)
         return self
 
