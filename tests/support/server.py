@@ -25,16 +25,8 @@ class AppServer(LoopbackServer):
 
     name = "app"
 
-    def __init__(
-        self,
-        env: dict[str, str],
-        *,
-        log_dir: Path,
-        factory: str = "tests.support.stream_app:build",
-        port: int | None = None,
-        serve: bool = False,
-        fork: bool = True,
-    ) -> None:
+    def __init__(self, env: dict[str, str], *, log_dir: Path, factory: str = "tests.support.stream_app:build",
+                 port: int | None = None, serve: bool = False, fork: bool = True) -> None:
         self.env = env
         self.factory = factory
         self.serve = serve
