@@ -2,7 +2,8 @@
 starting Python and importing it again (about 1.5 CPU-s an app server, most of a start; the
 suite starts a few hundred).
 
-`python -m tests.support.forkserver` imports uvicorn and the tests' app factories, then
+`python -m tests.support.forkserver [module...]` imports uvicorn, the tests' app factories
+(and the modules named: `MODEL` for the servers with the sentence model), then
 reads one JSON request a line on stdin and answers one a line on stdout:
 
     {"op": "fork", "argv": [...uvicorn's arguments], "env": {...}, "cwd": "...", "log": "..."}
@@ -32,8 +33,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 PRELOAD = ("uvicorn.main", "uvicorn.loops.uvloop", "uvicorn.protocols.http.httptools_impl", "tests.support.stream_app")
+# For the servers that load the sentence model (SEARCH_EMBEDDINGS=true), a second forkserver
+# has imported torch and sentence-transformers too (about 5 CPU-s; nothing runs in them before
+# the fork, so no thread pool is started). Only those use it: a server without the model would
+# otherwise map torch's pages, which the memory tests would count.
+MODEL = ("torch", "sentence_transformers")
 
-_client: _Client | None = None
+_clients: dict[bool, _Client] = {}
 _client_lock = threading.Lock()
 _reaped_cpu = 0.0
 
@@ -46,9 +52,10 @@ def reaped_cpu() -> float:
 class _Client:
     """The forkserver of this test process, started on first use, stopped at exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: bool) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.forkserver"], cwd=ROOT, stdin=subprocess.PIPE,
+            [sys.executable, "-m", "tests.support.forkserver", *(MODEL if model else ())], cwd=ROOT,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=None,
         )
         self.lock = threading.Lock()
@@ -73,22 +80,22 @@ class _Client:
             self.process.wait(5)
 
 
-def _the_client() -> _Client:
-    global _client
+def _the_client(model: bool) -> _Client:
     with _client_lock:
-        if _client is None or _client.process.poll() is not None:
-            _client = _Client()
+        client = _clients.get(model)
+        if client is None or client.process.poll() is not None:
+            client = _clients[model] = _Client(model)
             import atexit
 
-            atexit.register(_client.close)
-        return _client
+            atexit.register(client.close)
+        return client
 
 
 class Forked:
     """A forked server, seen like a `subprocess.Popen`: pid, poll, wait, signals."""
 
     def __init__(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> None:
-        self.client = _the_client()
+        self.client = _the_client(env.get("SEARCH_EMBEDDINGS", "").lower() == "true")
         self.pid: int = self.client.ask({"op": "fork", "argv": argv, "env": env, "cwd": str(cwd),
                                          "log": str(log)})["pid"]
         self.returncode: int | None = None
@@ -158,8 +165,8 @@ def _child(request: dict[str, Any]) -> None:
     os._exit(code)
 
 
-def _serve() -> None:
-    for module in PRELOAD:
+def _serve(extra: list[str]) -> None:
+    for module in (*PRELOAD, *extra):
         __import__(module)
     out = sys.stdout.buffer
     exited: dict[int, tuple[int, float]] = {}
@@ -193,4 +200,4 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
-    _serve()
+    _serve(sys.argv[1:])
