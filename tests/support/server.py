@@ -14,7 +14,7 @@ import httpx
 
 from tests.support.forkserver import Forked
 from tests.support.process import LoopbackServer
-from tests.support.wait import Timeout, wait_until
+from tests.support.wait import Timeout, eventually, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,3 +100,16 @@ def wait_for_search(app: AppServer, min_vectors: int = 1, timeout: float = 180.0
             wait_until(ready, timeout=timeout, interval=0.1, what="search ready")
         except Timeout:
             raise RuntimeError(f"search never became ready: {checks}\n{app.log()}") from None
+
+
+async def until_detached(app: AppServer, at_least: int = 1, timeout: float = 10.0) -> None:
+    """Until the app's /metrics counts `at_least` detached streams: it noticed a client leave
+    and goes on without it (what a resume "a while later" stands for)."""
+
+    async def counted() -> bool:
+        async with httpx.AsyncClient(timeout=5) as client:
+            metrics = (await client.get(f"{app.url}/metrics")).text
+        values = [line.split()[1] for line in metrics.splitlines() if line.startswith("storestream_detached_streams ")]
+        return bool(values) and float(values[0]) >= at_least
+
+    await eventually(counted, timeout=timeout, what=f"{at_least} detached stream(s)")
