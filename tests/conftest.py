@@ -116,7 +116,6 @@ def app_server(
 @pytest.fixture(scope="session")
 def llama_url() -> Iterator[str]:
     """A real OpenAI-compatible model server (llama.cpp's, SmolLM2-135M), started once."""
-    if reason := unavailable_reason():
-        pytest.skip(reason)
+    need(unavailable_reason())
     with llama_server() as server:
         yield server.base_url

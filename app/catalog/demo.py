@@ -14,8 +14,10 @@ import functools
 import gc
 import math
 import random
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from app.catalog.pictures import picture_url
@@ -187,7 +189,6 @@ class CategorySpec:
     detail_key: str = "work"
 
 
-_W, _M, _U = "women", "men", "unisex"
 _ALL_COLORS = tuple(COLOR_FAMILIES)
 _ETHNIC_COLORS = (
     "red", "pink", "orange", "yellow", "green", "blue", "purple", "beige", "white", "gold", "black",
@@ -198,332 +199,35 @@ _WESTERN_COLORS = (
 _PATTERNS = ("solid", "striped", "checked", "floral print", "polka dot", "graphic print",
              "abstract print", "colour block", "embroidered", "tie dye")
 
-CATEGORIES: dict[str, CategorySpec] = {
-    "lehenga": CategorySpec(
-        group="ethnic",
-        share=7,
-        subcategories=(
-            ("bridal lehenga", _W, "wedding"),
-            ("lehenga choli", _W, None),
-            ("crop top lehenga", _W, None),
-            ("flared lehenga", _W, None),
-            ("lehenga set", _W, None),
-        ),
-        genders=(_W,),
-        fabrics=("silk", "raw silk", "velvet", "georgette", "net", "organza", "brocade", "chiffon"),
-        details=(
-            "zardozi", "gota patti", "mirror work", "sequin", "resham", "aari", "zari",
-            "thread work", "stone work",
-        ),
-        colors=_ETHNIC_COLORS,
-        occasions=("wedding", "wedding", "party", "festive"),
-        sizes=APPAREL_SIZES,
-        price=(8000, 32000, 250000),
-    ),
-    "saree": CategorySpec(
-        group="ethnic",
-        share=10,
-        subcategories=(
-            ("banarasi saree", _W, None),
-            ("kanjivaram saree", _W, "wedding"),
-            ("printed saree", _W, "casual"),
-            ("designer saree", _W, "party"),
-            ("ready-to-wear saree", _W, None),
-            ("handloom saree", _W, None),
-        ),
-        genders=(_W,),
-        fabrics=(
-            "silk", "georgette", "chiffon", "cotton", "organza", "linen", "crepe", "chanderi",
-            "satin",
-        ),
-        details=(
-            "zari", "sequin", "bandhani", "block print", "kantha", "leheriya", "ikat", "kalamkari",
-            "thread work",
-        ),
-        colors=_ETHNIC_COLORS,
-        occasions=("wedding", "party", "festive", "festive", "office", "casual"),
-        sizes=(FREE_SIZE,),
-        price=(1500, 6500, 80000),
-    ),
-    "kurta": CategorySpec(
-        group="ethnic",
-        share=10,
-        subcategories=(
-            ("straight kurta", None, None),
-            ("a-line kurti", _W, None),
-            ("kurta set", None, "festive"),
-            ("short kurti", _W, "casual"),
-            ("pathani kurta", _M, None),
-            ("nehru collar kurta", _M, None),
-        ),
-        genders=(_W, _M),
-        fabrics=("cotton", "linen", "silk", "rayon", "chanderi", "khadi", "georgette"),
-        details=(
-            "chikankari", "block print", "thread work", "mirror work", "ajrakh", "kalamkari",
-            "ikat", "resham",
-        ),
-        colors=_ETHNIC_COLORS,
-        occasions=("festive", "office", "casual", "casual"),
-        sizes=APPAREL_SIZES,
-        price=(499, 1800, 15000),
-    ),
-    "sherwani": CategorySpec(
-        group="ethnic",
-        share=3,
-        subcategories=(
-            ("wedding sherwani", _M, "wedding"),
-            ("indo-western sherwani", _M, None),
-            ("achkan", _M, None),
-            ("jodhpuri sherwani", _M, None),
-        ),
-        genders=(_M,),
-        fabrics=("silk", "raw silk", "velvet", "brocade", "jacquard"),
-        details=("zardozi", "resham", "thread work", "zari", "stone work", "aari"),
-        colors=("beige", "white", "gold", "red", "blue", "green", "black", "pink"),
-        occasions=("wedding", "wedding", "festive"),
-        sizes=SHERWANI_SIZES,
-        price=(9000, 28000, 150000),
-    ),
-    "anarkali": CategorySpec(
-        group="ethnic",
-        share=6,
-        subcategories=(
-            ("anarkali suit", _W, None),
-            ("anarkali gown", _W, "party"),
-            ("floor-length anarkali", _W, None),
-            ("anarkali kurta", _W, None),
-        ),
-        genders=(_W,),
-        fabrics=("georgette", "silk", "cotton", "net", "velvet", "chiffon"),
-        details=(
-            "chikankari", "gota patti", "zari", "sequin", "mirror work", "resham", "block print",
-        ),
-        colors=_ETHNIC_COLORS,
-        occasions=("wedding", "party", "festive", "festive"),
-        sizes=APPAREL_SIZES,
-        price=(1999, 6500, 45000),
-    ),
-    "dupatta": CategorySpec(
-        group="ethnic",
-        share=4,
-        subcategories=(
-            ("dupatta", _W, None),
-            ("stole", _U, "casual"),
-            ("shawl", _U, None),
-        ),
-        genders=(_W,),
-        fabrics=("chiffon", "georgette", "silk", "cotton", "net", "organza", "chanderi"),
-        details=("phulkari", "bandhani", "gota patti", "zari", "leheriya", "block print", "kantha"),
-        colors=_ETHNIC_COLORS,
-        occasions=("wedding", "festive", "casual"),
-        sizes=(FREE_SIZE,),
-        price=(399, 1400, 12000),
-    ),
-    "salwar suit": CategorySpec(
-        group="ethnic",
-        share=7,
-        subcategories=(
-            ("salwar kameez", _W, None),
-            ("patiala suit", _W, None),
-            ("churidar suit", _W, None),
-            ("palazzo suit", _W, "office"),
-            ("sharara set", _W, "wedding"),
-        ),
-        genders=(_W,),
-        fabrics=("cotton", "georgette", "silk", "rayon", "chanderi", "crepe"),
-        details=(
-            "chikankari", "block print", "thread work", "gota patti", "mirror work", "phulkari",
-            "bandhani",
-        ),
-        colors=_ETHNIC_COLORS,
-        occasions=("wedding", "festive", "office", "casual"),
-        sizes=APPAREL_SIZES,
-        price=(999, 3500, 25000),
-    ),
-    "dress": CategorySpec(
-        group="western",
-        share=8,
-        subcategories=(
-            ("maxi dress", _W, None),
-            ("midi dress", _W, None),
-            ("bodycon dress", _W, "party"),
-            ("shift dress", _W, "office"),
-            ("wrap dress", _W, None),
-            ("gown", _W, "party"),
-        ),
-        genders=(_W,),
-        fabrics=("cotton", "linen", "satin", "crepe", "chiffon", "georgette", "rayon", "denim"),
-        details=_PATTERNS,
-        colors=_WESTERN_COLORS,
-        occasions=("party", "party", "office", "casual", "casual"),
-        sizes=APPAREL_SIZES,
-        price=(699, 2200, 18000),
-        detail_key="pattern",
-    ),
-    "jeans": CategorySpec(
-        group="western",
-        share=7,
-        subcategories=(
-            ("skinny jeans", None, None),
-            ("straight jeans", None, None),
-            ("slim jeans", None, None),
-            ("bootcut jeans", _W, None),
-            ("mom jeans", _W, None),
-            ("relaxed jeans", _M, None),
-        ),
-        genders=(_W, _M),
-        fabrics=("denim",),
-        details=("solid", "washed", "distressed", "ripped", "acid wash"),
-        colors=("blue", "black", "grey", "white"),
-        occasions=("casual",),
-        sizes=WAIST_SIZES,
-        price=(799, 2000, 6000),
-        detail_key="pattern",
-    ),
-    "shirt": CategorySpec(
-        group="western",
-        share=7,
-        subcategories=(
-            ("formal shirt", None, "office"),
-            ("casual shirt", None, "casual"),
-            ("oxford shirt", _M, None),
-            ("mandarin collar shirt", None, None),
-            ("overshirt", _U, "casual"),
-        ),
-        genders=(_M, _W),
-        fabrics=("cotton", "linen", "poplin", "denim", "rayon", "silk"),
-        details=("solid", "striped", "checked", "floral print", "printed"),
-        colors=_WESTERN_COLORS,
-        occasions=("office", "office", "casual", "party"),
-        sizes=APPAREL_SIZES,
-        price=(599, 1500, 6000),
-        detail_key="pattern",
-    ),
-    "t-shirt": CategorySpec(
-        group="western",
-        share=9,
-        subcategories=(
-            ("crew neck t-shirt", None, None),
-            ("polo t-shirt", None, None),
-            ("oversized t-shirt", _U, None),
-            ("v-neck t-shirt", None, None),
-            ("graphic t-shirt", _U, None),
-        ),
-        genders=(_M, _W, _U),
-        fabrics=("cotton", "jersey", "polyester", "linen"),
-        details=("solid", "striped", "graphic print", "tie dye", "colour block"),
-        colors=_WESTERN_COLORS,
-        occasions=("casual",),
-        sizes=APPAREL_SIZES,
-        price=(399, 799, 2500),
-        detail_key="pattern",
-    ),
-    "jacket": CategorySpec(
-        group="western",
-        share=5,
-        subcategories=(
-            ("nehru jacket", _M, "festive"),
-            ("denim jacket", None, "casual"),
-            ("bomber jacket", None, None),
-            ("blazer", None, "office"),
-            ("puffer jacket", _U, "casual"),
-            ("biker jacket", None, None),
-        ),
-        genders=(_M, _W),
-        fabrics=("denim", "leather", "faux leather", "wool", "velvet", "polyester"),
-        details=("solid", "quilted", "checked", "embroidered", "washed"),
-        colors=("black", "blue", "brown", "grey", "green", "beige", "red"),
-        occasions=("casual", "office", "party", "festive"),
-        sizes=APPAREL_SIZES,
-        price=(1499, 3500, 25000),
-        detail_key="pattern",
-    ),
-    "shoes": CategorySpec(
-        group="footwear",
-        share=6,
-        subcategories=(
-            ("sneakers", None, "casual"),
-            ("loafers", None, None),
-            ("formal shoes", _M, "office"),
-            ("mojari", None, "festive"),
-            ("juttis", _W, "festive"),
-            ("boots", None, None),
-            ("running shoes", _U, "casual"),
-        ),
-        genders=(_M, _W, _U),
-        fabrics=("leather", "suede", "canvas", "mesh", "faux leather"),
-        details=("solid", "embroidered", "perforated", "textured"),
-        colors=("black", "brown", "white", "beige", "blue", "grey", "gold"),
-        occasions=("casual", "office", "party", "festive", "wedding"),
-        sizes=SHOE_SIZES,
-        price=(999, 2800, 18000),
-        detail_key="pattern",
-    ),
-    "sandals": CategorySpec(
-        group="footwear",
-        share=4,
-        subcategories=(
-            ("kolhapuri sandals", None, None),
-            ("heels", _W, "party"),
-            ("flats", _W, "casual"),
-            ("wedges", _W, None),
-            ("slides", _U, "casual"),
-            ("block heels", _W, None),
-        ),
-        genders=(_W, _M),
-        fabrics=("leather", "faux leather", "suede"),
-        details=("solid", "embroidered", "embellished", "braided"),
-        colors=("black", "brown", "gold", "silver", "beige", "red", "pink"),
-        occasions=("casual", "party", "festive", "wedding"),
-        sizes=SANDAL_SIZES,
-        price=(499, 1500, 8000),
-        detail_key="pattern",
-    ),
-    "bags": CategorySpec(
-        group="bags",
-        share=4,
-        subcategories=(
-            ("tote bag", _W, None),
-            ("sling bag", None, None),
-            ("clutch", _W, "party"),
-            ("potli bag", _W, "wedding"),
-            ("backpack", _U, "casual"),
-            ("handbag", _W, None),
-        ),
-        genders=(_W, _U),
-        fabrics=("leather", "faux leather", "canvas", "jute", "velvet", "silk"),
-        details=("solid", "embroidered", "quilted", "zari", "beaded", "printed"),
-        colors=_ALL_COLORS,
-        occasions=("casual", "office", "party", "wedding"),
-        sizes=(FREE_SIZE,),
-        price=(699, 2200, 35000),
-        detail_key="pattern",
-    ),
-    "jewellery": CategorySpec(
-        group="jewellery",
-        share=5,
-        subcategories=(
-            ("necklace set", _W, None),
-            ("jhumkas", _W, None),
-            ("earrings", _W, None),
-            ("bangles", _W, None),
-            ("maang tikka", _W, "wedding"),
-            ("choker", _W, None),
-            ("ring", _U, None),
-        ),
-        genders=(_W,),
-        fabrics=(
-            "gold plated", "silver", "oxidised silver", "kundan", "polki", "american diamond",
-            "brass",
-        ),
-        details=("pearl", "meenakari", "temple", "filigree", "stone studded", "ruby", "emerald"),
-        colors=("gold", "silver"),
-        occasions=("wedding", "party", "festive", "casual", "office"),
-        sizes=(FREE_SIZE,),
-        price=(299, 1800, 150000),
-        material_key="material",
-    ),
+_NAMED: dict[str, tuple[str, ...]] = {
+    "ETHNIC_COLORS": _ETHNIC_COLORS, "WESTERN_COLORS": _WESTERN_COLORS, "ALL_COLORS": _ALL_COLORS,
+    "PATTERNS": _PATTERNS, "APPAREL_SIZES": APPAREL_SIZES, "SHERWANI_SIZES": SHERWANI_SIZES,
+    "WAIST_SIZES": WAIST_SIZES, "SHOE_SIZES": SHOE_SIZES, "SANDAL_SIZES": SANDAL_SIZES,
 }
+
+
+def _load_categories(path: Path) -> dict[str, CategorySpec]:
+    """The categories of `path` (demo_categories.toml), in its order."""
+    with path.open("rb") as file:
+        tables = tomllib.load(file)
+
+    def items(value: str | list[str]) -> tuple[str, ...]:
+        return _NAMED[value] if isinstance(value, str) else tuple(value)
+
+    return {
+        name: CategorySpec(
+            group=t["group"], share=t["share"],
+            subcategories=tuple((sub, gender or None, occasion or None) for sub, gender, occasion in t["subcategories"]),
+            genders=items(t["genders"]), fabrics=items(t["fabrics"]), details=items(t["details"]),
+            colors=items(t["colors"]), occasions=items(t["occasions"]), sizes=items(t["sizes"]),
+            price=(t["price"][0], t["price"][1], t["price"][2]),
+            material_key=t.get("material_key", "fabric"), detail_key=t.get("detail_key", "work"),
+        )
+        for name, t in tables.items()
+    }
+
+
+CATEGORIES: dict[str, CategorySpec] = _load_categories(Path(__file__).with_name("demo_categories.toml"))
 
 # Subcategories whose fabric is part of their name or nature.
 SUBCATEGORY_FABRICS: dict[str, tuple[str, ...]] = {

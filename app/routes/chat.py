@@ -20,12 +20,11 @@ from starlette.routing import Route
 
 from app.chat.answer import ChatDeps, ChatRequest, answer_events
 from app.contracts.fields import Flag, OpenContract, Payload, QBool, QChoice, QueryContract, Text, example
-from app.contracts.openapi import ApiRoute, Operation, Reply
-from app.contracts.reading import read_path
+from app.contracts.openapi import ApiRoute
 from app.conversation.messages import StoredMessage, shown_messages
-from app.errors import ErrorBody, found
 from app.language.detect import SUPPORTED, detect_language, direction
 from app.responses import JSONResponse
+from app.routes.history import record_operation, stored_record
 from app.store.database import Database
 from app.streams.endpoint import StreamEndpoint, stream_routes
 from app.streams.services import StreamServices
@@ -120,9 +119,8 @@ class Conversation(Payload):
 
 
 async def conversation(database: Database, request: Request) -> JSONResponse:
-    store = database.require()
-    conversation_id = read_path(request, ConversationPath).conversation_id
-    started = found(await store.conversations.get(conversation_id), "no such conversation", "conversation_id")
+    store, conversation_id, started = await stored_record(
+        database, request, ConversationPath, lambda store, key: store.conversations.get(key), "conversation")
     return JSONResponse({
         "conversation_id": conversation_id,
         "session_id": started.get("session_id"),
@@ -130,13 +128,7 @@ async def conversation(database: Database, request: Request) -> JSONResponse:
     })
 
 
-CONVERSATION = Operation(
-    "A conversation's messages", path=ConversationPath, tags=("history",), replies={
-        200: Reply("the conversation", Conversation),
-        400: Reply("INVALID_PARAMETERS: the id is longer than 128 characters", ErrorBody),
-        404: Reply("NOT_FOUND: no such conversation", ErrorBody),
-        503: Reply("DB_UNAVAILABLE, SERVER_SHUTTING_DOWN", ErrorBody),
-    })
+CONVERSATION = record_operation("A conversation's messages", ConversationPath, Conversation, "conversation")
 
 
 def routes(deps: ChatDeps, streams: StreamServices) -> list[Route]:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from pydantic import Field
 from starlette.requests import Request
@@ -37,6 +37,8 @@ from app.streams.engine import StreamContext
 from app.streams.events import Event
 from app.streams.fold import SearchAnswer, results_answer
 from app.streams.services import StreamServices
+
+P = TypeVar("P")
 
 MAX_QUERY = 512
 MAX_LIMIT = 50
@@ -274,16 +276,19 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
     yield ev.complete(total=found.total)
 
 
+def _cards_endpoint(name: str, parse: Callable[..., Awaitable[P]],
+                    produce: Callable[[P, StreamContext], AsyncGenerator[Event, None]],
+                    query_of: Callable[[P], str], **declared: Any) -> StreamEndpoint[P]:
+    """A search stream: product cards, answered as one SearchAnswer by its JSON twin, the
+    query echoed in `connected`."""
+    return StreamEndpoint(name, parse, produce, shape=results_answer("product_cards"),
+                          context=lambda p: {"query": query_of(p)}, answer=SearchAnswer, **declared)
+
+
 def search_endpoint(search: SearchService, pages: RankedPages, recorder: Recorder | None = None,
                     ) -> StreamEndpoint[SearchParams]:
-    return StreamEndpoint(
-        "search",
-        partial(parse_search, search, pages, recorder),
-        search_events,
-        shape=results_answer("product_cards"),
-        context=lambda p: {"query": p.q},
-        query=SearchQuery,
-        answer=SearchAnswer,
+    return _cards_endpoint(
+        "search", partial(parse_search, search, pages, recorder), search_events, lambda p: p.q, query=SearchQuery,
         summary="Hybrid product search with early results",
         description=("Paging: a page with more after it carries `next_cursor`; pass it as `cursor` (same `q`, "
                      "`sort` and filters) for the next. A later page is only `connected`, "
@@ -368,14 +373,8 @@ def _text_path(p: AzaParams, candidates: set[str] | None) -> tuple[list[tuple[st
 
 
 def aza_endpoint(search: SearchService, recorder: Recorder | None = None) -> StreamEndpoint[AzaParams]:
-    return StreamEndpoint(
-        "aza",
-        partial(parse_aza, search, recorder),
-        aza_events,
-        shape=results_answer("product_cards"),
-        context=lambda p: {"query": p.query},
-        body=AzaBody,
-        answer=SearchAnswer,
+    return _cards_endpoint(
+        "aza", partial(parse_aza, search, recorder), aza_events, lambda p: p.query, body=AzaBody,
         summary="Aza semantic search: cosine similarity score on every product",
         events=("connected", "progress:semantic_search|text_fallback", "progress:vector_search|text_search",
                 "results:product_cards", "complete", "close"),

@@ -26,12 +26,11 @@ from app.agent.agent import AgentDeps, AgentRequest, agent_events
 from app.agent.memory import Memory
 from app.language.reading import in_english, language_of
 from app.contracts.fields import Contract, Flag, Payload, QueryContract, Text, example, fail
-from app.contracts.openapi import ApiRoute, Operation, Reply
-from app.contracts.reading import read_path
+from app.contracts.openapi import ApiRoute
 from app.conversation.messages import StoredMessage, shown_messages
-from app.errors import ErrorBody, found
 from app.language.detect import direction
 from app.responses import JSONResponse
+from app.routes.history import record_operation, stored_record
 from app.search.constraints import Filters
 from app.store.database import Database
 from app.store.repositories import new_id
@@ -189,9 +188,8 @@ class AgentSession(Payload):
 
 
 async def session(database: Database, request: Request) -> JSONResponse:
-    store = database.require()
-    session_id = read_path(request, SessionPath).session_id
-    held = found(await store.agent_sessions.get(session_id), "no such session", "session_id")
+    store, session_id, held = await stored_record(
+        database, request, SessionPath, lambda store, key: store.agent_sessions.get(key), "session")
     return JSONResponse({
         "session_id": session_id,
         "conversation_id": held["conversation_id"],
@@ -201,14 +199,8 @@ async def session(database: Database, request: Request) -> JSONResponse:
     })
 
 
-SESSION = Operation(
-    "What the sales agent remembers of a session, and its messages", path=SessionPath,
-    tags=("history",), replies={
-        200: Reply("the session", AgentSession),
-        400: Reply("INVALID_PARAMETERS: the id is longer than 128 characters", ErrorBody),
-        404: Reply("NOT_FOUND: no such session", ErrorBody),
-        503: Reply("DB_UNAVAILABLE, SERVER_SHUTTING_DOWN", ErrorBody),
-    })
+SESSION = record_operation("What the sales agent remembers of a session, and its messages", SessionPath,
+                           AgentSession, "session")
 
 
 def routes(deps: AgentDeps, streams: StreamServices) -> list[Route]:

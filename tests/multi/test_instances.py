@@ -11,19 +11,10 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 
-from tests.support.server import AppServer
+from tests.support.server import AppServer, until_detached
 from tests.support.sse import events_of, read_stream
-from tests.support.wait import eventually
 
 Instances = Callable[..., tuple[AppServer, AppServer]]
-
-
-async def detached(server: AppServer) -> bool:
-    """Whether `server` counts a detached stream (/metrics): it saw its client leave."""
-    async with httpx.AsyncClient(timeout=5) as client:
-        metrics = (await client.get(f"{server.url}/metrics")).text
-    values = [line.split()[1] for line in metrics.splitlines() if line.startswith("storestream_detached_streams ")]
-    return bool(values) and float(values[0]) >= 1
 
 
 async def probe(server: AppServer) -> dict:
@@ -190,7 +181,7 @@ async def test_a_dropped_answer_resumed_on_the_other_instance_is_whole_and_ran_o
     a, b = instances(STREAMING_RATE_LIMIT="1000")
     seen = await first_events(f"{a.url}/t/tale/stream?n=30&every=0.05", 4)
     stream_id = seen[0][2]["stream_id"]
-    await eventually(lambda: detached(a), timeout=10, what="A noticed its client left")  # and goes on without it
+    await until_detached(a)  # A noticed its client left, and goes on without it
     rest = await read_stream(f"{b.url}/t/tale/stream", headers={"Last-Event-ID": seen[-1][0]})
     tokens = [d["token"] for _, k, d in seen if k == "text"] + [t["token"] for t in rest.of("text")]
     assert tokens == [f"word{i} " for i in range(30)]

@@ -29,7 +29,8 @@ def servers(mongo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     def start(serve: bool = False, **env: str) -> AppServer:
         settings = {"MONGODB_URL": mongo_url, "DATA_DIR": str(tmp_path / "data"), "SEARCH_EMBEDDINGS": "true",
                     "DEMO_CATALOG_SIZE": "50", "MONGODB_DB": f"blas_{uuid.uuid4().hex[:8]}", **env}
-        server = AppServer(settings, log_dir=tmp_path, serve=serve).start(ready_timeout=60)
+        # A new process: the thread pools are what its own imports made them, not a forkserver's.
+        server = AppServer(settings, log_dir=tmp_path, serve=serve, fork=False).start(ready_timeout=60)
         started.append(server)
         wait_for_search(server, min_vectors=50, timeout=120)
         return server

@@ -437,7 +437,7 @@ async def test_a_taken_port_moves_every_holder_of_the_store_to_the_new_server(
             assert health["http"] == 200
     finally:
         squatter.close()
-    log = app.log()
+    log = app.log(tail=10**7)  # all of it: a request that met the dead server may log a traceback after
     assert f"port {port} was taken" in log and "database client moved" in log, log
 
 

@@ -82,13 +82,12 @@ async def test_a_new_query_gets_its_vectors_promptly_while_an_upload_embeds(serv
                 elif line.startswith("data: "):
                     data = json.loads(line[6:])
                     ids.setdefault("stream", data.get("stream_id", ""))
-                    if kind == "progress" and data.get("step") == "embedding":
-                        embedding.set()
+                    if kind == "progress" and data.get("step") == "embedding" and data.get("percent", 0) > 0:
+                        embedding.set()  # chunks are being embedded, not about to be
 
     async with asyncio.timeout(150), httpx.AsyncClient(timeout=60) as client:
         uploading = asyncio.create_task(upload(client))
         await asyncio.wait_for(embedding.wait(), 90)
-        await asyncio.sleep(1.0)  # well into the embedding
         times = []
         for i, words in enumerate(["maroon velvet lehenga for a winter wedding", "pastel mint kurta set",
                                    "gold zari border banarasi", "navy linen shirt for office",

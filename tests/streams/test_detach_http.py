@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from tests.support.server import AppServer
+from tests.support.server import AppServer, until_detached
 from tests.support.sse import events_of, read_stream
 from tests.support.wait import eventually
 
@@ -51,18 +51,6 @@ async def producer_ended(server: AppServer, stream_id: str) -> None:
 
 async def _ended(server: AppServer, stream_id: str) -> bool:
     return stream_id in (await probe(server))["finally"]
-
-
-async def detached(server: AppServer, at_least: int = 1) -> None:
-    """Until /metrics counts `at_least` detached streams (the server noticed its client left)."""
-    await eventually(lambda: _detached(server, at_least), timeout=10, what=f"{at_least} detached stream(s)")
-
-
-async def _detached(server: AppServer, at_least: int) -> bool:
-    async with httpx.AsyncClient(timeout=5) as client:
-        metrics = (await client.get(f"{server.url}/metrics")).text
-    values = [line.split()[1] for line in metrics.splitlines() if line.startswith("storestream_detached_streams ")]
-    return bool(values) and float(values[0]) >= at_least
 
 
 async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
@@ -157,7 +145,7 @@ async def test_stop_reaches_a_detached_stream(server: AppServer) -> None:
     url = f"{server.url}/t/tale/stream?n=200&every=0.05"
     seen = await read_then_drop(url, 2)
     stream_id = seen[0][2]["stream_id"]
-    await detached(server)  # operators can see it
+    await until_detached(server)  # operators can see it
     async with httpx.AsyncClient(timeout=10) as client:
         stopped = await client.post(f"{server.url}/api/streams/{stream_id}/stop", headers={"Last-Event-ID": seen[1][0]})
     assert stopped.json()["stopped"] is True
@@ -196,7 +184,7 @@ async def test_stop_is_bound_like_a_resume(server: AppServer) -> None:
 async def test_a_detached_stream_keeps_its_slot_and_a_resume_needs_none(app_server: Callable[..., AppServer]) -> None:
     server = app_server(STREAMING_MAX_CONCURRENT_PER_IP="1", STREAMING_RATE_LIMIT="1000")
     seen = await read_then_drop(f"{server.url}/t/tale/stream?n=40&every=0.05", 2)
-    await detached(server)  # its client has gone; it runs on, in its slot
+    await until_detached(server)  # its client has gone; it runs on, in its slot
     async with httpx.AsyncClient(timeout=10) as client:
         refused = await client.get(f"{server.url}/t/echo/stream?n=1")
     assert refused.status_code == 429 and refused.json()["code"] == "TOO_MANY_STREAMS"

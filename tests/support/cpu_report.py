@@ -5,7 +5,8 @@
 Wall time (`--durations`) says little on a machine others load too; CPU seconds do. Each
 test's user + system time is added to its file: this process's, and its children's (the app
 servers, redis-server, schemathesis...) once they have exited and been waited for, which is
-when the fixture that started them stops them, within the same file. Each process (each
+when the fixture that started them stops them, within the same file (app servers forked by
+tests/support/forkserver.py: when it reaps them). Each process (each
 xdist worker) appends one JSON line to TEST_CPU_REPORT (default tests/artifacts/cpu.jsonl):
 its files in the order it ran them, with their CPU seconds.
 """
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.forkserver import reaped_cpu
+
 ROOT = Path(__file__).resolve().parents[2]
 _files: dict[str, float] = {}
 _started = time.monotonic()
@@ -28,7 +31,9 @@ _started = time.monotonic()
 
 def _cpu() -> float:
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    # App servers forked by tests/support/forkserver.py are its children, not ours: their CPU
+    # counts when the forkserver reaps them.
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + reaped_cpu()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.forkserver import Forked
 from tests.support.process import LoopbackServer
-from tests.support.wait import Timeout, wait_until
+from tests.support.wait import Timeout, eventually, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,18 +25,14 @@ class AppServer(LoopbackServer):
 
     name = "app"
 
-    def __init__(
-        self,
-        env: dict[str, str],
-        *,
-        log_dir: Path,
-        factory: str = "tests.support.stream_app:build",
-        port: int | None = None,
-        serve: bool = False,
-    ) -> None:
+    def __init__(self, env: dict[str, str], *, log_dir: Path, factory: str = "tests.support.stream_app:build",
+                 port: int | None = None, serve: bool = False, fork: bool = True) -> None:
         self.env = env
         self.factory = factory
         self.serve = serve
+        # Forked from a process that imported the app already (tests/support/forkserver.py),
+        # unless `fork=False` or TEST_FORK_SERVERS=0: a new Python process, as operators run it.
+        self.fork = fork and os.environ.get("TEST_FORK_SERVERS", "1") != "0"
         super().__init__(log_dir, port)
 
     def start(self, ready_timeout: float = 30.0) -> AppServer:
@@ -44,14 +41,18 @@ class AppServer(LoopbackServer):
         defaults = {"HF_HUB_OFFLINE": "1", "LOG_LEVEL": "INFO", "SEARCH_EMBEDDINGS": "false",
                     "DEMO_CATALOG_SIZE": "0"}
         env = {**os.environ, **defaults, **self.env}
-        command = [
-            sys.executable, "-m", "uvicorn", "--factory", self.factory,
-            "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
+        uvicorn = [
+            "--factory", self.factory, "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
             "--no-proxy-headers",  # the limiter, not uvicorn, decides whom to trust
         ]
         if self.serve:
-            command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        self.spawn(command, cwd=ROOT, env=env)
+            self.spawn([sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                       cwd=ROOT, env=env)
+        elif self.fork:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self.process = Forked(uvicorn, env, ROOT, self.log_path)  # type: ignore[assignment]
+        else:
+            self.spawn([sys.executable, "-m", "uvicorn", *uvicorn], cwd=ROOT, env=env)
         self.wait_ready(self._answers, timeout=ready_timeout)
         return self
 
@@ -99,3 +100,16 @@ def wait_for_search(app: AppServer, min_vectors: int = 1, timeout: float = 180.0
             wait_until(ready, timeout=timeout, interval=0.1, what="search ready")
         except Timeout:
             raise RuntimeError(f"search never became ready: {checks}\n{app.log()}") from None
+
+
+async def until_detached(app: AppServer, at_least: int = 1, timeout: float = 10.0) -> None:
+    """Until the app's /metrics counts `at_least` detached streams: it noticed a client leave
+    and goes on without it (what a resume "a while later" stands for)."""
+
+    async def counted() -> bool:
+        async with httpx.AsyncClient(timeout=5) as client:
+            metrics = (await client.get(f"{app.url}/metrics")).text
+        values = [line.split()[1] for line in metrics.splitlines() if line.startswith("storestream_detached_streams ")]
+        return bool(values) and float(values[0]) >= at_least
+
+    await eventually(counted, timeout=timeout, what=f"{at_least} detached stream(s)")

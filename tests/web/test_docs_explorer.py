@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
+from tests.support.requirements import missing_playwright, need_at_import
 from tests.support.server import AppServer
 from tests.web.conftest import ADMIN_TOKEN, TIMEOUT_MS, PageProbe, screenshot
 
-pytest.importorskip("playwright", reason="playwright is not installed (requirements-dev.txt)")
+need_at_import(missing_playwright())
 from playwright.sync_api import ConsoleMessage, Locator, Page, expect  # noqa: E402
 
 SEARCH = "#operations-streams-get_api_products_search_stream"
