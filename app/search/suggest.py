@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from app.search.text import STOPWORDS, words
 from app.search.text_index import deletions, edit_distance
 
 QUALIFIERS = ("fabric", "material", "pattern", "occasion")  # attributes a shopper puts before a kind
+PER_PHRASE = 4  # products kept per catalog phrase: the suggestions' product row
 MIN_TYPO_PREFIX = 4  # a shorter prefix is too short to say what was meant
 _LAST = "\U0010ffff"
 
@@ -39,40 +39,54 @@ _LAST = "\U0010ffff"
 class Completion:
     text: str
     source: str  # "search" (shoppers searched it) or "catalog" (the shop's own phrase)
+    skus: tuple[str, ...] = ()  # a catalog phrase's best products (in stock, best rated first)
+
+
+@dataclass(slots=True)
+class Phrase:
+    count: int  # the products it describes
+    best: list[tuple[bool, float, str]]  # (out of stock, -rating, sku) of the PER_PHRASE best, sorted
 
 
 def key(text: str) -> str:
     return " ".join(words(text))
 
 
-def catalog_phrases(products: Iterable[Mapping[str, Any]]) -> Counter[str]:
-    """The catalog's phrases and how many products each describes."""
-    counts: Counter[str] = Counter()
+def catalog_phrases(products: Iterable[Mapping[str, Any]]) -> dict[str, Phrase]:
+    """The catalog's phrases, each with how many products it describes and its best few."""
+    phrases: dict[str, Phrase] = {}
     for product in products:
         attributes = product.get("attributes") or {}
         kind = product.get("subcategory") or product.get("category")
         qualifiers = [*(product.get("colors") or ()), *(attributes.get(name) for name in QUALIFIERS)]
-        for phrase in (product.get("category"), kind, product.get("brand")):
-            if isinstance(phrase, str) and phrase:
-                counts[phrase.casefold()] += 1
+        found = [p for p in (product.get("category"), kind, product.get("brand")) if isinstance(p, str) and p]
         if isinstance(kind, str) and kind:
-            for qualifier in qualifiers:
-                if isinstance(qualifier, str) and qualifier:
-                    counts[f"{qualifier} {kind}".casefold()] += 1
-    return counts
+            found += [f"{q} {kind}" for q in qualifiers if isinstance(q, str) and q]
+        rating = product.get("rating")
+        rank = (not product.get("in_stock", True), -(rating if isinstance(rating, (int, float)) else 0.0),
+                str(product["sku"]))
+        for text in dict.fromkeys(p.casefold() for p in found):
+            phrase = phrases.get(text)
+            if phrase is None:
+                phrases[text] = phrase = Phrase(0, [])
+            phrase.count += 1
+            if len(phrase.best) < PER_PHRASE or rank < phrase.best[-1]:
+                bisect.insort(phrase.best, rank)
+                del phrase.best[PER_PHRASE:]
+    return phrases
 
 
 class Suggester:
-    def __init__(self, catalog: Mapping[str, int], searches: Mapping[str, int] | None = None) -> None:
+    def __init__(self, catalog: Mapping[str, Phrase], searches: Mapping[str, int] | None = None) -> None:
+        searches = searches or {}
         entries: dict[str, tuple[float, Completion]] = {}
-        top_catalog = max(catalog.values(), default=1)
-        top_search = max((searches or {}).values(), default=1)
-        for source, counts, scale in (("catalog", catalog, 1.0), ("search", searches or {}, top_catalog / top_search)):
-            for text, count in counts.items():
-                k = key(text)
-                weight = count * scale
-                if k and weight > entries.get(k, (0.0, None))[0]:
-                    entries[k] = (weight, Completion(" ".join(text.split()), source))
+        top_catalog = max((p.count for p in catalog.values()), default=1)
+        scale = top_catalog / max(searches.values(), default=1)
+        for text, phrase in catalog.items():
+            skus = tuple(sku for *_, sku in phrase.best)
+            self._put(entries, text, phrase.count, Completion(text, "catalog", skus))
+        for text, count in searches.items():
+            self._put(entries, text, count * scale, Completion(" ".join(text.split()), "search"))
         self._entries = entries
         # every phrase under each of its word-suffixes: "red silk saree", "silk saree", "saree"
         self._keys: list[tuple[str, str]] = sorted(
@@ -86,6 +100,12 @@ class Suggester:
                 prefix = word[:end]
                 for variant in deletions(prefix, 1):
                     self._near.setdefault(variant, set()).add(prefix)
+
+    @staticmethod
+    def _put(entries: dict[str, tuple[float, Completion]], text: str, weight: float, completion: Completion) -> None:
+        k = key(text)
+        if k and weight > entries.get(k, (0.0, completion))[0]:
+            entries[k] = (weight, completion)
 
     def __len__(self) -> int:
         return len(self._entries)

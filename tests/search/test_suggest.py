@@ -20,11 +20,19 @@ def texts(found: list[Completion]) -> list[str]:
 
 
 def test_the_catalog_phrases_count_the_products_they_describe() -> None:
-    phrases = catalog_phrases(PRODUCTS)
+    phrases = {text: phrase.count for text, phrase in catalog_phrases(PRODUCTS).items()}
     assert phrases["red silk saree"] == 2
     assert phrases["silk saree"] == 2 and phrases["saree"] == 2
     assert phrases["wedding silk saree"] == 1
     assert phrases["cotton straight kurta"] == 1 and phrases["rangrez"] == 1
+
+
+def test_a_phrase_keeps_its_best_products_in_stock_first() -> None:
+    products = [{"sku": f"s{i}", "category": "saree", "rating": r, "in_stock": stock}
+                for i, (r, stock) in enumerate([(4.9, False), (3.0, True), (4.5, True), (4.0, True), (4.7, True),
+                                                (2.0, True)])]
+    found = Suggester(catalog_phrases(products)).complete("sar")
+    assert found[0].skus == ("s4", "s2", "s3", "s1")
 
 
 def test_a_prefix_completes_heaviest_first() -> None:
@@ -57,7 +65,7 @@ def test_popular_searches_join_in_the_shoppers_script() -> None:
     assert texts(suggester.complete("شلوار")) == ["شلوار جین آبی"]
     assert texts(suggester.complete("شلوار جين")) == ["شلوار جین آبی"]  # Arabic ي for Persian ی
     found = suggester.complete("red saree f")
-    assert found == [Completion("red saree for wedding", "search")]
+    assert found == [Completion("red saree for wedding", "search")]  # no products of its own
 
 
 def test_the_busiest_search_weighs_as_much_as_the_largest_phrase() -> None:
