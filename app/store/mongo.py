@@ -14,7 +14,7 @@ from typing import Any
 import pymongo
 from pymongo import AsyncMongoClient
 
-from app.store.repositories import AgentSessions, Chunks, ContextFiles, Conversations, Products
+from app.store.repositories import AgentSessions, Chunks, ContextFiles, Conversations, Merchandising, Products
 
 log = logging.getLogger("storestream.store")
 
@@ -57,6 +57,7 @@ class Store:
         self.context_files = ContextFiles(self.db["context_files"])
         self.chunks = Chunks(self.db["chunks"])
         self.agent_sessions = AgentSessions(self.db["agent_sessions"])
+        self.merchandising = Merchandising(self.db["merchandising"])
         self.indexes_ready = False
         # message id -> the fields that end it, for answers that ended while the database
         # was unreachable (written by `flush_deferred` once it is back).
@@ -84,6 +85,7 @@ class Store:
         self.context_files.collection = self.db["context_files"]
         self.chunks.collection = self.db["chunks"]
         self.agent_sessions.collection = self.db["agent_sessions"]
+        self.merchandising.collection = self.db["merchandising"]
         log.info("database client moved to %s", url)
 
     def defer_answer_end(self, message_id: str, **fields: Any) -> None:
@@ -119,6 +121,7 @@ class Store:
             (self.conversations.messages, self.conversations.message_indexes),
             (self.context_files.collection, self.context_files.indexes),
             (self.chunks.collection, self.chunks.indexes),
+            (self.merchandising.collection, self.merchandising.indexes),
         ]
         for collection, indexes in pairs:
             for key, options in indexes:
