@@ -27,12 +27,13 @@ from app.redis_link import is_redis
 from app.routes.catalog import CatalogDeps
 from app.routes.context import ContextDeps
 from app.routes.health import HealthDeps
+from app.routes.merchandising import MerchandisingDeps
 from app.streams.asgi import StreamRoutes
 from app.streams.endpoint import StreamRoute
 from app.shutdown import AnswerWhenCancelled
 from app.threads import cap_blas
 from app.routes.analytics import AnalyticsDeps
-from app.routes import analytics, api_docs, catalog, chat, health, metrics, search
+from app.routes import analytics, api_docs, catalog, chat, health, merchandising, metrics, search
 from app.routes import ag_ui, ai_sdk, context, mcp_http, openai_compat, troika
 from app.routes import streams as stop
 from app.routes import web
@@ -138,6 +139,8 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
         ), streams),
         *catalog.routes(CatalogDeps(database=platform.database, search=platform.search, admin=admin_only,
                                     bodies=streams.bodies)),
+        *merchandising.routes(MerchandisingDeps(database=platform.database, book=platform.merchandise,
+                                                admin=admin_only, bodies=streams.bodies)),
         *chat.routes(chat_deps, streams),
         *troika.routes(agent_deps, streams),
         *openai_compat.routes(chat_deps, agent_deps, streams),

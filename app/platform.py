@@ -29,6 +29,7 @@ from app.redis_link import RedisLinks
 from app.agent.intents import IntentClassifier
 from app.catalog.demo import generate_catalog
 from app.search.embedder import MODEL_ID, Embedder
+from app.search.merchandising import Book
 from app.llm.base import LanguageModel, ToolChooser
 from app.llm.grounded import GroundedProvider
 from app.search.service import SearchService
@@ -108,6 +109,8 @@ class Platform:
             self.embedder, exact_max=settings.vector_exact_max,
             default_vocabulary=load_vocabulary(Path(settings.search_vocabulary)) if settings.search_vocabulary else None,
         )
+        # The merchant's synonyms and search rules in force (app/search/merchandising.py).
+        self.merchandise = Book()
         # Uploaded context files (app/ingest/): chunk vectors for retrieval.
         self.context = ContextIndex(self.embedder, exact_max=settings.vector_exact_max)
         # The sales agent's intent classifier (config/intents.toml); rules and n-grams until
@@ -119,6 +122,7 @@ class Platform:
         self.speech_slots = SpeechSlots(settings.tts_max_concurrent, settings.tts_queue_wait_s)
         self._watch_task: asyncio.Task[None] | None = None
         self._search_task: asyncio.Task[None] | None = None
+        self._merchandise_task: asyncio.Task[None] | None = None
         self.sigterm_at: float | None = None  # time.monotonic() of SIGTERM: the grace runs from it
 
     @property
@@ -207,6 +211,10 @@ class Platform:
         await self._end_stale_answers()
         if self._search_task is None:
             self._search_task = asyncio.create_task(self._prepare_search())
+        if self._merchandise_task is None:
+            store = self.store
+            self._merchandise_task = asyncio.create_task(self.merchandise.follow(
+                lambda: None if self.db.down else store.merchandising, self.settings.search_sync_s))
         return True
 
     async def _end_stale_answers(self) -> None:
@@ -333,7 +341,7 @@ class Platform:
 
     async def stop(self) -> None:
         await self.llm.aclose()
-        for task in (self._watch_task, self._search_task):  # the supervisor first: no restart now
+        for task in (self._watch_task, self._search_task, self._merchandise_task):  # the supervisor first
             if task is not None:
                 task.cancel()
         if self.embedder is not None:

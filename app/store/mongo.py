@@ -17,7 +17,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import OperationFailure
 
 from app.store.repositories import (
-    AgentSessions, Chunks, ContextFiles, Conversations, Products, SearchLog, ShopperEvents,
+    AgentSessions, Chunks, ContextFiles, Conversations, Merchandising, Products, SearchLog, ShopperEvents,
 )
 
 log = logging.getLogger("storestream.store")
@@ -77,6 +77,7 @@ class Store:
         self.agent_sessions = AgentSessions(self.db["agent_sessions"])
         self.searches = SearchLog(self.db["searches"], retention_s=analytics_retention_s)
         self.shopper_events = ShopperEvents(self.db["shopper_events"], retention_s=analytics_retention_s)
+        self.merchandising = Merchandising(self.db["merchandising"])
         self.indexes_ready = False
         # message id -> the fields that end it, for answers that ended while the database
         # was unreachable (written by `flush_deferred` once it is back).
@@ -108,6 +109,7 @@ class Store:
         self.agent_sessions.collection = self.db["agent_sessions"]
         self.searches.collection = self.db["searches"]
         self.shopper_events.collection = self.db["shopper_events"]
+        self.merchandising.collection = self.db["merchandising"]
         log.info("database client moved to %s", url)
 
     def defer_answer_end(self, message_id: str, **fields: Any) -> None:
@@ -145,6 +147,7 @@ class Store:
             (self.chunks.collection, self.chunks.indexes),
             (self.searches.collection, self.searches.indexes),
             (self.shopper_events.collection, self.shopper_events.indexes),
+            (self.merchandising.collection, self.merchandising.indexes),
         ]
         for collection, indexes in pairs:
             for key, options in indexes:

@@ -414,3 +414,37 @@ class ShopperEvents(BulkLog):
             {"$group": {"_id": "$day", "count": {"$sum": 1}, "position": {"$avg": "$position"}}},
             {"$sort": {"_id": 1}},
         ])
+
+
+class Merchandising:
+    """A merchant's synonyms and search rules, one document each: `{_id, kind: "synonym" |
+    "rule", ..., updated_at}`. Few (hundreds), read whole by every instance on each sync."""
+
+    indexes: list[IndexSpec] = [("updated_at", {})]
+
+    def __init__(self, collection: AsyncCollection) -> None:
+        self.collection = collection
+
+    async def all(self) -> list[Doc]:
+        return await self.collection.find({}).sort("_id", ASCENDING).to_list(None)
+
+    async def count(self, kind: str) -> int:
+        return await self.collection.count_documents({"kind": kind})
+
+    async def has(self, kind: str, item_id: str) -> bool:
+        return await self.collection.count_documents({"_id": f"{kind}:{item_id}"}, limit=1) == 1
+
+    async def put(self, kind: str, item_id: str, fields: Doc) -> bool:
+        """Insert or replace `item_id`; True when it is new."""
+        doc = {**fields, "kind": kind, "updated_at": time.time()}
+        result = await self.collection.replace_one({"_id": f"{kind}:{item_id}"}, doc, upsert=True)
+        return result.upserted_id is not None
+
+    async def delete(self, kind: str, item_id: str) -> bool:
+        return (await self.collection.delete_one({"_id": f"{kind}:{item_id}"})).deleted_count == 1
+
+    async def changed(self) -> tuple[int, float]:
+        """(how many, the latest write): what a sync compares to know whether to read again."""
+        count = await self.collection.count_documents({})
+        latest = await self.collection.find({}, {"updated_at": 1}).sort("updated_at", -1).limit(1).to_list(1)
+        return count, latest[0]["updated_at"] if latest else 0.0
