@@ -109,8 +109,8 @@ class Platform:
             self.embedder, exact_max=settings.vector_exact_max,
             default_vocabulary=load_vocabulary(Path(settings.search_vocabulary)) if settings.search_vocabulary else None,
         )
-        # The merchant's synonyms and search rules in force (app/search/merchandising.py).
-        self.merchandise = Book()
+        # The merchant's synonyms and search rules, read from the store into the search.
+        self.merchandise = Book(self.search.use)
         # Uploaded context files (app/ingest/): chunk vectors for retrieval.
         self.context = ContextIndex(self.embedder, exact_max=settings.vector_exact_max)
         # The sales agent's intent classifier (config/intents.toml); rules and n-grams until
