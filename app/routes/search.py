@@ -173,7 +173,7 @@ async def parse_search(search: SearchService, pages: RankedPages, recorder: Reco
     ranked = pages.get(token)
     if ranked is None:  # not held here (another instance, evicted, expired): ranked again
         return replace(p, token=token, offset=offset)
-    if ranked.request != p.request or offset > len(ranked.order(p.service.page)):
+    if ranked.request != p.request:  # an offset past the ranking is an empty last page
         raise BadRequest("The cursor belongs to another search (same q, sort and filters, please)", field="cursor")
     return replace(p, ranked=ranked, token=token, offset=offset)
 
