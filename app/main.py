@@ -33,7 +33,7 @@ from app.streams.endpoint import StreamRoute
 from app.shutdown import AnswerWhenCancelled
 from app.threads import cap_blas
 from app.routes.analytics import AnalyticsDeps
-from app.routes import analytics, api_docs, catalog, chat, health, merchandising, metrics, search
+from app.routes import analytics, api_docs, catalog, chat, health, merchandising, metrics, search, suggest
 from app.routes import ag_ui, ai_sdk, context, mcp_http, openai_compat, troika
 from app.routes import streams as stop
 from app.routes import web
@@ -139,6 +139,7 @@ def route_groups(platform: Platform) -> list[BaseRoute]:
         ), streams),
         *catalog.routes(CatalogDeps(database=platform.database, search=platform.search, admin=admin_only,
                                     bodies=streams.bodies)),
+        *suggest.routes(platform.search, platform.suggestions, platform.suggest_limiter),
         *merchandising.routes(MerchandisingDeps(database=platform.database, book=platform.merchandise,
                                                 admin=admin_only, bodies=streams.bodies)),
         *chat.routes(chat_deps, streams),

@@ -21,6 +21,7 @@ from typing import Any
 
 from app import ingest
 from app.analytics.recorder import Recorder
+from app.analytics.report import popular_searches
 from app.ingest import upload
 from app.ingest.context_index import ContextIndex
 from app.ratelimit.limiter import StreamLimiter
@@ -30,6 +31,7 @@ from app.agent.intents import IntentClassifier
 from app.catalog.demo import generate_catalog
 from app.search.embedder import MODEL_ID, Embedder
 from app.search.merchandising import Book
+from app.search.suggest import Suggestions
 from app.llm.base import LanguageModel, ToolChooser
 from app.llm.grounded import GroundedProvider
 from app.search.service import SearchService
@@ -59,6 +61,8 @@ _RESTART_RETRY_S = 1.0  # a failed restart is tried again after this, doubling u
 _RESTART_RETRY_MAX_S = 30.0
 _RETRY_AFTER_EMBEDDED_S = 2  # Retry-After of a 503 DB_UNAVAILABLE: a restart takes about a second
 _RETRY_AFTER_S = 5
+POPULAR_DAYS = 30  # the popular searches the suggestions offer: of the last month
+POPULAR_SEARCHES = 2000
 
 
 class Platform:
@@ -75,6 +79,9 @@ class Platform:
         # POST /api/events: the same limiter, a budget of its own (never the search budget).
         self.events_limiter = StreamLimiter(settings, self.metrics, self.redis,
                                             budget=settings.analytics_rate_limit, scope="events")
+        # GET /api/products/suggest: a budget of its own too (a shopper typing).
+        self.suggest_limiter = StreamLimiter(settings, self.metrics, self.redis,
+                                             budget=settings.suggest_rate_limit, scope="suggest")
         self.replay: ReplayBuffer = _replay_buffer(settings, self.redis)
         self.signals: StreamSignals = _signals(settings, self.redis)
         # The streams this instance runs, attached or detached (app/streams/runs.py).
@@ -109,8 +116,10 @@ class Platform:
             self.embedder, exact_max=settings.vector_exact_max,
             default_vocabulary=load_vocabulary(Path(settings.search_vocabulary)) if settings.search_vocabulary else None,
         )
-        # The merchant's synonyms and search rules in force (app/search/merchandising.py).
-        self.merchandise = Book()
+        # The merchant's synonyms and search rules, read from the store into the search.
+        self.merchandise = Book(self.search.use)
+        # Completions as a shopper types: the catalog's phrases and the popular searches.
+        self.suggestions = Suggestions(self.search, self._popular_searches, refresh_s=settings.suggest_refresh_s)
         # Uploaded context files (app/ingest/): chunk vectors for retrieval.
         self.context = ContextIndex(self.embedder, exact_max=settings.vector_exact_max)
         # The sales agent's intent classifier (config/intents.toml); rules and n-grams until
@@ -309,6 +318,7 @@ class Platform:
                 log.info("empty catalog: loading %d demo products", size)
                 await self.store.products.insert_many(generate_catalog(size))
             await self.search.build(self.store.products)
+            await self.suggestions.rebuild()  # ready with the index: a shopper's first keys get some
             if self.embedder is not None:
                 await self.embedder.aload()
                 if self.embedder.ready:
@@ -333,6 +343,11 @@ class Platform:
         except Exception:  # noqa: BLE001 - context search stays unavailable; products go on
             log.exception("context index build failed")
             self.context.failed()
+
+    async def _popular_searches(self) -> dict[str, int]:
+        """What shoppers searched most in the last `POPULAR_DAYS` and found something for."""
+        store = self.database.connected
+        return await popular_searches(store, POPULAR_DAYS, POPULAR_SEARCHES) if store is not None else {}
 
     @property
     def upload_dir(self) -> Path:

@@ -191,6 +191,11 @@ class Settings:
     vector_exact_max: int = 20000  # exact cosine below this many vectors, ANN above
     demo_catalog_size: int = 5000  # products generated into an empty store at start; 0: none
     search_sync_s: float = 5.0  # how often the index picks up products other processes wrote
+    # GET /api/products/suggest: its own budget per client (SUGGEST_RATE_LIMIT per
+    # STREAMING_WINDOW_MS), so a shopper typing never spends the search budget; the popular
+    # searches it offers are read again every SUGGEST_REFRESH_S.
+    suggest_rate_limit: int = 600
+    suggest_refresh_s: float = 300.0
 
     upload_max_bytes: int = 20 * 1024 * 1024  # largest context file accepted
     # An upload stream's deadline: 20 MB of text is ~10,000 chunks at ~10 chunks/s to embed.
@@ -289,6 +294,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "VECTOR_EXACT_MAX": ("vector_exact_max", _positive_int),
     "DEMO_CATALOG_SIZE": ("demo_catalog_size", _non_negative_int),
     "SEARCH_SYNC_S": ("search_sync_s", _positive_float),
+    "SUGGEST_RATE_LIMIT": ("suggest_rate_limit", _positive_int),
+    "SUGGEST_REFRESH_S": ("suggest_refresh_s", _positive_float),
     "UPLOAD_MAX_BYTES": ("upload_max_bytes", _positive_int),
     "UPLOAD_TIMEOUT_S": ("upload_timeout_s", _positive_float),
     "CHUNK_TOKENS": ("chunk_tokens", _positive_int),

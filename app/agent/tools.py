@@ -66,9 +66,9 @@ async def search_catalog(
         relaxed.append(name)
         plan = replace(plan, filters=filters, candidates=search.candidates(filters))
         found = await search.hybrid(plan, k=POOL)
-    page = search.page(found, k)
+    page = search.page(found, k, plan=plan)
     query_id = recorder.search(query, found.total, "agent") if recorder is not None else ""
-    return Found([card(p, score=h.score) for p, h in page], filters, tuple(relaxed), found.total,
+    return Found([card(p, score=h.score, moves=h.moves) for p, h in page], filters, tuple(relaxed), found.total,
                  [p for p, _ in page], query_id)
 
 

@@ -97,3 +97,10 @@ def _round(value: Any) -> float | None:
 
 def _query(row: Doc) -> Doc:
     return {"query": str(row["_id"]), "count": int(row["count"]), "mean_results": _round(row.get("results"))}
+
+
+async def popular_searches(store: Store, days: int, limit: int) -> dict[str, int]:
+    """The `limit` queries searched most in the last `days` that found something, with how
+    often: what the suggestions offer a shopper who starts typing them."""
+    rows = await store.searches.top(period_start(days).strftime("%Y-%m-%d"), limit)
+    return {str(row["_id"]): int(row["count"]) for row in rows if (row.get("results") or 0) > 0}

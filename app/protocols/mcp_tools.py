@@ -135,8 +135,8 @@ async def search_catalog(deps: McpDeps, args: CatalogSearch) -> dict[str, Any]:
     recorded = {"query_id": deps.analytics.search(args.query, found.total, "mcp")} if deps.analytics else {}
     return {
         "type": "product_cards",
-        "products": [card(p, score=h.score, text_score=h.text_score, vector_score=h.vector_score)
-                     for p, h in search.page(found, args.limit)],
+        "products": [card(p, score=h.score, text_score=h.text_score, vector_score=h.vector_score, moves=h.moves)
+                     for p, h in search.page(found, args.limit, plan=plan)],
         "total": found.total,
         "query": {"q": args.query, "residual": plan.parsed.residual, "filters": plan.filters.as_dict(),
                   "sort": "relevance"},

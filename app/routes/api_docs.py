@@ -57,6 +57,8 @@ TAGS = (
     ("protocols", "The assistants in other ecosystems' protocols: OpenAI chat completions (docs/protocols.md)."),
     ("history", "What chats and the sales agent stored."),
     ("catalog", "Products. Writes need the admin token (Authorize)."),
+    ("search", "Suggestions as a shopper types (no stream; a budget of its own)."),
+    ("merchandising", "The merchant's synonyms and search rules: pin, hide, boost, bury. Admin token (Authorize)."),
     ("context files", "Documents a chat may quote. Admin token (Authorize)."),
     ("analytics", "What shoppers did with search results (public), and the search report (admin token)."),
     ("operations", "Health and metrics."),

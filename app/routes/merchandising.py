@@ -100,6 +100,12 @@ class RuleBody(Contract):
         return self
 
 
+class Saved(Payload):
+    """What was stored: the id and the fields as put (their defaults filled in)."""
+
+    id: str
+
+
 class MerchandisingSet(Payload):
     synonyms: list[dict[str, Any]] = Field(description="each `{id, terms, one_way}`")
     rules: list[dict[str, Any]] = Field(description="each `{id, ...}` as it was put")
@@ -162,7 +168,7 @@ def _put(kind: str, body: type[Contract]) -> Operation:
     return Operation(
         f"Create or replace a {kind} (admin)", path=ItemPath, body=body, admin=True, tags=("merchandising",),
         description="In force on this instance at once, on the others within SEARCH_SYNC_S.",
-        replies={200: Reply("replaced", body), 201: Reply("created", body),
+        replies={200: Reply("replaced", Saved), 201: Reply("created", Saved),
                  400: Reply("INVALID_PARAMETERS: the field at fault in `field`", ErrorBody),
                  409: Reply(f"TOO_MANY: the {kind}s are at their cap", ErrorBody),
                  408: Reply("BODY_TIMEOUT: the body stopped arriving", ErrorBody),

@@ -173,7 +173,7 @@ async def parse_search(search: SearchService, pages: RankedPages, recorder: Reco
     ranked = pages.get(token)
     if ranked is None:  # not held here (another instance, evicted, expired): ranked again
         return replace(p, token=token, offset=offset)
-    if ranked.request != p.request or offset > len(ranked.order(p.service.page)):
+    if ranked.request != p.request:  # an offset past the ranking is an empty last page
         raise BadRequest("The cursor belongs to another search (same q, sort and filters, please)", field="cursor")
     return replace(p, ranked=ranked, token=token, offset=offset)
 
@@ -198,10 +198,11 @@ async def ranked_again(p: SearchParams) -> Ranked:
     kept from here. The same pages as the first page's ranking unless the catalog changed in
     between (every instance ranks the same catalog the same way)."""
     service = p.service
-    found = await service.hybrid(service.plan(p.q, p.filters))
-    shown = service.page(found, min(p.offset + p.limit, MAX_RANKED), p.sort)
+    plan = service.plan(p.q, p.filters)
+    found = await service.hybrid(plan)
+    shown = service.page(found, min(p.offset + p.limit, MAX_RANKED), p.sort, plan)
     return Ranked(p.request, p.sort, found.total, tuple(row(prod["sku"], h) for prod, h in shown),
-                  Frozen.of(found))
+                  Frozen.of(found), hidden=service.hidden(p.q, plan.filters))
 
 
 def _recorded(recorder: Recorder | None, query: str, total: int, source: str, query_id: str) -> dict[str, str]:
@@ -232,6 +233,8 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
     scores = service.word_matches(plan.reading, candidates)
     text_hits = top(scores, POOL)
     yield ev.progress("text_search", says["words"].format(n=len(scores)), count=len(scores))
+    hidden = service.hidden(p.q, filters)  # the merchant's rules apply to the early cards too
+    text_hits = [hit for hit in text_hits if hit[0] not in hidden]
     if text_hits:
         early = service.products(sku for sku, _ in text_hits[: p.limit])
         yield ev.results(
@@ -253,17 +256,17 @@ async def search_events(p: SearchParams, ctx: StreamContext) -> AsyncGenerator[E
     found = service.fuse(plan, scores, vector_hits)
     yield ev.progress("filters", says["filters"].format(n=found.total), count=found.total,
                       filters=filters.as_dict())
-    shown = service.page(found, p.limit, p.sort)
+    shown = service.page(found, p.limit, p.sort, plan)
     cursor = None
     if found.total > len(shown) == p.limit:  # more than a page: freeze the matches for the next ones
         first = tuple(row(prod["sku"], h) for prod, h in shown)
-        p.pages.keep(query_id, Ranked(p.request, p.sort, found.total, first, Frozen.of(found)))
+        p.pages.keep(query_id, Ranked(p.request, p.sort, found.total, first, Frozen.of(found), hidden=hidden))
         cursor = f"{query_id}.{p.limit}"
     yield ev.results(
         "product_cards",
         stage="final",
         products=[
-            card(prod, score=h.score, text_score=h.text_score, vector_score=h.vector_score)
+            card(prod, score=h.score, text_score=h.text_score, vector_score=h.vector_score, moves=h.moves)
             for prod, h in shown
         ],
         total=found.total,
@@ -345,14 +348,16 @@ async def aza_events(p: AzaParams, ctx: StreamContext) -> AsyncGenerator[Event, 
         yield ev.progress("text_fallback", f"Text search: {reason}", path="text", reason=reason)
         scored, total = _text_path(p, candidates)
         yield ev.progress("text_search", f"{total} products match", count=total, path="text")
-    products = service.products(sku for sku, _ in scored)
+    arranged = service.merchandised([sku for sku, _ in scored], p.query, p.filters, candidates)
+    products = service.products(arranged.skus[: p.limit])
     scores = dict(scored)
     yield ev.results(
         "product_cards",
         stage="final",
         path="semantic" if reason is None else "text",
         score_type="cosine" if reason is None else "text",
-        products=[card(prod, score=scores[prod["sku"]]) for prod in products],
+        products=[card(prod, score=scores.get(prod["sku"]), moves=arranged.moves.get(prod["sku"], ()))
+                  for prod in products],
         total=total,
         **_recorded(p.recorder, p.query, total, "aza", new_query_id()),
     )

@@ -205,17 +205,19 @@ class Feed(Protocol):
 
 
 class Book:
-    """The synonyms and rules this instance applies: replaced whole, never edited in place, so
-    a search reads one consistent set."""
+    """The synonyms and rules this instance applies, handed to `apply` (the search service)
+    whole each time they change, never edited in place, so a search reads one consistent set."""
 
-    def __init__(self) -> None:
+    def __init__(self, apply: Callable[[Merchandise], None]) -> None:
         self.current = Merchandise()
+        self._apply = apply
         self._seen: tuple[int, float] | None = None
 
     async def load(self, feed: Feed) -> None:
         """Read the whole set again (after a write here, or when `follow` sees a change)."""
         seen = await feed.changed()
         self.current = from_docs(await feed.all())
+        self._apply(self.current)
         self._seen = seen
 
     async def follow(self, feed: Callable[[], Feed | None], interval_s: float,

@@ -92,6 +92,7 @@ class Ranked:
     first: tuple[Row, ...]
     frozen: Frozen | None
     rest: tuple[Row, ...] | None = None
+    hidden: frozenset[str] = frozenset()  # what the merchant's rules hide from this search
 
     @property
     def weight(self) -> int:
@@ -104,7 +105,8 @@ class Ranked:
             assert self.frozen is not None
             shown = {r[0] for r in self.first}
             ranked = page(self.frozen.results(), MAX_RANKED, self.sort)
-            self.rest = tuple(row(p["sku"], h) for p, h in ranked if p["sku"] not in shown)[: MAX_RANKED - len(shown)]
+            left_out = shown | self.hidden
+            self.rest = tuple(row(p["sku"], h) for p, h in ranked if p["sku"] not in left_out)[: MAX_RANKED - len(shown)]
             self.frozen = None
         return self.first + self.rest
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from app.search.constraints import Filters
+from app.search.merchandising import Move
 
 Product = dict[str, Any]
 
@@ -335,9 +336,12 @@ CARD_FIELDS = (
 )
 
 
-def card(product: Product, **scores: float | None) -> dict[str, Any]:
-    """What a storefront shows: the product without its embedding, plus explainable scores."""
+def card(product: Product, *, moves: Sequence[Move] = (), **scores: float | None) -> dict[str, Any]:
+    """What a storefront shows: the product without its embedding, plus explainable scores,
+    and the merchant's rules that moved it there (`merchandised`), if any."""
     out = {name: product[name] for name in CARD_FIELDS if name in product}
     for name, value in scores.items():
         out[name] = None if value is None else round(float(value), 4)
+    if moves:
+        out["merchandised"] = [{"rule": m.rule, "action": m.action} for m in moves]
     return out

@@ -25,8 +25,8 @@ import asyncio
 import heapq
 import logging
 import time
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,6 +37,7 @@ from app.language.reading import in_english
 from app.search.constraints import Filters
 from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
 from app.search.index_state import IndexLife, IndexState
+from app.search.merchandising import Arranged, Merchandise, Move, arrange, expansions
 from app.search.products import Product, ProductTable, sort_key
 from app.search.query_parse import ParsedQuery, parse_query
 from app.search.text_index import Reading, TextIndex
@@ -59,6 +60,7 @@ log = logging.getLogger("storestream.search")
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 EMBED_BATCH = 256
 POOL = 200  # candidates taken from each ranker before fusion
+RULE_WINDOW = 50  # products below a page a merchant's boost can lift into it
 VECTOR_FLOOR = 0.25  # cosine below which a vector hit does not count as a match
 
 
@@ -76,6 +78,8 @@ class Plan:
     candidates: set[str] | None
     reading: Reading
     meaning: str = ""
+    query: str = ""  # as the shopper typed it: what the merchant's rules match
+    asked: Filters = Filters()  # the filters the shopper chose (not read from the words): a pin stays inside them
 
     @property
     def embedded(self) -> str | Reading:
@@ -99,6 +103,7 @@ class Hit:
     score: float  # fused
     text_score: float | None
     vector_score: float | None
+    moves: tuple[Move, ...] = ()  # the merchant's rules that moved it (app/search/merchandising.py)
 
 
 def rrf(
@@ -176,6 +181,7 @@ class SearchService(IndexLife):
         # readers only read it, so a query never pays for learning.
         self._vocabulary = learn(self.terms, self.default_vocabulary)
         self.table = ProductTable()
+        self.merchandise = Merchandise()  # the merchant's synonyms and rules in force
         self.text = TextIndex()
         self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
         self.progress = (0, 0)
@@ -353,8 +359,12 @@ class SearchService(IndexLife):
             parsed = ParsedQuery(known, " ".join(w for w in (parsed.residual, read.residual) if w))
             meaning = ranking_text(read, english)
             ranking = f"{ranking} {meaning}"
+        widen = expansions(query, self.merchandise.synonyms)  # the merchant's synonyms: words, never filters
+        if widen:
+            ranking = " ".join([ranking, *widen])
         filters = explicit.merged_over(known)
-        return Plan(parsed, filters, ranking, self.table.candidates(filters), self.text.read(ranking), meaning)
+        return Plan(parsed, filters, ranking, self.table.candidates(filters), self.text.read(ranking), meaning,
+                    query, explicit)
 
     def candidates(self, filters: Filters) -> set[str] | None:
         return self.table.candidates(filters)
@@ -401,7 +411,43 @@ class SearchService(IndexLife):
             return scores.keys()
         return candidates if candidates is not None else ()
 
-    def page(self, results: Results, limit: int, sort: str = "relevance") -> list[tuple[Product, Hit]]:
+    def page(self, results: Results, limit: int, sort: str = "relevance", plan: Plan | None = None,
+             ) -> list[tuple[Product, Hit]]:
+        """The first `limit` matches in `sort` order, each with its scores; with the `plan`,
+        the merchant's rules for its query applied (`merchandised`): over the page and the
+        `RULE_WINDOW` products after it, so a boost lifts a product from just below the page."""
+        rules = [r for r in self.merchandise.rules if r.applies(plan.query, plan.filters.as_dict())] if plan else []
+        if plan is None or not rules:
+            return self._page(results, limit, sort)
+        window = self._page(results, limit + RULE_WINDOW + sum(len(r.hide) for r in rules), sort)
+        hits = {prod["sku"]: hit for prod, hit in window}
+        arranged = self.merchandised([prod["sku"] for prod, _ in window], plan.query, plan.filters,
+                                     self.candidates(plan.asked), reorder=sort == "relevance")
+        out: list[tuple[Product, Hit]] = []
+        for sku in arranged.skus[:limit]:
+            hit = hits.get(sku) or Hit(sku, 0.0, None, None)
+            out.append((self.table.products[sku], replace(hit, moves=tuple(arranged.moves.get(sku, ())))))
+        return out
+
+    def merchandised(self, ranked: Sequence[str], query: str, filters: Filters, candidates: set[str] | None, *,
+                     reorder: bool = True) -> Arranged:
+        """`ranked` (SKUs, best first) with the merchant's rules for `query` and `filters`
+        applied; a pinned product must be in the catalog and among `candidates` (those of the
+        filters the shopper chose: a merchant pins a saree for "kurta", not for category=kurta)."""
+        return arrange(ranked, self.table.products.get, self.merchandise.rules, query=query,
+                       filters=filters.as_dict(), reorder=reorder,
+                       allowed=lambda sku: candidates is None or sku in candidates)
+
+    def hidden(self, query: str, filters: Filters) -> frozenset[str]:
+        """What the merchant's rules hide from `query` within `filters`."""
+        asked = filters.as_dict()
+        return frozenset(sku for r in self.merchandise.rules if r.applies(query, asked) for sku in r.hide)
+
+    def use(self, merchandise: Merchandise) -> None:
+        """The merchant's synonyms and rules from now on (replaced whole: app/search/merchandising.py `Book`)."""
+        self.merchandise = merchandise
+
+    def _page(self, results: Results, limit: int, sort: str) -> list[tuple[Product, Hit]]:
         """The first `limit` matches in `sort` order, each with its scores. By relevance: the
         fused head, then the other matches (`_beyond_head`); by a field: over every match,
         relevance breaking ties, then the SKU."""

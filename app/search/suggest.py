@@ -20,14 +20,23 @@ phrases do not hold are replaced by their closest word one edit away.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import heapq
-from collections.abc import Iterable, Mapping
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.search.text import STOPWORDS, words
 from app.search.text_index import deletions, edit_distance
+
+if TYPE_CHECKING:
+    from app.search.service import SearchService
+
+log = logging.getLogger("storestream.search")
 
 QUALIFIERS = ("fabric", "material", "pattern", "occasion")  # attributes a shopper puts before a kind
 PER_PHRASE = 4  # products kept per catalog phrase: the suggestions' product row
@@ -143,3 +152,45 @@ class Suggester:
     def _one_edit(self, typed: str) -> set[str]:
         """The phrases' word prefixes at most one edit from `typed`."""
         return {p for v in deletions(typed, 1) for p in self._near.get(v, ()) if edit_distance(typed, p, 1) <= 1}
+
+
+# -- kept current ---------------------------------------------------------------------------------
+
+PopularSearches = Callable[[], Awaitable[Mapping[str, int]]]
+
+
+class Suggestions:
+    """The `Suggester` for the catalog and the popular searches as they are now. `current()`
+    never waits: it answers from the last one built and, when the catalog changed (the search
+    service learned a new vocabulary, which its writers do on every change) or `refresh_s`
+    passed, builds the next in a worker thread, one at a time."""
+
+    def __init__(self, search: SearchService, popular: PopularSearches | None, *, refresh_s: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.search = search
+        self.popular = popular
+        self.refresh_s = refresh_s
+        self.clock = clock
+        self._built = Suggester({})
+        self._built_for: object = None  # the vocabulary it was built with: it changes with the catalog
+        self._built_at = -math.inf
+        self._searches: Mapping[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def current(self) -> Suggester:
+        stale = self._built_for is not self.search.vocabulary or self.clock() - self._built_at > self.refresh_s
+        if stale and self.search.ready and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self.rebuild())
+        return self._built
+
+    async def rebuild(self) -> None:
+        vocabulary = self.search.vocabulary
+        products = list(self.search.indexed())  # a snapshot: writers change the table meanwhile
+        if self.popular is not None and self.clock() - self._built_at > self.refresh_s:
+            try:
+                self._searches = await self.popular()
+            except Exception as exc:  # noqa: BLE001 - the database may be down: the catalog alone
+                log.warning("suggestions: popular searches unavailable (%s)", type(exc).__name__)
+        searches = self._searches
+        self._built = await asyncio.to_thread(lambda: Suggester(catalog_phrases(products), searches))
+        self._built_for, self._built_at = vocabulary, self.clock()

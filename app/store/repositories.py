@@ -436,9 +436,11 @@ class Merchandising:
 
     async def put(self, kind: str, item_id: str, fields: Doc) -> bool:
         """Insert or replace `item_id`; True when it is new."""
-        doc = {**fields, "kind": kind, "updated_at": time.time()}
-        result = await self.collection.replace_one({"_id": f"{kind}:{item_id}"}, doc, upsert=True)
-        return result.upserted_id is not None
+        key = f"{kind}:{item_id}"
+        # `_id` in the document too: nx-27017 inserts an upsert under a new ObjectId otherwise
+        doc = {**fields, "_id": key, "kind": kind, "updated_at": time.time()}
+        result = await self.collection.replace_one({"_id": key}, doc, upsert=True)
+        return result.matched_count == 0
 
     async def delete(self, kind: str, item_id: str) -> bool:
         return (await self.collection.delete_one({"_id": f"{kind}:{item_id}"})).deleted_count == 1

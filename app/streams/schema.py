@@ -31,6 +31,11 @@ HEX32 = r"^[0-9a-f]{32}$"
 # -- the results types -------------------------------------------------------------------------
 
 
+class Merchandised(Payload):
+    rule: str = Field(description="the rule's id (`PUT /api/merchandising/rules/{id}`)")
+    action: Literal["pin", "boost", "bury"]
+
+
 class ProductCard(Payload):
     """A product as a storefront shows it, with the scores that ranked it."""
 
@@ -50,6 +55,8 @@ class ProductCard(Payload):
     score: Number | None = Absent("the fused score (or cosine on Aza's semantic path); null when unranked")
     text_score: Number | None = Absent("BM25")
     vector_score: Number | None = Absent("cosine similarity; null when not ranked by meaning")
+    merchandised: list[Merchandised] = Absent("the merchant's rules that moved this product here (pinned, "
+                                              "boosted or buried); absent when none did")
 
 
 class FacetValue(Payload):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.search.merchandising import Boost, Move, Pin, Rule, Synonym, arrange, expansions
+from app.agent.tools import search_catalog
+from app.catalog.demo import generate_catalog
+from app.search.constraints import Filters
+from app.search.merchandising import Boost, Merchandise, Move, Pin, Rule, Synonym, arrange, expansions
+from app.search.service import SearchService
 
 CATALOG: dict[str, dict[str, Any]] = {
     "a": {"sku": "a", "brand": "Tara", "category": "saree", "in_stock": True, "attributes": {"margin": "low"}},
@@ -97,3 +101,17 @@ def test_the_later_pin_of_a_position_or_product_wins() -> None:
     out = run([second, first])
     assert out.skus[0] == "d" and out.skus[2] == "e"
     assert out.skus.count("e") == 1 and sorted(out.skus) == sorted(RANKED)
+
+
+async def test_the_agents_catalog_search_applies_them() -> None:
+    service = SearchService(None, exact_max=1000)
+    service.build_from(generate_catalog(300))
+    plain = await search_catalog(service, "kurta", Filters())
+    saree = next(p for p in service.indexed() if p.get("category") == "saree")["sku"]
+    hidden = plain.cards[1]["sku"]
+    service.use(Merchandise(rules=(Rule("agent", query="kurta", pins=(Pin(saree, 1),), hide=(hidden,)),)))
+    found = await search_catalog(service, "kurta", Filters())
+    assert found.cards[0]["sku"] == saree and found.cards[0]["merchandised"] == [{"rule": "agent", "action": "pin"}]
+    assert hidden not in [c["sku"] for c in found.cards]
+    service.use(Merchandise(synonyms=(Synonym("s", ("zorblax", "kurta")),)))
+    assert (await search_catalog(service, "zorblax", Filters())).total > 0

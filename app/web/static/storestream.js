@@ -400,6 +400,11 @@
   // request per key. 500 ms clears the slowest typing with 200 ms to spare for a busy page's
   // timer jitter, and results still follow the last key within about half a second.
   const DEBOUNCE_MS = 500;
+  // Suggestions follow the keys more closely: they answer from memory (GET
+  // /api/products/suggest, about a millisecond) and draw on a budget of their own, so a short
+  // pause between two keys is enough; the full search still waits for DEBOUNCE_MS or a choice.
+  const SUGGEST_MS = 120;
+  let suggestIds = 0;
   // Final results kept per request (query + filters + limit): retyping a query or turning a chip
   // back off shows them at once without a request. Five minutes, so prices and stock shown
   // from memory are never older than that; the 50 most recently used.
@@ -472,12 +477,20 @@
         // built before the shopper commits it: nothing is searched until compositionend, which
         // then searches through the usual debounce. Chromium sends its last composing `input`
         // before compositionend, Safari a plain one after it: either way, one timer.
-        oninput: (e) => { if (!e.isComposing && !this.composing) this.schedule(); },
+        oninput: (e) => { if (!e.isComposing && !this.composing) { this.schedule(); this.scheduleSuggest(); } },
         oncompositionstart: () => { this.composing = true; clearTimeout(this.timer); this.timer = null; },
-        oncompositionend: () => { this.composing = false; this.schedule(); },
+        oncompositionend: () => { this.composing = false; this.schedule(); this.scheduleSuggest(); },
+        onkeydown: (e) => this.suggestKey(e),
+        onblur: () => setTimeout(() => this.hideSuggestions(), 150), // after a click on an option lands
+        role: 'combobox', 'aria-autocomplete': 'list', 'aria-expanded': 'false',
       });
-      const form = h('form', { class: 'ss-search-form', role: 'search', onsubmit: (e) => { e.preventDefault(); this.search(); } },
-        this.input, h('button', { type: 'submit', class: 'ss-button', text: 'Search' }));
+      // Completions while typing (a listbox under the box): a choice searches at once.
+      this.suggestList = h('ul', { class: 'ss-suggest', role: 'listbox', id: `ss-suggest-${++suggestIds}`,
+        'aria-label': 'Suggestions', hidden: true });
+      this.input.setAttribute('aria-controls', this.suggestList.id);
+      const form = h('form', { class: 'ss-search-form', role: 'search', onsubmit: (e) => { e.preventDefault(); this.hideSuggestions(); this.search(); } },
+        h('div', { class: 'ss-suggest-anchor' }, this.input, this.suggestList),
+        h('button', { type: 'submit', class: 'ss-button', text: 'Search' }));
       this.steps = h('ol', { class: 'ss-steps', 'aria-label': 'Search progress' });
       this.status = h('p', { class: 'ss-status', role: 'status', 'aria-live': 'polite' });
       this.chips = h('div', { class: 'ss-chips', role: 'group', 'aria-label': 'Filters' });
@@ -487,6 +500,78 @@
       this.more = h('button', { type: 'button', class: 'ss-button ss-secondary ss-more', hidden: true,
         onclick: () => this.loadMore() });
       this.replaceChildren(form, this.steps, this.status, this.chips, this.cards, this.more);
+    }
+
+    /** A keystroke: ask for suggestions after a short pause (the newest answer only). */
+    scheduleSuggest() {
+      clearTimeout(this.suggestTimer);
+      this.suggestTimer = setTimeout(() => this.suggest(), SUGGEST_MS);
+    }
+
+    async suggest() {
+      const q = this.input.value.trim();
+      if (this.suggesting) this.suggesting.abort();
+      if (!q || this.composing) { this.hideSuggestions(); return; }
+      const url = apiUrl(this, '/api/products/suggest');
+      url.searchParams.set('q', q);
+      const controller = new AbortController();
+      this.suggesting = controller;
+      try {
+        const response = await fetch(url.href, { signal: controller.signal });
+        if (!response.ok) { this.hideSuggestions(); return; } // their own budget spent: the search goes on
+        const body = await response.json();
+        if (this.suggesting !== controller || this.input.value.trim() !== q) return;
+        this.showSuggestions(body.completions || []);
+      } catch (error) {
+        if (error.name !== 'AbortError') this.hideSuggestions();
+      }
+    }
+
+    showSuggestions(completions) {
+      this.active = -1;
+      this.suggestList.replaceChildren(...completions.map((c, i) => h('li', {
+        role: 'option', id: `${this.suggestList.id}-${i}`, class: 'ss-suggestion', 'data-source': c.source,
+        'aria-selected': 'false', dir: 'auto', text: c.text,
+        onmousedown: (e) => { e.preventDefault(); this.choose(c.text); },
+      })));
+      const open = completions.length > 0;
+      this.suggestList.hidden = !open;
+      this.input.setAttribute('aria-expanded', String(open));
+      this.input.removeAttribute('aria-activedescendant');
+    }
+
+    hideSuggestions() {
+      clearTimeout(this.suggestTimer);
+      if (this.suggesting) this.suggesting.abort();
+      this.suggesting = null;
+      this.suggestList.hidden = true;
+      this.input.setAttribute('aria-expanded', 'false');
+      this.input.removeAttribute('aria-activedescendant');
+    }
+
+    /** Up and down move through the suggestions, Enter takes the one chosen, Escape closes them. */
+    suggestKey(e) {
+      const options = this.suggestList.hidden ? [] : [...this.suggestList.children];
+      if (e.key === 'Escape') { this.hideSuggestions(); return; }
+      if (!options.length || !['ArrowDown', 'ArrowUp', 'Enter'].includes(e.key)) return;
+      if (e.key === 'Enter') {
+        if (this.active >= 0) { e.preventDefault(); this.choose(options[this.active].textContent); }
+        return;
+      }
+      e.preventDefault();
+      const last = options.length - 1; // -1 is the box itself: the keys wrap through it
+      if (e.key === 'ArrowDown') this.active = this.active >= last ? -1 : this.active + 1;
+      else this.active = this.active <= -1 ? last : this.active - 1;
+      options.forEach((o, i) => o.setAttribute('aria-selected', String(i === this.active)));
+      if (this.active >= 0) this.input.setAttribute('aria-activedescendant', options[this.active].id);
+      else this.input.removeAttribute('aria-activedescendant');
+    }
+
+    /** A suggestion taken: it becomes the query and is searched now, not after a pause. */
+    choose(text) {
+      this.input.value = text;
+      this.hideSuggestions();
+      this.search();
     }
 
     /** A keystroke: search when the typing pauses. */
