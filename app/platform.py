@@ -21,7 +21,7 @@ from typing import Any
 
 from app import ingest
 from app.analytics.recorder import Recorder
-from app.analytics.report import popular_searches
+from app.analytics.report import impressions, popular_searches
 from app.ingest import upload
 from app.ingest.context_index import ContextIndex
 from app.ratelimit.limiter import StreamLimiter
@@ -30,6 +30,7 @@ from app.redis_link import RedisLinks
 from app.agent.intents import IntentClassifier
 from app.catalog.demo import generate_catalog
 from app.search.embedder import MODEL_ID, Embedder
+from app.search.clicks import learn
 from app.search.merchandising import Book
 from app.search.suggest import Suggestions
 from app.llm.base import LanguageModel, ToolChooser
@@ -63,6 +64,7 @@ _RETRY_AFTER_EMBEDDED_S = 2  # Retry-After of a 503 DB_UNAVAILABLE: a restart ta
 _RETRY_AFTER_S = 5
 POPULAR_DAYS = 30  # the popular searches the suggestions offer: of the last month
 POPULAR_SEARCHES = 2000
+CLICK_IMPRESSIONS = 500_000  # the newest views click learning reads (and as many clicks)
 
 
 class Platform:
@@ -132,6 +134,7 @@ class Platform:
         self._watch_task: asyncio.Task[None] | None = None
         self._search_task: asyncio.Task[None] | None = None
         self._merchandise_task: asyncio.Task[None] | None = None
+        self._clicks_task: asyncio.Task[None] | None = None
         self.sigterm_at: float | None = None  # time.monotonic() of SIGTERM: the grace runs from it
 
     @property
@@ -224,6 +227,8 @@ class Platform:
             store = self.store
             self._merchandise_task = asyncio.create_task(self.merchandise.follow(
                 lambda: None if self.db.down else store.merchandising, self.settings.search_sync_s))
+        if self._clicks_task is None and self.settings.click_learning:
+            self._clicks_task = asyncio.create_task(self._learn_clicks(), name="click-learning")
         return True
 
     async def _end_stale_answers(self) -> None:
@@ -344,6 +349,21 @@ class Platform:
             log.exception("context index build failed")
             self.context.failed()
 
+    async def _learn_clicks(self) -> None:
+        """What shoppers clicked, learned again every CLICK_LEARNING_S (app/search/clicks.py)."""
+        settings = self.settings
+        while True:
+            store = self.database.connected
+            if store is not None and not self.db.down:
+                try:
+                    seen = await impressions(store, settings.click_learning_days, CLICK_IMPRESSIONS)
+                    scores = await asyncio.to_thread(learn, seen, min_searches=settings.click_min_searches)
+                    self.search.use_clicks(scores)
+                    log.info("click learning: %d impressions, %d queries learned", len(seen), len(scores.by_query))
+                except Exception as exc:  # noqa: BLE001 - the database may be down: keep what was learned
+                    log.warning("click learning skipped: %s", type(exc).__name__)
+            await asyncio.sleep(settings.click_learning_s)
+
     async def _popular_searches(self) -> dict[str, int]:
         """What shoppers searched most in the last `POPULAR_DAYS` and found something for."""
         store = self.database.connected
@@ -356,7 +376,7 @@ class Platform:
 
     async def stop(self) -> None:
         await self.llm.aclose()
-        for task in (self._watch_task, self._search_task, self._merchandise_task):  # the supervisor first
+        for task in (self._watch_task, self._search_task, self._merchandise_task, self._clicks_task):
             if task is not None:
                 task.cancel()
         if self.embedder is not None:

@@ -196,6 +196,13 @@ class Settings:
     # searches it offers are read again every SUGGEST_REFRESH_S.
     suggest_rate_limit: int = 600
     suggest_refresh_s: float = 300.0
+    # Ranking that learns from clicks (app/search/clicks.py): every CLICK_LEARNING_S, the views
+    # and clicks of the last CLICK_LEARNING_DAYS re-rank queries searched CLICK_MIN_SEARCHES
+    # times or more; CLICK_LEARNING=false ranks by the words and vectors alone.
+    click_learning: bool = True
+    click_min_searches: int = 50
+    click_learning_s: float = 600.0
+    click_learning_days: int = 30
 
     upload_max_bytes: int = 20 * 1024 * 1024  # largest context file accepted
     # An upload stream's deadline: 20 MB of text is ~10,000 chunks at ~10 chunks/s to embed.
@@ -296,6 +303,10 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SEARCH_SYNC_S": ("search_sync_s", _positive_float),
     "SUGGEST_RATE_LIMIT": ("suggest_rate_limit", _positive_int),
     "SUGGEST_REFRESH_S": ("suggest_refresh_s", _positive_float),
+    "CLICK_LEARNING": ("click_learning", _bool),
+    "CLICK_MIN_SEARCHES": ("click_min_searches", _positive_int),
+    "CLICK_LEARNING_S": ("click_learning_s", _positive_float),
+    "CLICK_LEARNING_DAYS": ("click_learning_days", _positive_int),
     "UPLOAD_MAX_BYTES": ("upload_max_bytes", _positive_int),
     "UPLOAD_TIMEOUT_S": ("upload_timeout_s", _positive_float),
     "CHUNK_TOKENS": ("chunk_tokens", _positive_int),

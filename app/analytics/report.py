@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.search.clicks import Impression
 from app.store.mongo import Store
 
 Doc = dict[str, Any]
@@ -104,3 +105,14 @@ async def popular_searches(store: Store, days: int, limit: int) -> dict[str, int
     often: what the suggestions offer a shopper who starts typing them."""
     rows = await store.searches.top(period_start(days).strftime("%Y-%m-%d"), limit)
     return {str(row["_id"]): int(row["count"]) for row in rows if (row.get("results") or 0) > 0}
+
+
+async def impressions(store: Store, days: int, limit: int) -> list[Impression]:
+    """What shoppers were shown and clicked in the last `days` (the newest `limit` views), as
+    click learning reads it (app/search/clicks.py): each view of a recorded search, clicked or not."""
+    since = period_start(days).strftime("%Y-%m-%d")
+    queries = await store.searches.queries(since)
+    clicked = {(e["query_id"], e["sku"]) for e in await store.shopper_events.of_step(since, "click", limit)}
+    return [Impression(queries[e["query_id"]], e["query_id"], e["sku"], int(e["position"]),
+                       (e["query_id"], e["sku"]) in clicked)
+            for e in await store.shopper_events.of_step(since, "view", limit) if e.get("query_id") in queries]

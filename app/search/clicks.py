@@ -20,7 +20,10 @@ shown-but-never-clicked product sinks below unshown ones (score 1), which lets t
 shoppers see them.
 
 Pure functions over `Impression`s (from the shopper events' `view` and `click`, both tied to
-a search by its `query_id`); measured offline in bench/click_learning.py.
+a search by its `query_id`: app/analytics/report.py `impressions`), measured offline in
+bench/click_learning.py; the search service re-ranks the head of a page by them
+(`SearchService.page`), learned again every CLICK_LEARNING_S from the last
+CLICK_LEARNING_DAYS (app/platform.py), and not at all with CLICK_LEARNING=false.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from bson import Binary
 from app.language.reading import in_english
 from app.search.constraints import Filters
 from app.search.embedder import DIM, MODEL_ID, Embedder, product_text
+from app.search.clicks import ClickScores, rerank
 from app.search.index_state import IndexLife, IndexState
 from app.search.merchandising import Arranged, Merchandise, Move, arrange, expansions
 from app.search.products import Product, ProductTable, sort_key
@@ -182,6 +183,7 @@ class SearchService(IndexLife):
         self._vocabulary = learn(self.terms, self.default_vocabulary)
         self.table = ProductTable()
         self.merchandise = Merchandise()  # the merchant's synonyms and rules in force
+        self.clicks = ClickScores()  # what shoppers' clicks taught, per query with the traffic
         self.text = TextIndex()
         self.vectors = VectorIndex(dim=DIM, exact_max=exact_max)
         self.progress = (0, 0)
@@ -413,21 +415,30 @@ class SearchService(IndexLife):
 
     def page(self, results: Results, limit: int, sort: str = "relevance", plan: Plan | None = None,
              ) -> list[tuple[Product, Hit]]:
-        """The first `limit` matches in `sort` order, each with its scores; with the `plan`,
-        the merchant's rules for its query applied (`merchandised`): over the page and the
-        `RULE_WINDOW` products after it, so a boost lifts a product from just below the page."""
-        rules = [r for r in self.merchandise.rules if r.applies(plan.query, plan.filters.as_dict())] if plan else []
-        if plan is None or not rules:
+        """The first `limit` matches in `sort` order, each with its scores. With the `plan`,
+        over the page and the `RULE_WINDOW` products after it: by relevance, re-ranked by what
+        shoppers clicked for this query when it has the traffic (`clicks`); then the merchant's
+        rules for it (`merchandised`), which have the last word."""
+        if plan is None:
+            return self._page(results, limit, sort)
+        rules = [r for r in self.merchandise.rules if r.applies(plan.query, plan.filters.as_dict())]
+        learned = self.clicks.of(plan.query) if sort == "relevance" else None
+        if not rules and not learned:
             return self._page(results, limit, sort)
         window = self._page(results, limit + RULE_WINDOW + sum(len(r.hide) for r in rules), sort)
         hits = {prod["sku"]: hit for prod, hit in window}
-        arranged = self.merchandised([prod["sku"] for prod, _ in window], plan.query, plan.filters,
-                                     self.candidates(plan.asked), reorder=sort == "relevance")
+        skus = rerank([prod["sku"] for prod, _ in window], learned)
+        arranged = self.merchandised(skus, plan.query, plan.filters, self.candidates(plan.asked),
+                                     reorder=sort == "relevance")
         out: list[tuple[Product, Hit]] = []
         for sku in arranged.skus[:limit]:
             hit = hits.get(sku) or Hit(sku, 0.0, None, None)
             out.append((self.table.products[sku], replace(hit, moves=tuple(arranged.moves.get(sku, ())))))
         return out
+
+    def use_clicks(self, scores: ClickScores) -> None:
+        """What shoppers' clicks taught, from now on (replaced whole; app/search/clicks.py)."""
+        self.clicks = scores
 
     def merchandised(self, ranked: Sequence[str], query: str, filters: Filters, candidates: set[str] | None, *,
                      reorder: bool = True) -> Arranged:

@@ -371,6 +371,11 @@ class SearchLog(BulkLog):
             {"$limit": limit},
         ])
 
+    async def queries(self, since: str) -> dict[str, str]:
+        """query_id -> the query, of the searches from the day `since` on."""
+        rows = await self.collection.find({"day": {"$gte": since}}, {"q": 1}).to_list(None)
+        return {str(row["_id"]): str(row.get("q", "")) for row in rows}
+
     async def per_day(self, since: str, *, no_results: bool = False) -> list[Doc]:
         """`{_id: day, count}` of the searches since `since` (only those that found nothing)."""
         match: Doc = {"day": {"$gte": since}}
@@ -406,6 +411,13 @@ class ShopperEvents(BulkLog):
             {"$group": {"_id": "$day", "count": {"$sum": 1}}},
             {"$sort": {"_id": 1}},
         ])
+
+    async def of_step(self, since: str, funnel: str, limit: int) -> list[Doc]:
+        """`{query_id, sku, position}` of the `funnel` step's events from the day `since` on,
+        the newest `limit` (what click learning reads)."""
+        cursor = self.collection.find({"day": {"$gte": since}, "funnel": funnel},
+                                      {"_id": 0, "query_id": 1, "sku": 1, "position": 1}).sort("at", -1)
+        return await cursor.limit(limit).to_list(limit)
 
     async def clicks_per_day(self, since: str) -> list[Doc]:
         """`{_id: day, count, position}`: clicks per day and their mean position."""
