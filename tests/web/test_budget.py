@@ -128,7 +128,7 @@ def test_scripted_shopper_stays_within_the_default_budget(
     rnd = random.Random(SEED)
     page.goto(f"{default_limit_app.url}/")
     search = page.locator("storestream-search")
-    box = search.get_by_role("searchbox", name="Search products")
+    box = search.get_by_role("combobox", name="Search products")
     chat = page.locator("storestream-chat")
     checked: list[dict[str, Any]] = []
 

@@ -25,7 +25,7 @@ def search_for(page: Any, words: str) -> tuple[Any, str]:
     from playwright.sync_api import expect
 
     search = page.locator("storestream-search")
-    search.get_by_role("searchbox", name="Search products").fill(words)
+    search.get_by_role("combobox", name="Search products").fill(words)
     expect(search).to_have_attribute("data-state", "done")
     expect(search).to_have_attribute("data-stage", "final")
     query_id = search.get_attribute("data-query-id")
@@ -86,4 +86,45 @@ def test_the_insights_page_shows_the_report(web_app: AppServer, new_page: Callab
     assert insights.locator("svg.ins-chart").count() == 4
     expect(insights.locator("[data-figure=Searches]")).not_to_have_text("0")
     screenshot(page, "admin-insights")
+    assert probe.errors == [] and probe.dialogs == []
+
+
+def test_the_merchant_adds_and_removes_synonyms_and_rules_on_the_page(
+        web_app: AppServer, new_page: Callable[..., PageProbe]) -> None:
+    """On /admin/insights, with the token: a synonym and a pin are saved through the forms,
+    listed, and take effect in the product search; Delete removes the pin again."""
+    import httpx
+    from playwright.sync_api import expect
+
+    first_saree = httpx.get(f"{web_app.url}/api/products/search", params={"q": "saree", "limit": 1},
+                            timeout=15).json()["products"][0]["sku"]
+    probe = new_page()
+    page = probe.page
+    page.goto(f"{web_app.url}/admin/insights")
+    page.locator("storestream-insights").get_by_label("Admin token").fill(ADMIN_TOKEN)
+    page.locator("storestream-insights").get_by_role("button", name="Use token").click()
+    merch = page.locator("storestream-merchandising")
+    expect(merch).to_have_attribute("data-state", "done")
+    merch.get_by_label("Synonym id").fill("quokka")
+    merch.get_by_label("Phrases, comma-separated").fill("quokka, saree")
+    merch.get_by_role("button", name="Save synonym").click()
+    expect(merch.get_by_role("table", name="Synonyms")).to_contain_text("quokka = saree")
+    merch.get_by_label("Rule id").fill("lamp-pin")
+    merch.get_by_label("When the query").fill("kurta")
+    merch.get_by_label("Action").select_option("pin")
+    merch.get_by_label("SKU").fill(first_saree)
+    merch.get_by_role("button", name="Save rule").click()
+    rules = merch.get_by_role("table", name="Rules")
+    expect(rules).to_contain_text(f"pin {first_saree} at 1")
+    screenshot(page, "admin-merchandising")
+
+    def searched(q: str) -> dict[str, Any]:
+        return httpx.get(f"{web_app.url}/api/products/search", params={"q": q, "limit": 5}, timeout=15).json()
+    assert searched("quokka")["total"] > 0
+    assert searched("kurta")["products"][0]["sku"] == first_saree
+    rules.get_by_role("button", name="Delete lamp-pin").click()
+    expect(rules).not_to_contain_text("lamp-pin")
+    assert searched("kurta")["products"][0]["sku"] != first_saree
+    merch.get_by_role("table", name="Synonyms").get_by_role("button", name="Delete quokka").click()
+    expect(merch.get_by_role("table", name="Synonyms")).to_contain_text("None yet")
     assert probe.errors == [] and probe.dialogs == []

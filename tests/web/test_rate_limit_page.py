@@ -72,7 +72,7 @@ def test_no_request_left_holds_both_widgets_without_asking(
     search = page.locator("storestream-search")
     expect(search).to_have_attribute("data-state", re.compile(r"^(done|error)$"))
     spent_before = search.get_attribute("data-state") == "error"  # an earlier test spent it
-    search.get_by_role("searchbox").fill("silk saree")
+    search.get_by_role("combobox").fill("silk saree")
     expect(search).to_have_attribute("data-state", "error")
     status = search.locator(".ss-status")
     expect(status).to_have_text(MESSAGE)
@@ -111,7 +111,7 @@ def test_429_is_understood_from_the_stream_request_alone(
     page.goto(f"{limited_app.url}/")
     refusal = spend_budget(limited_app)
     search = page.locator("storestream-search")
-    box = search.get_by_role("searchbox")
+    box = search.get_by_role("combobox")
     box.fill("lehenga")
     expect(search).to_have_attribute("data-state", "error")
     expect(search.locator(".ss-status")).to_have_text(MESSAGE)

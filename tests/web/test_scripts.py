@@ -156,7 +156,7 @@ def test_search_results_follow_the_direction_of_the_query(web_app: AppServer, st
     page = storefront.page
     fake_search(page, [card("SKU-HE-1", "שמלת ערב אדומה"), card("SKU-EN-1", "Red evening dress")])
     search = page.locator("storestream-search")
-    box = search.get_by_role("searchbox")
+    box = search.get_by_role("combobox")
     box.fill("שמלה אדומה")
     box.press("Enter")
     wait_done(search)
@@ -206,7 +206,7 @@ def test_no_search_while_an_input_method_composes(web_app: AppServer, new_page: 
     page.goto(f"{web_app.url}/")
     requests = stream_requests(page, SEARCH_STREAM)
     search = page.locator("storestream-search")
-    box = search.get_by_role("searchbox")
+    box = search.get_by_role("combobox")
     box.focus()
     box.evaluate("""el => { window.__events = [];
         for (const type of ['compositionstart', 'compositionend'])
@@ -280,7 +280,7 @@ def test_titles_in_every_script_are_drawn_with_a_font_that_has_their_letters(
     page = storefront.page
     fake_search(page, [card(f"SKU-{lang}", title) for lang, title in TITLES.items()])
     search = page.locator("storestream-search")
-    box = search.get_by_role("searchbox")
+    box = search.get_by_role("combobox")
     box.fill("پیراهن قرمز")
     box.press("Enter")
     wait_done(search)

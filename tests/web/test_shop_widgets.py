@@ -62,7 +62,7 @@ def test_show_more_appends_the_next_pages_of_the_ranking(web_app: AppServer, sto
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url) if urlsplit(r.url).path == SEARCH_STREAM else None)
     search = page.locator("storestream-search")
-    search.get_by_role("searchbox").fill(QUERY)
+    search.get_by_role("combobox").fill(QUERY)
     expect(search).to_have_attribute("data-state", "done")
     whole = ranked(web_app, QUERY)
     assert whole["total"] > 2 * WIDGET_LIMIT, "the demo catalog must hold more than two pages"
@@ -82,7 +82,7 @@ def test_show_more_appends_the_next_pages_of_the_ranking(web_app: AppServer, sto
     screenshot(page, "storefront-search-more")
 
     # A new query starts again from its first page; its "more" is its own.
-    search.get_by_role("searchbox").fill("cotton kurta")
+    search.get_by_role("combobox").fill("cotton kurta")
     expect(search).to_have_attribute("data-query", "cotton kurta")
     expect(search).to_have_attribute("data-state", "done")
     assert search.get_attribute("data-pages") is None
@@ -111,7 +111,7 @@ def test_cards_show_pictures_that_differ_by_colour_and_the_catalogs_own(web_app:
     try:
         page = storefront.page
         search = page.locator("storestream-search")
-        search.get_by_role("searchbox").fill(f"quetzal {tag}")
+        search.get_by_role("combobox").fill(f"quetzal {tag}")
         expect(search).to_have_attribute("data-state", "done")
         expect(search.locator(".ss-card")).to_have_count(4)
         src = {sku: search.locator(f'.ss-card[data-sku="{sku}"] img').get_attribute("src")
@@ -205,7 +205,7 @@ def test_phone_chat_is_a_button_that_opens_a_full_screen_sheet(
     probe = open_storefront(new_page, web_app, phone=True)
     page = probe.page
     search = page.locator("storestream-search")
-    search.get_by_role("searchbox").fill("kurta")
+    search.get_by_role("combobox").fill("kurta")
     expect(search).to_have_attribute("data-state", "done")
     chat = page.locator("storestream-chat")
     chat.evaluate("(el, endpoint) => el.setAttribute('endpoint', endpoint)", CHAT_STREAM)

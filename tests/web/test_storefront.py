@@ -86,7 +86,7 @@ def test_typing_shows_cards_and_filter_chips_narrow_them(web_app: AppServer, sto
     search.evaluate("""el => { window.__stages = [];
         new MutationObserver(() => window.__stages.push(el.dataset.stage))
             .observe(el, {attributes: true, attributeFilter: ['data-stage']}); }""")
-    box = search.get_by_role("searchbox", name="Search products")
+    box = search.get_by_role("combobox", name="Search products")
     box.press_sequentially("kurta", delay=30)  # keystrokes faster than the debounce
     wait_done(search)
     expect(search).to_have_attribute("data-stage", "final")
@@ -145,7 +145,7 @@ def test_price_chip_narrows_to_its_band_and_toggles_off(web_app: AppServer, stor
     page = storefront.page
     requests = stream_requests(page, SEARCH_STREAM)
     search = page.locator("storestream-search")
-    search.get_by_role("searchbox").fill("silk")
+    search.get_by_role("combobox").fill("silk")
     wait_done(search)
     before = shown_cards(search)
 
@@ -179,7 +179,7 @@ def test_search_ends_its_stream_at_close_and_never_searches_again(web_app: AppSe
     page = storefront.page
     requests = stream_requests(page, SEARCH_STREAM)
     search = page.locator("storestream-search")
-    search.get_by_role("searchbox").fill("silk saree")
+    search.get_by_role("combobox").fill("silk saree")
     wait_done(search)
     page.wait_for_timeout(1500)
     assert len(requests) == 1
@@ -208,7 +208,7 @@ def test_search_error_event_is_shown_and_ends_the_search(web_app: AppServer, sto
 
     page.route(f"**{SEARCH_STREAM}?**", fail)
     search = page.locator("storestream-search")
-    search.get_by_role("searchbox").fill("kurta")
+    search.get_by_role("combobox").fill("kurta")
     expect(search).to_have_attribute("data-state", "error")
     expect(search.locator(".ss-status")).to_have_text("The stream ran longer than 30000 ms")
     expect(search.locator(".ss-step")).to_have_text(["12 products match the words"])
@@ -299,7 +299,7 @@ def test_a_newer_query_ends_the_running_search_first(web_app: AppServer, storefr
     network = network_log(page)
     page.evaluate(PAGE_LOG_JS)
     search = page.locator("storestream-search")
-    box = search.get_by_role("searchbox")
+    box = search.get_by_role("combobox")
     box.fill("sa")
     stuck = wait_held(page, held)
     box.press_sequentially("ree")
@@ -327,7 +327,7 @@ def test_typing_during_a_finishing_search_still_searches_the_new_text(
     held = hold_search(page, "sa")
     requests = stream_requests(page, SEARCH_STREAM)
     search = page.locator("storestream-search")
-    box = search.get_by_role("searchbox")
+    box = search.get_by_role("combobox")
     box.fill("sa")
     stuck = wait_held(page, held)
     box.press_sequentially("ree")  # the debounce timer is now pending for "saree"
@@ -347,7 +347,7 @@ def test_retyped_query_and_filters_come_from_the_cache(web_app: AppServer, store
     page = storefront.page
     requests = stream_requests(page, SEARCH_STREAM)
     search = page.locator("storestream-search")
-    box = search.get_by_role("searchbox")
+    box = search.get_by_role("combobox")
     for q in ["kurta", "silk saree"]:
         box.fill(q)
         expect(search).to_have_attribute("data-query", q)
@@ -376,14 +376,14 @@ def test_query_parameter_opens_the_page_with_that_search(web_app: AppServer, new
     page.goto(f"{web_app.url}/?q=lehenga")
     search = page.locator("storestream-search")
     wait_done(search)
-    expect(search.get_by_role("searchbox")).to_have_value("lehenga")
+    expect(search.get_by_role("combobox")).to_have_value("lehenga")
     expected = [p["sku"] for p in twin_search(web_app, "lehenga")["products"]]
     assert [c["sku"] for c in shown_cards(search)] == expected and expected
 
     # The query is the visitor's text: it goes into the attribute escaped, never as markup.
     hostile = '"><b id=injected>x</b>'
     page.goto(f"{web_app.url}/?q={httpx.QueryParams({'x': hostile}).get('x')}")
-    expect(page.locator("storestream-search").get_by_role("searchbox")).to_have_value(hostile)
+    expect(page.locator("storestream-search").get_by_role("combobox")).to_have_value(hostile)
     assert page.locator("#injected").count() == 0
     assert probe.errors == []
 
@@ -400,7 +400,7 @@ def test_catalog_markup_renders_as_text(web_app: AppServer, storefront: PageProb
     try:
         page = storefront.page
         search = page.locator("storestream-search")
-        search.get_by_role("searchbox").fill("zanzibarian onerror")
+        search.get_by_role("combobox").fill("zanzibarian onerror")
         wait_done(search)
         card = search.locator(f'.ss-card[data-sku="{sku}"]')
         expect(card.locator(".ss-card-title")).to_have_text(title)

@@ -149,7 +149,7 @@ def test_both_widgets_close_the_connection_at_close(
     page = probe.page
     page.goto(f"{double.origin}/")
     search = page.locator("storestream-search")
-    search.get_by_role("searchbox").fill("anything")
+    search.get_by_role("combobox").fill("anything")
     expect(search).to_have_attribute("data-state", "done")
     expect(search.locator(".ss-card-title")).to_have_text(PRODUCT["title"])
     gone = double.wait_closed("/api/products/search/stream")

@@ -2,6 +2,10 @@
  * <storestream-insights>: the search analytics report (GET /api/analytics/search) as tables
  * and small inline SVG charts, for /admin/insights. The admin token is asked once per tab
  * (kept in sessionStorage, the key the other admin page uses) and sent only to this origin.
+ *
+ * <storestream-merchandising>: the merchant's synonyms and search rules (/api/merchandising),
+ * listed, added and deleted, on the same page and with the same token (it loads when the
+ * insights element has one: the `storestream-admin-token` event).
  */
 (() => {
   'use strict';
@@ -85,6 +89,7 @@
       sessionStorage.setItem(TOKEN_KEY, value);
       this.tokenInput.value = '';
       this.enter();
+      document.dispatchEvent(new Event('storestream-admin-token'));
     }
 
     forget() {
@@ -149,5 +154,119 @@
     }
   }
 
+  const ACTIONS = { pin: 'Pin a product at a position', hide: 'Hide a product', boost: 'Boost by an attribute',
+    bury: 'Bury by an attribute' };
+
+  /** What a rule does, in words, for the list. */
+  function ruleWords(rule) {
+    const when = [rule.query ? `query ${rule.match === 'contains' ? 'holds' : 'is'} "${rule.query}"` : '',
+      ...Object.entries(rule.filters || {}).map(([k, v]) => `${k} = ${v}`)].filter(Boolean).join(' and ') || 'every search';
+    const does = [...(rule.pins || []).map((p) => `pin ${p.sku} at ${p.position}`), ...(rule.hide || []).map((sku) => `hide ${sku}`),
+      ...(rule.boosts || []).map((b) => `${b.weight > 0 ? 'boost' : 'bury'} ${b.field} = ${b.value} (${b.weight})`)].join(', ');
+    return [when, does];
+  }
+
+  class StorestreamMerchandising extends HTMLElement {
+    connectedCallback() {
+      if (this.built) return;
+      this.built = true;
+      this.classList.add('ss-widget', 'ss-admin');
+      this.status = h('p', { class: 'ss-status', role: 'alert' });
+      this.lists = h('div', { class: 'merch-lists' });
+      const field = (label, input) => h('label', { class: 'merch-field' }, `${label} `, input);
+      this.syn = { id: h('input', { class: 'ss-input', required: true, pattern: '[A-Za-z0-9._-]+', 'aria-label': 'Synonym id' }),
+        terms: h('input', { class: 'ss-input', required: true, 'aria-label': 'Phrases, comma-separated' }),
+        oneWay: h('input', { type: 'checkbox', 'aria-label': 'One-way' }) };
+      const synForm = h('form', { class: 'merch-form', 'aria-label': 'Add a synonym', onsubmit: (e) => { e.preventDefault(); this.saveSynonym(); } },
+        h('h3', { text: 'Synonyms' }), field('Id', this.syn.id), field('Phrases (comma-separated)', this.syn.terms),
+        field('One-way (the first finds the others)', this.syn.oneWay), h('button', { type: 'submit', class: 'ss-button', text: 'Save synonym' }));
+      this.rule = { id: h('input', { class: 'ss-input', required: true, pattern: '[A-Za-z0-9._-]+', 'aria-label': 'Rule id' }),
+        query: h('input', { class: 'ss-input', 'aria-label': 'When the query' }),
+        match: h('select', { 'aria-label': 'Match' }, h('option', { value: 'exact', text: 'is' }), h('option', { value: 'contains', text: 'holds' })),
+        action: h('select', { 'aria-label': 'Action' }, ...Object.entries(ACTIONS).map(([v, t]) => h('option', { value: v, text: t }))),
+        sku: h('input', { class: 'ss-input', 'aria-label': 'SKU' }),
+        position: h('input', { class: 'ss-input', type: 'number', min: 1, value: 1, 'aria-label': 'Position' }),
+        attribute: h('input', { class: 'ss-input', 'aria-label': 'Attribute', placeholder: 'brand, in_stock, attributes.margin' }),
+        value: h('input', { class: 'ss-input', 'aria-label': 'Value' }),
+        weight: h('input', { class: 'ss-input', type: 'number', min: 0.1, step: 0.1, value: 1, 'aria-label': 'Weight' }) };
+      const r = this.rule;
+      const ruleForm = h('form', { class: 'merch-form', 'aria-label': 'Add a rule', onsubmit: (e) => { e.preventDefault(); this.saveRule(); } },
+        h('h3', { text: 'Rules' }), field('Id', r.id), field('When the query', r.match), r.query, field('Do', r.action),
+        field('SKU', r.sku), field('Position', r.position), field('Attribute', r.attribute), field('Value', r.value),
+        field('Weight', r.weight), h('button', { type: 'submit', class: 'ss-button', text: 'Save rule' }));
+      this.replaceChildren(h('h2', { text: 'Merchandising' }), this.status, this.lists, synForm, ruleForm);
+      this.onToken = () => this.load();
+      document.addEventListener('storestream-admin-token', this.onToken);
+      if (sessionStorage.getItem(TOKEN_KEY)) this.load();
+    }
+
+    disconnectedCallback() { document.removeEventListener('storestream-admin-token', this.onToken); }
+
+    async call(method, path, body) {
+      const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ''}` };
+      if (body) headers['Content-Type'] = 'application/json';
+      const response = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+      const answer = response.status === 204 ? {} : await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(answer.field ? `${answer.error} (${answer.field})` : answer.error || `failed (${response.status})`);
+      return answer;
+    }
+
+    async run(work) {
+      this.status.textContent = '';
+      this.dataset.state = 'loading';
+      try {
+        await work();
+        await this.load();
+      } catch (error) {
+        this.status.textContent = error.message;
+        this.dataset.state = 'error';
+      }
+    }
+
+    async load() {
+      let listed;
+      try {
+        listed = await this.call('GET', '/api/merchandising');
+      } catch (error) {
+        this.status.textContent = error.message;
+        this.dataset.state = 'error';
+        return;
+      }
+      const remove = (kind, id) => h('button', { type: 'button', class: 'ss-button ss-secondary', text: 'Delete',
+        'aria-label': `Delete ${id}`, onclick: () => this.run(() => this.call('DELETE', `/api/merchandising/${kind}/${encodeURIComponent(id)}`)) });
+      const listing = (caption, kind, columns, items) => h('table', { class: 'ins-table', 'aria-label': caption },
+        h('caption', { text: caption }),
+        h('thead', null, h('tr', null, ...columns.map(([title]) => h('th', { scope: 'col', text: title })), h('th', { scope: 'col' }))),
+        h('tbody', null, ...(items.length
+          ? items.map((x) => h('tr', { 'data-id': x.id }, ...columns.map(([, cell]) => h('td', { text: cell(x) })), h('td', null, remove(kind, x.id))))
+          : [h('tr', null, h('td', { colspan: columns.length + 1, text: 'None yet' }))])));
+      this.lists.replaceChildren(
+        listing('Synonyms', 'synonyms', [['Id', (x) => x.id], ['Phrases', (x) => x.terms.join(x.one_way ? ' → ' : ' = ')]], listed.synonyms),
+        listing('Rules', 'rules', [['Id', (x) => x.id], ['When', (x) => ruleWords(x)[0]], ['Does', (x) => ruleWords(x)[1]]], listed.rules));
+      this.dataset.state = 'done';
+    }
+
+    saveSynonym() {
+      const s = this.syn;
+      const terms = s.terms.value.split(',').map((t) => t.trim()).filter(Boolean);
+      this.run(() => this.call('PUT', `/api/merchandising/synonyms/${encodeURIComponent(s.id.value.trim())}`,
+        { terms, one_way: s.oneWay.checked }));
+    }
+
+    saveRule() {
+      const r = this.rule;
+      const body = { match: r.match.value };
+      if (r.query.value.trim()) body.query = r.query.value.trim();
+      const action = r.action.value;
+      const weight = Number(r.weight.value) || 1;
+      if (action === 'pin') body.pins = [{ sku: r.sku.value.trim(), position: Number(r.position.value) || 1 }];
+      else if (action === 'hide') body.hide = [r.sku.value.trim()];
+      else body.boosts = [{ field: r.attribute.value.trim(), value: r.value.value.trim(), weight: action === 'bury' ? -weight : weight }];
+      this.run(() => this.call('PUT', `/api/merchandising/rules/${encodeURIComponent(r.id.value.trim())}`, body));
+    }
+  }
+
   if (!customElements.get('storestream-insights')) customElements.define('storestream-insights', StorestreamInsights);
+  if (!customElements.get('storestream-merchandising')) customElements.define('storestream-merchandising', StorestreamMerchandising);
 })();
+
