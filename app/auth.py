@@ -11,10 +11,17 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
-from app.errors import BadRequest
-
+from app.contracts.openapi import Reply
+from app.errors import BadRequest, ErrorBody
 
 Authorize = Callable[[Request], None]
+
+# What every admin route may refuse with, for its operation in /openapi.json.
+ADMIN_REPLIES = {
+    401: Reply("UNAUTHORIZED: no admin token", ErrorBody),
+    403: Reply("FORBIDDEN: a wrong admin token", ErrorBody),
+    503: Reply("DB_UNAVAILABLE, ADMIN_DISABLED (no ADMIN_TOKEN on the server), SERVER_SHUTTING_DOWN", ErrorBody),
+}
 
 
 def admin(token: str) -> Authorize:

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from app.analytics.recorder import Recorder
 from app.analytics.report import search_report
-from app.auth import Authorize
+from app.auth import ADMIN_REPLIES, Authorize
 from app.contracts.fields import Contract, Int, Payload, QInt, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import JSON_MAX_BYTES, read_query, require_json, validate
@@ -195,9 +195,7 @@ REPORT = Operation(
     replies={
         200: Reply("the report", SearchReport),
         400: Reply("INVALID_PARAMETERS: `days` or `top` out of range", ErrorBody),
-        401: Reply("UNAUTHORIZED: no admin token", ErrorBody),
-        403: Reply("FORBIDDEN: a wrong admin token", ErrorBody),
-        503: Reply("DB_UNAVAILABLE, ADMIN_DISABLED (no ADMIN_TOKEN on the server), SERVER_SHUTTING_DOWN", ErrorBody),
+        **ADMIN_REPLIES,
     },
 )
 

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import Authorize
+from app.auth import ADMIN_REPLIES, Authorize
 from app.catalog.validate import ProductRow, RowError, validate_product
 from app.contracts.fields import Absent, Contract, Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
@@ -182,11 +182,6 @@ async def stats(deps: CatalogDeps, request: Request) -> JSONResponse:
     )
 
 
-_ADMIN = {
-    401: Reply("UNAUTHORIZED: no admin token", ErrorBody),
-    403: Reply("FORBIDDEN: a wrong admin token", ErrorBody),
-}
-_DOWN = Reply("DB_UNAVAILABLE, ADMIN_DISABLED (no ADMIN_TOKEN on the server), SERVER_SHUTTING_DOWN", ErrorBody)
 
 PUT = Operation(
     "Insert or replace products by sku (admin)", body=CatalogPut, admin=True, tags=("catalog",),
@@ -196,11 +191,10 @@ PUT = Operation(
         200: Reply("at least one row stored; `errors` lists the rows refused", CatalogPutResult),
         400: Reply("the body is not a JSON object with 1 to 1,000 `products` (the field is named), or no row "
                    "could be stored (`errors` lists why, row by row)", (CatalogRefusal, ErrorBody)),
-        **_ADMIN,
+        **ADMIN_REPLIES,
         408: Reply("BODY_TIMEOUT: the body stopped arriving", ErrorBody),
         413: Reply("BODY_TOO_LARGE: over 16 MB", ErrorBody),
         415: Reply("UNSUPPORTED_MEDIA_TYPE: not JSON", ErrorBody),
-        503: _DOWN,
     },
     models=(ProductRow,),
 )
@@ -208,9 +202,8 @@ DELETE = Operation(
     "Delete a product (admin)", path=SkuPath, admin=True, tags=("catalog",), replies={
         204: Reply("deleted"),
         400: Reply("INVALID_PARAMETERS: the sku is longer than 64 characters", ErrorBody),
-        **_ADMIN,
+        **ADMIN_REPLIES,
         404: Reply("NOT_FOUND: no product with that sku", ErrorBody),
-        503: _DOWN,
     })
 STATS = Operation(
     "Catalog counts", tags=("catalog",), replies={

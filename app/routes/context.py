@@ -31,7 +31,7 @@ from pymongo.errors import DuplicateKeyError
 from starlette.requests import Request
 from starlette.routing import Route
 
-from app.auth import Authorize
+from app.auth import ADMIN_REPLIES, Authorize
 from app.contracts.fields import Contract, NeverNull, Payload, QInt, QueryContract, Text, example, fail, reword
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_path, read_query, validate
@@ -445,29 +445,24 @@ async def delete_file(deps: ContextDeps, request: Request) -> JSONResponse:
     return JSONResponse({"id": file_id, "deleted": True, "chunks_deleted": removed})
 
 
-_ADMIN = {
-    401: Reply("UNAUTHORIZED: no admin token", ErrorBody),
-    403: Reply("FORBIDDEN: a wrong admin token", ErrorBody),
-    503: Reply("DB_UNAVAILABLE, ADMIN_DISABLED (no ADMIN_TOKEN on the server), SERVER_SHUTTING_DOWN", ErrorBody),
-}
 LIST = Operation("List context files (admin)", query=FilesQuery, admin=True, tags=("context files",), replies={
     200: Reply("the files, newest first, at most 1,000", FileList),
     400: Reply("INVALID_PARAMETERS", ErrorBody),
-    **_ADMIN,
+    **ADMIN_REPLIES,
 })
 GET = Operation("A context file with chunk previews (admin)", path=FilePath, query=PageQuery, admin=True,
                 tags=("context files",), replies={
     200: Reply("metadata and a page of chunk previews", ContextFileDetail),
     400: Reply("INVALID_PARAMETERS: limit or offset out of range", ErrorBody),
     404: Reply("NOT_FOUND: no such file", ErrorBody),
-    **_ADMIN,
+    **ADMIN_REPLIES,
 })
 DELETE = Operation("Delete a context file, its chunks and their vectors (admin)", path=FilePath, admin=True,
                    tags=("context files",), replies={
     200: Reply("deleted", FileDeleted),
     400: Reply("INVALID_PARAMETERS", ErrorBody),
     404: Reply("NOT_FOUND: no such file", ErrorBody),
-    **_ADMIN,
+    **ADMIN_REPLIES,
 })
 
 

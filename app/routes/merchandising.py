@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth import Authorize
+from app.auth import ADMIN_REPLIES, Authorize
 from app.contracts.fields import Contract, Flag, Int, Num, Payload, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_json, read_path
@@ -157,11 +157,6 @@ async def delete_item(deps: MerchandisingDeps, kind: str, request: Request) -> R
     return Response(status_code=204)
 
 
-_ADMIN = {
-    401: Reply("UNAUTHORIZED: no admin token", ErrorBody),
-    403: Reply("FORBIDDEN: a wrong admin token", ErrorBody),
-    503: Reply("DB_UNAVAILABLE, ADMIN_DISABLED (no ADMIN_TOKEN on the server), SERVER_SHUTTING_DOWN", ErrorBody),
-}
 
 
 def _put(kind: str, body: type[Contract]) -> Operation:
@@ -173,17 +168,17 @@ def _put(kind: str, body: type[Contract]) -> Operation:
                  409: Reply(f"TOO_MANY: the {kind}s are at their cap", ErrorBody),
                  408: Reply("BODY_TIMEOUT: the body stopped arriving", ErrorBody),
                  413: Reply("BODY_TOO_LARGE: over 256 KB", ErrorBody),
-                 415: Reply("UNSUPPORTED_MEDIA_TYPE: not JSON", ErrorBody), **_ADMIN})
+                 415: Reply("UNSUPPORTED_MEDIA_TYPE: not JSON", ErrorBody), **ADMIN_REPLIES})
 
 
 def _delete(kind: str) -> Operation:
     return Operation(f"Delete a {kind} (admin)", path=ItemPath, admin=True, tags=("merchandising",), replies={
         204: Reply("deleted"), 400: Reply("INVALID_PARAMETERS: not an id", ErrorBody),
-        404: Reply(f"NOT_FOUND: no {kind} with that id", ErrorBody), **_ADMIN})
+        404: Reply(f"NOT_FOUND: no {kind} with that id", ErrorBody), **ADMIN_REPLIES})
 
 
 LIST = Operation("Synonyms and search rules (admin)", admin=True, tags=("merchandising",),
-                 replies={200: Reply("every synonym set and rule", MerchandisingSet), **_ADMIN})
+                 replies={200: Reply("every synonym set and rule", MerchandisingSet), **ADMIN_REPLIES})
 
 
 def routes(deps: MerchandisingDeps) -> list[Route]:
