@@ -553,6 +553,11 @@
     suggestKey(e) {
       const options = this.suggestList.hidden ? [] : [...this.suggestList.children];
       if (e.key === 'Escape') { this.hideSuggestions(); return; }
+      if (e.key === 'ArrowDown' && !options.length && this.input.value.trim()) { // open them again
+        e.preventDefault();
+        this.suggest();
+        return;
+      }
       if (!options.length || !['ArrowDown', 'ArrowUp', 'Enter'].includes(e.key)) return;
       if (e.key === 'Enter') {
         if (this.active >= 0) { e.preventDefault(); this.choose(options[this.active].textContent); }
@@ -600,10 +605,13 @@
       return { key: url.href, q, url: url.href };
     }
 
-    /** Show the results for what the shopper asked for last: from the cache, or by a search. */
+    /** Show the results for what the shopper asked for last: from the cache, or by a search.
+     * The suggestions close: the shopper paused or chose, and the results (and their chips)
+     * are what comes next; Down in the box opens them again. */
     search() {
       clearTimeout(this.timer);
       this.timer = null;
+      this.hideSuggestions();
       if (this.composing) return; // half a word: compositionend searches the whole one
       const request = this.request();
       this.wanted = request ? request.key : null;
