@@ -182,7 +182,6 @@ async def stats(deps: CatalogDeps, request: Request) -> JSONResponse:
     )
 
 
-
 PUT = Operation(
     "Insert or replace products by sku (admin)", body=CatalogPut, admin=True, tags=("catalog",),
     description="Each row is validated on its own: the good ones are stored and indexed at once, the bad ones "

@@ -157,8 +157,6 @@ async def delete_item(deps: MerchandisingDeps, kind: str, request: Request) -> R
     return Response(status_code=204)
 
 
-
-
 def _put(kind: str, body: type[Contract]) -> Operation:
     return Operation(
         f"Create or replace a {kind} (admin)", path=ItemPath, body=body, admin=True, tags=("merchandising",),
