@@ -3,7 +3,8 @@
     GET /api/products/suggest?q=&limit=   {q, completions: [{text, source}], products: [...]}
 
 Completions come from the searches shoppers ran that found something and from the catalog's own
-phrases (app/search/suggest.py), typo-tolerant and in the shopper's script; `products` are the
+phrases (app/search/suggest.py), typo-tolerant and in the shopper's script (a query in another
+language that nothing completes is completed as its English reading); `products` are the
 best few of the first completion (its catalog phrase's, or the text search's for a popular
 search). No vectors and no stream: it answers from memory in about a millisecond, so a widget
 may ask on every short pause in the typing and run a full search only on a longer pause or a
@@ -26,6 +27,7 @@ from app.contracts.fields import Payload, QInt, QueryContract, Text, example
 from app.contracts.openapi import ApiRoute, Operation, Reply
 from app.contracts.reading import read_query
 from app.errors import ErrorBody
+from app.language.reading import in_english
 from app.ratelimit.limiter import StreamLimiter
 from app.responses import JSONResponse
 from app.routes.search import MAX_QUERY
@@ -33,6 +35,8 @@ from app.search.constraints import Filters
 from app.search.products import card
 from app.search.service import SearchService
 from app.search.suggest import Completion, Suggestions
+from app.search.text import fold, words
+from app.search.vocabulary import Vocabulary
 from app.streams.endpoint import RATE_HEADERS
 from app.streams.schema import ProductCard
 
@@ -65,6 +69,21 @@ class SuggestDeps:
     found: OrderedDict[tuple[object, str], tuple[str, ...]]
 
 
+def in_store_words(text: str, vocabulary: Vocabulary) -> str:
+    """`text` with each phrase the vocabulary knows put as the store names it ("laal saree" ->
+    "red saree": the reader of other languages writes Hindi in Latin letters, which the
+    vocabulary's aliases know); other words as they are."""
+    ws = words(text)
+    folded = [fold(w) for w in ws]
+    out: list[str] = []
+    i = 0
+    while i < len(ws):
+        entry, span = vocabulary.lookup(folded, i)
+        out.append(entry[1] if entry is not None else ws[i])
+        i += span or 1
+    return " ".join(out)
+
+
 def _products(deps: SuggestDeps, first: Completion) -> list[str]:
     skus = first.skus
     if not skus:  # a popular search: the text search's best, remembered for this catalog
@@ -80,7 +99,12 @@ def _products(deps: SuggestDeps, first: Completion) -> list[str]:
 
 async def suggest(deps: SuggestDeps, request: Request) -> JSONResponse:
     args = read_query(request, SuggestQuery)
-    found = deps.suggestions.current().complete(args.q, args.limit)
+    suggester = deps.suggestions.current()
+    found = suggester.complete(args.q, args.limit)
+    if not found and (english := in_english(args.q)) != args.q:
+        # Hindi, Persian, Russian or Hebrew that neither the catalog nor shoppers' searches
+        # hold yet: the completions of its reading, in the store's own words
+        found = suggester.complete(in_store_words(english, deps.search.vocabulary), args.limit)
     products = deps.search.products(_products(deps, found[0])) if found else []
     return JSONResponse({"q": args.q, "completions": [{"text": c.text, "source": c.source} for c in found],
                          "products": [card(p) for p in products]})

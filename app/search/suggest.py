@@ -68,9 +68,10 @@ def catalog_phrases(products: Iterable[Mapping[str, Any]]) -> dict[str, Phrase]:
         attributes = product.get("attributes") or {}
         kind = product.get("subcategory") or product.get("category")
         qualifiers = [*(product.get("colors") or ()), *(attributes.get(name) for name in QUALIFIERS)]
-        found = [p for p in (product.get("category"), kind, product.get("brand")) if isinstance(p, str) and p]
-        if isinstance(kind, str) and kind:
-            found += [f"{q} {kind}" for q in qualifiers if isinstance(q, str) and q]
+        category = product.get("category")
+        found = [p for p in (category, kind, product.get("brand")) if isinstance(p, str) and p]
+        for noun in dict.fromkeys(n for n in (category, kind) if isinstance(n, str) and n):  # "red saree", "red silk saree"
+            found += [f"{q} {noun}" for q in qualifiers if isinstance(q, str) and q]
         rating = product.get("rating")
         rank = (not product.get("in_stock", True), -(rating if isinstance(rating, (int, float)) else 0.0),
                 str(product["sku"]))

@@ -48,6 +48,9 @@ async def test_the_catalog_completes_what_is_typed_with_its_products(app: AppSer
     assert all(p["category"] == "saree" for p in body["products"])
     assert completions(app, "sarre")[:1] == found[:1]  # one typo
     assert completions(app, "zzzzqqq") == []
+    # Hindi, Persian or Russian that nothing completes yet: its English reading's completions
+    assert all("red" in text for text in completions(app, "लाल")) and completions(app, "लाल")
+    assert all("saree" in text for text in completions(app, "ساری")) and completions(app, "ساری")
 
 
 async def test_what_shoppers_searched_is_offered_back(app: AppServer) -> None:
