@@ -24,6 +24,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo.errors import BulkWriteError, ConnectionFailure
 
+from app.search.clicks import query_key
 from app.store.database import Database
 from app.store.repositories import FUNNEL, day_of, now
 from app.streams.metrics import StreamMetrics
@@ -41,8 +42,9 @@ def new_query_id() -> str:
 
 
 def normalise(query: str) -> str:
-    """The query as the report groups it: lower case, single spaces."""
-    return " ".join(query.lower().split())[:MAX_QUERY]
+    """The query as the report groups it and click learning keys it (`query_key`: case and
+    spacing aside), at most MAX_QUERY characters."""
+    return query_key(query)[:MAX_QUERY]
 
 
 def _only_duplicates(exc: BulkWriteError) -> bool:

@@ -111,8 +111,9 @@ async def impressions(store: Store, days: int, limit: int) -> list[Impression]:
     """What shoppers were shown and clicked in the last `days` (the newest `limit` views), as
     click learning reads it (app/search/clicks.py): each view of a recorded search, clicked or not."""
     since = period_start(days).strftime("%Y-%m-%d")
-    queries = await store.searches.queries(since)
+    views = await store.shopper_events.of_step(since, "view", limit)
     clicked = {(e["query_id"], e["sku"]) for e in await store.shopper_events.of_step(since, "click", limit)}
+    queries = await store.searches.queries(e["query_id"] for e in views)
     return [Impression(queries[e["query_id"]], e["query_id"], e["sku"], int(e["position"]),
                        (e["query_id"], e["sku"]) in clicked)
-            for e in await store.shopper_events.of_step(since, "view", limit) if e.get("query_id") in queries]
+            for e in views if e.get("query_id") in queries]

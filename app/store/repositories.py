@@ -371,10 +371,15 @@ class SearchLog(BulkLog):
             {"$limit": limit},
         ])
 
-    async def queries(self, since: str) -> dict[str, str]:
-        """query_id -> the query, of the searches from the day `since` on."""
-        rows = await self.collection.find({"day": {"$gte": since}}, {"q": 1}).to_list(None)
-        return {str(row["_id"]): str(row.get("q", "")) for row in rows}
+    async def queries(self, query_ids: Iterable[str], batch: int = 1000) -> dict[str, str]:
+        """query_id -> the query, of the recorded searches among `query_ids` (read `batch` ids a
+        time: only the searches the caller needs, not the whole period's)."""
+        ids = list(dict.fromkeys(query_ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), batch):
+            rows = await self.collection.find({"_id": {"$in": ids[start:start + batch]}}, {"q": 1}).to_list(None)
+            out.update((str(row["_id"]), str(row.get("q", ""))) for row in rows)
+        return out
 
     async def per_day(self, since: str, *, no_results: bool = False) -> list[Doc]:
         """`{_id: day, count}` of the searches since `since` (only those that found nothing)."""
