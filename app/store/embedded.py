@@ -165,6 +165,9 @@ class EmbeddedMongo:
                 command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,  # a Ctrl-C in the terminal reaches the app, which stops it
             )
+        # Named before it can answer: a client that reconnects on its own (pymongo does) may
+        # reach the new server before the wait below ends, and server.json must name it then.
+        self.state_file.write_text(json.dumps({"pid": process.pid, "port": port}))
         deadline = time.monotonic() + _START_TIMEOUT_S
         while not _accepts(port):
             if process.poll() is not None:
@@ -176,7 +179,6 @@ class EmbeddedMongo:
                 raise RuntimeError(f"embedded MongoDB (nx-27017) did not start; see {log_file}")
             time.sleep(0.05)
         self.pid, self.port, self._process = process.pid, port, process
-        self.state_file.write_text(json.dumps({"pid": self.pid, "port": self.port}))
         log.info("embedded MongoDB: started nx-27017 pid=%s port=%s data=%s", self.pid, port, self.folder)
 
     def start_or_attach(self) -> tuple[str, bool]:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,6 +87,39 @@ async def test_orphaned_embedded_server_is_reused(tmp_path: Path) -> None:
         second.stop()
         if _alive(db_pid):
             os.kill(db_pid, signal.SIGKILL)
+
+
+def test_a_restarted_server_is_named_in_server_json_before_it_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pymongo reconnects by itself: a request can reach the new server while `restart` still
+    waits for it. server.json must already name that server then (a CI run read the dead one's pid)."""
+    from app.store import embedded
+
+    seen: list[dict[str, int]] = []
+    accepts = embedded._accepts
+
+    def recording(port: int) -> bool:
+        up = accepts(port)
+        if up and mongo.pid is None:  # restarting: the first moment a client could reach it
+            seen.append(json.loads(mongo.state_file.read_text()))
+        return up
+
+    mongo = embedded.EmbeddedMongo(tmp_path / "data")
+    mongo.start()
+    try:
+        old_pid, port = mongo.pid, mongo.port
+        assert old_pid is not None
+        os.kill(old_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while mongo.alive():
+            assert time.monotonic() < deadline, "SIGKILL did not end it"
+        monkeypatch.setattr(embedded, "_accepts", recording)
+        mongo.restart()
+        assert seen, "the new server was waited for"
+        assert seen[0] == {"pid": mongo.pid, "port": port} and mongo.pid != old_pid
+    finally:
+        mongo.stop()
 
 
 def test_second_app_on_the_same_data_dir_refuses(tmp_path: Path) -> None:
