@@ -34,6 +34,7 @@ from app.errors import BadRequest
 
 POLL_S = 0.25  # how often a wait for body bytes looks whether the server is shutting down
 DRAIN_S = 2.0  # after a size refusal mid-body, read on this long so the client sees the 413
+DRAIN_IDLE_S = 0.2  # ... but no longer than this without a byte: a quiet client waits for our answer
 CLOSE = {"Connection": "close"}
 
 
@@ -135,14 +136,17 @@ class BodyReader:
 
     async def drain(self, seconds: float = DRAIN_S) -> None:
         """Read (and drop) up to `limit` more bytes for at most `seconds` after a refusal: a
-        client still sending when the connection closes would get a reset, not our answer."""
+        client still sending when the connection closes would get a reset, not our answer.
+        A client that sends nothing for DRAIN_IDLE_S is waiting for that answer (one that
+        announced a length too large and holds its body back, as Expect: 100-continue
+        clients do): it gets it then, not after `seconds`."""
         if self.ended:
             return
         deadline = time.monotonic() + seconds
         dropped = 0
         while dropped <= self.limit and (remaining := deadline - time.monotonic()) > 0:
             try:
-                message = await asyncio.wait_for(self.request.receive(), remaining)
+                message = await asyncio.wait_for(self.request.receive(), min(remaining, DRAIN_IDLE_S))
             except Exception:  # noqa: BLE001 - the time is up, or the client is gone
                 return
             if message["type"] != "http.request" or not message.get("more_body", False):

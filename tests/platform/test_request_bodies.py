@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from app.routes.body import DRAIN_S
 from tests.ingest import documents as d
 from tests.support import raw_http as raw
 from tests.support.sampling import PeakRss
@@ -67,12 +68,15 @@ def answer(port: int, request_head: bytes, body=(), *, timeout: float = 10.0, pa
 async def test_declared_length_over_the_limit_is_refused_before_reading(
     server: AppServer, method: str, path: str, limit: int, headers: dict[str, str]
 ) -> None:
-    """Only the headers are sent (200 MB announced): the 413 comes without a byte of body."""
+    """Only the headers are sent (200 MB announced): the 413 comes without a byte of body, and
+    without the server waiting out its drain (DRAIN_S, for a client still sending: this one
+    waits for the answer and sends nothing, so it is answered once it has gone quiet)."""
     request_head = raw.head(method, path, {**JSON_HEADERS, **headers}, length=200 * MB)
     got = await asyncio.to_thread(answer, server.port, request_head)
     assert (got.status, got.json()) == (413, too_large(limit))
     assert got.headers["content-type"] == "application/json"
     assert got.headers.get("connection") == "close"
+    assert got.elapsed < DRAIN_S, f"answered after {got.elapsed:.2f} s: the whole drain was waited out"
 
 
 @pytest.mark.parametrize(("method", "path", "limit", "headers"), ROUTES, ids=IDS)
