@@ -443,6 +443,7 @@ def _language_model(settings: Settings) -> tuple[LanguageModel, ToolChooser | No
             model=settings.llm_model,
             connect_timeout_s=settings.llm_connect_timeout_s,
             read_timeout_s=settings.llm_read_timeout_s,
+            max_tokens=settings.llm_max_tokens,
         )
         return provider, provider
     return GroundedProvider(), None

@@ -225,6 +225,7 @@ class Settings:
     llm_model: str = ""
     llm_connect_timeout_s: float = 5.0
     llm_read_timeout_s: float = 30.0
+    llm_max_tokens: int = 400  # openai provider: the longest answer asked of the model, in tokens
     llm_tool_calling: bool = True  # openai provider: the sales agent lets the model choose its tools
 
     tts_engine: str = "auto"  # auto (gTTS, else espeak-ng) | gtts | espeak | off
@@ -321,6 +322,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "LLM_MODEL": ("llm_model", _text),
     "LLM_CONNECT_TIMEOUT_S": ("llm_connect_timeout_s", _positive_float),
     "LLM_READ_TIMEOUT_S": ("llm_read_timeout_s", _positive_float),
+    "LLM_MAX_TOKENS": ("llm_max_tokens", _positive_int),
     "LLM_TOOL_CALLING": ("llm_tool_calling", _bool),
     "TTS_ENGINE": ("tts_engine", _one_of("auto", "gtts", "espeak", "off")),
     "TTS_RETRY_S": ("tts_retry_s", _positive_float),

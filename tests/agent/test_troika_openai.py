@@ -14,7 +14,7 @@ from tests.support.sse import read_stream
 
 async def test_agent_answer_streams_from_the_model(app_server: Callable[..., AppServer], llama_url: str) -> None:
     server = app_server(
-        LLM_PROVIDER="openai", LLM_BASE_URL=llama_url, LLM_MODEL=MODEL, LLM_READ_TIMEOUT_S="60",
+        LLM_PROVIDER="openai", LLM_BASE_URL=llama_url, LLM_MODEL=MODEL, LLM_READ_TIMEOUT_S="60", LLM_MAX_TOKENS="64",
         STREAMING_TIMEOUT="120000", TTS_ENGINE="off", DEMO_CATALOG_SIZE="200",
         MONGODB_DB=f"troika_llm_{uuid.uuid4().hex[:8]}",
     )

@@ -55,7 +55,7 @@ async def test_the_models_tool_calls_run_after_checking(
     app_server: Callable[..., AppServer], scripted_llm: Callable[..., tuple[str, Path]]
 ) -> None:
     url, log = scripted_llm(calls={"something nice": RED_SAREES}, answer=ANSWER)
-    server = app_server(**agent_env(url))
+    server = app_server(**agent_env(url), LLM_MAX_TOKENS="77")
     wait_for_search(server, min_vectors=0)
     got = await read_stream(f"{server.url}/api/troika/intelligent-chat/stream", method="POST",
                             json={"message": "show me something nice for diwali"}, timeout=60)
@@ -74,6 +74,7 @@ async def test_the_models_tool_calls_run_after_checking(
 
     sent = requests(log)
     assert [bool(r.get("tools")) for r in sent] == [True, False]  # choose the tools, then answer
+    assert sent[1]["max_tokens"] == 77  # LLM_MAX_TOKENS bounds the answer
     offered = {t["function"]["name"] for t in sent[0]["tools"]}
     assert offered == {"search_catalog", "market_snapshot", "compare_products", "check_stock", "search_documents"}
     prompt = sent[1]["messages"][0]["content"]

@@ -20,7 +20,7 @@ from tests.support.sse import events_of, read_stream
 def _env(llama_url: str) -> dict[str, str]:
     return {
         "LLM_PROVIDER": "openai", "LLM_BASE_URL": llama_url, "LLM_MODEL": MODEL,
-        "LLM_READ_TIMEOUT_S": "60", "STREAMING_TIMEOUT": "120000", "TTS_ENGINE": "off",
+        "LLM_READ_TIMEOUT_S": "60", "LLM_MAX_TOKENS": "64", "STREAMING_TIMEOUT": "120000", "TTS_ENGINE": "off",
         "DEMO_CATALOG_SIZE": "200", "MONGODB_DB": f"llm_{uuid.uuid4().hex[:8]}",
     }
 
