@@ -1,10 +1,12 @@
 """Search analytics in a real browser: the storefront's search widget, with insights.js,
 reports the cards shown (`view`), the card opened (`click`) and the demo's add-to-cart button
-(`add_to_cart`) under the search's `query_id`, stored in the database; the admin insights page
-shows the report built from them."""
+(`add_to_cart`) under the search's `query_id`, stored in the database; so does the chat for
+the cards of the sales agent's catalog search; the admin insights page shows the report built
+from them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +14,7 @@ from pymongo import MongoClient
 
 from tests.support.server import AppServer
 from tests.support.wait import wait_until
-from tests.web.conftest import ADMIN_TOKEN, PageProbe, screenshot
+from tests.web.conftest import ADMIN_TOKEN, PageProbe, ask, chat_widget, screenshot
 
 
 def stored_events(app: AppServer, query_id: str) -> list[dict[str, Any]]:
@@ -53,6 +55,35 @@ def test_a_search_then_a_click_stores_views_and_the_click(web_app: AppServer, st
     assert [p for p, _ in views] == list(range(1, shown + 1))
     click = next(e for e in events if e["type"] == "click")
     assert (click["sku"], click["position"]) == (sku, 2)
+
+
+def test_the_chats_product_cards_report_views_and_a_click(web_app: AppServer, storefront: PageProbe) -> None:
+    """The sales agent's catalog search is recorded with a `query_id` (on its product_cards
+    event): the chat's cards are reported under it like the search widget's, and only the
+    cards of the answer that showed them."""
+    from playwright.sync_api import expect
+
+    page = storefront.page
+    chat = chat_widget(page, "/api/troika/intelligent-chat/stream")
+    ask(chat, "show me kurtas")
+    cards_list = chat.locator(".ss-cards-compact").last
+    expect(cards_list).to_have_attribute("data-query-id", re.compile(r"^[0-9a-f]{32}$"))
+    query_id = cards_list.get_attribute("data-query-id")
+    cards = cards_list.locator(".ss-card")
+    shown = cards.count()
+    assert shown >= 1
+    sku = cards.last.get_attribute("data-sku")
+    cards.last.locator(".ss-card-title").click()
+
+    def clicked() -> list[dict[str, Any]]:
+        events = stored_events(web_app, query_id or "")
+        kinds = [e["type"] for e in events]
+        return events if "click" in kinds and kinds.count("view") == shown else []
+
+    events = wait_until(clicked, timeout=15, what="the chat cards' views and click are stored")
+    assert sorted(e["position"] for e in events if e["type"] == "view") == list(range(1, shown + 1))
+    click = next(e for e in events if e["type"] == "click")
+    assert (click["sku"], click["position"]) == (sku, shown)
 
 
 def test_the_add_to_cart_button_sends_add_to_cart(web_app: AppServer, storefront: PageProbe) -> None:

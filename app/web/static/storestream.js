@@ -1491,6 +1491,13 @@
           const products = Array.isArray(data.products) ? data.products : [];
           this.cards.replaceChildren(...products.map((card) => productCard(this.chat, card, this.words())));
           this.cards.hidden = products.length === 0;
+          // The agent's catalog search, as recorded for analytics: insights.js reports these
+          // cards' views and clicks under it, as it does the search widget's.
+          if (typeof data.query_id === 'string' && data.query_id) this.cards.dataset.queryId = data.query_id;
+          else delete this.cards.dataset.queryId;
+          this.chat.dispatchEvent(new CustomEvent('storestream-results', {
+            bubbles: true, detail: { queryId: this.cards.dataset.queryId || null, stage: 'final', source: 'chat' },
+          }));
           break;
         }
         case 'suggestions': {
