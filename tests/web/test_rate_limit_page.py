@@ -160,3 +160,41 @@ def test_chat_refused_holds_sending_then_offers_try_again(
     expect(chat).to_have_attribute("data-state", "done")
     assert len(seen[CHAT_STREAM]) == 2 and seen[SEARCH_TWIN] == []
     assert probe.errors == [] and probe.dialogs == []
+
+
+def test_a_persian_shopper_is_told_in_persian(
+    short_window_app: AppServer, new_page: Callable[..., PageProbe]
+) -> None:
+    """The same refusal for a question in Persian: the wait and "Try again" are said in
+    Persian, right to left. English shoppers keep the English words (the test above)."""
+    probe = new_page()
+    page = probe.page
+    page.goto(f"{short_window_app.url}/")
+    chat = page.locator("storestream-chat")
+    chat.evaluate("el => el.setAttribute('endpoint', '/api/chat/query/stream')")
+    spend_budget(short_window_app)
+    box = chat.get_by_role("textbox", name="Your message")
+    box.fill("لباس قرمز")
+    box.press("Enter")
+    expect(chat).to_have_attribute("data-state", "error")
+    said = chat.locator(".ss-msg-bot .ss-error-text")
+    expect(said).to_have_text(re.compile(r"^درخواست‌ها فعلاً زیاد است\. لطفاً [۰-۹]+ ثانیه دیگر"))
+    assert said.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    retry = chat.get_by_role("button", name="دوباره امتحان کنید")
+    expect(retry).to_be_visible(timeout=TIMEOUT_MS)  # once Retry-After has passed
+    assert chat.get_by_role("button", name="Try again").count() == 0
+    assert probe.errors == [] and probe.dialogs == []
+
+
+def test_a_persian_query_refused_is_told_in_persian(limited_app: AppServer, new_page: Callable[..., PageProbe]) -> None:
+    probe = new_page()
+    page = probe.page
+    page.goto(f"{limited_app.url}/")
+    spend_budget(limited_app)  # one request a minute: spent, whatever came before
+    search = page.locator("storestream-search")
+    search.get_by_role("combobox", name="Search products").fill("کفش مشکی")
+    expect(search).to_have_attribute("data-state", "error")
+    status = search.locator(".ss-status.ss-error")
+    expect(status).to_have_text(re.compile(r"^درخواست‌ها فعلاً زیاد است\. لطفاً [۰-۹]+ ثانیه دیگر"))
+    assert status.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    assert probe.errors == [] and probe.dialogs == []

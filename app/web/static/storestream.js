@@ -133,6 +133,41 @@
       found: (n) => `${n} ${{ one: 'товар', few: 'товара' }[new Intl.PluralRules('ru').select(n)] || 'товаров'}`,
       none: 'Ничего не найдено. Попробуйте меньше слов или другие фильтры.' },
   };
+  // What the widgets say when a search or an answer goes wrong, in the shopper's language (as
+  // WORDS). English keeps the detailed messages (the server's among them); in the others the
+  // kind of trouble is named: `failed`, `interrupted` (the connection was lost), `stopped`, the
+  // 429 hold with its wait, and the "Try again" button.
+  const at = (seconds) => new Date(Date.now() + seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const TROUBLE = {
+    fa: { failed: 'مشکلی پیش آمد. لطفاً دوباره امتحان کنید.', interrupted: 'ارتباط پیش از پایان قطع شد.',
+      stopped: 'متوقف شد.', retry: 'دوباره امتحان کنید',
+      hold: (s) => `درخواست‌ها فعلاً زیاد است. لطفاً ${s.toLocaleString('fa')} ثانیه دیگر (ساعت ${at(s)}) دوباره امتحان کنید.` },
+    he: { failed: 'משהו השתבש. נסו שוב.', interrupted: 'החיבור נותק לפני הסוף.', stopped: 'הופסק.', retry: 'נסו שוב',
+      hold: (s) => `יותר מדי בקשות כרגע. נסו שוב בעוד ${s} שניות (בשעה ${at(s)}).` },
+    hi: { failed: 'कुछ गड़बड़ हो गई। कृपया फिर से कोशिश करें।', interrupted: 'पूरा होने से पहले कनेक्शन टूट गया।',
+      stopped: 'रोक दिया गया।', retry: 'फिर से कोशिश करें',
+      hold: (s) => `अभी बहुत सारे अनुरोध हैं। कृपया ${s} सेकंड बाद (${at(s)} बजे) फिर से कोशिश करें।` },
+    ru: { failed: 'Что-то пошло не так. Попробуйте ещё раз.', interrupted: 'Соединение прервалось до конца ответа.',
+      stopped: 'Остановлено.', retry: 'Попробовать ещё раз',
+      hold: (s) => `Сейчас слишком много запросов. Попробуйте снова через ${s} с (в ${at(s)}).` },
+  };
+
+  /** The words for trouble of `kind` (failed | interrupted | stopped) for a shopper writing in
+   *  `words`' language: `english` (the detailed message) in English, else theirs; a 429
+   *  `refusal` says how long to wait. */
+  function troubleText(words, kind, english, refusal) {
+    const lang = Object.keys(WORDS).find((k) => WORDS[k] === words);
+    const theirs = TROUBLE[lang];
+    if (!theirs) return english;
+    if (refusal && refusal.status === 429) return theirs.hold(Math.max(1, refusal.retryAfter || 1));
+    return theirs[kind] || theirs.failed;
+  }
+
+  function retryText(words) {
+    const lang = Object.keys(WORDS).find((k) => WORDS[k] === words);
+    return (TROUBLE[lang] || { retry: 'Try again' }).retry;
+  }
+
   // The search's "more" button, in the language of the query (as WORDS).
   const MORE_WORDS = { en: 'Show more', fa: 'نمایش بیشتر', he: 'הצגת עוד', hi: 'और दिखाएँ', ru: 'Показать ещё' };
   // Letters that name a language among the shops' (Arabic script is read as Persian).
@@ -161,8 +196,7 @@
   /** What a shopper reads while the request budget is spent: how long, and until when. */
   function holdMessage(seconds) {
     const wait = Math.max(1, seconds);
-    const at = new Date(Date.now() + wait * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    return `Too many requests right now. Please try again in ${secondsText(wait)} (at ${at}).`;
+    return `Too many requests right now. Please try again in ${secondsText(wait)} (at ${at(wait)}).`;
   }
 
   /**
@@ -615,6 +649,7 @@
       if (this.composing) return; // half a word: compositionend searches the whole one
       const request = this.request();
       this.wanted = request ? request.key : null;
+      this.asked = request ? request.q : ''; // the words of the query: its failures speak its language
       this.held = null;
       this.endPaging();
       if (!request) {
@@ -866,8 +901,12 @@
       delete this.dataset.query; delete this.dataset.stage; delete this.dataset.source;
       this.cards.replaceChildren();
       this.chips.replaceChildren();
-      this.status.removeAttribute('dir'); // the widget's own words (English), not the query's
-      this.status.textContent = message;
+      // In the query's language (English keeps the detailed message), and its direction.
+      const words = wordsFor(this.asked);
+      const text = troubleText(words, 'failed', message, refusal);
+      if (text === message) this.status.removeAttribute('dir');
+      else this.status.setAttribute('dir', scriptDirection(text));
+      this.status.textContent = text;
       this.status.classList.add('ss-error');
       if (refusal && refusal.status === 429) this.dataset.retryAfter = String(refusal.retryAfter);
       else delete this.dataset.retryAfter;
@@ -1259,7 +1298,7 @@
           if (!response.ok) {
             const refusal = await describeRefusal(response);
             if (refusal.status === 429) {
-              turn.fail(refusal.message, null, turn.lastId ? 'interrupted' : 'failed');
+              turn.fail(refusal.message, null, turn.lastId ? 'interrupted' : 'failed', refusal);
               this.refused = turn; // "Try again" once the wait is over, not before
               this.budget.hold(refusal.retryAfter);
             } else {
@@ -1532,10 +1571,11 @@
 
     /** Show why the answer ended early (the text so far stays). `askAgain`, when given, adds
      *  a "Try again" button that asks the same question again as a new request. */
-    fail(message, askAgain, outcome) {
+    fail(message, askAgain, outcome, refusal) {
       this.failed = true;
       this.el.dataset.outcome = outcome || 'failed';
-      this.errorLine.replaceChildren(h('span', { class: 'ss-error-text', text: message }));
+      const text = troubleText(this.words(), outcome || 'failed', message, refusal);
+      this.errorLine.replaceChildren(h('span', { class: 'ss-error-text', dir: 'auto', text }));
       this.errorLine.hidden = false;
       if (askAgain) this.offerRetry(askAgain);
     }
@@ -1543,7 +1583,7 @@
     offerRetry(askAgain) {
       if (this.errorLine.querySelector('.ss-retry')) return;
       const button = h('button', {
-        type: 'button', class: 'ss-button ss-secondary ss-retry', text: 'Try again',
+        type: 'button', class: 'ss-button ss-secondary ss-retry', text: retryText(this.words()),
         onclick: () => { if (askAgain()) button.remove(); }, // not while another answer streams or the budget is held
       });
       this.errorLine.append(' ', button);
