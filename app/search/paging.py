@@ -10,10 +10,12 @@ shown) and keeps that order. A cursor is the token and an offset into it, so pag
 the same slice, whatever the index does meanwhile. A product removed since is left out of its
 page (it can no longer be sold); one added since is not in this ranking (a new search shows it).
 
-Ordering every match costs about 8 µs a match (`SearchService.page` beyond the fused head:
-0.23-0.28 s for the 32,470 matches of "women" over 50,000 demo products), so it is paid once
-by the shopper who asks for a second page, not by every search as they type; freezing the
-matches costs the first page 5 ms for those 32,470 (1 ms for the 4,935 of "kurta").
+Ordering the matches is paid once, by the shopper who asks for a second page, not by every
+search as they type: `Ranked.order` takes 21 ms for the 32,470 matches of "women" over 50,000
+demo products and 7 ms for the 4,935 of "kurta" (`.venv/bin/python -m bench.paging`, quiet
+machine; 56 and 12 ms before `SearchService.page` gave the full key only to the matches whose
+text score can reach the page); freezing the matches costs the first page 5 ms for those
+32,470 (1 ms for the 4,935 of "kurta").
 
 The rankings live in this process's memory: the `MAX_KEPT` most recently used, holding at
 most `MAX_WEIGHT` matches in all, for `TTL_S`. A cursor whose ranking is not held (made by

@@ -468,9 +468,15 @@ class SearchService(IndexLife):
         if sort == "relevance":
             out = [(table[h.sku], h) for h in results.hits[:limit] if h.sku in table]
             if len(out) < limit:
-                rest = (sku for sku in results.matched if sku not in head and sku in table)
-                more = heapq.nsmallest(limit - len(out), rest,
-                                       key=lambda sku: _beyond_head(table[sku], scores.get(sku, 0.0)))
+                need = limit - len(out)
+                rest = [sku for sku in results.matched if sku not in head and sku in table]
+                if len(rest) > need:
+                    # More words first: only a match scoring at least the need-th best text
+                    # score can be on the page, so only those get the full key (8 µs each;
+                    # 0.25 s for the 32,470 matches of "women" at 50,000 products).
+                    cut = heapq.nlargest(need, [scores.get(sku, 0.0) for sku in rest])[-1]
+                    rest = [sku for sku in rest if scores.get(sku, 0.0) >= cut]
+                more = heapq.nsmallest(need, rest, key=lambda sku: _beyond_head(table[sku], scores.get(sku, 0.0)))
                 out += [(table[sku], self._hit(sku, scores)) for sku in more]
             return out
         key = sort_key(sort)

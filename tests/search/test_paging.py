@@ -54,3 +54,24 @@ def test_order_is_the_first_page_then_the_rest_once() -> None:
     assert [row[0] for row in first] == [f"S{i:03d}" for i in range(30)]
     assert first[0] == ("S000", 0.5, 2.0, 0.9)  # the first page's row as shown, not re-scored
     assert r.order(page) == first and len(calls) == 1 and r.frozen is None
+
+
+def test_the_matches_beyond_the_head_are_ordered_as_a_full_sort_would() -> None:
+    """A later page orders the matches the fused head does not hold: more of the words first,
+    then in stock, rating, price, SKU. Only the best `limit` are needed, and only those that
+    can be among them get the full key: the same order as sorting every match, ties at the
+    cut included (many products share a text score)."""
+    from app.catalog.demo import generate_catalog
+    from app.search.service import SearchService, _beyond_head
+
+    service = SearchService(None, exact_max=1000)
+    service.build_from(generate_catalog(600))
+    table = service.table.products
+    skus = sorted(table)
+    scores = {sku: float(n % 7) for n, sku in enumerate(skus[:500])}  # ties everywhere; 100 without a score
+    head = [Hit(skus[3], 9.0, 9.0, None)]
+    results = Results(head, skus, scores)
+    for limit in (1, 10, 57, 400, 599, 600, 5000):
+        got = [prod["sku"] for prod, _ in service.page(results, limit)]
+        rest = sorted((s for s in skus if s != skus[3]), key=lambda s: _beyond_head(table[s], scores.get(s, 0.0)))
+        assert got == [skus[3], *rest][:limit], limit
