@@ -154,6 +154,8 @@ class Recorder:
             period_ends = loop.time() + self.flush_s
             while not self._everything:
                 try:
+                    # Not wait_for: on Python 3.11 it returns, rather than raise, when it is
+                    # cancelled (stop()) just as the event it waits for is set.
                     async with asyncio.timeout_at(period_ends):
                         await self._wake.wait()
                 except TimeoutError:
