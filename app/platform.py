@@ -64,6 +64,7 @@ _RETRY_AFTER_EMBEDDED_S = 2  # Retry-After of a 503 DB_UNAVAILABLE: a restart ta
 _RETRY_AFTER_S = 5
 POPULAR_DAYS = 30  # the popular searches the suggestions offer: of the last month
 POPULAR_SEARCHES = 2000
+STORE_CLOSE_S = 1.0  # at shutdown: closing the connection to a database that no longer answers (it takes ms)
 CLICK_IMPRESSIONS = 500_000  # the newest views click learning reads (and as many clicks)
 
 
@@ -383,9 +384,12 @@ class Platform:
             self.embedder.close()
         await self.analytics.stop()  # what is buffered is written while the database still runs
         if self.store is not None:
-            await self.store.close()
+            try:  # it says goodbye to the server: bounded, for one that no longer answers
+                await asyncio.wait_for(self.store.close(), STORE_CLOSE_S)
+            except TimeoutError:
+                log.warning("the database connection did not close within %.0f s; leaving it", STORE_CLOSE_S)
         if self.embedded is not None:
-            await asyncio.to_thread(self.embedded.stop)
+            await asyncio.to_thread(self.embedded.stop)  # bounded too (embedded.STOP_WAIT_S), then killed
         await self.replay.aclose()  # the Redis buffer writes behind
         await self.redis.close()
 

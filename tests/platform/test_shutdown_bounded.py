@@ -10,7 +10,9 @@ answers one word every 0.2 s."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -138,3 +140,27 @@ async def test_uvicorn_factory_with_a_half_sent_body_exits_within_the_grace(
     print(f"uvicorn --factory: exited {elapsed:.2f} s after SIGTERM")
     assert elapsed < GRACE_S + MARGIN_S
     assert answer.startswith(b"HTTP/1.1 503"), answer
+
+
+async def test_an_embedded_database_that_does_not_stop_does_not_hold_the_exit(
+    servers: Callable[..., AppServer], tmp_path: Path
+) -> None:
+    """The embedded nx-27017 is asked to stop at the end of the app's shutdown; one that does
+    not (here: stopped with SIGSTOP, so SIGTERM waits; a CI run saw one take over 5 s) is
+    killed in time for the app to exit within the grace, and is gone afterwards. Killing it is
+    safe: its SQLite commits are atomic (tests/platform/test_database_modes.py, kill -9)."""
+    data_dir = tmp_path / "data"
+    app = servers({"DATA_DIR": str(data_dir), "SHUTDOWN_GRACE_S": str(GRACE_S), "TTS_ENGINE": "off"}, serve=True)
+    db_pid = json.loads((data_dir / "mongo" / "server.json").read_text())["pid"]
+    os.kill(db_pid, signal.SIGSTOP)
+    try:
+        elapsed = await asyncio.to_thread(_exit_time, app, GRACE_S + MARGIN_S + 20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(db_pid, signal.SIGCONT)
+    print(f"python -m app serve, database not stopping: exited {elapsed:.2f} s after SIGTERM")
+    assert elapsed < GRACE_S + MARGIN_S, app.log()[-2500:]
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{db_pid}").exists() and "Z" not in Path(f"/proc/{db_pid}/stat").read_text().rsplit(")", 1)[1][:3]:
+        assert time.monotonic() < deadline, "the database outlived the app"
+        await asyncio.sleep(0.05)
