@@ -180,6 +180,8 @@ def test_a_persian_shopper_is_told_in_persian(
     said = chat.locator(".ss-msg-bot .ss-error-text")
     expect(said).to_have_text(re.compile(r"^درخواست‌ها فعلاً زیاد است\. لطفاً [۰-۹]+ ثانیه دیگر"))
     assert said.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    # The chat's own line while the budget is held says it in Persian too.
+    expect(chat.get_by_role("status")).to_have_text(re.compile(r"^درخواست‌ها فعلاً زیاد است"))
     retry = chat.get_by_role("button", name="دوباره امتحان کنید")
     expect(retry).to_be_visible(timeout=TIMEOUT_MS)  # once Retry-After has passed
     assert chat.get_by_role("button", name="Try again").count() == 0

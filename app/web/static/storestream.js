@@ -839,7 +839,7 @@
       const paging = this.paging;
       if (!paging || paging.controller || this.run || this.shown !== paging.key) return;
       const wait = this.budget.wait();
-      if (wait) { this.say(holdMessage(wait)); return; }
+      if (wait) { this.say(troubleText(wordsFor(paging.q), 'failed', holdMessage(wait), { status: 429, retryAfter: wait })); return; }
       const url = new URL(paging.url);
       url.searchParams.set('cursor', paging.cursor);
       paging.controller = new AbortController();
@@ -849,6 +849,8 @@
       this.dataset.requests = String(this.requests);
       let page = null;
       let problem = 'The connection was lost before more products arrived. Press the button to try again.';
+      let kind = 'interrupted';
+      let refused = null;
       try {
         const response = await fetch(url.href, { headers: { Accept: 'text/event-stream' }, cache: 'no-store',
           signal: paging.controller.signal });
@@ -857,11 +859,16 @@
           const refusal = await describeRefusal(response);
           if (refusal.status === 429) this.budget.hold(refusal.retryAfter);
           problem = refusal.message;
+          kind = 'failed';
+          refused = refusal;
         } else {
           for await (const event of readEventStream(response.body)) {
             const data = parseData(event.data);
             if (event.event === 'results' && data.type === 'product_cards') page = data;
-            else if (event.event === 'error' && data.fatal !== false) problem = data.message || 'The search failed.';
+            else if (event.event === 'error' && data.fatal !== false) {
+              problem = data.message || 'The search failed.';
+              kind = 'failed';
+            }
             else if (event.event === 'close') break;
           }
         }
@@ -872,7 +879,7 @@
       paging.controller = null;
       this.dataset.state = 'done';
       if (!page) {
-        this.say(problem);
+        this.say(troubleText(wordsFor(paging.q), kind, problem, refused));
         this.status.classList.add('ss-error');
         if (paging.cursor) this.more.disabled = false;
         else this.more.hidden = true;
@@ -1196,13 +1203,20 @@
       this.notice.classList.toggle('ss-error', Boolean(isError));
     }
 
+    /** The wait, in the shopper's language as far as the chat knows it: the words in the box,
+     *  else the last question. */
+    holdText(wait) {
+      const words = wordsFor(this.input.value || this.lastQuestion || '', this.getAttribute('lang'));
+      return troubleText(words, 'failed', holdMessage(wait), { status: 429, retryAfter: wait });
+    }
+
     /** The shared budget was held (Send disabled, the wait shown) or freed. */
     budgetChanged() {
       const wait = this.budget.wait();
       if (wait) {
         this.sendButton.disabled = true;
         this.dataset.retryAfter = String(wait);
-        this.say(holdMessage(wait), true);
+        this.say(this.holdText(wait), true);
         return;
       }
       this.sendButton.disabled = false;
@@ -1245,6 +1259,7 @@
     ask(raw) {
       const text = String(raw || '').trim();
       if (!text || this.live) return false;
+      this.lastQuestion = text;
       const wait = this.budget.wait();
       if (wait) {
         this.budgetChanged(); // shows the wait
@@ -1350,7 +1365,7 @@
         const stopped = turn.el.dataset.outcome === 'stopped' && live.stopping;
         if (this.dataset.state === 'streaming') this.dataset.state = turn.failed && !stopped ? 'error' : 'done';
         turn.settle();
-        if (this.dataset.retryAfter !== undefined) this.say(holdMessage(this.budget.wait()), true);
+        if (this.dataset.retryAfter !== undefined) this.say(this.holdText(this.budget.wait()), true);
       }
     }
 
