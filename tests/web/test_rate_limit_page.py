@@ -17,7 +17,7 @@ from tests.support.server import AppServer
 from tests.web.conftest import TIMEOUT_MS, PageProbe, screenshot, serving
 
 need_at_import(missing_playwright())
-from playwright.sync_api import Page, Request, expect  # noqa: E402
+from playwright.sync_api import Locator, Page, Request, expect  # noqa: E402
 
 MESSAGE = re.compile(r"^Too many requests right now\. Please try again in (\d+) seconds? \(at [\d:]+\s*[AP]?M?\)\.$")
 SEARCH_STREAM = "/api/products/search/stream"
@@ -128,6 +128,20 @@ def test_429_is_understood_from_the_stream_request_alone(
     assert probe.errors == [] and probe.dialogs == []
 
 
+def ask_with_the_budget_spent(page: Page, app: AppServer, question: str) -> Locator:
+    """The storefront's chat (on the chat stream) asks `question` once the budget is spent;
+    returns the chat, refused."""
+    page.goto(f"{app.url}/")
+    chat = page.locator("storestream-chat")
+    chat.evaluate("el => el.setAttribute('endpoint', '/api/chat/query/stream')")
+    spend_budget(app)
+    box = chat.get_by_role("textbox", name="Your message")
+    box.fill(question)
+    box.press("Enter")
+    expect(chat).to_have_attribute("data-state", "error")
+    return chat
+
+
 def test_chat_refused_holds_sending_then_offers_try_again(
     short_window_app: AppServer, new_page: Callable[..., PageProbe]
 ) -> None:
@@ -137,14 +151,7 @@ def test_chat_refused_holds_sending_then_offers_try_again(
     probe = new_page()
     page = probe.page
     seen = record(page)
-    page.goto(f"{short_window_app.url}/")
-    chat = page.locator("storestream-chat")
-    chat.evaluate("el => el.setAttribute('endpoint', '/api/chat/query/stream')")
-    spend_budget(short_window_app)
-    box = chat.get_by_role("textbox", name="Your message")
-    box.fill("blue cotton kurta")
-    box.press("Enter")
-    expect(chat).to_have_attribute("data-state", "error")
+    chat = ask_with_the_budget_spent(page, short_window_app, "blue cotton kurta")
     expect(chat.locator(".ss-msg-bot .ss-error-text")).to_have_text(MESSAGE)
     assert chat.get_by_role("button", name="Try again").count() == 0  # no retry before the time given
     expect(chat.get_by_role("button", name="Send")).to_be_disabled()  # until the wait is over
@@ -168,15 +175,7 @@ def test_a_persian_shopper_is_told_in_persian(
     """The same refusal for a question in Persian: the wait and "Try again" are said in
     Persian, right to left. English shoppers keep the English words (the test above)."""
     probe = new_page()
-    page = probe.page
-    page.goto(f"{short_window_app.url}/")
-    chat = page.locator("storestream-chat")
-    chat.evaluate("el => el.setAttribute('endpoint', '/api/chat/query/stream')")
-    spend_budget(short_window_app)
-    box = chat.get_by_role("textbox", name="Your message")
-    box.fill("لباس قرمز")
-    box.press("Enter")
-    expect(chat).to_have_attribute("data-state", "error")
+    chat = ask_with_the_budget_spent(probe.page, short_window_app, "لباس قرمز")
     said = chat.locator(".ss-msg-bot .ss-error-text")
     expect(said).to_have_text(re.compile(r"^درخواست‌ها فعلاً زیاد است\. لطفاً [۰-۹]+ ثانیه دیگر"))
     assert said.evaluate("el => getComputedStyle(el).direction") == "rtl"
