@@ -36,6 +36,7 @@ import json
 import multiprocessing
 import random
 import re
+import shutil
 import statistics
 import tempfile
 import time
@@ -225,6 +226,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             result["store"] = await store_path(url, args.store_events, ids)
     finally:
         await asyncio.to_thread(mongo.stop)
+        shutil.rmtree(folder, ignore_errors=True)  # the database of a million events: hundreds of MB
     return result
 
 
