@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sys
 import time
@@ -41,7 +40,7 @@ from app.search.clicks import ClickScores, Impression, learn, rerank
 from app.search.constraints import Filters
 from app.search.embedder import Embedder, product_text
 from app.search.service import SearchService
-from bench.common import machine
+from bench.common import machine, write_results
 from bench.search_relevance import RESULTS, WANDS, embed_cached, load_wands, mean, ndcg_at
 from config.settings import Settings
 
@@ -172,12 +171,7 @@ def main(argv: list[str]) -> int:
            "config": cfg | {"eta": ETA, "click": CLICK, "page": PAGE, "min_searches": MIN_SEARCHES, "seed": SEED},
            "machine": machine(("numpy", "torch")), "seconds": round(time.perf_counter() - started, 1),
            "result": result}
-    suffix = "_quick" if args.quick else ""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"click_learning{suffix}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    text = markdown(doc)
-    (RESULTS / f"click_learning{suffix}.md").write_text(text)
-    print(text)
+    print(write_results(RESULTS, "click_learning" + ("_quick" if args.quick else ""), doc, markdown))
     return 0
 
 

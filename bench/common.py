@@ -1,8 +1,9 @@
-"""What every benchmark reports about the machine it ran on."""
+"""What every benchmark reports about the machine it ran on, and how it writes its results."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import os
 import platform
@@ -87,3 +88,13 @@ def pct(values: list[float], p: float) -> float:
     """Nearest-rank percentile, `p` in percent (99 -> p99)."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def write_results(folder: Path, stem: str, doc: dict[str, Any], markdown: Callable[[dict[str, Any]], str]) -> str:
+    """`<stem>.json` (the whole document) and `<stem>.md` (its `markdown`) in `folder`;
+    returns the Markdown, which the benchmark prints."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{stem}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+    text = markdown(doc)
+    (folder / f"{stem}.md").write_text(text)
+    return text

@@ -60,7 +60,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
@@ -78,7 +77,7 @@ from app.search.embedder import Embedder, product_text  # noqa: E402
 from app.search.service import with_embedding  # noqa: E402
 from app.store.embedded import EmbeddedMongo  # noqa: E402
 from app.store.mongo import Store  # noqa: E402
-from bench.common import package_version  # noqa: E402
+from bench.common import package_version, write_results  # noqa: E402
 from bench.search_relevance import embed_cached, machine, pct, shopper_queries  # noqa: E402
 from tests.support.server import AppServer  # noqa: E402
 
@@ -623,12 +622,7 @@ def main() -> int:
         "breakdown": steps,
         "targets": targets,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    suffix = "_quick" if args.quick else ""
-    (RESULTS / f"search_latency{suffix}.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
-    md = markdown(doc)
-    (RESULTS / f"search_latency{suffix}.md").write_text(md)
-    print(md)
+    print(write_results(RESULTS, "search_latency" + ("_quick" if args.quick else ""), doc, markdown))
     progress("done")
     return 0
 

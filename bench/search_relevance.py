@@ -70,7 +70,7 @@ import numpy as np  # noqa: E402
 from rank_bm25 import BM25Okapi  # noqa: E402
 
 from bench.common import machine as common_machine  # noqa: E402
-from bench.common import pct  # noqa: E402
+from bench.common import pct, write_results  # noqa: E402
 from bench.text_peers import bm25s_ranker, tantivy_ranker  # noqa: E402
 from bench.typos import SEED as TYPO_SEED  # noqa: E402
 from bench.typos import one_typo  # noqa: E402
@@ -673,12 +673,7 @@ def main() -> int:
     doc["relevance"] = {k: v for k, v in rel.items() if not k.startswith("_")}
     info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     info["duration_s"] = round(time.perf_counter() - started, 1)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    suffix = "_quick" if args.quick else ""
-    (RESULTS / f"search_relevance{suffix}.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
-    md = markdown(doc)
-    (RESULTS / f"search_relevance{suffix}.md").write_text(md)
-    print(md)
+    print(write_results(RESULTS, "search_relevance" + ("_quick" if args.quick else ""), doc, markdown))
     progress("done")
     return 0
 

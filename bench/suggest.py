@@ -18,7 +18,6 @@ Results: bench/results/suggest.json and .md (``_quick`` for --quick), also print
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -30,7 +29,7 @@ from app.catalog.demo import generate_catalog
 from app.routes.suggest import SuggestDeps, _products
 from app.search.service import SearchService
 from app.search.suggest import Suggester, Suggestions, catalog_phrases
-from bench.common import machine, pct
+from bench.common import machine, pct, write_results
 from bench.search_relevance import RESULTS, shopper_queries
 
 SEED = 5
@@ -114,11 +113,7 @@ def main(argv: list[str]) -> int:
     result = run(5000 if args.quick else 50_000)
     doc = {"command": " ".join([".venv/bin/python", "-m", "bench.suggest", *argv]), "machine": machine(()),
            "result": result}
-    suffix = "_quick" if args.quick else ""
-    (RESULTS / f"suggest{suffix}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    text = markdown(doc)
-    (RESULTS / f"suggest{suffix}.md").write_text(text)
-    print(text)
+    print(write_results(RESULTS, "suggest" + ("_quick" if args.quick else ""), doc, markdown))
     return 0
 
 
