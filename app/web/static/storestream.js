@@ -152,20 +152,21 @@
       hold: (s) => `Сейчас слишком много запросов. Попробуйте снова через ${s} с (в ${at(s)}).` },
   };
 
+  /** The language code of a WORDS entry ("fa"...). */
+  const languageOf = (words) => Object.keys(WORDS).find((k) => WORDS[k] === words);
+
   /** The words for trouble of `kind` (failed | interrupted | stopped) for a shopper writing in
    *  `words`' language: `english` (the detailed message) in English, else theirs; a 429
    *  `refusal` says how long to wait. */
   function troubleText(words, kind, english, refusal) {
-    const lang = Object.keys(WORDS).find((k) => WORDS[k] === words);
-    const theirs = TROUBLE[lang];
+    const theirs = TROUBLE[languageOf(words)];
     if (!theirs) return english;
     if (refusal && refusal.status === 429) return theirs.hold(Math.max(1, refusal.retryAfter || 1));
     return theirs[kind] || theirs.failed;
   }
 
   function retryText(words) {
-    const lang = Object.keys(WORDS).find((k) => WORDS[k] === words);
-    return (TROUBLE[lang] || { retry: 'Try again' }).retry;
+    return (TROUBLE[languageOf(words)] || { retry: 'Try again' }).retry;
   }
 
   // The search's "more" button, in the language of the query (as WORDS).
@@ -821,7 +822,7 @@
     /** The button for the page after the cards shown (`next_cursor` of the last page). */
     offerMore(request, cursor) {
       this.paging = { key: request.key, url: request.url, q: request.q, cursor, loaded: 1 };
-      this.more.textContent = MORE_WORDS[Object.keys(WORDS).find((k) => WORDS[k] === wordsFor(request.q))] || MORE_WORDS.en;
+      this.more.textContent = MORE_WORDS[languageOf(wordsFor(request.q))] || MORE_WORDS.en;
       this.more.hidden = false;
       this.more.disabled = false;
     }
