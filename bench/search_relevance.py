@@ -330,6 +330,7 @@ async def relevance(progress) -> dict[str, Any]:
     for qid, q in queries:
         plan = service.plan(q, Filters())
         pools[qid]["text_former_weights"] = former.search(plan.ranking, limit=1000, candidates=plan.candidates)
+        pools[qid]["text_bm25"] = bm25_variants(service, plan)
     means = {m: mean([r["ndcg"][m] for r in per_query]) for m in METHODS}
     typo_means = {m: mean([r["typo"]["ndcg"][m] for r in per_query]) for m in METHODS}
     progress("NDCG@10: " + ", ".join(f"{m} {v:.3f}" for m, v in means.items()))
@@ -365,6 +366,24 @@ def weighted_index(products: list[dict[str, Any]], weights: dict[str, int]) -> T
         text_index.FIELD_WEIGHTS.update(shipped)
 
 
+BM25_B_GRID = (0.3, 0.4, 0.5, 0.6, 0.75, 0.9)
+BM25_K1_GRID = (0.9, 1.2, 1.5)
+
+
+def bm25_variants(service: SearchService, plan: Any) -> dict[tuple[float, float], list[tuple[str, float]]]:
+    """The text ranking (top 1000) under other BM25 constants (module constants patched in this
+    process only while searching; they are read at query time), for the what-ifs."""
+    shipped = text_index.K1, text_index.B
+    try:
+        out = {}
+        for b, k1 in itertools.product(BM25_B_GRID, BM25_K1_GRID):
+            text_index.B, text_index.K1 = b, k1
+            out[(b, k1)] = service.text_search(plan.ranking, plan.candidates, 1000)
+        return out
+    finally:
+        text_index.K1, text_index.B = shipped
+
+
 def investigate(per_query: list[dict[str, Any]], pools: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """What-ifs re-ranked from the pools, one factor at a time from the defaults, then a grid."""
     qids = [r["query_id"] for r in per_query]
@@ -372,8 +391,9 @@ def investigate(per_query: list[dict[str, Any]], pools: dict[str, dict[str, Any]
     def score(fn) -> float:
         return mean([ndcg_at(fn(pools[q]), pools[q]["grades"]) for q in qids])
 
-    def fused(p, *, text="text", vector="vector", k=RRF_K, floor=VECTOR_FLOOR, pool=POOL, w_text=1.0, w_vector=1.0):
-        t = p[text][:pool]
+    def fused(p, *, text: Any = "text", vector="vector", k=RRF_K, floor=VECTOR_FLOOR, pool=POOL, w_text=1.0,
+              w_vector=1.0):
+        t = (p[text[0]][text[1]] if isinstance(text, tuple) else p[text])[:pool]
         v = [(s, c) for s, c in p[vector][:pool] if c >= floor]
         return weighted_rrf(t, v, k=k, w_text=w_text, w_vector=w_vector)
 
@@ -405,6 +425,13 @@ def investigate(per_query: list[dict[str, Any]], pools: dict[str, dict[str, Any]
         score(lambda p: weighted_rrf([(s, 0.0) for s in p["bm25"][:POOL]],
                                      [(s, c) for s, c in p["vector"][:POOL] if c >= VECTOR_FLOOR], k=RRF_K)))
 
+    for b in BM25_B_GRID:
+        add("BM25 b (text index)", f"b={b}" + (" (shipped)" if b == text_index.B else ""),
+            score(lambda p, bb=b: fused(p, text=("text_bm25", (bb, text_index.K1)))))
+    for k1 in BM25_K1_GRID:
+        add("BM25 k1 (text index)", f"k1={k1}" + (" (shipped)" if k1 == text_index.K1 else ""),
+            score(lambda p, kk=k1: fused(p, text=("text_bm25", (text_index.B, kk)))))
+
     singles = {
         "text (default)": score(lambda p: [s for s, _ in p["text"]]),
         "text, trailing space (no completions)": score(lambda p: [s for s, _ in p["text_space"]]),
@@ -423,6 +450,27 @@ def investigate(per_query: list[dict[str, Any]], pools: dict[str, dict[str, Any]
         value = score(lambda p: fused(p, text=text_src, k=k, floor=floor, pool=pool, w_vector=wv))
         grid.append({"text": text_src, "k": k, "floor": floor, "pool": pool, "w_vector": wv, "ndcg": value})
     grid.sort(key=lambda g: g["ndcg"], reverse=True)
+
+    # Leave one query out: choose BM25 b and k1, RRF k and the vector weight on 19 queries,
+    # score the query left out; the mean says what tuning these constants gains on a query it
+    # was not tuned on (with 20 queries, the only held-out estimate this split allows).
+    space = [{"b": b, "k1": k1, "k": k, "w_vector": wv}
+             for b, k1, k, wv in itertools.product(BM25_B_GRID, BM25_K1_GRID, (30, 60, 100), (0.5, 0.75, 1.0, 1.5))]
+    each = [{q: ndcg_at(fused(pools[q], text=("text_bm25", (c["b"], c["k1"])), k=c["k"], w_vector=c["w_vector"]),
+                        pools[q]["grades"]) for q in qids} for c in space]
+    shipped_at = next(i for i, c in enumerate(space) if (c["b"], c["k1"], c["k"], c["w_vector"]) ==
+                      (text_index.B, text_index.K1, RRF_K, 1.0))
+    held_out, picks = [], []
+    for q in qids:
+        rest = [x for x in qids if x != q]
+        best = max(range(len(space)), key=lambda i: (mean([each[i][x] for x in rest]), i == shipped_at))
+        held_out.append(each[best][q])
+        picks.append(space[best])
+    loo = {"space": len(space), "held_out_ndcg": mean(held_out),
+           "shipped": mean(list(each[shipped_at].values())),
+           "best_on_all": max(mean(list(e.values())) for e in each),
+           "picks": sorted({json.dumps(c, sort_keys=True): picks.count(c) for c in picks}.items(),
+                           key=lambda kv: -kv[1])}
 
     # Per query: where the default hybrid loses to its parts or to rank_bm25.
     losses = []
@@ -443,7 +491,7 @@ def investigate(per_query: list[dict[str, Any]], pools: dict[str, dict[str, Any]
             "one_factor": one_factor, "grid_top": grid[:15], "grid_size": len(grid),
             "grid_default_rank": next(i for i, g in enumerate(grid, 1) if g["text"] == "text" and g["k"] == RRF_K
                                       and g["floor"] == VECTOR_FLOOR and g["pool"] == POOL and g["w_vector"] == 1.0),
-            "losses": losses, "parser_effects": parser}
+            "losses": losses, "parser_effects": parser, "leave_one_out": loo}
 
 
 # --- speed ---------------------------------------------------------------------------------
@@ -603,6 +651,12 @@ def markdown(doc: dict[str, Any]) -> str:
               "| text | k | floor | pool | w_vector | NDCG@10 |", "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {g['text']} | {g['k']} | {g['floor']} | {g['pool']} | {g['w_vector']} | {g['ndcg']:.3f} |"
               for g in inv["grid_top"]]
+    loo = inv["leave_one_out"]
+    lines += ["", f"Leave one query out ({loo['space']} combinations of BM25 b x k1 x RRF k x vector weight, "
+              "chosen on the other 19 queries, scored on the one left out): "
+              f"NDCG@10 {loo['held_out_ndcg']:.3f} on the queries left out; the shipped constants "
+              f"{loo['shipped']:.3f}, the best combination on all 20 {loo['best_on_all']:.3f}. Chosen: "
+              + "; ".join(f"{c} x{n}" for c, n in loo["picks"]) + "."]
     lines += ["", "Queries where the default hybrid is below its best part or below rank_bm25:", "",
               "| query | hybrid | text | vector | rank_bm25 | ranking text |", "|---|---:|---:|---:|---:|---|"]
     lines += [f"| {x['query']} | {x['hybrid']:.3f} | {x['text']:.3f} | {x['vector']:.3f} | {x['bm25']:.3f} | "
