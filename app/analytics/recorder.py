@@ -2,8 +2,9 @@
 one background task, so neither a search nor `POST /api/events` ever waits on the database.
 
 - A search calls `search(...)` (no I/O: a dict appended to a list) and gets its `query_id`.
-- `POST /api/events` calls `events(...)`: all of a batch is admitted, or none of it.
-- The writer writes whole bulks (`batch` records of a kind, one unordered `insert_many` each)
+- `POST /api/events` calls `events(...)`: all of a batch is admitted, or none of it, as its
+  documents (the views of one search together: `event_documents`).
+- The writer writes whole bulks (`batch` documents of a kind, one unordered `insert_many` each)
   as soon as one is waiting, and what is left once every ANALYTICS_FLUSH_MS. Never a bulk of
   whatever came in while the last write was under way: each write costs the app and the
   database a round trip and a commit (at 5,000 events/s that made 134 writes a second of
@@ -29,13 +30,13 @@ from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from app.search.clicks import query_key
 from app.store.database import Database
-from app.store.repositories import FUNNEL, day_of, now
+from app.store.repositories import day_of, event_documents, events_in, now
 from app.streams.metrics import StreamMetrics
 
 log = logging.getLogger("storestream.analytics")
 
 Doc = dict[str, Any]
-BATCH = 1000  # records per insert_many (measured: bench/analytics_ingest.py)
+BATCH = 1000  # documents per insert_many (measured: bench/analytics_ingest.py)
 MAX_QUERY = 200  # characters of a query kept
 _DUPLICATE = 11000
 
@@ -65,7 +66,8 @@ class Recorder:
         self._written = {kind: metrics.analytics.labels(kind, "written") for kind in ("search", "event")}
         self._dropped = {kind: metrics.analytics.labels(kind, "dropped") for kind in ("search", "event")}
         self.searches: list[Doc] = []
-        self.events_waiting: list[Doc] = []
+        self.events_waiting: list[Doc] = []  # documents, holding `self._events` events
+        self._events = 0
         self._full = False  # an episode of drops is being logged
         self._everything = False  # wait_written: write what is waiting now, whole bulks or not
         self._wake = asyncio.Event()
@@ -75,7 +77,9 @@ class Recorder:
 
     @property
     def pending(self) -> int:
-        return len(self.searches) + len(self.events_waiting)
+        """Records waiting: searches and events (not documents: the buffer's bound and the
+        metrics count what shoppers did)."""
+        return len(self.searches) + self._events
 
     def _room(self, kind: str, n: int) -> bool:
         if self.pending + n <= self.capacity:
@@ -114,10 +118,15 @@ class Recorder:
         if not self._room("event", len(events)):
             return False
         at = now()
-        day = day_of(at)
-        self.events_waiting.extend({**e, "funnel": FUNNEL[e["type"]], "at": at, "day": day} for e in events)
+        self.events_waiting.extend(event_documents(events, at, day_of(at)))
+        self._events += len(events)
         self._queued()
         return True
+
+    def _taken(self, kind: str, records: int) -> None:
+        """`records` taken out of the buffer to be written (negative: put back)."""
+        if kind == "event":
+            self._events -= records
 
     # -- the writer ---------------------------------------------------------------------------
 
@@ -199,20 +208,23 @@ class Recorder:
                 if "_id" not in doc:
                     doc["_id"] = ObjectId()  # so a retried bulk is recognised
             del waiting[: len(bulk)]
+            records = len(bulk) if kind == "search" else sum(map(events_in, bulk))
+            self._taken(kind, records)
             try:
                 await repository.insert_many(bulk)
             except BulkWriteError as exc:
                 if not _only_duplicates(exc):
-                    self._dropped[kind].inc(len(bulk))
-                    log.warning("analytics: %d %s records refused by the database (%s)", len(bulk), kind,
+                    self._dropped[kind].inc(records)
+                    log.warning("analytics: %d %s records refused by the database (%s)", records, kind,
                                 exc.details.get("writeErrors", [{}])[0].get("errmsg", "?"))
                     continue
             except (ConnectionFailure, asyncio.CancelledError):
                 waiting[:0] = bulk  # written again later (or at shutdown): nothing is lost
+                self._taken(kind, -records)
                 raise
             except Exception:  # noqa: BLE001 - a bulk the database cannot take is not retried forever
-                self._dropped[kind].inc(len(bulk))
-                log.exception("analytics: %d %s records could not be written", len(bulk), kind)
+                self._dropped[kind].inc(records)
+                log.exception("analytics: %d %s records could not be written", records, kind)
                 continue
-            self._written[kind].inc(len(bulk))
+            self._written[kind].inc(records)
         return True

@@ -79,6 +79,34 @@ async def test_an_outage_keeps_the_buffer_until_the_database_is_back(store: Stor
     assert (event["type"], event["funnel"], event["position"]) == ("click", "click", 2)
 
 
+def view(query_id: str, position: int) -> dict[str, object]:
+    return {"type": "view", "query_id": query_id, "sku": f"SKU-{position}", "position": position}
+
+
+async def test_a_searchs_views_in_one_request_are_one_document_read_back_as_events(store: Store) -> None:
+    """The views a widget reports for one search's cards are stored together (the database's
+    cost is per document); clicks stay one document each; readers see events either way, and
+    the buffer's bound and the metrics count events, not documents."""
+    metrics = StreamMetrics()
+    recorder = Recorder(database_of(store), metrics, capacity=30, flush_s=60)  # the writer is not started
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    batch = [view(first, n) for n in range(1, 25)] + [click(first, 3), view(second, 1), view(second, 2)]
+    assert recorder.events(batch) is True
+    assert recorder.pending == 27 and len(recorder.events_waiting) == 3
+    assert recorder.events([view(second, n) for n in range(3, 7)]) is False  # 31 events > 30, though 4 documents
+    assert await recorder.flush() and recorder.pending == 0
+    assert metrics.analytics.labels("event", "written")._value.get() == 27
+
+    assert await store.shopper_events.collection.count_documents({}) == 3
+    events = await store.shopper_events.of_query(first)
+    assert sorted((e["type"], e["position"], e["sku"]) for e in events) == sorted(
+        [("view", n, f"SKU-{n}") for n in range(1, 25)] + [("click", 3, "SKU-1")])
+    assert all(e["funnel"] == e["type"] and e["query_id"] == first for e in events)
+    views = await store.shopper_events.of_step(day_of(now()), "view", 100)
+    assert len(views) == 26 and {e["query_id"] for e in views} == {first, second}
+    assert len(await store.shopper_events.of_step(day_of(now()), "view", 5)) == 5  # a limit counts events
+
+
 async def test_a_steady_trickle_is_written_in_whole_bulks(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """Events arriving a few at a time are written a bulk at a time (or what a flush period
     gathered), not one small write per moment the writer is free: each write costs the app

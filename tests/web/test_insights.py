@@ -12,6 +12,7 @@ from typing import Any
 
 from pymongo import MongoClient
 
+from app.store.repositories import one_per_event
 from tests.support.server import AppServer
 from tests.support.wait import wait_until
 from tests.web.conftest import ADMIN_TOKEN, PageProbe, ask, chat_widget, screenshot
@@ -20,7 +21,7 @@ from tests.web.conftest import ADMIN_TOKEN, PageProbe, ask, chat_widget, screens
 def stored_events(app: AppServer, query_id: str) -> list[dict[str, Any]]:
     with MongoClient(app.env["MONGODB_URL"], serverSelectionTimeoutMS=5000) as client:
         found = client[app.env["MONGODB_DB"]]["shopper_events"].find({"query_id": query_id}, {"_id": 0})
-        return list(found)
+        return [event for doc in found for event in one_per_event(doc)]
 
 
 def search_for(page: Any, words: str) -> tuple[Any, str]:
