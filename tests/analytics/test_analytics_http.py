@@ -5,6 +5,7 @@ events posted here."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,6 +50,20 @@ async def report(server: AppServer, **params: Any) -> dict[str, Any]:
     return response.json()
 
 
+async def settled_report(server: AppServer, **params: Any) -> dict[str, Any]:
+    """The report once what earlier tests recorded is written: two reads three flush periods
+    apart agree (the writer holds records up to ANALYTICS_FLUSH_MS; nothing outside the app
+    says how many are still buffered)."""
+    last = await report(server, **params)
+    for _ in range(50):
+        await asyncio.sleep(0.3)
+        now = await report(server, **params)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("the report kept changing")
+
+
 async def test_every_search_answers_with_a_query_id(server: AppServer) -> None:
     got = await read_stream(f"{server.url}/api/products/search/stream", params={"q": "silk saree", "limit": 3})
     ids = {r["query_id"] for r in got.of("results")}
@@ -90,7 +105,8 @@ async def test_report_counts_the_searches_and_events_posted(server: AppServer) -
         async def search(q: str) -> dict[str, Any]:
             return (await client.get(f"{server.url}/api/products/search", params={"q": q, "limit": 5})).json()
 
-        before = await report(server, days=1)
+        # Not `report`: an earlier test's searches written after it was read would count as these.
+        before = await settled_report(server, days=1)
         hits = [await search("Red   SILK saree") for _ in range(3)]  # one query, spelt three ways below
         hits.append(await search("red silk SAREE"))
         nothing = [await search("zzqqxx nothingness") for _ in range(2)]

@@ -387,7 +387,10 @@ async def test_an_adopted_server_that_dies_is_restarted_too(tmp_path: Path) -> N
             await _until_200(client, f"{second.url}/api/chat/conversations/{ids['conversation']}", second)
             new_pid, new_port = _db_pid(data_dir)
             assert new_pid != pid and new_port == port
-            assert (await client.get(f"{second.url}/api/troika/sessions/{ids['session']}")).status_code == 200
+            # Every request after the first 200 is not promised one: a pooled connection to the
+            # killed server can still fail one request (503 DB_UNAVAILABLE, retryable) after the
+            # new server answered (seen once in a suite run). The data is there all the same.
+            await _until_200(client, f"{second.url}/api/troika/sessions/{ids['session']}", second)
     finally:
         second.stop()
         for leftover in _servers_on(data_dir / "mongo"):
