@@ -2,8 +2,9 @@
 the search insights (`/admin/insights`) and the static files behind them (`/static/...`: the
 web components, their stylesheet, search analytics' scripts and the product placeholder images).
 
-No build step and no CDN: the pages are plain HTML files in `app/web/pages/`, and everything
-they load comes from `/static` on this app.
+No build step and no CDN: the pages are plain HTML files in `app/web/pages/` (the admin pages
+their `<main>` only, inside one shell, `admin.html`), and everything they load comes from
+`/static` on this app.
 """
 
 from __future__ import annotations
@@ -74,8 +75,18 @@ class WebStatic(StaticFiles):
 
 
 def _page(name: str) -> str:
-    """Read on each request: two small files, and an edit shows without a restart."""
+    """Read on each request: small files, and an edit shows without a restart."""
     return (PAGES / name).read_text(encoding="utf-8")
+
+
+def _admin_page(name: str, title: str, path: str, scripts: tuple[str, ...] = ()) -> str:
+    """An admin page: its own `<main>` content (`name`) in the admin pages' one shell
+    (admin.html: head, header, navigation, with the page at `path` marked current), loading
+    storestream.js (the uploader, and the token every admin element shares) and `scripts`."""
+    tags = "".join(f'\n  <script src="{src}" defer></script>' for src in scripts)
+    here = f'<a href="{path}">'
+    return (_page("admin.html").replace("{{title}}", title).replace("{{scripts}}", tags)
+            .replace(here, f'<a href="{path}" aria-current="page">').replace("{{main}}", _page(name)))
 
 
 def _headers(cache: str) -> dict[str, str]:
@@ -111,7 +122,8 @@ async def index(request: Request) -> HTMLResponse:
 async def admin_context(request: Request) -> HTMLResponse:
     """The uploader. The page itself holds no secret (the token is asked for in the browser
     and sent only to this origin), but it is never cached anywhere."""
-    return HTMLResponse(_page("admin_context.html"), headers=_headers("no-store"))
+    page = _admin_page("admin_context.html", "Context files", "/admin/context")
+    return HTMLResponse(page, headers=_headers("no-store"))
 
 
 async def picture(request: Request) -> Response:
@@ -136,7 +148,9 @@ class PictureQuery(QueryContract):
 
 async def admin_insights(request: Request) -> HTMLResponse:
     """The search analytics report: like the uploader, the token is asked in the page."""
-    return HTMLResponse(_page("admin_insights.html"), headers=_headers("no-store"))
+    page = _admin_page("admin_insights.html", "Search insights and merchandising", "/admin/insights",
+                       ("/static/insights-admin.js",))
+    return HTMLResponse(page, headers=_headers("no-store"))
 
 
 class StorefrontQuery(QueryContract):

@@ -1,5 +1,6 @@
 """The web routes over HTTP (no browser): pages, static files with their types and caching,
-a placeholder image for every demo category, and the query escaped into the page."""
+a placeholder image for every demo category, the query escaped into the page, and the admin
+pages' one shell."""
 
 from __future__ import annotations
 
@@ -29,6 +30,22 @@ def test_pages_and_static_files_have_types_and_caching(web_app: AppServer) -> No
     assert script.headers["x-content-type-options"] == "nosniff"
     assert revalidated.status_code == 304
     assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
+
+
+def test_the_admin_pages_share_one_shell_that_marks_where_you_are(web_app: AppServer) -> None:
+    import re
+
+    with httpx.Client(base_url=web_app.url, timeout=15) as client:
+        pages = {path: client.get(path).text for path in ("/admin/context", "/admin/insights")}
+    for path, page in pages.items():
+        assert "{{" not in page and page.count("<main") == 1 and '<meta name="robots" content="noindex">' in page
+        assert re.findall(r'<a href="([^"]+)"( aria-current="page")?>', page) == [
+            (link, ' aria-current="page"' if link == path else "")
+            for link in ("/", "/admin/context", "/admin/insights", "/docs")]
+    scripts = re.findall(r'<script src="([^"]+)"', pages["/admin/insights"])
+    assert scripts == ["/static/storestream.js", "/static/insights-admin.js"]  # the shared token first
+    assert re.findall(r'<script src="([^"]+)"', pages["/admin/context"]) == ["/static/storestream.js"]
+    assert "<title>Search insights and merchandising · storestream admin</title>" in pages["/admin/insights"]
 
 
 def test_every_demo_category_has_a_placeholder_image(web_app: AppServer) -> None:

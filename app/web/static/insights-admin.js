@@ -1,7 +1,8 @@
 /*
  * <storestream-insights>: the search analytics report (GET /api/analytics/search) as tables
  * and small inline SVG charts, for /admin/insights. The admin token is asked once per tab
- * (kept in sessionStorage, the key the other admin page uses) and sent only to this origin.
+ * and sent only to this origin (storestream.js's `adminToken`, shared with the uploader:
+ * load storestream.js first).
  *
  * <storestream-merchandising>: the merchant's synonyms and search rules (/api/merchandising),
  * listed, added and deleted, on the same page and with the same token (it loads when the
@@ -10,21 +11,9 @@
 (() => {
   'use strict';
 
-  const TOKEN_KEY = 'storestream.adminToken';
+  const { h, adminToken } = window.storestream;
   const SVG = 'http://www.w3.org/2000/svg';
   const PERIODS = [1, 7, 30, 90];
-
-  function h(tag, attrs, ...children) {
-    const el = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === 'text') el.textContent = value;
-      else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
-      else el.setAttribute(key, value === true ? '' : value);
-    }
-    el.append(...children.filter((c) => c !== null && c !== undefined));
-    return el;
-  }
 
   function s(tag, attrs, ...children) {
     const el = document.createElementNS(SVG, tag);
@@ -67,9 +56,7 @@
       if (this.built) return;
       this.built = true;
       this.classList.add('ss-widget', 'ss-admin'); // the widgets' look (storestream.css)
-      this.tokenInput = h('input', { type: 'password', autocomplete: 'off', 'aria-label': 'Admin token', required: true, class: 'ss-input' });
-      this.tokenForm = h('form', { class: 'ss-token-form', onsubmit: (e) => { e.preventDefault(); this.saveToken(); } },
-        h('label', null, 'Admin token ', this.tokenInput), h('button', { type: 'submit', class: 'ss-button', text: 'Use token' }));
+      adminToken.form(this);
       this.period = h('select', { 'aria-label': 'Period', onchange: () => this.load() },
         ...PERIODS.map((d) => h('option', { value: d, selected: d === 7, text: d === 1 ? 'Today' : `Last ${d} days` })));
       this.controls = h('p', { class: 'ins-controls', hidden: true }, this.period, ' ',
@@ -81,23 +68,12 @@
       if (this.token) this.enter(); else this.tokenInput.focus();
     }
 
-    get token() { return sessionStorage.getItem(TOKEN_KEY) || ''; }
-
-    saveToken() {
-      const value = this.tokenInput.value.trim();
-      if (!value) return;
-      sessionStorage.setItem(TOKEN_KEY, value);
-      this.tokenInput.value = '';
-      this.enter();
-      document.dispatchEvent(new Event('storestream-admin-token'));
-    }
+    get token() { return adminToken.get(); }
 
     forget() {
-      sessionStorage.removeItem(TOKEN_KEY);
-      this.tokenForm.hidden = false;
       this.controls.hidden = true;
       this.body.replaceChildren();
-      this.tokenInput.focus();
+      adminToken.ask(this);
     }
 
     enter() {
@@ -197,13 +173,13 @@
       this.replaceChildren(h('h2', { text: 'Merchandising' }), this.status, this.lists, synForm, ruleForm);
       this.onToken = () => this.load();
       document.addEventListener('storestream-admin-token', this.onToken);
-      if (sessionStorage.getItem(TOKEN_KEY)) this.load();
+      if (adminToken.get()) this.load();
     }
 
     disconnectedCallback() { document.removeEventListener('storestream-admin-token', this.onToken); }
 
     async call(method, path, body) {
-      const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ''}` };
+      const headers = { Authorization: `Bearer ${adminToken.get()}` };
       if (body) headers['Content-Type'] = 'application/json';
       const response = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
       const answer = response.status === 204 ? {} : await response.json().catch(() => ({}));

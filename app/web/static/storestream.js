@@ -1,6 +1,8 @@
 /*
  * storestream web components: <storestream-search>, <storestream-chat> and
  * <storestream-context-admin>. Plain modern JavaScript, no build step, no dependencies.
+ * For the admin pages' other script (insights-admin.js) it also leaves `window.storestream`:
+ * `h` (build an element) and `adminToken` (the admin token every admin element shares).
  *
  * A CLASSIC script, not an ES module, on purpose: a storefront on another origin embeds the
  * widgets with one tag, <script src="https://platform.example/static/storestream.js">, and a
@@ -1619,6 +1621,43 @@
   // -- <storestream-context-admin> ------------------------------------------------------------
 
   const TOKEN_KEY = 'storestream.adminToken';
+  /**
+   * The admin token, asked once per tab and kept in sessionStorage (this tab only, gone when
+   * it closes), shared by every admin element of the page. Saving it tells them
+   * (`storestream-admin-token` on the document), so one that waits for it loads.
+   */
+  const adminToken = Object.freeze({
+    get: () => sessionStorage.getItem(TOKEN_KEY) || '',
+    save(value) {
+      sessionStorage.setItem(TOKEN_KEY, value);
+      document.dispatchEvent(new Event('storestream-admin-token'));
+    },
+    forget: () => sessionStorage.removeItem(TOKEN_KEY),
+    /** An admin `element`'s token form (as `element.tokenForm`, its input `element.tokenInput`):
+     * submitting it keeps the token and calls `element.enter()` (which hides the form). */
+    form(element) {
+      const input = h('input', { type: 'password', class: 'ss-input', autocomplete: 'off', 'aria-label': 'Admin token', required: true });
+      element.tokenInput = input;
+      element.tokenForm = h('form', {
+        class: 'ss-token-form',
+        onsubmit: (e) => {
+          e.preventDefault();
+          const value = input.value.trim();
+          if (!value) return;
+          adminToken.save(value);
+          input.value = '';
+          element.enter();
+        },
+      }, h('label', null, 'Admin token ', input), h('button', { type: 'submit', class: 'ss-button', text: 'Use token' }));
+      return element.tokenForm;
+    },
+    /** Forget the token and ask `element` for it again (the element hides the rest). */
+    ask(element) {
+      adminToken.forget();
+      element.tokenForm.hidden = false;
+      element.tokenInput.focus();
+    },
+  });
   // Overall progress: where each step of an upload starts and how much of the bar it spans.
   // A step's event without `percent` reports the step done (validation, chunking, token
   // counting) or, for storing, under way; `complete` takes the bar to 100.
@@ -1641,9 +1680,7 @@
       this.built = true;
       this.classList.add('ss-widget', 'ss-admin');
       this.dataset.state = 'idle';
-      this.tokenInput = h('input', { type: 'password', class: 'ss-input', autocomplete: 'off', 'aria-label': 'Admin token', required: true });
-      this.tokenForm = h('form', { class: 'ss-token-form', onsubmit: (e) => { e.preventDefault(); this.saveToken(); } },
-        h('label', null, 'Admin token ', this.tokenInput), h('button', { type: 'submit', class: 'ss-button', text: 'Use token' }));
+      adminToken.form(this);
       this.signedIn = h('p', { class: 'ss-signed-in', hidden: true }, 'Admin token kept for this tab. ',
         h('button', { type: 'button', class: 'ss-button ss-secondary ss-forget', text: 'Forget token', onclick: () => this.forget() }));
       this.fileInput = h('input', { type: 'file', class: 'ss-file', accept: '.txt,.md,.html,.htm,.csv,.json,.pdf,.docx',
@@ -1675,25 +1712,15 @@
       if (this.token) this.enter(); else this.tokenInput.focus();
     }
 
-    get token() { return sessionStorage.getItem(TOKEN_KEY) || ''; }
+    get token() { return adminToken.get(); }
 
     headers() { return { Authorization: `Bearer ${this.token}` }; }
 
-    saveToken() {
-      const value = this.tokenInput.value.trim();
-      if (!value) return;
-      sessionStorage.setItem(TOKEN_KEY, value);
-      this.tokenInput.value = '';
-      this.enter();
-    }
-
     forget() {
-      sessionStorage.removeItem(TOKEN_KEY);
-      this.tokenForm.hidden = false;
       this.signedIn.hidden = true;
       this.uploader.hidden = true;
       this.files.replaceChildren();
-      this.tokenInput.focus();
+      adminToken.ask(this);
     }
 
     async enter() {
@@ -1836,4 +1863,5 @@
   ]) {
     if (!customElements.get(name)) customElements.define(name, element);
   }
+  if (!window.storestream) window.storestream = Object.freeze({ h, adminToken });
 })();
