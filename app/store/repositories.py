@@ -456,11 +456,18 @@ class ShopperEvents(BulkLog):
 
     async def of_step(self, since: str, funnel: str, limit: int) -> list[Doc]:
         """`{query_id, sku, position}` of the `funnel` step's events from the day `since` on,
-        the newest `limit` (what click learning reads)."""
+        the newest `limit` (what click learning reads). Read a document at a time until there
+        are `limit`: a document may hold a request's worth of views (ANALYTICS_BATCH_MAX), so
+        `limit` documents could be a hundred times `limit` events."""
         cursor = self.collection.find({"day": {"$gte": since}, "funnel": funnel},
                                       {"_id": 0, "query_id": 1, "sku": 1, "position": 1, "items": 1}).sort("at", -1)
-        docs = await cursor.limit(limit).to_list(limit)
-        return [event for doc in docs for event in one_per_event(doc)][:limit]
+        events: list[Doc] = []
+        async with cursor:
+            async for doc in cursor.limit(limit):
+                events += one_per_event(doc)
+                if len(events) >= limit:
+                    break
+        return events[:limit]
 
     async def clicks_per_day(self, since: str) -> list[Doc]:
         """`{_id: day, count, position}`: clicks per day and their mean position."""

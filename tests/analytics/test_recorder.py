@@ -107,6 +107,22 @@ async def test_a_searchs_views_in_one_request_are_one_document_read_back_as_even
     assert len(await store.shopper_events.of_step(day_of(now()), "view", 5)) == 5  # a limit counts events
 
 
+async def test_reading_the_newest_views_stops_at_the_limit(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Click learning asks for the newest N views; with a search's views in one document, N
+    documents could be 100 N views in memory: the reader stops once it has N."""
+    from app.store import repositories
+
+    recorder = Recorder(database_of(store), StreamMetrics(), capacity=10_000, flush_s=60)
+    for query_id in (uuid.uuid4().hex for _ in range(40)):
+        assert recorder.events([view(query_id, n) for n in range(1, 25)])
+    assert await recorder.flush() and await store.shopper_events.collection.count_documents({}) == 40
+    spread = repositories.one_per_event
+    read: list[int] = []
+    monkeypatch.setattr(repositories, "one_per_event", lambda doc: read.append(1) or spread(doc))
+    views = await store.shopper_events.of_step(day_of(now()), "view", 30)
+    assert len(views) == 30 and len(read) == 2  # 24 + 24 views: two documents, not thirty
+
+
 async def test_a_steady_trickle_is_written_in_whole_bulks(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """Events arriving a few at a time are written a bulk at a time (or what a flush period
     gathered), not one small write per moment the writer is free: each write costs the app
