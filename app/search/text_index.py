@@ -51,10 +51,10 @@ K1 = 1.2
 # Length normalisation at half strength (Lucene's default is 0.75): a product's text here is
 # short structured fields (title, kind, brand, attributes), where a longer title is more
 # detail rather than more verbosity. On WANDS dev the hybrid's NDCG@10 is 0.746 at 0.75 and
-# 0.758-0.762 anywhere from 0.3 to 0.6, text alone flat (0.716-0.722); chosen by
-# leave-one-query-out over b, k1, RRF k and the vector weight, the tuning scores 0.758 on the
-# query left out (bench/search_relevance.py, "Investigation"; docs/benchmarks.md). 0.5 is the
-# middle of that plateau, not its best point on these 20 queries.
+# 0.758-0.762 anywhere from 0.3 to 0.6, text alone flat (0.714-0.722): figures on the 20
+# queries b was looked at on. Held out, leave one query out: b chosen on the other 19 scores
+# 0.758 on the one left out (bench/search_relevance.py, "Investigation"; docs/benchmarks.md).
+# 0.5 is the middle of that plateau, not its best point on these 20 queries (0.3).
 B = 0.5
 # Every field counts alike. Multiplying a title hit's frequency by 4 (as this index once did)
 # pushes it into BM25's saturation at once and inflates the title's share of the length, so a
