@@ -1863,5 +1863,6 @@
   ]) {
     if (!customElements.get(name)) customElements.define(name, element);
   }
-  if (!window.storestream) window.storestream = Object.freeze({ h, adminToken });
+  // Not a plain `if (!window.storestream)`: an element with id="storestream" is already there.
+  if (!(window.storestream && window.storestream.adminToken)) window.storestream = Object.freeze({ h, adminToken });
 })();
