@@ -66,8 +66,8 @@ class Recorder:
         self._written = {kind: metrics.analytics.labels(kind, "written") for kind in ("search", "event")}
         self._dropped = {kind: metrics.analytics.labels(kind, "dropped") for kind in ("search", "event")}
         self.searches: list[Doc] = []
-        self.events_waiting: list[Doc] = []  # documents, holding `self._events` events
-        self._events = 0
+        self.events_waiting: list[Doc] = []  # documents: the views of one search are one
+        self._records = {"search": 0, "event": 0}  # what the lists hold, in searches and events
         self._full = False  # an episode of drops is being logged
         self._everything = False  # wait_written: write what is waiting now, whole bulks or not
         self._wake = asyncio.Event()
@@ -79,7 +79,7 @@ class Recorder:
     def pending(self) -> int:
         """Records waiting: searches and events (not documents: the buffer's bound and the
         metrics count what shoppers did)."""
-        return len(self.searches) + self._events
+        return sum(self._records.values())
 
     def _room(self, kind: str, n: int) -> bool:
         if self.pending + n <= self.capacity:
@@ -110,6 +110,7 @@ class Recorder:
             at = now()
             self.searches.append({"_id": query_id, "q": normalise(query), "results": results, "source": source,
                                   "at": at, "day": day_of(at)})
+            self._records["search"] += 1
             self._queued()
         return query_id
 
@@ -119,14 +120,9 @@ class Recorder:
             return False
         at = now()
         self.events_waiting.extend(event_documents(events, at, day_of(at)))
-        self._events += len(events)
+        self._records["event"] += len(events)
         self._queued()
         return True
-
-    def _taken(self, kind: str, records: int) -> None:
-        """`records` taken out of the buffer to be written (negative: put back)."""
-        if kind == "event":
-            self._events -= records
 
     # -- the writer ---------------------------------------------------------------------------
 
@@ -208,8 +204,8 @@ class Recorder:
                 if "_id" not in doc:
                     doc["_id"] = ObjectId()  # so a retried bulk is recognised
             del waiting[: len(bulk)]
-            records = len(bulk) if kind == "search" else sum(map(events_in, bulk))
-            self._taken(kind, records)
+            records = sum(map(events_in, bulk))  # a search is one document, one record
+            self._records[kind] -= records
             try:
                 await repository.insert_many(bulk)
             except BulkWriteError as exc:
@@ -220,7 +216,7 @@ class Recorder:
                     continue
             except (ConnectionFailure, asyncio.CancelledError):
                 waiting[:0] = bulk  # written again later (or at shutdown): nothing is lost
-                self._taken(kind, -records)
+                self._records[kind] += records
                 raise
             except Exception:  # noqa: BLE001 - a bulk the database cannot take is not retried forever
                 self._dropped[kind].inc(records)
