@@ -167,6 +167,11 @@
     return theirs[kind] || theirs.failed;
   }
 
+  /** The wait while the budget is held (`holdMessage`), in `words`' language. */
+  function holdIn(words, wait) {
+    return troubleText(words, 'failed', holdMessage(wait), { status: 429, retryAfter: wait });
+  }
+
   function retryText(words) {
     return (TROUBLE[languageOf(words)] || { retry: 'Try again' }).retry;
   }
@@ -842,7 +847,7 @@
       const paging = this.paging;
       if (!paging || paging.controller || this.run || this.shown !== paging.key) return;
       const wait = this.budget.wait();
-      if (wait) { this.say(troubleText(wordsFor(paging.q), 'failed', holdMessage(wait), { status: 429, retryAfter: wait })); return; }
+      if (wait) { this.say(holdIn(wordsFor(paging.q), wait)); return; }
       const url = new URL(paging.url);
       url.searchParams.set('cursor', paging.cursor);
       paging.controller = new AbortController();
@@ -1209,8 +1214,7 @@
     /** The wait, in the shopper's language as far as the chat knows it: the words in the box,
      *  else the last question. */
     holdText(wait) {
-      const words = wordsFor(this.input.value || this.lastQuestion || '', this.getAttribute('lang'));
-      return troubleText(words, 'failed', holdMessage(wait), { status: 429, retryAfter: wait });
+      return holdIn(wordsFor(this.input.value || this.lastQuestion || '', this.getAttribute('lang')), wait);
     }
 
     /** The shared budget was held (Send disabled, the wait shown) or freed. */
