@@ -16,16 +16,9 @@ import httpx
 import pytest
 
 from app.store.embedded import free_port
+from tests.support.process import alive
 from tests.support.server import ROOT, AppServer
 from tests.support.sse import read_stream
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 async def test_unreachable_database_gives_db_unavailable(app_server: Callable[..., AppServer]) -> None:
@@ -70,7 +63,7 @@ async def test_embedded_default_is_durable_across_kill_9(tmp_path: Path) -> None
         assert new_pid != db_pid
     finally:
         second.stop()
-    assert not _alive(new_pid), "a clean stop stops the embedded server"
+    assert not alive(new_pid), "a clean stop stops the embedded server"
     assert not state_file.exists()
 
 
@@ -85,7 +78,7 @@ async def test_orphaned_embedded_server_is_reused(tmp_path: Path) -> None:
         assert json.loads(state_file.read_text())["pid"] == db_pid
     finally:
         second.stop()
-        if _alive(db_pid):
+        if alive(db_pid):
             os.kill(db_pid, signal.SIGKILL)
 
 

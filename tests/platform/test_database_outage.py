@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from app.store.embedded import EmbeddedMongo
+from tests.support.process import alive
 from tests.support.sampling import Sampler
 from tests.support.server import AppServer, wait_for_search
 from tests.support.sse import read_stream
@@ -80,11 +81,7 @@ def _kill_9(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except FileNotFoundError:
-            return
-        if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
+        if not alive(pid):
             return
         time.sleep(0.005)
     raise AssertionError(f"pid {pid} still alive 10 s after SIGKILL")

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.support import raw_http as raw
+from tests.support.process import alive
 from tests.support.server import AppServer
 
 GRACE_S = 2.0
@@ -161,6 +162,6 @@ async def test_an_embedded_database_that_does_not_stop_does_not_hold_the_exit(
     print(f"python -m app serve, database not stopping: exited {elapsed:.2f} s after SIGTERM")
     assert elapsed < GRACE_S + MARGIN_S, app.log()[-2500:]
     deadline = time.monotonic() + 5
-    while Path(f"/proc/{db_pid}").exists() and "Z" not in Path(f"/proc/{db_pid}/stat").read_text().rsplit(")", 1)[1][:3]:
+    while alive(db_pid):
         assert time.monotonic() < deadline, "the database outlived the app"
         await asyncio.sleep(0.05)

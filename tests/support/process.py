@@ -17,6 +17,15 @@ from typing import IO, Any, Self
 from app.store.embedded import free_port
 
 
+def alive(pid: int) -> bool:
+    """Is process `pid` running? A zombie (exited, not yet reaped by its parent) is not."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 class ServerProcess:
     """One child process. Subclasses call `spawn` and `wait_ready` from their `start`."""
 
