@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from pymongo import MongoClient
 
 from app.store.repositories import one_per_event
@@ -109,6 +110,15 @@ def test_the_insights_page_shows_the_report(web_app: AppServer, new_page: Callab
     page = probe.page
     page.goto(f"{web_app.url}/?q=lehenga")
     search, _ = search_for(page, "lehenga silk")
+
+    def recorded() -> bool:
+        """The search is written (the analytics writer holds it up to ANALYTICS_FLUSH_MS), so
+        the page's one read of the report has it (it failed once without this wait)."""
+        report = httpx.get(f"{web_app.url}/api/analytics/search", params={"days": 1, "top": 100},
+                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=15).json()
+        return any(row["query"] == "lehenga silk" for row in report["top_queries"])
+
+    wait_until(recorded, timeout=15, what="the search is in the report")
     page.goto(f"{web_app.url}/admin/insights")
     insights = page.locator("storestream-insights")
     insights.get_by_label("Admin token").fill(ADMIN_TOKEN)
@@ -125,7 +135,6 @@ def test_the_merchant_adds_and_removes_synonyms_and_rules_on_the_page(
         web_app: AppServer, new_page: Callable[..., PageProbe]) -> None:
     """On /admin/insights, with the token: a synonym and a pin are saved through the forms,
     listed, and take effect in the product search; Delete removes the pin again."""
-    import httpx
     from playwright.sync_api import expect
 
     first_saree = httpx.get(f"{web_app.url}/api/products/search", params={"q": "saree", "limit": 1},
