@@ -6,8 +6,8 @@ name a session that exists. Real uvicorn, real MongoDB read directly to count.""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,9 +51,14 @@ def state(db: Any) -> dict[str, Any]:
     }
 
 
+_CLIENTS = itertools.count(1)
+
+
 def client_headers() -> dict[str, str]:
-    """A client of its own (a trusted proxy's X-Forwarded-For): its own budget and cap."""
-    return {"X-Forwarded-For": f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"}
+    """A client of its own (a trusted proxy's X-Forwarded-For): its own budget and cap. Numbered,
+    not drawn at random: two draws alike would share a budget (a control once got a 429)."""
+    n = next(_CLIENTS)
+    return {"X-Forwarded-For": f"10.9.{n // 250}.{n % 250 + 1}"}
 
 
 CHAT = {"query": "red silk saree for a wedding", "sessionId": "known-chat"}
